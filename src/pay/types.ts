@@ -1,0 +1,71 @@
+/**
+ * What the rewards module needs from WeChat Pay, as values. `src/pay/redpack.ts` implements it over the
+ * v2 HTTP client; the rewards outbox depends only on this interface.
+ *
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+
+/** One red packet to send. Amounts are in fen (1 yuan = 100 fen). */
+export interface RedpackRequest {
+  kind: 'normal' | 'fission';
+  /** 28 chars, fixed when the grant is recorded; reused on every retry. */
+  billNo: string;
+  openId: string;
+  /** Total amount in fen (for fission: the whole group). */
+  amountFen: number;
+  /** 1 for normal; ≥ 3 for fission (people including the sharer). */
+  totalNum: number;
+  sendName: string;
+  wishing: string;
+  actName: string;
+  remark: string;
+  sceneId?: string;
+  /** Raw pairs; the client url-encodes them into `risk_info`. */
+  riskInfo?: Record<string, string>;
+  /** Service-provider mode (per campaign). */
+  subMchId?: string;
+  msgAppId?: string;
+  consumeMchId?: string;
+}
+
+/** How a send ended, already classified (see `classifyRedpackError`). */
+export type RedpackSendOutcome =
+  /** WeChat accepted and paid: keep `sendListId`. */
+  | { status: 'sent'; sendListId: string }
+  /** Accepted or maybe accepted, result unknown (SYSTEMERROR, PROCESSING, FREQ_LIMIT, unknown codes,
+   * unparseable answers, network errors, timeouts, 5xx): query, then retry with the same bill number. */
+  | { status: 'uncertain'; code: string; message: string }
+  /** Configuration problem (CA_ERROR, SIGN_ERROR, NOTENOUGH, ILLEGAL_APPID, MSGAPPID_ERROR,
+   * ACCEPTMODE_ERROR, API_METHOD_CLOSED, …): pause the campaign, keep the grant pending. */
+  | { status: 'config'; code: string; message: string }
+  /** Final for this grant (SENDNUM_LIMIT, RCVDAMOUNT_LIMIT, SENDAMOUNT_LIMIT, MONEY_LIMIT, OPENID_ERROR,
+   * NO_AUTH, FATAL_ERROR, SEND_FAILED): settle as failed with the reason. */
+  | { status: 'failed'; code: string; message: string };
+
+/** `gethbinfo` status values, official spelling (`RFUND_ING` is not a typo of ours). */
+export type RedpackStatus = 'SENDING' | 'SENT' | 'FAILED' | 'RECEIVED' | 'RFUND_ING' | 'REFUND';
+
+export type RedpackQueryOutcome =
+  | {
+      status: 'found';
+      info: {
+        billNo: string;
+        detailId: string;
+        status: RedpackStatus;
+        totalAmountFen: number;
+        reason?: string;
+        sendTime?: string;
+        refundTime?: string;
+        refundAmountFen?: number;
+        receivedBy?: { openId: string; amountFen: number; receivedAt: string }[];
+      };
+    }
+  /** WeChat has no such bill (yet): right after an uncertain send this is not proof of failure. */
+  | { status: 'not_found' }
+  /** The query itself failed (network, SYSTEMERROR, …): try again later. */
+  | { status: 'error'; code: string; message: string };
+
+export interface RedpackApi {
+  send(request: RedpackRequest): Promise<RedpackSendOutcome>;
+  query(billNo: string, opts?: { subMchId?: string }): Promise<RedpackQueryOutcome>;
+}
