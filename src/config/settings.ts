@@ -1,0 +1,202 @@
+/**
+ * Process settings from the environment (12-factor), with `.env` support. Operator rules live in YAML
+ * under `config/`; secrets and endpoints live here. Missing or invalid settings fail at start with a
+ * message naming the variable and what is wrong.
+ *
+ * With no WeChat credentials configured the bot runs in sandbox mode: the API and Pay clients talk to
+ * the built-in stand-in servers (`src/sandbox`), so a newcomer sees the whole flow offline.
+ *
+ * @example const settings = loadSettings(process.env);
+ */
+import path from 'node:path';
+
+export class SettingsError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'SettingsError';
+  }
+}
+
+export interface Settings {
+  port: number;
+  /** Folder of the operator YAML (BOT_CONFIG_DIR, default `config/`). */
+  configDir: string;
+  /** Folder of the SQLite file and other local state (BOT_DATA_DIR, default `data/`). */
+  dataDir: string;
+  /** Folder of the EJS views (BOT_VIEWS_DIR, default `views/`). */
+  viewsDir: string;
+  /** True when no WeChat credentials are configured: clients use the built-in sandbox. */
+  sandbox: boolean;
+  wechat: {
+    token: string;
+    appId: string;
+    appSecret: string;
+    /** Safe/compatible mode key (43 chars); undefined = plain mode only. */
+    encodingAESKey?: string;
+    /** The previous key, still accepted for decryption while rotating (WECHAT_ENCODING_AES_KEY_PREVIOUS). */
+    previousEncodingAESKey?: string;
+    /** WECHAT_API_BASE, default https://api.weixin.qq.com */
+    apiBase: string;
+    /** Accepted clock skew of signed requests, seconds (WECHAT_TIMESTAMP_WINDOW, default 300). */
+    timestampWindowSeconds: number;
+    /** Use /cgi-bin/stable_token instead of /cgi-bin/token (WECHAT_STABLE_TOKEN=1). */
+    stableToken: boolean;
+  };
+  pay: {
+    mchId?: string;
+    key?: string;
+    /** Path of apiclient_cert.p12, or of a PEM certificate (then WECHAT_PAY_KEY_PEM names the key). */
+    certPath?: string;
+    keyPemPath?: string;
+    certPassphrase?: string;
+    /** WECHAT_PAY_API_BASE, default https://api.mch.weixin.qq.com */
+    apiBase: string;
+    /** WECHAT_PAY_CLIENT_IP: the IPv4 sent as client_ip. */
+    clientIp: string;
+  };
+  store: {
+    sqlitePath: string;
+    /** REDIS_URL: de-duplication, token cache and counters on Redis. */
+    redisUrl?: string;
+    /** DATABASE_URL: ledger and outbox on PostgreSQL. */
+    databaseUrl?: string;
+  };
+  /** Bearer token for the staff/admin HTTP endpoints (BOT_ADMIN_TOKEN); unset = endpoints disabled. */
+  adminToken?: string;
+  logLevel: string;
+  /** Every secret value, for scrubbing logs. */
+  secrets: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Sandbox credentials: public by design, accepted only by the built-in sandbox servers. */
+export const SANDBOX_CREDENTIALS = {
+  token: 'sandboxtoken',
+  appId: 'wx0000sandbox0000',
+  appSecret: 'sandbox-app-secret-0000000000000',
+  mchId: '1900000109',
+  payKey: 'sandboxpaykey0000000000000000000',
+} as const;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw)) throw new SettingsError(name, `"${raw}" is not a whole number (expected ${min}–${max})`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new SettingsError(name, `${n} is out of range (expected ${min}–${max})`);
+  return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new SettingsError(name, `"${raw}" is not a boolean (use 1/0, true/false)`);
+}
+
+function url(env: Env, name: string, dflt: string): string {
+  const raw = str(env, name) ?? dflt;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+  } catch {
+    throw new SettingsError(name, `"${raw}" is not an http(s) URL`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * Reads and validates settings. Pass `process.env` (after `dotenv`), or an object in tests.
+ * `cwd` anchors the default folders.
+ */
+export function loadSettings(env: Env = process.env, cwd: string = process.cwd()): Settings {
+  const appSecret = str(env, 'WECHAT_APPSECRET');
+  const appIdRaw = str(env, 'WECHAT_APPID');
+  const sandbox = appSecret === undefined && appIdRaw === undefined;
+  if (!sandbox) {
+    if (appIdRaw === undefined) throw new SettingsError('WECHAT_APPID', 'is required when WECHAT_APPSECRET is set');
+    if (appSecret === undefined) throw new SettingsError('WECHAT_APPSECRET', 'is required when WECHAT_APPID is set');
+    if (!/^wx[0-9a-zA-Z]{14,18}$/.test(appIdRaw))
+      throw new SettingsError('WECHAT_APPID', `"${appIdRaw}" does not look like an AppID (wx followed by 16 letters/digits)`);
+  }
+  const token = str(env, 'WECHAT_TOKEN') ?? (sandbox ? SANDBOX_CREDENTIALS.token : undefined);
+  if (token === undefined) throw new SettingsError('WECHAT_TOKEN', 'is required (the Token set in the WeChat admin console, 3–32 letters or digits)');
+  if (!/^[A-Za-z0-9]{3,32}$/.test(token))
+    throw new SettingsError('WECHAT_TOKEN', 'must be 3–32 ASCII letters or digits, as the WeChat admin console requires');
+  const checkAesKey = (name: string) => {
+    const k = str(env, name);
+    if (k !== undefined && !/^[A-Za-z0-9]{43}$/.test(k))
+      throw new SettingsError(name, `must be exactly 43 letters or digits (got ${k.length} characters)`);
+    return k;
+  };
+  const encodingAESKey = checkAesKey('WECHAT_ENCODING_AES_KEY');
+  const previousEncodingAESKey = checkAesKey('WECHAT_ENCODING_AES_KEY_PREVIOUS');
+
+  const mchId = str(env, 'WECHAT_MCH_ID');
+  const payKey = str(env, 'WECHAT_PAY_KEY');
+  const certPath = str(env, 'WECHAT_PAY_CERT');
+  if (mchId !== undefined && !/^\d{6,32}$/.test(mchId)) throw new SettingsError('WECHAT_MCH_ID', `"${mchId}" is not a merchant id (digits)`);
+  if (mchId !== undefined && payKey === undefined) throw new SettingsError('WECHAT_PAY_KEY', 'is required when WECHAT_MCH_ID is set (the 32-character API v2 key)');
+  if (payKey !== undefined && payKey.length !== 32) throw new SettingsError('WECHAT_PAY_KEY', `must be 32 characters (got ${payKey.length})`);
+  if (mchId !== undefined && certPath === undefined) throw new SettingsError('WECHAT_PAY_CERT', 'is required when WECHAT_MCH_ID is set (path of apiclient_cert.p12 or apiclient_cert.pem)');
+  const clientIp = str(env, 'WECHAT_PAY_CLIENT_IP') ?? '127.0.0.1';
+  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(clientIp)) throw new SettingsError('WECHAT_PAY_CLIENT_IP', `"${clientIp}" is not an IPv4 address`);
+
+  const dataDir = path.resolve(cwd, str(env, 'BOT_DATA_DIR') ?? 'data');
+  const settings: Settings = {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    configDir: path.resolve(cwd, str(env, 'BOT_CONFIG_DIR') ?? 'config'),
+    dataDir,
+    viewsDir: path.resolve(cwd, str(env, 'BOT_VIEWS_DIR') ?? 'views'),
+    sandbox,
+    wechat: {
+      token,
+      appId: appIdRaw ?? SANDBOX_CREDENTIALS.appId,
+      appSecret: appSecret ?? SANDBOX_CREDENTIALS.appSecret,
+      encodingAESKey,
+      previousEncodingAESKey,
+      apiBase: url(env, 'WECHAT_API_BASE', 'https://api.weixin.qq.com'),
+      timestampWindowSeconds: int(env, 'WECHAT_TIMESTAMP_WINDOW', 300, 1, 86400),
+      stableToken: bool(env, 'WECHAT_STABLE_TOKEN'),
+    },
+    pay: {
+      mchId: mchId ?? (sandbox ? SANDBOX_CREDENTIALS.mchId : undefined),
+      key: payKey ?? (sandbox ? SANDBOX_CREDENTIALS.payKey : undefined),
+      certPath,
+      keyPemPath: str(env, 'WECHAT_PAY_KEY_PEM'),
+      certPassphrase: str(env, 'WECHAT_PAY_CERT_PASSPHRASE'),
+      apiBase: url(env, 'WECHAT_PAY_API_BASE', 'https://api.mch.weixin.qq.com'),
+      clientIp,
+    },
+    store: {
+      sqlitePath: path.resolve(dataDir, str(env, 'BOT_SQLITE_FILE') ?? 'wechat-bot.sqlite'),
+      redisUrl: str(env, 'REDIS_URL'),
+      databaseUrl: str(env, 'DATABASE_URL'),
+    },
+    adminToken: str(env, 'BOT_ADMIN_TOKEN'),
+    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    secrets: [],
+  };
+  if (settings.adminToken !== undefined && settings.adminToken.length < 16)
+    throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
+  settings.secrets = [
+    settings.wechat.token,
+    settings.wechat.appSecret,
+    encodingAESKey,
+    previousEncodingAESKey,
+    settings.pay.key,
+    settings.pay.certPassphrase,
+    settings.adminToken,
+  ].filter((s): s is string => typeof s === 'string' && !sandbox);
+  return settings;
+}
