@@ -1,0 +1,157 @@
+/**
+ * SQLite plumbing shared by every component that keeps tables in the embedded database (the store's
+ * kv/dedupe/counters, the rewards ledger and outbox): opening a file with the right pragmas, and
+ * versioned schema migrations kept in code.
+ *
+ * @example
+ * const db = openSqlite('data/bot.sqlite');
+ * migrate(db, 'ledger', [
+ *   'CREATE TABLE ledger (id INTEGER PRIMARY KEY, bill_no TEXT NOT NULL UNIQUE)',
+ *   'ALTER TABLE ledger ADD COLUMN amount INTEGER NOT NULL DEFAULT 0',
+ * ]);
+ *
+ * @see https://www.sqlite.org/wal.html
+ * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+
+/** A better-sqlite3 connection (re-exported so callers need not import the driver's namespace). */
+export type Database = BetterSqlite3.Database;
+
+// === Errors
+
+/**
+ * A schema migration step failed. The step's transaction was rolled back, so the database is left at
+ * `version - 1` for that component and the next start retries the same step.
+ *
+ * @example try { migrate(db, 'ledger', steps) } catch (e) { if (e instanceof StoreMigrationError) log.fatal(e.component) }
+ * @see https://www.sqlite.org/lang_transaction.html
+ */
+export class StoreMigrationError extends Error {
+  override readonly name = 'StoreMigrationError';
+  constructor(
+    readonly component: string,
+    readonly version: number,
+    cause: unknown,
+  ) {
+    super(`migration ${component}@${version} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+// === Opening
+
+/** Options of {@link openSqlite}. */
+export interface OpenSqliteOptions {
+  /**
+   * `FULL` (default) fsyncs the WAL on every commit, so a committed ledger row survives a power cut,
+   * not only a process crash. `NORMAL` survives any process crash (SIGKILL included) but may lose the
+   * last commits on power loss; pick it only for throughput where losing recent dedupe rows is fine.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's lock before SQLITE_BUSY, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (and creates) an SQLite file for the bot: creates the parent folder, turns on WAL (readers
+ * never block the writer, and several processes may share the file), `synchronous=FULL` by default
+ * (why: the same file holds the money ledger — a commit acknowledged to the outbox worker must
+ * survive a power cut, at the price of one fsync per commit, which is negligible at WeChat message
+ * rates), `busy_timeout=5000` so concurrent processes wait for each other instead of failing, and
+ * foreign keys on. `':memory:'` opens a private in-memory database (WAL does not apply there).
+ *
+ * @example const db = openSqlite('data/bot.sqlite'); db.prepare('SELECT 1').get();
+ * @see https://www.sqlite.org/pragma.html#pragma_synchronous
+ */
+export function openSqlite(file: string, options: OpenSqliteOptions = {}): Database {
+  if (typeof file !== 'string' || file.length === 0) throw new TypeError('openSqlite: file must be a non-empty path');
+  const synchronous = options.synchronous ?? 'FULL';
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new TypeError('openSqlite: synchronous must be FULL or NORMAL');
+  const busy = options.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busy) || busy < 0) throw new TypeError('openSqlite: busyTimeoutMs must be a non-negative integer');
+
+  const inMemory = file === ':memory:';
+  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new BetterSqlite3(file, { timeout: busy });
+  try {
+    db.pragma(`busy_timeout = ${busy}`);
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+// === Migrations
+
+/**
+ * Applies the schema steps of one component that this database has not seen yet. Step `i` (0-based)
+ * is version `i + 1`; applied versions are recorded in `schema_migrations(component, version)`. Each
+ * step runs in its own `BEGIN IMMEDIATE` transaction that re-checks the version after taking the
+ * write lock, so two processes starting at once apply every step exactly once (the second waits on
+ * `busy_timeout`, then sees the step done). Steps are append-only: never edit a shipped step, add a
+ * new one. A database with more versions than `steps` (a newer deploy ran first) is left alone.
+ *
+ * A step may hold several statements separated by `;` (it runs through `db.exec`).
+ *
+ * @example
+ * migrate(db, 'store', ['CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)']);
+ * @throws StoreMigrationError when a step fails (that step is rolled back).
+ * @see https://www.sqlite.org/lang_transaction.html
+ */
+export function migrate(db: Database, component: string, steps: readonly string[]): void {
+  if (typeof component !== 'string' || component.length === 0) throw new TypeError('migrate: component must be a non-empty string');
+  if (!Array.isArray(steps)) throw new TypeError('migrate: steps must be an array of SQL strings');
+
+  db.transaction(() => {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         component  TEXT    NOT NULL,
+         version    INTEGER NOT NULL,
+         applied_at INTEGER NOT NULL,
+         PRIMARY KEY (component, version)
+       )`,
+    );
+  }).immediate();
+
+  const isApplied = db.prepare<[string, number], { one: number }>(
+    'SELECT 1 AS one FROM schema_migrations WHERE component = ? AND version = ?',
+  );
+  const record = db.prepare<[string, number, number]>(
+    'INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)',
+  );
+
+  steps.forEach(function applyStep(sql, index) {
+    const version = index + 1;
+    if (isApplied.get(component, version)) return; // fast path without the write lock
+    try {
+      db.transaction(() => {
+        if (isApplied.get(component, version)) return; // another process won the race
+        db.exec(sql);
+        record.run(component, version, Date.now());
+      }).immediate();
+    } catch (error) {
+      throw new StoreMigrationError(component, version, error);
+    }
+  });
+}
+
+/**
+ * The highest applied version of a component (0 when none), for status commands and tests.
+ *
+ * @example schemaVersion(db, 'store') // → 1
+ * @see https://www.sqlite.org/lang_select.html
+ */
+export function schemaVersion(db: Database, component: string): number {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  if (!exists) return 0;
+  const row = db
+    .prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE component = ?')
+    .get(component);
+  return row?.v ?? 0;
+}
