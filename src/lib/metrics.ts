@@ -1,0 +1,127 @@
+/**
+ * A small Prometheus registry: counters and histograms with labels, rendered in the text exposition
+ * format for `GET /metrics`. No dependency, no global state: one registry per app.
+ *
+ * @example const m = createMetrics(); m.counter('wechat_requests_total', 'Requests').inc({ outcome: 'reply' });
+ * @see https://prometheus.io/docs/instrumenting/exposition_formats/
+ */
+
+type Labels = Record<string, string>;
+
+function labelKey(labels: Labels | undefined): string {
+  if (!labels) return '';
+  const keys = Object.keys(labels).sort();
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+}
+
+export interface Counter {
+  inc(labels?: Labels, by?: number): void;
+  get(labels?: Labels): number;
+}
+
+export interface Histogram {
+  observe(value: number, labels?: Labels): void;
+}
+
+export interface Gauge {
+  set(value: number, labels?: Labels): void;
+}
+
+interface Metric {
+  render(): string;
+}
+
+export interface Metrics {
+  counter(name: string, help: string): Counter;
+  histogram(name: string, help: string, buckets?: readonly number[]): Histogram;
+  gauge(name: string, help: string): Gauge;
+  render(): string;
+}
+
+export const DEFAULT_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4.5, 10] as const;
+
+export function createMetrics(): Metrics {
+  const metrics = new Map<string, Metric & { kind: string }>();
+
+  function counter(name: string, help: string): Counter {
+    const existing = metrics.get(name) as (Metric & { kind: string } & Counter) | undefined;
+    if (existing) return existing;
+    const values = new Map<string, number>();
+    const c = {
+      kind: 'counter',
+      inc(labels?: Labels, by = 1) {
+        const k = labelKey(labels);
+        values.set(k, (values.get(k) ?? 0) + by);
+      },
+      get(labels?: Labels) {
+        return values.get(labelKey(labels)) ?? 0;
+      },
+      render() {
+        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} counter`];
+        for (const [k, v] of values) lines.push(`${name}${k} ${v}`);
+        return lines.join('\n');
+      },
+    };
+    metrics.set(name, c);
+    return c;
+  }
+
+  function gauge(name: string, help: string): Gauge {
+    const existing = metrics.get(name) as (Metric & { kind: string } & Gauge) | undefined;
+    if (existing) return existing;
+    const values = new Map<string, number>();
+    const g = {
+      kind: 'gauge',
+      set(value: number, labels?: Labels) {
+        values.set(labelKey(labels), value);
+      },
+      render() {
+        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+        for (const [k, v] of values) lines.push(`${name}${k} ${v}`);
+        return lines.join('\n');
+      },
+    };
+    metrics.set(name, g);
+    return g;
+  }
+
+  function histogram(name: string, help: string, buckets: readonly number[] = DEFAULT_LATENCY_BUCKETS): Histogram {
+    const existing = metrics.get(name) as (Metric & { kind: string } & Histogram) | undefined;
+    if (existing) return existing;
+    const series = new Map<string, { labels: Labels | undefined; counts: number[]; sum: number; count: number }>();
+    const h = {
+      kind: 'histogram',
+      observe(value: number, labels?: Labels) {
+        const k = labelKey(labels);
+        let s = series.get(k);
+        if (!s) {
+          s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
+          series.set(k, s);
+        }
+        for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) s.counts[i]++;
+        s.sum += value;
+        s.count++;
+      },
+      render() {
+        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+        for (const s of series.values()) {
+          buckets.forEach((b, i) => lines.push(`${name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+          lines.push(`${name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
+          lines.push(`${name}_sum${labelKey(s.labels)} ${s.sum}`);
+          lines.push(`${name}_count${labelKey(s.labels)} ${s.count}`);
+        }
+        return lines.join('\n');
+      },
+    };
+    metrics.set(name, h);
+    return h;
+  }
+
+  return {
+    counter,
+    histogram,
+    gauge,
+    render: () => [...metrics.values()].map((m) => m.render()).join('\n') + '\n',
+  };
+}

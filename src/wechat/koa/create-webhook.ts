@@ -1,0 +1,129 @@
+/**
+ * Builds the WeChat webhook: a Koa router for `GET|POST <path>` (default `/wechat`) with the middleware
+ * in order, and a complete Koa app around it with `GET /healthz` and `GET /metrics`. No `listen()` here:
+ * `app.ts` listens, tests use `app.callback()` with supertest.
+ *
+ * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
+ * parseMessage → dedupe → dispatch (handler under the deadline guard, render once).
+ *
+ * @example
+ * const app = createWebhook({ token, appId, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, log });
+ * app.listen(3000);
+ */
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { createMetrics, type Metrics } from '../../lib/metrics';
+import type { ReplyRenderer } from '../../reply/render-reply';
+import type { DedupeStore } from '../../store/ports';
+import type { MessageCrypto } from '../crypto';
+import { decrypt } from './decrypt';
+import { dedupe } from './dedupe';
+import { dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
+import { WebhookError } from './errors';
+import { handleErrors } from './handle-errors';
+import { parseMessage } from './parse-message';
+import { readBody } from './read-body';
+import type { WebhookState } from './state';
+import { verifySignature } from './verify-signature';
+
+export type { MessageHandler };
+
+export interface WebhookOptions {
+  token: string;
+  /** Safe/compatible mode. Without it, only plain-mode requests are accepted. */
+  crypto?: MessageCrypto;
+  renderer: ReplyRenderer;
+  handler: MessageHandler;
+  dedupe: DedupeStore;
+  log: Logger;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** Default `/wechat`. */
+  path?: string;
+  timestampWindowSeconds?: number;
+  maxBodyBytes?: number;
+  deadlineMs?: number;
+  dedupeTtlSeconds?: number;
+  onLateReply?: DispatchOptions['onLateReply'];
+}
+
+/** The webhook routes alone, to mount in an existing Koa app (`app.use(router.routes())`). */
+export function createWebhookRouter(options: WebhookOptions): Router<WebhookState> {
+  const metrics = options.metrics ?? createMetrics();
+  const path = options.path ?? '/wechat';
+  const router = new Router<WebhookState>();
+  const guard = handleErrors({ log: options.log, metrics });
+  const verify = verifySignature({ token: options.token, windowSeconds: options.timestampWindowSeconds, clock: options.clock });
+
+  router.get(path, guard, verify, async function echo(ctx) {
+    const echostr = ctx.query.echostr;
+    if (typeof echostr !== 'string' || echostr === '') throw new WebhookError(400, 'bad_request', 'missing echostr');
+    ctx.state.outcome = 'handshake';
+    ctx.type = 'text/plain';
+    ctx.body = echostr;
+  });
+
+  router.post(
+    path,
+    guard,
+    verify,
+    readBody({ limitBytes: options.maxBodyBytes }),
+    decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
+    parseMessage(),
+    dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
+    dispatch({
+      handler: options.handler,
+      renderer: options.renderer,
+      log: options.log,
+      clock: options.clock,
+      deadlineMs: options.deadlineMs,
+      onLateReply: options.onLateReply,
+    }),
+  );
+
+  router.all(path, guard, async function methodNotAllowed() {
+    throw new WebhookError(405, 'method_not_allowed', 'method not allowed');
+  });
+  return router;
+}
+
+export interface AppOptions extends WebhookOptions {
+  /** Health of the dependencies, for `GET /healthz`: `ok: false` answers 503. */
+  health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  /** Extra routes (admin endpoints) mounted after the webhook. */
+  routers?: Router[];
+}
+
+/** A complete Koa app: the webhook, `/healthz`, `/metrics`, and an error listener that logs. */
+export function createWebhook(options: AppOptions): Koa<WebhookState> {
+  const metrics = options.metrics ?? createMetrics();
+  const app = new Koa<WebhookState>();
+  app.proxy = true;
+  app.silent = true;
+  const webhook = createWebhookRouter({ ...options, metrics });
+  const ops = new Router();
+  ops.get('/healthz', async function healthz(ctx) {
+    let body: { ok: boolean } & Record<string, unknown>;
+    try {
+      body = options.health ? await options.health() : { ok: true };
+    } catch (err) {
+      body = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    ctx.status = body.ok ? 200 : 503;
+    ctx.body = body;
+  });
+  ops.get('/metrics', async function metricsRoute(ctx) {
+    ctx.type = 'text/plain; version=0.0.4';
+    ctx.body = metrics.render();
+  });
+  app.use(webhook.routes());
+  app.use(ops.routes());
+  for (const r of options.routers ?? []) app.use(r.routes());
+  app.on('error', (err: unknown) => {
+    const e = err instanceof Error ? { message: err.message, name: err.name, stack: err.stack } : { message: String(err) };
+    options.log.error({ err: e }, 'webhook handler failed');
+  });
+  return app;
+}

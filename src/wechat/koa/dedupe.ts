@@ -1,0 +1,90 @@
+/**
+ * Makes the handler run once per message, however often WeChat retries it. The key (MsgId, or
+ * FromUserName+CreateTime+Event+EventKey[+UserCardCode] for events — see `dedupeKey()`) is claimed
+ * atomically in the store; the rendered reply is stored with it, so every retry gets the FIRST reply,
+ * including a retry that arrives while the first is still being handled (it waits for it, up to the
+ * deadline). Keys are kept 10 minutes by default (WeChat retries within ~15 s).
+ *
+ * @example router.post('/wechat', …, dedupe({ store: store.dedupe, metrics }), dispatch(…));
+ */
+import { performance } from 'node:perf_hooks';
+import type { Middleware } from 'koa';
+import type { Metrics } from '../../lib/metrics';
+import type { DedupeStore } from '../../store/ports';
+import { dedupeKey } from '../inbound';
+import type { WebhookState } from './state';
+
+export interface DedupeOptions {
+  store: DedupeStore;
+  metrics: Metrics;
+  /** How long a key is remembered, seconds (default 600, at least 300). */
+  ttlSeconds?: number;
+  /** A waiting retry gives up and answers `success` this long after its own arrival (default 4500 ms). */
+  deadlineMs?: number;
+  /** Store polling interval while another instance handles the message (default 25 ms). */
+  pollMs?: number;
+}
+
+const SUCCESS = 'success';
+
+export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
+  const ttl = options.ttlSeconds ?? 600;
+  if (ttl < 300) throw new TypeError('dedupe: ttlSeconds must be at least 300 (WeChat retries for ~15 s; keep a margin)');
+  const deadlineMs = options.deadlineMs ?? 4500;
+  const pollMs = options.pollMs ?? 25;
+  const { store } = options;
+  const hits = options.metrics.counter('wechat_dedupe_hits_total', 'Retries answered from the first reply');
+  /** Replies being produced in this process, so a local retry waits without polling. */
+  const local = new Map<string, Promise<string>>();
+
+  async function waitForFirst(key: string, deadlineAt: number): Promise<string> {
+    const mine = local.get(key);
+    if (mine) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(SUCCESS), Math.max(0, deadlineAt - performance.now()));
+      });
+      try {
+        return await Promise.race([mine, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    let delay = pollMs;
+    while (performance.now() < deadlineAt) {
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadlineAt - performance.now()))));
+      const state = await store.peek(key);
+      if (state === undefined) return SUCCESS; // the first attempt failed and released the key
+      if (state.state === 'done') return state.reply;
+      delay = Math.min(delay * 2, 200);
+    }
+    return SUCCESS;
+  }
+
+  return async function dedupeMiddleware(ctx, next) {
+    const message = ctx.state.message!;
+    const key = `dedupe:${message.ToUserName}:${dedupeKey(message)}`;
+    const claim = await store.claim(key, ttl);
+    if (claim.state !== 'new') {
+      hits.inc();
+      ctx.state.outcome = 'duplicate';
+      ctx.state.replyXml =
+        claim.state === 'done' ? claim.reply : await waitForFirst(key, ctx.state.startedAt + deadlineMs);
+      return;
+    }
+    let settle!: (reply: string) => void;
+    local.set(key, new Promise<string>((r) => (settle = r)));
+    try {
+      await next();
+      const reply = ctx.state.replyXml ?? SUCCESS;
+      await store.complete(key, reply, ttl);
+      settle(reply);
+    } catch (err) {
+      settle(SUCCESS);
+      await store.release(key).catch(() => undefined);
+      throw err;
+    } finally {
+      local.delete(key);
+    }
+  };
+}

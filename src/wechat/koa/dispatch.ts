@@ -1,0 +1,76 @@
+/**
+ * Runs the app's handler (typed message → reply value) under the deadline guard and renders the reply
+ * once. If the handler has not finished by the deadline (default 4.5 s after arrival, inside WeChat's
+ * 5 s), WeChat gets `success` at once, the work goes on, and its reply is delivered late through
+ * `onLateReply` (the customer-service API) instead of being lost.
+ *
+ * @example router.post('/wechat', …, dispatch({ handler, renderer, log }));
+ */
+import { performance } from 'node:perf_hooks';
+import type { Middleware } from 'koa';
+import { type Clock, systemClock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import type { Reply } from '../../reply/reply';
+import type { ReplyRenderer } from '../../reply/render-reply';
+import type { InboundMessage } from '../inbound';
+import type { WebhookState } from './state';
+
+export type MessageHandler = (message: InboundMessage) => Promise<Reply> | Reply;
+
+export interface DispatchOptions {
+  handler: MessageHandler;
+  renderer: ReplyRenderer;
+  log: Logger;
+  clock?: Clock;
+  /** Default 4500 ms after the request arrived. */
+  deadlineMs?: number;
+  /** Delivers a reply that missed the deadline (e.g. `api.customMessage.sendReply`). */
+  onLateReply?: (message: InboundMessage, reply: Reply) => Promise<void>;
+}
+
+export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
+  const { handler, renderer, log, onLateReply } = options;
+  if (typeof handler !== 'function') throw new TypeError('dispatch: handler must be a function');
+  const clock = options.clock ?? systemClock;
+  const deadlineMs = options.deadlineMs ?? 4500;
+  return async function dispatchMiddleware(ctx, next) {
+    const message = ctx.state.message!;
+    const work = Promise.resolve().then(() => handler(message));
+    const remaining = ctx.state.startedAt + deadlineMs - performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol('late');
+    const first = await Promise.race([
+      work,
+      new Promise<typeof late>((resolve) => {
+        timer = setTimeout(() => resolve(late), Math.max(0, remaining));
+      }),
+    ]).finally(() => clearTimeout(timer));
+
+    if (first === late) {
+      ctx.state.outcome = 'deadline';
+      ctx.state.replyXml = 'success';
+      const app = ctx.app;
+      work.then(
+        async (reply) => {
+          const overMs = Math.round(performance.now() - ctx.state.startedAt - deadlineMs);
+          log.warn({ overMs, msgType: message.MsgType }, `handler completed ${overMs} ms after the deadline`);
+          if (reply.type !== 'none' && onLateReply) await onLateReply(message, reply);
+        },
+        (err: unknown) => app.emit('error', err, ctx),
+      ).catch((err: unknown) => app.emit('error', err, ctx));
+      await next();
+      return;
+    }
+    const reply = first;
+    ctx.state.outcome = reply.type === 'none' ? 'empty' : 'reply';
+    ctx.state.replyXml =
+      reply.type === 'none'
+        ? 'success'
+        : renderer.render(reply, {
+            toUserName: message.FromUserName,
+            fromUserName: message.ToUserName,
+            createTime: Math.floor(clock.now() / 1000),
+          });
+    await next();
+  };
+}

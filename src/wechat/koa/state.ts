@@ -1,0 +1,23 @@
+/**
+ * What the webhook's middleware share through `ctx.state`. Each middleware fills its part; only
+ * `respond` writes the HTTP body for a handled message.
+ */
+import type { InboundMessage } from '../inbound';
+
+export interface WebhookState {
+  /** `performance.now()` when the request arrived, for the deadline and the latency metric. */
+  startedAt: number;
+  /** The outcome label for metrics (`reply`, `empty`, `duplicate`, `bad_signature`, …). */
+  outcome?: string;
+  /** `aes` when the request came in safe or compatible mode. */
+  encrypted?: boolean;
+  /** Which AES key decrypted it (0 current, 1 previous); the reply uses the same. */
+  keyIndex?: 0 | 1;
+  /** The raw request body. */
+  rawBody?: string;
+  /** The XML fields of the (decrypted) message. */
+  fields?: Record<string, unknown>;
+  message?: InboundMessage;
+  /** The plain reply XML, or the literal `success`. */
+  replyXml?: string;
+}
