@@ -1,0 +1,76 @@
+/**
+ * Request signatures of WeChat's server push: the plain `signature` that every request carries and the
+ * `msg_signature` of safe mode. Pure functions, no Koa.
+ *
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ */
+import { timingSafeEqual } from 'node:crypto';
+import sha1 from 'sha1';
+
+/**
+ * WeChat's signature: sha1 of the parts sorted lexicographically and joined without separator,
+ * as lowercase hex.
+ *
+ * @example computeSignature('AAAAA', '1714036504', '1514711492') === 'f464b24fc39322e44b38aa78f5edd27bd1441696'
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ */
+export function computeSignature(...parts: string[]): string {
+  // Plain code-unit sort, as WeChat does; all values are ASCII so this is byte order.
+  return sha1([...parts].sort().join(''));
+}
+
+/**
+ * Compares two hex digests in constant time (for equal lengths). Case-sensitive: WeChat sends lowercase.
+ * Returns false for anything that is not a pair of strings of equal length.
+ *
+ * @example safeEqualHex(computeSignature(token, ts, nonce), query.signature)
+ * @see https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b
+ */
+export function safeEqualHex(a: string, b: string): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  if (left.length !== right.length || left.length === 0) return false;
+  return timingSafeEqual(left, right);
+}
+
+/**
+ * Verifies the `signature` query parameter that every request from WeChat carries (GET handshake and
+ * every POST, in every mode): `sha1(sort(token, timestamp, nonce))`. Missing parameters fail.
+ * The timestamp window is the caller's business (the Koa middleware), not this function's.
+ *
+ * @example checkSignature('AAAAA', { signature: 'f464b24f…', timestamp: '1714036504', nonce: '1514711492' }) === true
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ */
+export function checkSignature(
+  token: string,
+  q: { signature?: string; timestamp?: string; nonce?: string },
+): boolean {
+  if (!isNonEmpty(token) || !q) return false;
+  const { signature, timestamp, nonce } = q;
+  if (!isNonEmpty(signature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;
+  return safeEqualHex(computeSignature(token, timestamp, nonce), signature);
+}
+
+/**
+ * Verifies the safe-mode `msg_signature`: `sha1(sort(token, timestamp, nonce, Encrypt))`, where
+ * `encrypt` is the exact text of the body's `<Encrypt>` element.
+ *
+ * @example checkMsgSignature(token, { msg_signature, timestamp, nonce }, fields.Encrypt)
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ */
+export function checkMsgSignature(
+  token: string,
+  q: { msg_signature?: string; timestamp?: string; nonce?: string },
+  encrypt: string,
+): boolean {
+  if (!isNonEmpty(token) || !q || !isNonEmpty(encrypt)) return false;
+  const { msg_signature: msgSignature, timestamp, nonce } = q;
+  if (!isNonEmpty(msgSignature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;
+  return safeEqualHex(computeSignature(token, timestamp, nonce, encrypt), msgSignature);
+}
+
+function isNonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
