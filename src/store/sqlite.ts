@@ -1,0 +1,339 @@
+/**
+ * SQLite adapter for every store port: the embedded default (one file under `data/`, WAL).
+ *
+ * Guarantees across processes that share the file: `kv.setIfAbsent`, `kv.deleteIfEquals`,
+ * `dedupe.claim` / `release` and `counters.incrementWithin` are atomic, because each is one statement
+ * or one `BEGIN IMMEDIATE` transaction (SQLite takes the database write lock first, and the other
+ * process waits on `busy_timeout`). Committed writes survive a process crash (WAL) and, with the
+ * default `synchronous=FULL`, a power cut. Expiry follows the injected clock, so every process must
+ * use the real clock in production (they agree only if their clocks do).
+ *
+ * @example
+ * const store = SqliteStore.open('data/bot.sqlite');
+ * if ((await store.dedupe.claim(msgKey, 60)).state === 'new') { ... }
+ * // the rewards ledger reuses the connection:
+ * migrate(store.db, 'ledger', LEDGER_STEPS);
+ *
+ * @see https://www.sqlite.org/lang_upsert.html
+ */
+import type { Clock } from '../lib/clock';
+import { systemClock } from '../lib/clock';
+import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
+import { validateIncrement, validateKey, validateTtl, ttlToMs } from './validate-args';
+
+/** Migration steps of the `store` component (append-only). */
+export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE store_kv (
+     key        TEXT PRIMARY KEY,
+     value      TEXT NOT NULL,
+     expires_at INTEGER            -- epoch ms by the store's clock; NULL = never
+   );
+   CREATE INDEX store_kv_expires ON store_kv (expires_at) WHERE expires_at IS NOT NULL;
+   CREATE TABLE store_dedupe (
+     key        TEXT PRIMARY KEY,
+     state      TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
+     reply      TEXT,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX store_dedupe_expires ON store_dedupe (expires_at);
+   CREATE TABLE store_counters (
+     key        TEXT PRIMARY KEY,
+     value      INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+];
+
+/** How many writes between two sweeps of expired rows. */
+const SWEEP_EVERY_WRITES = 500;
+
+/** Counts writes and sweeps expired rows now and then, so the tables do not grow without bound. */
+class Sweeper {
+  private writes = 0;
+  constructor(private readonly sweep: () => unknown) {}
+  wrote(): void {
+    if (++this.writes >= SWEEP_EVERY_WRITES) {
+      this.writes = 0;
+      this.sweep();
+    }
+  }
+}
+
+// === Key-value
+
+/**
+ * `KeyValueStore` on the `store_kv` table. Expired rows are ignored by every read and swept now and then.
+ *
+ * @example await store.kv.setIfAbsent('lock:token', instanceId, 10);
+ * @see https://www.sqlite.org/lang_upsert.html
+ */
+export class SqliteKeyValueStore implements KeyValueStore {
+  private readonly stmts;
+  constructor(
+    db: Database,
+    private readonly clock: Clock,
+    private readonly sweeper: Sweeper,
+  ) {
+    this.stmts = {
+      get: db.prepare<[string, number], { value: string }>(
+        'SELECT value FROM store_kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+      ),
+      set: db.prepare<[string, string, number | null]>(
+        `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      ),
+      setIfAbsent: db.prepare<[string, string, number | null, number]>(
+        `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+         WHERE store_kv.expires_at IS NOT NULL AND store_kv.expires_at <= ?`,
+      ),
+      deleteIfEquals: db.prepare<[string, string, number]>(
+        'DELETE FROM store_kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)',
+      ),
+      delete: db.prepare<[string]>('DELETE FROM store_kv WHERE key = ?'),
+    };
+  }
+
+  private expiry(ttlSeconds: number | undefined): number | null {
+    return ttlSeconds === undefined ? null : this.clock.now() + ttlToMs(ttlSeconds);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    validateKey('SqliteStore.kv.get', key);
+    return this.stmts.get.get(key, this.clock.now())?.value;
+  }
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    validateKey('SqliteStore.kv.set', key);
+    if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.set', ttlSeconds);
+    this.stmts.set.run(key, String(value), this.expiry(ttlSeconds));
+    this.sweeper.wrote();
+  }
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    validateKey('SqliteStore.kv.setIfAbsent', key);
+    if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.setIfAbsent', ttlSeconds);
+    const result = this.stmts.setIfAbsent.run(key, String(value), this.expiry(ttlSeconds), this.clock.now());
+    this.sweeper.wrote();
+    return result.changes === 1;
+  }
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    validateKey('SqliteStore.kv.deleteIfEquals', key);
+    return this.stmts.deleteIfEquals.run(key, String(expected), this.clock.now()).changes === 1;
+  }
+  async delete(key: string): Promise<void> {
+    validateKey('SqliteStore.kv.delete', key);
+    this.stmts.delete.run(key);
+  }
+}
+
+// === De-duplication
+
+/**
+ * `DedupeStore` on the `store_dedupe` table; a claim is an upsert that only takes an absent or
+ * expired row, inside one `BEGIN IMMEDIATE` transaction (atomic across processes).
+ *
+ * @example const c = await store.dedupe.claim('msg:123', 30); if (c.state === 'done') return c.reply;
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ */
+export class SqliteDedupeStore implements DedupeStore {
+  private readonly stmts;
+  private readonly claimTx: (key: string, ttlMs: number) => DedupeClaim;
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly sweeper: Sweeper,
+  ) {
+    this.stmts = {
+      take: db.prepare<[string, number, number]>(
+        `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'in-flight', NULL, ?)
+         ON CONFLICT (key) DO UPDATE SET state = 'in-flight', reply = NULL, expires_at = excluded.expires_at
+         WHERE store_dedupe.expires_at <= ?`,
+      ),
+      peek: db.prepare<[string, number], { state: 'in-flight' | 'done'; reply: string | null }>(
+        'SELECT state, reply FROM store_dedupe WHERE key = ? AND expires_at > ?',
+      ),
+      complete: db.prepare<[string, string, number]>(
+        `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'done', ?, ?)
+         ON CONFLICT (key) DO UPDATE SET state = 'done', reply = excluded.reply, expires_at = excluded.expires_at`,
+      ),
+      release: db.prepare<[string]>("DELETE FROM store_dedupe WHERE key = ? AND state = 'in-flight'"),
+    };
+    const claimTx = db.transaction((key: string, ttlMs: number): DedupeClaim => {
+      const now = this.clock.now();
+      if (this.stmts.take.run(key, now + ttlMs, now).changes === 1) return { state: 'new' };
+      return toClaim(this.stmts.peek.get(key, now)) ?? { state: 'in-flight' };
+    });
+    this.claimTx = (key, ttlMs) => claimTx.immediate(key, ttlMs);
+  }
+
+  async claim(key: string, ttlSeconds: number): Promise<DedupeClaim> {
+    validateKey('SqliteStore.dedupe.claim', key);
+    validateTtl('SqliteStore.dedupe.claim', ttlSeconds);
+    const claim = this.claimTx(key, ttlToMs(ttlSeconds));
+    this.sweeper.wrote();
+    return claim;
+  }
+  async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
+    validateKey('SqliteStore.dedupe.complete', key);
+    validateTtl('SqliteStore.dedupe.complete', ttlSeconds);
+    this.stmts.complete.run(key, String(reply), this.clock.now() + ttlToMs(ttlSeconds));
+  }
+  async peek(key: string): Promise<DedupeClaim | undefined> {
+    validateKey('SqliteStore.dedupe.peek', key);
+    return toClaim(this.stmts.peek.get(key, this.clock.now()));
+  }
+  async release(key: string): Promise<void> {
+    validateKey('SqliteStore.dedupe.release', key);
+    this.stmts.release.run(key);
+  }
+}
+
+function toClaim(row: { state: 'in-flight' | 'done'; reply: string | null } | undefined): DedupeClaim | undefined {
+  if (!row) return undefined;
+  return row.state === 'done' ? { state: 'done', reply: row.reply ?? '' } : { state: 'in-flight' };
+}
+
+// === Counters
+
+/**
+ * `CounterStore` on the `store_counters` table; `incrementWithin` reads and writes inside one
+ * `BEGIN IMMEDIATE` transaction, so no two processes can both pass the limit.
+ *
+ * @example const { allowed } = await store.counters.incrementWithin('rate:minute:2026..', 1, 60, 60);
+ * @see https://www.sqlite.org/lang_transaction.html
+ */
+export class SqliteCounterStore implements CounterStore {
+  private readonly stmts;
+  private readonly incrementTx: (key: string, by: number, limit: number, ttlMs: number) => { allowed: boolean; value: number };
+  constructor(
+    db: Database,
+    private readonly clock: Clock,
+    private readonly sweeper: Sweeper,
+  ) {
+    this.stmts = {
+      get: db.prepare<[string, number], { value: number }>(
+        'SELECT value FROM store_counters WHERE key = ? AND expires_at > ?',
+      ),
+      upsert: db.prepare<[string, number, number]>(
+        `INSERT INTO store_counters (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      ),
+      update: db.prepare<[number, string]>('UPDATE store_counters SET value = ? WHERE key = ?'),
+    };
+    const tx = db.transaction((key: string, by: number, limit: number, ttlMs: number) => {
+      const now = this.clock.now();
+      const current = this.stmts.get.get(key, now);
+      const value = (current?.value ?? 0) + by;
+      if (value > limit) return { allowed: false, value: current?.value ?? 0 };
+      if (current) this.stmts.update.run(value, key);
+      else this.stmts.upsert.run(key, value, now + ttlMs);
+      return { allowed: true, value };
+    });
+    this.incrementTx = (key, by, limit, ttlMs) => tx.immediate(key, by, limit, ttlMs);
+  }
+
+  async incrementWithin(key: string, by: number, limit: number, ttlSeconds: number): Promise<{ allowed: boolean; value: number }> {
+    validateKey('SqliteStore.counters.incrementWithin', key);
+    validateIncrement('SqliteStore.counters.incrementWithin', by, limit);
+    validateTtl('SqliteStore.counters.incrementWithin', ttlSeconds);
+    const result = this.incrementTx(key, by, limit, ttlToMs(ttlSeconds));
+    this.sweeper.wrote();
+    return result;
+  }
+  async get(key: string): Promise<number> {
+    validateKey('SqliteStore.counters.get', key);
+    return this.stmts.get.get(key, this.clock.now())?.value ?? 0;
+  }
+}
+
+// === The whole store
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions extends OpenSqliteOptions {
+  /** Decides expiry (default: the system clock). */
+  clock?: Clock;
+}
+
+/**
+ * Every store port on one SQLite file. The connection is exposed as `db` so the rewards ledger and
+ * outbox keep their tables in the same file (and may join the store's transactions); `close()`
+ * closes it for everyone.
+ *
+ * @example
+ * const store = SqliteStore.open('data/bot.sqlite', { clock: systemClock });
+ * await store.kv.set('token', 'abc', 7000);
+ * await store.close();
+ * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md
+ */
+export class SqliteStore implements Store {
+  readonly driver = 'sqlite' as const;
+  readonly kv: SqliteKeyValueStore;
+  readonly dedupe: SqliteDedupeStore;
+  readonly counters: SqliteCounterStore;
+  /** The same adapter as the only backend, so `createStore()` callers find it uniformly. */
+  readonly backends: { readonly sqlite: SqliteStore };
+  private closed = false;
+
+  private constructor(
+    /** The better-sqlite3 connection (WAL, busy_timeout, foreign keys on), shared with the ledger. */
+    readonly db: Database,
+    /** The file this store was opened on (`':memory:'` for a private in-memory database). */
+    readonly file: string,
+    private readonly clock: Clock,
+  ) {
+    const sweeper = new Sweeper(() => this.sweepExpired());
+    this.kv = new SqliteKeyValueStore(db, clock, sweeper);
+    this.dedupe = new SqliteDedupeStore(db, clock, sweeper);
+    this.counters = new SqliteCounterStore(db, clock, sweeper);
+    this.backends = { sqlite: this };
+  }
+
+  /**
+   * Opens (creating folders and file when needed) and migrates the store tables.
+   *
+   * @example const store = SqliteStore.open('data/bot.sqlite');
+   * @see https://www.sqlite.org/wal.html
+   */
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const { clock = systemClock, ...openOptions } = options;
+    if (typeof clock?.now !== 'function') throw new TypeError('SqliteStore.open: clock must have now()');
+    const db = openSqlite(file, openOptions);
+    try {
+      migrate(db, 'store', SQLITE_STORE_MIGRATIONS);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db, file, clock);
+  }
+
+  /**
+   * Deletes expired kv, dedupe and counter rows (also done automatically every few hundred writes).
+   * Returns how many rows went.
+   *
+   * @example store.sweepExpired() // → 3
+   * @see https://www.sqlite.org/lang_delete.html
+   */
+  sweepExpired(): number {
+    if (this.closed) return 0;
+    const now = this.clock.now();
+    const sweep = this.db.transaction(() => {
+      let n = this.db.prepare('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes;
+      n += this.db.prepare('DELETE FROM store_dedupe WHERE expires_at <= ?').run(now).changes;
+      n += this.db.prepare('DELETE FROM store_counters WHERE expires_at <= ?').run(now).changes;
+      return n;
+    });
+    return sweep.immediate();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  /** Closes the connection (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,252 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fixedClock } from '../../src/lib/clock';
+import { SqliteStore } from '../../src/store/sqlite';
+import { migrate, openSqlite, schemaVersion, StoreMigrationError } from '../../src/store/sqlite-migrate';
+import { runStoreContract } from './contract';
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-sqlite-'));
+let fileSeq = 0;
+const tmpFile = () => path.join(tmpRoot, `nested-${++fileSeq}`, 'bot.sqlite');
+
+afterAll(() => {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+runStoreContract('SqliteStore', async (clock) => SqliteStore.open(tmpFile(), { clock }), undefined, {
+  clockExpiry: true,
+  openPeer: async (store, clock) => SqliteStore.open((store as SqliteStore).file, { clock }),
+});
+
+// === child processes
+
+const CHILD = path.join(__dirname, 'sqlite-child.ts');
+
+interface Child {
+  proc: ChildProcessWithoutNullStreams;
+  /** Resolves with the next stdout line. */
+  nextLine(): Promise<string>;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+function startChild(args: string[]): Child {
+  const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, ...args], {
+    cwd: path.join(__dirname, '..', '..'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += String(d)));
+  createInterface({ input: proc.stdout }).on('line', function onLine(line) {
+    lines.push(line);
+    waiting.shift()?.(line);
+  });
+  let read = 0;
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      if (code && code !== 0) process.stderr.write(`child failed: ${stderr}\n`);
+      resolve(code);
+    }),
+  );
+  return {
+    proc,
+    lines,
+    exited,
+    nextLine() {
+      const i = read++;
+      if (i < lines.length) return Promise.resolve(lines[i]);
+      return new Promise((resolve, reject) => {
+        waiting.push(resolve);
+        void exited.then(() => reject(new Error(`child exited before line ${i}: ${stderr}`)));
+      });
+    },
+  };
+}
+
+/** Starts children, waits until every one has opened the file, then releases them at once. */
+async function raceChildren(argsList: string[][]): Promise<string[]> {
+  const children = argsList.map(startChild);
+  for (const c of children) expect(await c.nextLine()).toBe('ready');
+  for (const c of children) c.proc.stdin.write('go\n');
+  const results = await Promise.all(children.map((c) => c.nextLine()));
+  for (const c of children) expect(await c.exited).toBe(0);
+  return results;
+}
+
+describe('SqliteStore across processes', () => {
+  it('should give each dedupe key to exactly one of several processes sharing the file', async () => {
+    const file = tmpFile();
+    SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
+    const keys = 200;
+    const results = (await raceChildren([1, 2, 3].map(() => ['claim', file, String(keys)]))).map(
+      (line) => JSON.parse(line) as string[],
+    );
+    for (let i = 0; i < keys; i++) {
+      const states = results.map((r) => r[i]);
+      expect(states.filter((s) => s === 'new')).toHaveLength(1);
+      expect(states.filter((s) => s === 'in-flight')).toHaveLength(2);
+    }
+  });
+
+  it('should let two processes migrate the same new file at once and never exceed a shared counter limit', async () => {
+    const file = tmpFile(); // not created yet: both children create and migrate it concurrently
+    const results = (await raceChildren([['increment', file, '150', '100'], ['increment', file, '150', '100']])).map(
+      (line) => (JSON.parse(line) as { allowed: number }).allowed,
+    );
+    expect(results[0] + results[1]).toBe(100);
+    const store = SqliteStore.open(file);
+    expect(await store.counters.get('rate')).toBe(100);
+    expect(schemaVersion(store.db, 'store')).toBe(1);
+    await store.close();
+  });
+
+  it('should keep every row reported committed when the writer is SIGKILLed mid-stream', async () => {
+    const file = tmpFile();
+    const child = startChild(['write', file]);
+    let last = -1;
+    while (last < 300) {
+      const line = await child.nextLine();
+      const m = /^committed (\d+)$/.exec(line);
+      expect(m).not.toBeNull();
+      last = Number(m![1]);
+    }
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    const reported = child.lines.filter((l) => l.startsWith('committed ')).map((l) => Number(l.slice(10)));
+    expect(reported.length).toBeGreaterThan(300);
+
+    const store = SqliteStore.open(file);
+    const rows = new Set(store.db.prepare('SELECT i FROM crash_rows').pluck().all() as number[]);
+    for (const i of reported) expect(rows.has(i)).toBe(true);
+    for (const i of reported) expect(await store.kv.get(`row:${i}`)).toBe(String(i));
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    await store.close();
+  });
+});
+
+// === SqliteStore specifics
+
+describe('SqliteStore.open', () => {
+  it('should create missing parent folders and open the file in WAL mode with foreign keys on', async () => {
+    const file = tmpFile();
+    const store = SqliteStore.open(file);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(store.backends.sqlite).toBe(store);
+    expect(store.driver).toBe('sqlite');
+    await store.close();
+  });
+
+  it('should keep data across close and reopen', async () => {
+    const file = tmpFile();
+    const a = SqliteStore.open(file);
+    await a.kv.set('token', 'abc', 3600);
+    await a.dedupe.claim('m', 60);
+    await a.dedupe.complete('m', 'reply', 60);
+    await a.close();
+    const b = SqliteStore.open(file);
+    expect(await b.kv.get('token')).toBe('abc');
+    expect(await b.dedupe.peek('m')).toEqual({ state: 'done', reply: 'reply' });
+    await b.close();
+  });
+
+  it('should reject a clock without now()', () => {
+    expect(() => SqliteStore.open(tmpFile(), { clock: {} as never })).toThrow(TypeError);
+  });
+});
+
+describe('SqliteStore.sweepExpired', () => {
+  it('should delete only expired rows of every table', async () => {
+    const clock = fixedClock(0);
+    const store = SqliteStore.open(tmpFile(), { clock });
+    await store.kv.set('short', 'v', 1);
+    await store.kv.set('long', 'v', 100);
+    await store.kv.set('forever', 'v');
+    await store.dedupe.claim('m', 1);
+    await store.counters.incrementWithin('c', 1, 5, 1);
+    clock.advance(1_000);
+    expect(store.sweepExpired()).toBe(3);
+    const count = (t: string) => store.db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get();
+    expect([count('store_kv'), count('store_dedupe'), count('store_counters')]).toEqual([2, 0, 0]);
+    await store.close();
+  });
+
+  it('should sweep by itself after enough writes', async () => {
+    const clock = fixedClock(0);
+    const store = SqliteStore.open(tmpFile(), { clock });
+    for (let i = 0; i < 100; i++) await store.kv.set(`old${i}`, 'v', 1);
+    clock.advance(1_000);
+    for (let i = 0; i < 500; i++) await store.kv.set(`new${i}`, 'v', 100);
+    expect(store.db.prepare("SELECT COUNT(*) FROM store_kv WHERE key LIKE 'old%'").pluck().get()).toBe(0);
+    await store.close();
+  });
+});
+
+describe('openSqlite', () => {
+  it('should honour synchronous NORMAL and reject bad options', () => {
+    const db = openSqlite(tmpFile(), { synchronous: 'NORMAL' });
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    db.close();
+    expect(() => openSqlite('')).toThrow(TypeError);
+    expect(() => openSqlite(tmpFile(), { synchronous: 'OFF' as never })).toThrow(TypeError);
+  });
+
+  it('should open a private in-memory database for ":memory:"', () => {
+    const db = openSqlite(':memory:');
+    expect(db.prepare('SELECT 1 AS one').get()).toEqual({ one: 1 });
+    db.close();
+  });
+});
+
+describe('migrate', () => {
+  it('should apply each step once, in order, and only the new ones on the next start', () => {
+    const db = openSqlite(tmpFile());
+    migrate(db, 'demo', ['CREATE TABLE t (a INTEGER)']);
+    expect(schemaVersion(db, 'demo')).toBe(1);
+    migrate(db, 'demo', ['CREATE TABLE t (a INTEGER)', 'ALTER TABLE t ADD COLUMN b TEXT']);
+    migrate(db, 'demo', ['CREATE TABLE t (a INTEGER)', 'ALTER TABLE t ADD COLUMN b TEXT']);
+    expect(schemaVersion(db, 'demo')).toBe(2);
+    expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('t')).toEqual(['a', 'b']);
+    expect(schemaVersion(db, 'other')).toBe(0);
+    db.close();
+  });
+
+  it('should roll a failing step back entirely and report component and version', () => {
+    const db = openSqlite(tmpFile());
+    const steps = ['CREATE TABLE t (a INTEGER)', 'CREATE TABLE u (x INTEGER); INSERT INTO nowhere VALUES (1)'];
+    let error: unknown;
+    try {
+      migrate(db, 'demo', steps);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreMigrationError);
+    expect(error).toMatchObject({ component: 'demo', version: 2 });
+    expect(schemaVersion(db, 'demo')).toBe(1);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'u'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it('should keep components apart and leave a newer schema alone', () => {
+    const db = openSqlite(tmpFile());
+    migrate(db, 'a', ['CREATE TABLE a1 (x)', 'CREATE TABLE a2 (x)']);
+    migrate(db, 'b', ['CREATE TABLE b1 (x)']);
+    migrate(db, 'a', ['CREATE TABLE a1 (x)']); // an older deploy starting after a newer one
+    expect([schemaVersion(db, 'a'), schemaVersion(db, 'b')]).toEqual([2, 1]);
+    db.close();
+  });
+
+  it('should reject an empty component', () => {
+    const db = openSqlite(':memory:');
+    expect(() => migrate(db, '', [])).toThrow(TypeError);
+    db.close();
+  });
+});
