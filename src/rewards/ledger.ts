@@ -1,0 +1,296 @@
+/**
+ * The ledger port: every grant, its bill number, its outbox entry and the limit reservations, behind
+ * one small interface. The port belongs to the rewards domain (it is shaped by what rewards need);
+ * adapters live in `src/store/` and all pass one contract suite (`test/rewards/ledger-contract.ts`):
+ *
+ * - `src/store/memory-ledger.ts`    `createMemoryLedger()`        (tests, one process)
+ * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db)`      (default; atomic across processes sharing the file)
+ * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool)`  (many instances; row locks, SKIP LOCKED)
+ *
+ * ## Money rules the adapters guarantee
+ * - `recordGrant` is ONE transaction: idempotency check on `(dedupeKey, ruleId)`, every reservation
+ *   checked and added, the per-day bill sequence advanced, the grant row and its outbox entry
+ *   inserted. Concurrent calls (threads, processes, instances) can never overshoot a reservation's
+ *   `maxCount` / `maxAmountFen`, nor record the same key twice.
+ * - A grant's `billNo` never changes.
+ * - Outbox entries are claimed with a lease: a crashed worker's claim expires and another resumes.
+ * - Status moves only forward (see {@link canMove}); reservations are released at most once, in the
+ *   same transaction as the status change that releases them.
+ *
+ * @example
+ * const { duplicate, grant } = await ledger.recordGrant(input);
+ * const due = await ledger.claimDue({ owner: 'w1', now, leaseMs: 30_000, limit: 50 });
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+import type { GrantOutcome } from './rewards-port';
+
+// === Statuses
+
+/**
+ * Life of a grant. PENDING/DEFERRED wait in the outbox; SENDING means a send was attempted and its
+ * outcome is not known yet (the worker queries before sending again); SENT/RECEIVED/RFUND_ING/REFUND
+ * mirror `gethbinfo` (official spelling); FAILED is final (reason kept); REFUSED never reached the
+ * outbox (a limit said no; reason kept).
+ */
+export type GrantStatus =
+  | 'PENDING'
+  | 'DEFERRED'
+  | 'SENDING'
+  | 'SENT'
+  | 'RECEIVED'
+  | 'RFUND_ING'
+  | 'REFUND'
+  | 'FAILED'
+  | 'REFUSED';
+
+export const GRANT_STATUSES = [
+  'PENDING',
+  'DEFERRED',
+  'SENDING',
+  'SENT',
+  'RECEIVED',
+  'RFUND_ING',
+  'REFUND',
+  'FAILED',
+  'REFUSED',
+] as const satisfies readonly GrantStatus[];
+
+/** Statuses that still sit in the outbox. */
+export const OPEN_STATUSES: readonly GrantStatus[] = ['PENDING', 'DEFERRED', 'SENDING'];
+
+const MOVES: Record<GrantStatus, readonly GrantStatus[]> = {
+  PENDING: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
+  DEFERRED: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
+  SENDING: ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
+  SENT: ['RECEIVED', 'RFUND_ING', 'REFUND'],
+  RFUND_ING: ['REFUND'],
+  RECEIVED: [],
+  REFUND: [],
+  FAILED: [],
+  REFUSED: [],
+};
+
+/**
+ * Whether a grant may move from one status to another. Settling is idempotent: a move that is not
+ * allowed (already there, or backwards) changes nothing.
+ *
+ * @example canMove('SENT', 'RECEIVED') // → true;  canMove('SENT', 'FAILED') // → false
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+export function canMove(from: GrantStatus, to: GrantStatus): boolean {
+  return MOVES[from].includes(to);
+}
+
+// === Reservations
+
+/** What a reservation protects; `settle({ release })` names kinds to give back. */
+export type ReservationKind = 'budget' | 'per_user' | 'follower_daily' | 'merchant_daily';
+
+/**
+ * One limit, reserved atomically with the grant. The ledger keeps a running `(count, amountFen)` per
+ * `key`; the grant is refused with `outcome`/`reason` when adding would exceed `maxCount` or
+ * `maxAmountFen` (null = no cap on that dimension). Reservations are checked in the given order, so the
+ * first one listed wins when several are exhausted.
+ *
+ * Keys (built by `src/rewards/limits.ts`): `budget:<campaign>`, `per-user:<campaign>:<openId>`,
+ * `follower-day:<yyyymmdd>:<openId>`, `merchant-day:<yyyymmdd>`.
+ */
+export interface Reservation {
+  kind: ReservationKind;
+  key: string;
+  count: number;
+  amountFen: number;
+  maxCount: number | null;
+  maxAmountFen: number | null;
+  outcome: Exclude<GrantOutcome, 'granted'>;
+  reason: string;
+}
+
+/** A reservation as stored with its grant (what to give back on release). */
+export interface HeldReservation {
+  kind: ReservationKind;
+  key: string;
+  count: number;
+  amountFen: number;
+}
+
+/** Running totals of one reservation key. */
+export interface Usage {
+  count: number;
+  amountFen: number;
+}
+
+/**
+ * The first reservation that would overflow, or undefined when all fit. Pure; every adapter uses it
+ * inside its transaction, after reading (and, on PostgreSQL, locking) the current usage.
+ *
+ * @example firstExceeded([{ ...r, maxCount: 1 }], () => ({ count: 1, amountFen: 100 })) // → r
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function firstExceeded(reservations: readonly Reservation[], usageOf: (key: string) => Usage): Reservation | undefined {
+  return reservations.find(function exceeds(r) {
+    const u = usageOf(r.key);
+    if (r.maxCount !== null && u.count + r.count > r.maxCount) return true;
+    if (r.maxAmountFen !== null && u.amountFen + r.amountFen > r.maxAmountFen) return true;
+    return false;
+  });
+}
+
+// === Records
+
+/** What `recordGrant` needs. Built by `createRewards` (and the batch sender). */
+export interface RecordGrantInput {
+  dedupeKey: string;
+  ruleId: string;
+  campaign: string;
+  openId: string;
+  amountFen: number;
+  /** `red_packet` today; stored for other reward kinds. */
+  kind: string;
+  /** Epoch ms of the request. */
+  now: number;
+  /**
+   * `mch_id + yyyymmdd` (see `billNoPrefix`): the ledger draws the next sequence of that prefix inside
+   * the transaction and stores `formatBillNo(prefix, seq)`.
+   */
+  billNoPrefix: string;
+  /** Everything the worker sends, snapshotted now so every retry sends identical parameters. */
+  payload: Record<string, unknown>;
+  /** When the worker may first send it (now, or the end of quiet hours when deferred). */
+  dueAt: number;
+  /** Recorded as DEFERRED (quiet hours) rather than PENDING. */
+  deferred: boolean;
+  /** Checked and added atomically; any overflow → REFUSED with that reservation's outcome. */
+  reservations: readonly Reservation[];
+  /** Decided before the ledger (window, quiet hours in refuse mode, paused, …): recorded as REFUSED. */
+  refusal?: { outcome: Exclude<GrantOutcome, 'granted'>; reason: string };
+  /** Reason text stored on a granted row (e.g. "deferred until 08:00"). */
+  note?: string;
+}
+
+/** A grant as stored. */
+export interface LedgerGrant {
+  id: number;
+  dedupeKey: string;
+  ruleId: string;
+  kind: string;
+  campaign: string;
+  openId: string;
+  amountFen: number;
+  /** Null only for REFUSED grants. */
+  billNo: string | null;
+  status: GrantStatus;
+  /** The outcome answered the first time (a retry answers the same). */
+  outcome: GrantOutcome;
+  reason: string | null;
+  attempts: number;
+  /** When the outbox may pick it next (null once settled). */
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  sendListId: string | null;
+  payload: Record<string, unknown>;
+  reservations: HeldReservation[];
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+  settledAt: number | null;
+  /** Last reconciliation query. */
+  checkedAt: number | null;
+}
+
+/** `recordGrant`'s answer: `duplicate` when the key was already recorded (the first grant is returned). */
+export interface RecordGrantResult {
+  duplicate: boolean;
+  grant: LedgerGrant;
+}
+
+/** A campaign held back by the worker (config error) or an operator. */
+export interface CampaignPause {
+  campaign: string;
+  reason: string;
+  by: 'worker' | 'operator';
+  pausedAt: number;
+}
+
+/** One line of the ledger report. */
+export interface LedgerSummaryRow {
+  campaign: string;
+  status: GrantStatus;
+  count: number;
+  amountFen: number;
+}
+
+/** What `settle` does. */
+export interface SettleInput {
+  status: Exclude<GrantStatus, 'PENDING' | 'DEFERRED' | 'SENDING' | 'REFUSED'>;
+  now: number;
+  sendListId?: string;
+  reason?: string;
+  /** Reservation kinds to give back (FAILED: all; REFUND with restore_budget_on_refund: ['budget']). */
+  release?: readonly ReservationKind[];
+}
+
+// === The port
+
+export interface Ledger {
+  /** Records a grant (or its refusal) atomically; see the module doc. */
+  recordGrant(input: RecordGrantInput): Promise<RecordGrantResult>;
+
+  /**
+   * Leases up to `limit` due outbox entries (due, lease free or expired, campaign not paused), oldest
+   * first. PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same entry
+   * while a lease is live.
+   */
+  claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]>;
+
+  /**
+   * Marks an attempt (status SENDING, attempts + 1) just before calling WeChat Pay. Returns false when
+   * the caller's lease is gone or the grant is no longer open — then it must not send.
+   */
+  markSending(id: number, opts: { owner: string; now: number }): Promise<boolean>;
+
+  /** Gives the lease back and sets when to try again (same bill number), with the last error. */
+  reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void>;
+
+  /**
+   * Moves a grant to a settled status when {@link canMove} allows it, removes its outbox entry (for
+   * SENT and later or FAILED), and releases the named reservations — all in one transaction. Returns
+   * false when nothing changed (already settled that way or further).
+   */
+  settle(id: number, input: SettleInput): Promise<boolean>;
+
+  /** Records that reconciliation looked at a grant. */
+  markChecked(id: number, now: number): Promise<void>;
+
+  getGrant(id: number): Promise<LedgerGrant | undefined>;
+  findByBillNo(billNo: string): Promise<LedgerGrant | undefined>;
+  findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined>;
+
+  /** Grants in the given statuses, least recently checked first (reconciliation, reports). */
+  listByStatus(statuses: readonly GrantStatus[], opts?: { limit?: number; sentBefore?: number }): Promise<LedgerGrant[]>;
+  /** Every grant, oldest first (CSV export, tests). */
+  listAll(opts?: { campaign?: string; limit?: number; afterId?: number }): Promise<LedgerGrant[]>;
+  /** Counts and amounts per campaign and status. */
+  summary(): Promise<LedgerSummaryRow[]>;
+  /** Grants still in the outbox. */
+  openCount(): Promise<number>;
+  usage(key: string): Promise<Usage>;
+
+  pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void>;
+  /** Returns true when the campaign was paused. */
+  resumeCampaign(campaign: string): Promise<boolean>;
+  pausedCampaigns(): Promise<CampaignPause[]>;
+
+  close(): Promise<void>;
+}
+
+/** An unexpected store failure inside the ledger (not a business refusal). */
+export class LedgerError extends Error {
+  override readonly name = 'LedgerError';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Local limits, checked before any call to WeChat Pay (design.md invariant 3). Everything here is pure:
+ * `now` is injected and read in Beijing time (Asia/Shanghai, UTC+8, no DST).
+ *
+ * - window and switch of a campaign, quiet hours, amount range: decided here, before the ledger;
+ * - budget, packets, once-per-follower, follower daily count/amount, merchant daily count/amount:
+ *   turned into {@link Reservation}s that the ledger checks and adds in the grant's transaction, so
+ *   concurrent grants can't overshoot them;
+ * - the send rate: enforced by the outbox worker with `CounterStore.incrementWithin` ({@link rateKey}).
+ *
+ * @example
+ * const plan = planGrant({ campaign, limits, now, openId, amountFen: 188 });
+ * if (plan.refusal) reply(plan.refusal.outcome);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
+import { amountRangeFor, fenToYuan, type DailySpan, type Limits, type RedPacketCampaign } from './config-schema';
+import type { Reservation } from './ledger';
+import type { GrantOutcome } from './rewards-port';
+
+/** A refusal decided by a limit: the follower-facing outcome and a reason for the ledger. */
+export interface LimitRefusal {
+  outcome: Exclude<GrantOutcome, 'granted'>;
+  reason: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function hhmm(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+}
+
+/** Minutes after Beijing midnight. */
+function minuteOfDay(now: number): number {
+  const p = shanghaiParts(now);
+  return p.hour * 60 + p.minute;
+}
+
+/**
+ * Whether `now` falls in a daily span (`from > to` wraps midnight; `from == to` is never).
+ *
+ * @example inDailySpan(Date.parse('2026-01-01T07:59:00+08:00'), { fromMinute: 0, toMinute: 480 }) // → true
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function inDailySpan(now: number, span: DailySpan): boolean {
+  const m = minuteOfDay(now);
+  if (span.fromMinute === span.toMinute) return false;
+  return span.fromMinute < span.toMinute ? m >= span.fromMinute && m < span.toMinute : m >= span.fromMinute || m < span.toMinute;
+}
+
+/**
+ * When the quiet hours around `now` end (epoch ms), or undefined when `now` is outside them.
+ *
+ * @example quietHoursEnd(Date.parse('2026-01-01T01:00:00+08:00'), limits.quietHours) // → 2026-01-01T08:00+08:00
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function quietHoursEnd(now: number, quiet: Limits['quietHours']): number | undefined {
+  if (!quiet || !inDailySpan(now, quiet)) return undefined;
+  const m = minuteOfDay(now);
+  const day = m < quiet.toMinute ? shanghaiParts(now) : shanghaiParts(now + DAY_MS);
+  return shanghaiToEpoch(day.year, day.month, day.day, Math.floor(quiet.toMinute / 60), quiet.toMinute % 60);
+}
+
+/**
+ * Refuses when the campaign is switched off, not started, over, or outside its daily hours.
+ *
+ * @example checkCampaignWindow(campaign, now) // → undefined | { outcome: 'outside_hours', reason }
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function checkCampaignWindow(
+  campaign: Pick<RedPacketCampaign, 'enabled' | 'window'>,
+  now: number,
+): LimitRefusal | undefined {
+  if (!campaign.enabled) return { outcome: 'campaign_over', reason: 'campaign is switched off (enabled: false)' };
+  const w = campaign.window;
+  if (!w) return undefined;
+  const today = shanghaiParts(now).isoDate;
+  if (w.from && today < w.from) return { outcome: 'outside_hours', reason: `campaign starts on ${w.from}` };
+  if (w.to && today > w.to) return { outcome: 'campaign_over', reason: `campaign ended on ${w.to}` };
+  if (w.hours && !inDailySpan(now, w.hours))
+    return { outcome: 'outside_hours', reason: `campaign runs ${hhmm(w.hours.fromMinute)}–${hhmm(w.hours.toMinute)} Beijing time` };
+  return undefined;
+}
+
+/**
+ * Refuses a packet whose per-person amount is outside the allowed range (1.00–200.00 yuan by default;
+ * the `*_with_scene` range when the campaign sets `scene_id`).
+ *
+ * @example checkAmount(20001, campaign, limits) // → { outcome: 'limit_reached', reason: 'amount …' }
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function checkAmount(
+  amountFen: number,
+  campaign: Pick<RedPacketCampaign, 'sceneId' | 'totalNum'>,
+  limits: Limits,
+): LimitRefusal | undefined {
+  const { min, max } = amountRangeFor(campaign, limits);
+  const n = campaign.totalNum;
+  if (!Number.isSafeInteger(amountFen) || amountFen < min * n || amountFen > max * n)
+    return {
+      outcome: 'limit_reached',
+      reason: `amount ${fenToYuan(amountFen)} yuan is outside ${fenToYuan(min)}–${fenToYuan(max)} yuan per packet`,
+    };
+  return undefined;
+}
+
+/**
+ * The reservations of one grant, in the order their refusals take precedence: once-per-follower,
+ * campaign budget and packets, follower daily count and amount, merchant daily count and amount.
+ * `day` is the Beijing date (yyyymmdd) on which the packet will be sent.
+ *
+ * @example reservationsFor({ campaign, limits, openId, amountFen: 188, day: '20260102' })
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function reservationsFor(input: {
+  campaign: Pick<RedPacketCampaign, 'name' | 'perUser' | 'budgetFen' | 'maxPackets'>;
+  limits: Limits;
+  openId: string;
+  amountFen: number;
+  day: string;
+}): Reservation[] {
+  const { campaign: c, limits, openId, amountFen, day } = input;
+  return [
+    {
+      kind: 'per_user',
+      key: `per-user:${c.name}:${openId}`,
+      count: 1,
+      amountFen,
+      maxCount: c.perUser,
+      maxAmountFen: null,
+      outcome: 'already_claimed',
+      reason: c.perUser === 1 ? 'already received this campaign' : `already received this campaign ${c.perUser} times`,
+    },
+    {
+      kind: 'budget',
+      key: `budget:${c.name}`,
+      count: 1,
+      amountFen,
+      maxCount: c.maxPackets,
+      maxAmountFen: c.budgetFen,
+      outcome: 'campaign_over',
+      reason: `campaign budget (${fenToYuan(c.budgetFen)} yuan) or packets (${c.maxPackets}) used up`,
+    },
+    {
+      kind: 'follower_daily',
+      key: `follower-day:${day}:${openId}`,
+      count: 1,
+      amountFen,
+      maxCount: limits.followerDaily.count,
+      maxAmountFen: limits.followerDaily.amountFen,
+      outcome: 'limit_reached',
+      reason: `follower daily limit (${limits.followerDaily.count} packets / ${fenToYuan(limits.followerDaily.amountFen)} yuan) reached`,
+    },
+    {
+      kind: 'merchant_daily',
+      key: `merchant-day:${day}`,
+      count: 1,
+      amountFen,
+      maxCount: limits.merchantDaily.count,
+      maxAmountFen: limits.merchantDaily.amountFen,
+      outcome: 'limit_reached',
+      reason: `merchant daily limit (${limits.merchantDaily.count ?? 'no count cap'} / ${fenToYuan(limits.merchantDaily.amountFen)} yuan) reached`,
+    },
+  ];
+}
+
+/** What {@link planGrant} decided. */
+export type GrantPlan =
+  | { refusal: LimitRefusal }
+  | {
+      refusal?: undefined;
+      /** When the worker may send (now, or the end of quiet hours). */
+      dueAt: number;
+      deferred: boolean;
+      /** Beijing date (yyyymmdd) of `dueAt`: the day the daily limits count it on. */
+      day: string;
+      reservations: Reservation[];
+      note?: string;
+    };
+
+/**
+ * Everything decided before the ledger for one red packet: window, amount, quiet hours (defer to
+ * their end, or refuse, per the campaign or `limits.quiet_hours.mode`), then the reservations.
+ *
+ * @example planGrant({ campaign, limits, now, openId: 'o1', amountFen: 188 })
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function planGrant(input: {
+  campaign: RedPacketCampaign;
+  limits: Limits;
+  now: number;
+  openId: string;
+  amountFen: number;
+}): GrantPlan {
+  const { campaign, limits, now } = input;
+  const refusal = checkCampaignWindow(campaign, now) ?? checkAmount(input.amountFen, campaign, limits);
+  if (refusal) return { refusal };
+  let dueAt = now;
+  let deferred = false;
+  let note: string | undefined;
+  const quietEnd = quietHoursEnd(now, limits.quietHours);
+  if (quietEnd !== undefined && limits.quietHours) {
+    const span = `${hhmm(limits.quietHours.fromMinute)}–${hhmm(limits.quietHours.toMinute)}`;
+    if ((campaign.quietHours ?? limits.quietHours.mode) === 'refuse')
+      return { refusal: { outcome: 'outside_hours', reason: `quiet hours ${span} Beijing time` } };
+    dueAt = quietEnd;
+    deferred = true;
+    note = `deferred until ${shanghaiParts(quietEnd).isoDate} ${hhmm(limits.quietHours.toMinute)} (quiet hours ${span})`;
+  }
+  const day = shanghaiParts(dueAt).ymd;
+  return { dueAt, deferred, day, note, reservations: reservationsFor({ ...input, day }) };
+}
+
+/**
+ * The counter key of the shared per-second send rate (one counter per wall-clock second, shared by
+ * every worker through `CounterStore.incrementWithin`).
+ *
+ * @example await counters.incrementWithin(rateKey(now), 1, limits.sendRatePerSecond, 2)
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rateKey(now: number): string {
+  return `rewards:send-rate:${Math.floor(now / 1000)}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * Row mapping shared by the SQL ledger adapters (SQLite and PostgreSQL use the same column names).
+ *
+ * @example const grant = rowToGrant(db.prepare('SELECT * FROM ledger_grants WHERE id = ?').get(1));
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+import type { GrantOutcome } from '../rewards/rewards-port';
+import type { GrantStatus, HeldReservation, LedgerGrant } from '../rewards/ledger';
+
+/** A `ledger_grants` row as a driver returns it (PostgreSQL BIGINTs arrive as strings). */
+export interface GrantRow {
+  id: number | string;
+  dedupe_key: string;
+  rule_id: string;
+  kind: string;
+  campaign: string;
+  open_id: string;
+  amount_fen: number | string;
+  bill_no: string | null;
+  status: string;
+  outcome: string;
+  reason: string | null;
+  attempts: number | string;
+  next_attempt_at: number | string | null;
+  last_error: string | null;
+  send_list_id: string | null;
+  payload: string;
+  reservations: string;
+  created_at: number | string;
+  updated_at: number | string;
+  sent_at: number | string | null;
+  settled_at: number | string | null;
+  checked_at: number | string | null;
+}
+
+const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: number | string | null): number | null => (v === null ? null : num(v));
+
+/** Converts a row into the port's {@link LedgerGrant}. */
+export function rowToGrant(row: GrantRow): LedgerGrant {
+  return {
+    id: num(row.id),
+    dedupeKey: row.dedupe_key,
+    ruleId: row.rule_id,
+    kind: row.kind,
+    campaign: row.campaign,
+    openId: row.open_id,
+    amountFen: num(row.amount_fen),
+    billNo: row.bill_no,
+    status: row.status as GrantStatus,
+    outcome: row.outcome as GrantOutcome,
+    reason: row.reason,
+    attempts: num(row.attempts),
+    nextAttemptAt: numOrNull(row.next_attempt_at),
+    lastError: row.last_error,
+    sendListId: row.send_list_id,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    reservations: JSON.parse(row.reservations) as HeldReservation[],
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+    sentAt: numOrNull(row.sent_at),
+    settledAt: numOrNull(row.settled_at),
+    checkedAt: numOrNull(row.checked_at),
+  };
+}
+
+/** Statuses whose outbox entry is removed by `settle`. */
+export const SETTLED_STATUSES: readonly GrantStatus[] = ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'];
+
+/** Statuses that end a grant's life (`settled_at` is set). */
+export const FINAL_STATUSES: readonly GrantStatus[] = ['RECEIVED', 'REFUND', 'FAILED', 'REFUSED'];
+
+/** Truncates an error text stored in `last_error` / `reason`. */
+export function clip(text: string | undefined | null, max = 500): string | null {
+  if (text === undefined || text === null) return null;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

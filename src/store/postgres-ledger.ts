@@ -1,0 +1,379 @@
+/**
+ * The ledger on PostgreSQL, for many instances behind a load balancer. Transactions run at READ
+ * COMMITTED with explicit row locks, always taken in one order (usage rows sorted by key → grant row →
+ * outbox row), so they cannot deadlock in normal operation; a deadlock or serialization failure is
+ * still retried. `recordGrant` locks every reservation row it checks (`SELECT … FOR UPDATE`) before
+ * reading the totals, so two instances can never both take the last unit of a budget; the grant
+ * insert is `ON CONFLICT (dedupe_key, rule_id) DO NOTHING`, so a concurrent retry returns the first
+ * grant. The outbox is claimed with `FOR UPDATE SKIP LOCKED` plus a lease.
+ *
+ * @example
+ * const ledger = await PostgresLedger.create(new Pool({ connectionString: process.env.DATABASE_URL }));
+ * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
+ */
+import type { Pool, PoolClient } from 'pg';
+import { formatBillNo } from '../rewards/bill-no';
+import {
+  canMove,
+  firstExceeded,
+  type CampaignPause,
+  type GrantStatus,
+  type Ledger,
+  type LedgerGrant,
+  type LedgerSummaryRow,
+  type RecordGrantInput,
+  type RecordGrantResult,
+  type SettleInput,
+  type Usage,
+} from '../rewards/ledger';
+import { clip, FINAL_STATUSES, rowToGrant, SETTLED_STATUSES, type GrantRow } from './ledger-rows';
+import { migratePg } from './pg-migrate';
+
+/** Schema steps of the `ledger` component on PostgreSQL (append-only). */
+export const PG_LEDGER_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ledger_grants (
+     id              BIGSERIAL PRIMARY KEY,
+     dedupe_key      TEXT    NOT NULL,
+     rule_id         TEXT    NOT NULL,
+     kind            TEXT    NOT NULL,
+     campaign        TEXT    NOT NULL,
+     open_id         TEXT    NOT NULL,
+     amount_fen      BIGINT  NOT NULL,
+     bill_no         TEXT    UNIQUE,
+     status          TEXT    NOT NULL,
+     outcome         TEXT    NOT NULL,
+     reason          TEXT,
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at BIGINT,
+     last_error      TEXT,
+     send_list_id    TEXT,
+     payload         TEXT    NOT NULL,
+     reservations    TEXT    NOT NULL,
+     created_at      BIGINT  NOT NULL,
+     updated_at      BIGINT  NOT NULL,
+     sent_at         BIGINT,
+     settled_at      BIGINT,
+     checked_at      BIGINT,
+     UNIQUE (dedupe_key, rule_id)
+   );
+   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
+   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
+   CREATE TABLE ledger_outbox (
+     grant_id    BIGINT PRIMARY KEY REFERENCES ledger_grants (id),
+     campaign    TEXT   NOT NULL,
+     due_at      BIGINT NOT NULL,
+     lease_owner TEXT,
+     lease_until BIGINT
+   );
+   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
+   CREATE TABLE ledger_usage (
+     key        TEXT   PRIMARY KEY,
+     count      BIGINT NOT NULL,
+     amount_fen BIGINT NOT NULL
+   );
+   CREATE TABLE ledger_bill_seq (
+     prefix TEXT   PRIMARY KEY,
+     last   BIGINT NOT NULL
+   );
+   CREATE TABLE ledger_campaign_pause (
+     campaign  TEXT   PRIMARY KEY,
+     reason    TEXT   NOT NULL,
+     paused_by TEXT   NOT NULL,
+     paused_at BIGINT NOT NULL
+   )`,
+];
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+const INSERT_GRANT = `INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
+    reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+  ON CONFLICT (dedupe_key, rule_id) DO NOTHING
+  RETURNING *`;
+
+/**
+ * Ledger adapter over a `pg` pool. The pool's `search_path` decides the schema (tests isolate runs
+ * with `options: '-c search_path=…'`).
+ *
+ * @example const ledger = await PostgresLedger.create(pool);
+ * @see https://node-postgres.com/features/transactions
+ */
+export class PostgresLedger implements Ledger {
+  private constructor(
+    readonly pool: Pool,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  /**
+   * Migrates the `ledger` tables and returns the adapter. `{ ownsPool: true }` makes `close()` end the pool.
+   *
+   * @example const ledger = await PostgresLedger.create(store.pool);
+   * @see https://www.postgresql.org/docs/current/ddl-schemas.html
+   */
+  static async create(pool: Pool, options: { ownsPool?: boolean } = {}): Promise<PostgresLedger> {
+    if (!pool || typeof pool.connect !== 'function') throw new TypeError('PostgresLedger.create: pool must be a pg Pool');
+    await migratePg(pool, 'ledger', PG_LEDGER_MIGRATIONS);
+    return new PostgresLedger(pool, options.ownsPool ?? false);
+  }
+
+  /** Runs `fn` in a transaction on one client; retries deadlocks and serialization failures. */
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  private async one(sql: string, params: unknown[]): Promise<LedgerGrant | undefined> {
+    const { rows } = await this.pool.query<GrantRow>(sql, params);
+    return rows[0] ? rowToGrant(rows[0]) : undefined;
+  }
+
+  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
+    const result = await this.tx(async (c): Promise<RecordGrantResult | 'conflict'> => {
+      const keys = [...new Set(input.reservations.map((r) => r.key))].sort();
+      const usage = new Map<string, Usage>();
+      if (keys.length > 0) {
+        await c.query(
+          `INSERT INTO ledger_usage (key, count, amount_fen)
+           SELECT k, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`,
+          [keys],
+        );
+        const locked = await c.query<{ key: string; count: string; amount_fen: string }>(
+          'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE',
+          [keys],
+        );
+        for (const r of locked.rows) usage.set(r.key, { count: Number(r.count), amountFen: Number(r.amount_fen) });
+      }
+      const existing = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE dedupe_key = $1 AND rule_id = $2', [
+        input.dedupeKey,
+        input.ruleId,
+      ]);
+      if (existing.rows[0]) return { duplicate: true, grant: rowToGrant(existing.rows[0]) };
+
+      const common = [input.dedupeKey, input.ruleId, input.kind, input.campaign, input.openId, input.amountFen];
+      const refusal = input.refusal ?? firstExceeded(input.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 });
+      if (refusal) {
+        const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
+          ...common,
+          null,
+          'REFUSED',
+          refusal.outcome,
+          refusal.reason,
+          null,
+          JSON.stringify(input.payload),
+          '[]',
+          input.now,
+          input.now,
+        ]);
+        return rows[0] ? { duplicate: false, grant: rowToGrant(rows[0]) } : 'conflict';
+      }
+      const seq = await c.query<{ last: string }>(
+        `INSERT INTO ledger_bill_seq (prefix, last) VALUES ($1, 1)
+         ON CONFLICT (prefix) DO UPDATE SET last = ledger_bill_seq.last + 1 RETURNING last`,
+        [input.billNoPrefix],
+      );
+      const held = input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }));
+      const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
+        ...common,
+        formatBillNo(input.billNoPrefix, Number(seq.rows[0].last)),
+        input.deferred ? 'DEFERRED' : 'PENDING',
+        'granted',
+        input.note ?? null,
+        input.dueAt,
+        JSON.stringify(input.payload),
+        JSON.stringify(held),
+        input.now,
+        null,
+      ]);
+      if (!rows[0]) throw new ConflictSignal();
+      for (const r of [...input.reservations].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))
+        await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [
+          r.key,
+          r.count,
+          r.amountFen,
+        ]);
+      const grant = rowToGrant(rows[0]);
+      await c.query('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES ($1, $2, $3)', [grant.id, grant.campaign, input.dueAt]);
+      return { duplicate: false, grant };
+    }).catch((error: unknown) => {
+      if (error instanceof ConflictSignal) return 'conflict' as const;
+      throw error;
+    });
+    if (result !== 'conflict') return result;
+    // A concurrent request with the same key committed first: answer with its grant.
+    const first = await this.findByKey(input.dedupeKey, input.ruleId);
+    if (!first) throw new Error('ledger: idempotency conflict without a committed grant');
+    return { duplicate: true, grant: first };
+  }
+
+  async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
+    const { rows } = await this.pool.query<GrantRow>(
+      `WITH due AS (
+         SELECT grant_id FROM ledger_outbox
+         WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+           AND campaign NOT IN (SELECT campaign FROM ledger_campaign_pause)
+         ORDER BY due_at, grant_id
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       ), leased AS (
+         UPDATE ledger_outbox o SET lease_owner = $1, lease_until = $2
+         FROM due WHERE o.grant_id = due.grant_id
+         RETURNING o.grant_id, o.due_at
+       )
+       SELECT g.* FROM ledger_grants g JOIN leased l ON l.grant_id = g.id ORDER BY l.due_at, g.id`,
+      [opts.owner, opts.now + opts.leaseMs, opts.now, opts.limit],
+    );
+    return rows.map(rowToGrant);
+  }
+
+  async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
+       WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
+         AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
+      [id, opts.owner, opts.now],
+    );
+    return rowCount === 1;
+  }
+
+  async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      const moved = await c.query(
+        'UPDATE ledger_outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL WHERE grant_id = $1 AND lease_owner = $2',
+        [id, opts.owner, opts.dueAt],
+      );
+      if (moved.rowCount === 1)
+        await c.query(
+          'UPDATE ledger_grants SET next_attempt_at = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1',
+          [id, opts.dueAt, clip(opts.lastError), opts.now],
+        );
+    });
+  }
+
+  async settle(id: number, input: SettleInput): Promise<boolean> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      if (!rows[0]) return false;
+      const grant = rowToGrant(rows[0]);
+      if (!canMove(grant.status, input.status)) return false;
+      await c.query(
+        `UPDATE ledger_grants SET status = $2, updated_at = $3,
+           send_list_id = COALESCE($4, send_list_id), reason = COALESCE($5, reason),
+           sent_at = CASE WHEN $2 <> 'FAILED' AND sent_at IS NULL THEN $3 ELSE sent_at END,
+           settled_at = CASE WHEN $6 THEN $3 ELSE settled_at END,
+           next_attempt_at = NULL
+         WHERE id = $1`,
+        [id, input.status, input.now, input.sendListId ?? null, clip(input.reason), FINAL_STATUSES.includes(input.status)],
+      );
+      if (SETTLED_STATUSES.includes(input.status)) await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id]);
+      if (input.release?.length) {
+        const back = grant.reservations.filter((r) => input.release!.includes(r.kind)).sort((a, b) => (a.key < b.key ? -1 : 1));
+        for (const r of back)
+          await c.query('UPDATE ledger_usage SET count = count - $2, amount_fen = amount_fen - $3 WHERE key = $1', [
+            r.key,
+            r.count,
+            r.amountFen,
+          ]);
+      }
+      return true;
+    });
+  }
+
+  async markChecked(id: number, now: number): Promise<void> {
+    await this.pool.query('UPDATE ledger_grants SET checked_at = $2 WHERE id = $1', [id, now]);
+  }
+
+  async getGrant(id: number): Promise<LedgerGrant | undefined> {
+    return this.one('SELECT * FROM ledger_grants WHERE id = $1', [id]);
+  }
+
+  async findByBillNo(billNo: string): Promise<LedgerGrant | undefined> {
+    return this.one('SELECT * FROM ledger_grants WHERE bill_no = $1', [billNo]);
+  }
+
+  async findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined> {
+    return this.one('SELECT * FROM ledger_grants WHERE dedupe_key = $1 AND rule_id = $2', [dedupeKey, ruleId]);
+  }
+
+  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number } = {}): Promise<LedgerGrant[]> {
+    const { rows } = await this.pool.query<GrantRow>(
+      `SELECT * FROM ledger_grants WHERE status = ANY($1::text[])
+         AND ($2::bigint IS NULL OR COALESCE(sent_at, created_at) <= $2::bigint)
+       ORDER BY COALESCE(checked_at, -1), id LIMIT $3`,
+      [statuses, opts.sentBefore ?? null, opts.limit ?? null],
+    );
+    return rows.map(rowToGrant);
+  }
+
+  async listAll(opts: { campaign?: string; limit?: number; afterId?: number } = {}): Promise<LedgerGrant[]> {
+    const { rows } = await this.pool.query<GrantRow>(
+      `SELECT * FROM ledger_grants WHERE ($1::text IS NULL OR campaign = $1::text) AND id > $2 ORDER BY id LIMIT $3`,
+      [opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? null],
+    );
+    return rows.map(rowToGrant);
+  }
+
+  async summary(): Promise<LedgerSummaryRow[]> {
+    const { rows } = await this.pool.query<{ campaign: string; status: string; count: string; amount_fen: string }>(
+      `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
+       FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
+    );
+    return rows.map((r) => ({ campaign: r.campaign, status: r.status as GrantStatus, count: Number(r.count), amountFen: Number(r.amount_fen) }));
+  }
+
+  async openCount(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM ledger_outbox');
+    return Number(rows[0].n);
+  }
+
+  async usage(key: string): Promise<Usage> {
+    const { rows } = await this.pool.query<{ count: string; amount_fen: string }>(
+      'SELECT count, amount_fen FROM ledger_usage WHERE key = $1',
+      [key],
+    );
+    return rows[0] ? { count: Number(rows[0].count), amountFen: Number(rows[0].amount_fen) } : { count: 0, amountFen: 0 };
+  }
+
+  async pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ledger_campaign_pause (campaign, reason, paused_by, paused_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (campaign) DO NOTHING`,
+      [campaign, clip(opts.reason), opts.by, opts.now],
+    );
+  }
+
+  async resumeCampaign(campaign: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM ledger_campaign_pause WHERE campaign = $1', [campaign]);
+    return rowCount === 1;
+  }
+
+  async pausedCampaigns(): Promise<CampaignPause[]> {
+    const { rows } = await this.pool.query<{ campaign: string; reason: string; paused_by: string; paused_at: string }>(
+      'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
+    );
+    return rows.map((r) => ({ campaign: r.campaign, reason: r.reason, by: r.paused_by as CampaignPause['by'], pausedAt: Number(r.paused_at) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+/** Internal: the grant insert met a concurrent commit of the same key; the transaction is rolled back. */
+class ConflictSignal extends Error {
+  override readonly name = 'ConflictSignal';
+}

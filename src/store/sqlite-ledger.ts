@@ -1,0 +1,360 @@
+/**
+ * The ledger on SQLite (the default store). Every write runs in a `BEGIN IMMEDIATE` transaction, which
+ * takes the database's single write lock before reading, so the check-then-reserve steps of
+ * `recordGrant` are serialised across threads AND processes sharing the file (others wait on
+ * `busy_timeout`). WAL + `synchronous=FULL` (see `openSqlite`) make a commit survive a crash.
+ *
+ * @example
+ * const store = SqliteStore.open('data/bot.sqlite');
+ * const ledger = SqliteLedger.create(store.db);
+ * @see https://www.sqlite.org/lang_transaction.html
+ */
+import { formatBillNo } from '../rewards/bill-no';
+import {
+  canMove,
+  firstExceeded,
+  type CampaignPause,
+  type GrantStatus,
+  type Ledger,
+  type LedgerGrant,
+  type LedgerSummaryRow,
+  type RecordGrantInput,
+  type RecordGrantResult,
+  type SettleInput,
+  type Usage,
+} from '../rewards/ledger';
+import { clip, FINAL_STATUSES, rowToGrant, SETTLED_STATUSES, type GrantRow } from './ledger-rows';
+import { migrate, type Database } from './sqlite-migrate';
+
+/** Schema steps of the `ledger` component (append-only). */
+export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ledger_grants (
+     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+     dedupe_key      TEXT    NOT NULL,
+     rule_id         TEXT    NOT NULL,
+     kind            TEXT    NOT NULL,
+     campaign        TEXT    NOT NULL,
+     open_id         TEXT    NOT NULL,
+     amount_fen      INTEGER NOT NULL,
+     bill_no         TEXT    UNIQUE,
+     status          TEXT    NOT NULL,
+     outcome         TEXT    NOT NULL,
+     reason          TEXT,
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER,
+     last_error      TEXT,
+     send_list_id    TEXT,
+     payload         TEXT    NOT NULL,
+     reservations    TEXT    NOT NULL,
+     created_at      INTEGER NOT NULL,
+     updated_at      INTEGER NOT NULL,
+     sent_at         INTEGER,
+     settled_at      INTEGER,
+     checked_at      INTEGER,
+     UNIQUE (dedupe_key, rule_id)
+   );
+   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
+   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
+   CREATE TABLE ledger_outbox (
+     grant_id    INTEGER PRIMARY KEY REFERENCES ledger_grants (id),
+     campaign    TEXT    NOT NULL,
+     due_at      INTEGER NOT NULL,
+     lease_owner TEXT,
+     lease_until INTEGER
+   );
+   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
+   CREATE TABLE ledger_usage (
+     key        TEXT    PRIMARY KEY,
+     count      INTEGER NOT NULL,
+     amount_fen INTEGER NOT NULL
+   );
+   CREATE TABLE ledger_bill_seq (
+     prefix TEXT    PRIMARY KEY,
+     last   INTEGER NOT NULL
+   );
+   CREATE TABLE ledger_campaign_pause (
+     campaign  TEXT    PRIMARY KEY,
+     reason    TEXT    NOT NULL,
+     paused_by TEXT    NOT NULL,
+     paused_at INTEGER NOT NULL
+   )`,
+];
+
+/**
+ * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
+ *
+ * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'));
+ * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#transactionfunction---function
+ */
+export class SqliteLedger implements Ledger {
+  private readonly q;
+
+  private constructor(
+    /** The connection (shared; `close()` does not close it unless `ownsDb`). */
+    readonly db: Database,
+    private readonly ownsDb: boolean,
+  ) {
+    const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
+    this.q = {
+      byKey: p<GrantRow>('SELECT * FROM ledger_grants WHERE dedupe_key = ? AND rule_id = ?'),
+      byId: p<GrantRow>('SELECT * FROM ledger_grants WHERE id = ?'),
+      byBill: p<GrantRow>('SELECT * FROM ledger_grants WHERE bill_no = ?'),
+      usage: p<{ count: number; amount_fen: number }>('SELECT count, amount_fen FROM ledger_usage WHERE key = ?'),
+      addUsage: p(
+        `INSERT INTO ledger_usage (key, count, amount_fen) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET count = count + excluded.count, amount_fen = amount_fen + excluded.amount_fen`,
+      ),
+      nextSeq: p<{ last: number }>(
+        `INSERT INTO ledger_bill_seq (prefix, last) VALUES (?, 1)
+         ON CONFLICT (prefix) DO UPDATE SET last = last + 1 RETURNING last`,
+      ),
+      insert: p(
+        `INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome, reason,
+           next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
+         VALUES (@dedupeKey, @ruleId, @kind, @campaign, @openId, @amountFen, @billNo, @status, @outcome, @reason,
+           @nextAttemptAt, @payload, @reservations, @now, @now, @settledAt)`,
+      ),
+      insertOutbox: p('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES (?, ?, ?)'),
+      due: p<{ grant_id: number }>(
+        `SELECT grant_id FROM ledger_outbox
+         WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+           AND campaign NOT IN (SELECT campaign FROM ledger_campaign_pause)
+         ORDER BY due_at, grant_id LIMIT @limit`,
+      ),
+      lease: p('UPDATE ledger_outbox SET lease_owner = ?, lease_until = ? WHERE grant_id = ?'),
+      markSending: p(
+        `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = @now
+         WHERE id = @id AND status IN ('PENDING', 'DEFERRED', 'SENDING')
+           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = @id AND lease_owner = @owner AND lease_until > @now)`,
+      ),
+      reschedule: p(
+        `UPDATE ledger_outbox SET due_at = @dueAt, lease_owner = NULL, lease_until = NULL
+         WHERE grant_id = @id AND lease_owner = @owner`,
+      ),
+      rescheduleGrant: p(
+        `UPDATE ledger_grants SET next_attempt_at = @dueAt, last_error = COALESCE(@lastError, last_error), updated_at = @now
+         WHERE id = @id`,
+      ),
+      settle: p(
+        `UPDATE ledger_grants SET status = @status, updated_at = @now,
+           send_list_id = COALESCE(@sendListId, send_list_id), reason = COALESCE(@reason, reason),
+           sent_at = CASE WHEN @status <> 'FAILED' AND sent_at IS NULL THEN @now ELSE sent_at END,
+           settled_at = CASE WHEN @final = 1 THEN @now ELSE settled_at END,
+           next_attempt_at = NULL
+         WHERE id = @id AND status = @from`,
+      ),
+      deleteOutbox: p('DELETE FROM ledger_outbox WHERE grant_id = ?'),
+      checked: p('UPDATE ledger_grants SET checked_at = ? WHERE id = ?'),
+      summary: p<{ campaign: string; status: string; count: number; amount_fen: number }>(
+        `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
+         FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
+      ),
+      openCount: p<{ n: number }>('SELECT COUNT(*) AS n FROM ledger_outbox'),
+      pause: p(
+        `INSERT INTO ledger_campaign_pause (campaign, reason, paused_by, paused_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (campaign) DO NOTHING`,
+      ),
+      resume: p('DELETE FROM ledger_campaign_pause WHERE campaign = ?'),
+      paused: p<{ campaign: string; reason: string; paused_by: string; paused_at: number }>(
+        'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
+      ),
+    };
+  }
+
+  /**
+   * Migrates the `ledger` tables on `db` and returns the adapter. Pass `{ ownsDb: true }` when
+   * `close()` should close the connection too.
+   *
+   * @example const ledger = SqliteLedger.create(store.db);
+   * @see https://www.sqlite.org/lang_createtable.html
+   */
+  static create(db: Database, options: { ownsDb?: boolean } = {}): SqliteLedger {
+    if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
+    migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
+    return new SqliteLedger(db, options.ownsDb ?? false);
+  }
+
+  private grantById(id: number): LedgerGrant | undefined {
+    const row = this.q.byId.get(id);
+    return row ? rowToGrant(row) : undefined;
+  }
+
+  private usageOf = (key: string): Usage => {
+    const u = this.q.usage.get(key);
+    return u ? { count: u.count, amountFen: u.amount_fen } : { count: 0, amountFen: 0 };
+  };
+
+  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
+    const run = this.db.transaction((): RecordGrantResult => {
+      const existing = this.q.byKey.get(input.dedupeKey, input.ruleId);
+      if (existing) return { duplicate: true, grant: rowToGrant(existing) };
+      const base = {
+        dedupeKey: input.dedupeKey,
+        ruleId: input.ruleId,
+        kind: input.kind,
+        campaign: input.campaign,
+        openId: input.openId,
+        amountFen: input.amountFen,
+        payload: JSON.stringify(input.payload),
+        now: input.now,
+      };
+      const refusal = input.refusal ?? firstExceeded(input.reservations, this.usageOf);
+      if (refusal) {
+        const info = this.q.insert.run({
+          ...base,
+          billNo: null,
+          status: 'REFUSED',
+          outcome: refusal.outcome,
+          reason: refusal.reason,
+          nextAttemptAt: null,
+          reservations: '[]',
+          settledAt: input.now,
+        });
+        return { duplicate: false, grant: this.grantById(Number(info.lastInsertRowid))! };
+      }
+      const seq = this.q.nextSeq.get(input.billNoPrefix)!.last;
+      for (const r of input.reservations) this.q.addUsage.run(r.key, r.count, r.amountFen);
+      const info = this.q.insert.run({
+        ...base,
+        billNo: formatBillNo(input.billNoPrefix, seq),
+        status: input.deferred ? 'DEFERRED' : 'PENDING',
+        outcome: 'granted',
+        reason: input.note ?? null,
+        nextAttemptAt: input.dueAt,
+        reservations: JSON.stringify(input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }))),
+        settledAt: null,
+      });
+      const id = Number(info.lastInsertRowid);
+      this.q.insertOutbox.run(id, input.campaign, input.dueAt);
+      return { duplicate: false, grant: this.grantById(id)! };
+    });
+    return run.immediate();
+  }
+
+  async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
+    const run = this.db.transaction(() => {
+      const ids = this.q.due.all({ now: opts.now, limit: opts.limit }).map((r) => r.grant_id);
+      for (const id of ids) this.q.lease.run(opts.owner, opts.now + opts.leaseMs, id);
+      return ids.map((id) => this.grantById(id)!);
+    });
+    return run.immediate();
+  }
+
+  async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
+    const run = this.db.transaction(() => this.q.markSending.run({ id, owner: opts.owner, now: opts.now }).changes === 1);
+    return run.immediate();
+  }
+
+  async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
+    const run = this.db.transaction(() => {
+      if (this.q.reschedule.run({ id, owner: opts.owner, dueAt: opts.dueAt }).changes === 1)
+        this.q.rescheduleGrant.run({ id, dueAt: opts.dueAt, now: opts.now, lastError: clip(opts.lastError) });
+    });
+    run.immediate();
+  }
+
+  async settle(id: number, input: SettleInput): Promise<boolean> {
+    const run = this.db.transaction(() => {
+      const row = this.q.byId.get(id);
+      if (!row) return false;
+      const from = row.status as GrantStatus;
+      if (!canMove(from, input.status)) return false;
+      const changed =
+        this.q.settle.run({
+          id,
+          from,
+          status: input.status,
+          now: input.now,
+          sendListId: input.sendListId ?? null,
+          reason: clip(input.reason),
+          final: FINAL_STATUSES.includes(input.status) ? 1 : 0,
+        }).changes === 1;
+      if (!changed) return false;
+      if (SETTLED_STATUSES.includes(input.status)) this.q.deleteOutbox.run(id);
+      if (input.release?.length) {
+        for (const r of rowToGrant(row).reservations)
+          if (input.release.includes(r.kind)) this.q.addUsage.run(r.key, -r.count, -r.amountFen);
+      }
+      return true;
+    });
+    return run.immediate();
+  }
+
+  async markChecked(id: number, now: number): Promise<void> {
+    this.q.checked.run(now, id);
+  }
+
+  async getGrant(id: number): Promise<LedgerGrant | undefined> {
+    return this.grantById(id);
+  }
+
+  async findByBillNo(billNo: string): Promise<LedgerGrant | undefined> {
+    const row = this.q.byBill.get(billNo);
+    return row ? rowToGrant(row) : undefined;
+  }
+
+  async findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined> {
+    const row = this.q.byKey.get(dedupeKey, ruleId);
+    return row ? rowToGrant(row) : undefined;
+  }
+
+  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number } = {}): Promise<LedgerGrant[]> {
+    if (statuses.length === 0) return [];
+    const marks = statuses.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare<unknown[], GrantRow>(
+        `SELECT * FROM ledger_grants WHERE status IN (${marks})
+           AND (? IS NULL OR COALESCE(sent_at, created_at) <= ?)
+         ORDER BY COALESCE(checked_at, -1), id LIMIT ?`,
+      )
+      .all(...statuses, opts.sentBefore ?? null, opts.sentBefore ?? null, opts.limit ?? -1);
+    return rows.map(rowToGrant);
+  }
+
+  async listAll(opts: { campaign?: string; limit?: number; afterId?: number } = {}): Promise<LedgerGrant[]> {
+    const rows = this.db
+      .prepare<unknown[], GrantRow>(
+        'SELECT * FROM ledger_grants WHERE (? IS NULL OR campaign = ?) AND id > ? ORDER BY id LIMIT ?',
+      )
+      .all(opts.campaign ?? null, opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? -1);
+    return rows.map(rowToGrant);
+  }
+
+  async summary(): Promise<LedgerSummaryRow[]> {
+    return this.q.summary.all().map((r) => ({
+      campaign: r.campaign,
+      status: r.status as GrantStatus,
+      count: r.count,
+      amountFen: r.amount_fen,
+    }));
+  }
+
+  async openCount(): Promise<number> {
+    return this.q.openCount.get()!.n;
+  }
+
+  async usage(key: string): Promise<Usage> {
+    return this.usageOf(key);
+  }
+
+  async pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void> {
+    this.q.pause.run(campaign, clip(opts.reason), opts.by, opts.now);
+  }
+
+  async resumeCampaign(campaign: string): Promise<boolean> {
+    return this.q.resume.run(campaign).changes === 1;
+  }
+
+  async pausedCampaigns(): Promise<CampaignPause[]> {
+    return this.q.paused.all().map((r) => ({
+      campaign: r.campaign,
+      reason: r.reason,
+      by: r.paused_by as CampaignPause['by'],
+      pausedAt: r.paused_at,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+}
