@@ -9,7 +9,7 @@
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
-import { ttlToMs, validateIncrement, validateKey, validateTtl } from './validate-args';
+import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 interface Entry {
   value: string;
@@ -51,17 +51,20 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('MemoryStore.kv.set', key);
-    this.map.set(key, { value: String(value), expiresAt: this.expiry('MemoryStore.kv.set', ttlSeconds) });
+    validateValue('MemoryStore.kv.set', value);
+    this.map.set(key, { value: value, expiresAt: this.expiry('MemoryStore.kv.set', ttlSeconds) });
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('MemoryStore.kv.setIfAbsent', key);
+    validateValue('MemoryStore.kv.setIfAbsent', value);
     const expiresAt = this.expiry('MemoryStore.kv.setIfAbsent', ttlSeconds);
     if (this.live(key)) return false;
-    this.map.set(key, { value: String(value), expiresAt });
+    this.map.set(key, { value: value, expiresAt });
     return true;
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('MemoryStore.kv.deleteIfEquals', key);
+    validateValue('MemoryStore.kv.deleteIfEquals', expected);
     const e = this.live(key);
     if (!e || e.value !== expected) return false;
     this.map.delete(key);
@@ -103,8 +106,9 @@ export class MemoryDedupeStore implements DedupeStore {
   }
   async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
     validateKey('MemoryStore.dedupe.complete', key);
+    validateValue('MemoryStore.dedupe.complete', reply);
     validateTtl('MemoryStore.dedupe.complete', ttlSeconds);
-    this.map.set(key, { claim: { state: 'done', reply: String(reply) }, expiresAt: this.clock.now() + ttlToMs(ttlSeconds) });
+    this.map.set(key, { claim: { state: 'done', reply: reply }, expiresAt: this.clock.now() + ttlToMs(ttlSeconds) });
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('MemoryStore.dedupe.peek', key);

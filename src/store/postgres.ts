@@ -20,7 +20,7 @@ import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { migratePg } from './pg-migrate';
 import { redactUrl, urlHost } from './redact-url';
-import { ttlToMs, validateIncrement, validateKey, validateTtl } from './validate-args';
+import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /** Migration steps of the `store` component (append-only). */
 export const PG_STORE_MIGRATIONS: readonly string[] = [
@@ -79,29 +79,32 @@ export class PostgresKeyValueStore implements KeyValueStore {
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('PostgresStore.kv.set', key);
+    validateValue('PostgresStore.kv.set', value);
     await this.pool.query(
       `INSERT INTO store_kv (key, value, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      [key, String(value), this.expiry('PostgresStore.kv.set', ttlSeconds)],
+      [key, value, this.expiry('PostgresStore.kv.set', ttlSeconds)],
     );
     this.wrote();
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('PostgresStore.kv.setIfAbsent', key);
+    validateValue('PostgresStore.kv.setIfAbsent', value);
     const { rowCount } = await this.pool.query(
       `INSERT INTO store_kv (key, value, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at
        WHERE store_kv.expires_at IS NOT NULL AND store_kv.expires_at <= $4`,
-      [key, String(value), this.expiry('PostgresStore.kv.setIfAbsent', ttlSeconds), this.clock.now()],
+      [key, value, this.expiry('PostgresStore.kv.setIfAbsent', ttlSeconds), this.clock.now()],
     );
     this.wrote();
     return rowCount === 1;
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('PostgresStore.kv.deleteIfEquals', key);
+    validateValue('PostgresStore.kv.deleteIfEquals', expected);
     const { rowCount } = await this.pool.query(
       'DELETE FROM store_kv WHERE key = $1 AND value = $2 AND (expires_at IS NULL OR expires_at > $3)',
-      [key, String(expected), this.clock.now()],
+      [key, expected, this.clock.now()],
     );
     return rowCount === 1;
   }
@@ -148,11 +151,12 @@ export class PostgresDedupeStore implements DedupeStore {
   }
   async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
     validateKey('PostgresStore.dedupe.complete', key);
+    validateValue('PostgresStore.dedupe.complete', reply);
     validateTtl('PostgresStore.dedupe.complete', ttlSeconds);
     await this.pool.query(
       `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES ($1, 'done', $2, $3)
        ON CONFLICT (key) DO UPDATE SET state = 'done', reply = EXCLUDED.reply, expires_at = EXCLUDED.expires_at`,
-      [key, String(reply), this.clock.now() + ttlToMs(ttlSeconds)],
+      [key, reply, this.clock.now() + ttlToMs(ttlSeconds)],
     );
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {

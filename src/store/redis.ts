@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { redactUrl, urlHost } from './redact-url';
-import { ttlToMs, validateIncrement, validateKey, validateTtl } from './validate-args';
+import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /** The ioredis client type (re-exported so callers need not import ioredis). */
 export type RedisClient = Redis;
@@ -96,22 +96,25 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('RedisStore.kv.set', key);
+    validateValue('RedisStore.kv.set', value);
     if (ttlSeconds === undefined) {
-      await this.client.set(this.k(key), String(value));
+      await this.client.set(this.k(key), value);
       return;
     }
     validateTtl('RedisStore.kv.set', ttlSeconds);
-    await this.client.set(this.k(key), String(value), 'PX', ttlToMs(ttlSeconds));
+    await this.client.set(this.k(key), value, 'PX', ttlToMs(ttlSeconds));
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('RedisStore.kv.setIfAbsent', key);
-    if (ttlSeconds === undefined) return (await this.client.set(this.k(key), String(value), 'NX')) === 'OK';
+    validateValue('RedisStore.kv.setIfAbsent', value);
+    if (ttlSeconds === undefined) return (await this.client.set(this.k(key), value, 'NX')) === 'OK';
     validateTtl('RedisStore.kv.setIfAbsent', ttlSeconds);
-    return (await this.client.set(this.k(key), String(value), 'PX', ttlToMs(ttlSeconds), 'NX')) === 'OK';
+    return (await this.client.set(this.k(key), value, 'PX', ttlToMs(ttlSeconds), 'NX')) === 'OK';
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('RedisStore.kv.deleteIfEquals', key);
-    return Number(await DELETE_IF_EQUALS.run(this.client, [this.k(key)], [String(expected)])) === 1;
+    validateValue('RedisStore.kv.deleteIfEquals', expected);
+    return Number(await DELETE_IF_EQUALS.run(this.client, [this.k(key)], [expected])) === 1;
   }
   async delete(key: string): Promise<void> {
     validateKey('RedisStore.kv.delete', key);
@@ -145,8 +148,9 @@ export class RedisDedupeStore implements DedupeStore {
   }
   async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
     validateKey('RedisStore.dedupe.complete', key);
+    validateValue('RedisStore.dedupe.complete', reply);
     validateTtl('RedisStore.dedupe.complete', ttlSeconds);
-    await this.client.set(this.k(key), DONE_PREFIX + String(reply), 'PX', ttlToMs(ttlSeconds));
+    await this.client.set(this.k(key), DONE_PREFIX + reply, 'PX', ttlToMs(ttlSeconds));
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('RedisStore.dedupe.peek', key);
@@ -237,16 +241,28 @@ export class RedisStore implements Store {
   static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) throw new TypeError('RedisStore.connect: url must start with redis:// or rediss://');
     const prefix = checkPrefix(options.prefix);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-    client.on('error', function ignoreReconnectNoise() {
-      /* ioredis retries by itself; failed commands reject to their callers */
+    let ready = false;
+    const client = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      // no retries before the first success (connect() fails fast and leaves no timer behind);
+      // afterwards reconnect with a capped backoff
+      retryStrategy: (times) => (ready ? Math.min(times * 100, 2000) : null),
+    });
+    let lastError: unknown;
+    client.on('error', function rememberConnectionError(error: unknown) {
+      // ioredis reconnects by itself; failed commands reject to their callers
+      lastError = error;
     });
     try {
       await client.connect();
       await client.ping();
+      ready = true;
     } catch (error) {
-      client.disconnect();
-      throw new Error(`RedisStore.connect: cannot reach Redis at ${urlHost(url, 6379)}`, { cause: redactUrl(error, url) });
+      // after a failed first connect the client has already ended; disconnect() would arm a 2 s timer
+      if (client.status !== 'end') client.disconnect();
+      const cause = lastError ?? error;
+      throw new Error(`RedisStore.connect: cannot reach Redis at ${urlHost(url, 6379)}`, { cause: redactUrl(cause, url) });
     }
     return new RedisStore(client, prefix, true);
   }

@@ -20,7 +20,7 @@ import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
-import { validateIncrement, validateKey, validateTtl, ttlToMs } from './validate-args';
+import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /** Migration steps of the `store` component (append-only). */
 export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
@@ -105,20 +105,23 @@ export class SqliteKeyValueStore implements KeyValueStore {
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('SqliteStore.kv.set', key);
+    validateValue('SqliteStore.kv.set', value);
     if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.set', ttlSeconds);
-    this.stmts.set.run(key, String(value), this.expiry(ttlSeconds));
+    this.stmts.set.run(key, value, this.expiry(ttlSeconds));
     this.sweeper.wrote();
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('SqliteStore.kv.setIfAbsent', key);
+    validateValue('SqliteStore.kv.setIfAbsent', value);
     if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.setIfAbsent', ttlSeconds);
-    const result = this.stmts.setIfAbsent.run(key, String(value), this.expiry(ttlSeconds), this.clock.now());
+    const result = this.stmts.setIfAbsent.run(key, value, this.expiry(ttlSeconds), this.clock.now());
     this.sweeper.wrote();
     return result.changes === 1;
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('SqliteStore.kv.deleteIfEquals', key);
-    return this.stmts.deleteIfEquals.run(key, String(expected), this.clock.now()).changes === 1;
+    validateValue('SqliteStore.kv.deleteIfEquals', expected);
+    return this.stmts.deleteIfEquals.run(key, expected, this.clock.now()).changes === 1;
   }
   async delete(key: string): Promise<void> {
     validateKey('SqliteStore.kv.delete', key);
@@ -175,8 +178,9 @@ export class SqliteDedupeStore implements DedupeStore {
   }
   async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
     validateKey('SqliteStore.dedupe.complete', key);
+    validateValue('SqliteStore.dedupe.complete', reply);
     validateTtl('SqliteStore.dedupe.complete', ttlSeconds);
-    this.stmts.complete.run(key, String(reply), this.clock.now() + ttlToMs(ttlSeconds));
+    this.stmts.complete.run(key, reply, this.clock.now() + ttlToMs(ttlSeconds));
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('SqliteStore.dedupe.peek', key);

@@ -45,3 +45,15 @@ export function validateIncrement(where: string, by: unknown, limit: unknown): v
 export function ttlToMs(ttlSeconds: number): number {
   return Math.max(1, Math.ceil(ttlSeconds * 1000));
 }
+
+/**
+ * Throws a TypeError unless `value` is a string without NUL characters (PostgreSQL `text` cannot hold
+ * U+0000, so every adapter refuses it alike; JSON and XML never contain a raw NUL).
+ *
+ * @example validateValue('kv.set', JSON.stringify(token)) // ok
+ * @see https://www.postgresql.org/docs/current/datatype-character.html
+ */
+export function validateValue(where: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${where}: value must be a string`);
+  if (value.includes('\u0000')) throw new TypeError(`${where}: value must not contain NUL (U+0000)`);
+}

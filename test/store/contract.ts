@@ -112,6 +112,16 @@ export function runStoreContract(
         await expect(store.kv.setIfAbsent(k('x'), 'v', Infinity)).rejects.toThrow(RangeError);
         expect(await store.kv.get(k('x'))).toBeUndefined();
       });
+
+      it('should reject values that are not strings or contain NUL, in every adapter alike', async () => {
+        await expect(store.kv.set(k('x'), 'a\u0000b')).rejects.toThrow(TypeError);
+        await expect(store.kv.set(k('x'), 42 as never)).rejects.toThrow(TypeError);
+        await expect(store.kv.setIfAbsent(k('x'), '\u0000')).rejects.toThrow(TypeError);
+        await store.dedupe.claim(k('m'), 30);
+        await expect(store.dedupe.complete(k('m'), '\u0000in-flight', 30)).rejects.toThrow(TypeError);
+        expect(await store.kv.get(k('x'))).toBeUndefined();
+        expect(await store.dedupe.peek(k('m'))).toEqual({ state: 'in-flight' });
+      });
     });
 
     describe('kv.setIfAbsent', () => {
@@ -184,7 +194,7 @@ export function runStoreContract(
       });
 
       it('should keep replies that look like internal markers intact', async () => {
-        for (const reply of ['', 'i', 'in-flight', '\u0000in-flight', 'd:', '中文']) {
+        for (const reply of ['', 'i', 'in-flight', 'done', 'd:', 'd:x', '中文']) {
           const key = k(`r${reply.length}-${Buffer.from(reply).toString('hex')}`);
           expect((await store.dedupe.claim(key, 30)).state).toBe('new');
           await store.dedupe.complete(key, reply, 30);
