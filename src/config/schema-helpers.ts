@@ -1,0 +1,236 @@
+/**
+ * Small zod building blocks shared by every config schema, and the error map that turns zod's issues
+ * into operator messages: what was expected, what was found, which values are allowed.
+ *
+ * @example const s = strictObject({ id: z.string() }); s.safeParse(data, { error: configErrorMap });
+ * @see https://zod.dev/error-customization
+ */
+import { z } from 'zod';
+import type { ConfigIssue } from './config-issue';
+import { formatPath } from './config-issue';
+
+// === Describing values
+
+/** A short, safe rendering of a value for an error message (strings quoted, long values cut). */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+};
+
+// === Error map
+
+/**
+ * The error map used for every config parse: zod issue → operator message. Schema-level messages
+ * (given with `{ error }` / refinements) take precedence over this one.
+ *
+ * @example rulesFileSchema.safeParse(data, { error: configErrorMap })
+ * @see https://zod.dev/error-customization#per-parse-error-customization
+ */
+export const configErrorMap: z.core.$ZodErrorMap = (iss) => {
+  const input = iss.input;
+  switch (iss.code) {
+    case 'invalid_type': {
+      const expected = TYPE_NAMES[iss.expected] ?? iss.expected;
+      if (input === undefined) return `is required (expected ${expected})`;
+      return `expected ${expected}, got ${showValue(input)}`;
+    }
+    case 'invalid_value': {
+      const values = iss.values.map((v) => String(v));
+      if (values.length === 1) return `expected ${values[0]}, got ${showValue(input)}`;
+      return `${showValue(input)} is not one of ${values.join(', ')}`;
+    }
+    case 'too_big': {
+      const max = String(iss.maximum);
+      if (iss.origin === 'array') return `has ${Array.isArray(input) ? input.length : '?'} items; at most ${max} allowed`;
+      if (iss.origin === 'string') return `is ${typeof input === 'string' ? input.length : '?'} characters long; at most ${max} allowed`;
+      return `${showValue(input)} is more than the maximum ${max}`;
+    }
+    case 'too_small': {
+      const min = String(iss.minimum);
+      if (iss.origin === 'array') return `has ${Array.isArray(input) ? input.length : '?'} items; at least ${min} required`;
+      if (iss.origin === 'string') return Number(iss.minimum) === 1 ? 'must not be empty' : `must be at least ${min} characters long`;
+      return `${showValue(input)} is less than the minimum ${min}`;
+    }
+    case 'invalid_format':
+      return `${showValue(input)} is not a valid ${iss.format === 'regex' ? 'value' : iss.format}`;
+    case 'unrecognized_keys':
+      return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_union':
+      return `${showValue(input)} does not match any allowed form`;
+    default:
+      return undefined;
+  }
+};
+
+// === Building blocks
+
+/**
+ * `z.strictObject` whose unknown-key message lists the allowed keys.
+ *
+ * @example strictObject({ id: z.string(), actions: z.array(action) })
+ * @see https://zod.dev/api#zstrictobject
+ */
+export function strictObject<S extends z.core.$ZodLooseShape>(shape: S) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}; allowed keys: ${allowed}`
+        : undefined,
+  });
+}
+
+/**
+ * Parses `value` with `schema` inside a transform, forwarding any issues (paths stay relative to the
+ * current position). Returns `z.NEVER` on failure.
+ *
+ * @example z.unknown().transform((v, ctx) => forward(z.string(), v, ctx))
+ * @see https://zod.dev/api#transforms
+ */
+export function forward<T extends z.ZodType>(schema: T, value: unknown, ctx: z.RefinementCtx, prefix: PropertyKey[] = []): z.output<T> {
+  const r = schema.safeParse(value, { error: configErrorMap });
+  if (r.success) return r.data;
+  for (const iss of r.error.issues) ctx.addIssue({ ...(iss as z.core.$ZodIssue), path: [...prefix, ...iss.path] } as never);
+  return z.NEVER;
+}
+
+/**
+ * Accepts one value or a list of them and always yields a list (an empty list is refused).
+ *
+ * @example oneOrMany(z.string()).parse('a') // ['a']
+ * @see https://zod.dev/api#transforms
+ */
+export function oneOrMany<T extends z.ZodType>(item: T) {
+  const list = z.array(item).min(1);
+  return z.unknown().transform((v, ctx): z.output<T>[] => (Array.isArray(v) ? forward(list, v, ctx) : [forward(item, v, ctx)]));
+}
+
+/**
+ * A mapping that must contain exactly one of `keys` (the key names the variant, like
+ * `{ reply: … }` vs `{ grant: … }`); the matching schema then parses the whole mapping.
+ * Strings are handed to `fromString` when given.
+ *
+ * @example keyedUnion('action', { reply: replyAction, grant: grantAction })
+ * @see https://zod.dev/api#discriminated-unions
+ */
+export function keyedUnion<R>(
+  what: string,
+  variants: Record<string, (value: Record<string, unknown>, ctx: z.RefinementCtx) => R>,
+  fromString?: (value: string, ctx: z.RefinementCtx) => R,
+) {
+  const names = Object.keys(variants);
+  return z.unknown().transform((v, ctx): R => {
+    if (typeof v === 'string' && fromString) return fromString(v, ctx);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what}${fromString ? ' (a string or a mapping' : ' (a mapping'} with one of the keys ${names.join(', ')}), got ${showValue(v)}`,
+      });
+      return z.NEVER;
+    }
+    const present = names.filter((n) => Object.prototype.hasOwnProperty.call(v, n));
+    if (present.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          present.length === 0
+            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})`
+            : `${what} has several of the keys ${present.join(', ')}; use one per ${what}`,
+      });
+      return z.NEVER;
+    }
+    return variants[present[0]](v as Record<string, unknown>, ctx);
+  });
+}
+
+/**
+ * A non-empty string of at most `max` UTF-8 bytes (WeChat counts bytes, so one Chinese character is 3).
+ *
+ * @example byteString(16, 'a top-level button name')
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
+export function byteString(max: number, what = 'value') {
+  return z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      const n = Buffer.byteLength(s, 'utf8');
+      if (n > max) ctx.addIssue({ code: 'custom', message: `${what} is ${n} bytes; at most ${max} bytes allowed (a Chinese character is 3 bytes)` });
+    });
+}
+
+/**
+ * A string that must compile as a JavaScript regular expression.
+ *
+ * @example regexString().parse('^hi (\\w+)$')
+ * @see https://developer.mozilla.org/docs/Web/JavaScript/Reference/Global_Objects/RegExp
+ */
+export function regexString() {
+  return z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      try {
+        new RegExp(s);
+      } catch (err) {
+        const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+        ctx.addIssue({ code: 'custom', message: `${showValue(s)} is not a valid regular expression: ${reason}` });
+      }
+    });
+}
+
+// === Turning zod errors into config issues
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg as string];
+  }
+  return v;
+}
+
+/**
+ * Converts a zod error on a parsed file into config issues with file, line and path. An unknown key
+ * is reported at the key itself.
+ *
+ * @example zodToIssues(result.error, 'config/rules.yaml', read.lineOf)
+ * @see https://zod.dev/basics#handling-errors
+ */
+export function zodToIssues(
+  error: z.ZodError,
+  file: string,
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+  data?: unknown,
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const iss of error.issues) {
+    const path = iss.code === 'unrecognized_keys' && iss.keys.length > 0 ? [...iss.path, iss.keys[0]] : iss.path;
+    let message = iss.message;
+    // Unions: zod reports "invalid_union"; name what the input was when the map could not.
+    if (iss.code === 'invalid_union' && message === 'Invalid input') message = `${showValue(valueAt(data, iss.path))} does not match any allowed form`;
+    const issue: ConfigIssue = { file, line: lineOf(path), path: formatPath(path), message };
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(issue);
+  }
+  return out;
+}

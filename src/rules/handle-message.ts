@@ -1,0 +1,154 @@
+/**
+ * The app's message handler: typed message in, reply value out. Takes one config snapshot, decides
+ * (pure), then carries out the actions in order: grants go through the `RewardsPort`; the first
+ * action that produces a reply wins (a grant's reply is the variant for its outcome); a transfer
+ * hands over to customer service; no reply at all means `{ type: 'none' }` (WeChat gets `success`).
+ *
+ * @example const handler = createMessageHandler({ config: holder, rewards, clock: systemClock, log });
+ *   const reply = await handler(message);
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
+ */
+import type { Logger } from '../lib/logger';
+import { type Clock, shanghaiParts } from '../lib/clock';
+import { dedupeKey, type InboundMessage } from '../wechat/inbound';
+import { NO_REPLY, type Reply } from '../reply/reply';
+import { buildReply, emptyTemplateVars, type TemplateVars } from '../reply/build-reply';
+import type { BotConfig } from '../config/load-config';
+import { decide } from './engine';
+import { DEFAULT_GRANT_TEXTS, type GrantOutcome, type ReplySpec, type RewardsPort } from './actions';
+
+export interface MessageHandlerDeps {
+  /** Anything with `current()`: a `ConfigHolder`, or a fixed config in tests. */
+  config: { current(): BotConfig };
+  /** Where grants go; without it every grant answers `failed`. */
+  rewards?: RewardsPort;
+  clock: Clock;
+  /** For `random:` replies (default `Math.random`). */
+  random?: () => number;
+  log: Logger;
+}
+
+/** `2026-02-01 09:30:00` in Beijing time. */
+export function shanghaiTimeString(ms: number): string {
+  const p = shanghaiParts(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
+
+/** The built-in template variables of a message (before captures and grant fields). */
+export function messageVars(message: InboundMessage, now: number): TemplateVars {
+  const m = message as unknown as Record<string, unknown>;
+  const str = (k: string) => (typeof m[k] === 'string' ? (m[k] as string) : '');
+  let scene = '';
+  if (message.MsgType === 'event' && message.Event === 'subscribe') scene = message.Scene ?? '';
+  else if (message.MsgType === 'event' && message.Event === 'SCAN') scene = message.EventKey;
+  return {
+    ...emptyTemplateVars(),
+    openid: message.FromUserName,
+    text: message.MsgType === 'text' ? message.Content : '',
+    scene,
+    eventKey: str('EventKey'),
+    now: shanghaiTimeString(now),
+  };
+}
+
+function fenToYuanString(fen: number | undefined): string {
+  if (fen === undefined || !Number.isFinite(fen)) return '';
+  const abs = Math.abs(Math.round(fen));
+  return `${fen < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/**
+ * Builds the handler. Validates its dependencies now, so a wiring mistake fails at start.
+ *
+ * @example createMessageHandler({ config: { current: () => config }, clock: fixedClock(t), log: silentLogger() })
+ * @see https://github.com/node-webot/co-wechat/blob/master/lib/wechat.js
+ */
+export function createMessageHandler(deps: MessageHandlerDeps): (message: InboundMessage) => Promise<Reply> {
+  if (!deps || !deps.config || typeof deps.config.current !== 'function')
+    throw new TypeError('createMessageHandler: deps.config must have current()');
+  if (!deps.clock || typeof deps.clock.now !== 'function') throw new TypeError('createMessageHandler: deps.clock is required');
+  if (!deps.log) throw new TypeError('createMessageHandler: deps.log is required');
+  if (deps.rewards !== undefined && typeof deps.rewards.grant !== 'function')
+    throw new TypeError('createMessageHandler: deps.rewards must implement grant()');
+  const random = deps.random ?? Math.random;
+  const log = deps.log.child({ module: 'rules' });
+
+  async function grant(
+    campaign: string,
+    message: InboundMessage,
+    ruleId: string,
+    now: number,
+  ): Promise<{ outcome: GrantOutcome; amountFen?: number; reason?: string }> {
+    if (!deps.rewards) return { outcome: 'failed', reason: 'rewards are not configured' };
+    try {
+      return await deps.rewards.grant({ campaign, openId: message.FromUserName, dedupeKey: dedupeKey(message), ruleId, now });
+    } catch (err) {
+      log.error({ err, campaign, ruleId }, 'grant failed');
+      return { outcome: 'failed', reason: 'internal error' };
+    }
+  }
+
+  function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantOutcome, own: ReplySpec | undefined): ReplySpec {
+    if (own) return own;
+    const c = (config.files.campaigns?.campaigns as Record<string, { replies?: Record<string, unknown> }> | undefined)?.[campaign];
+    const text = c?.replies?.[outcome];
+    return { kind: 'text', text: typeof text === 'string' ? text : DEFAULT_GRANT_TEXTS[outcome] };
+  }
+
+  return async function handleMessage(message: InboundMessage): Promise<Reply> {
+    const config = deps.config.current(); // one snapshot for the whole message
+    const now = deps.clock.now();
+    const decision = decide(message, config.rules, now);
+    const base = messageVars(message, now);
+    const buildDeps = { templates: config.templates, random };
+    let reply: Reply | undefined;
+
+    const tryBuild = (spec: ReplySpec, vars: TemplateVars, ruleId: string): Reply | undefined => {
+      try {
+        return buildReply(spec, vars, buildDeps);
+      } catch (err) {
+        log.error({ err, ruleId }, 'reply could not be built');
+        return undefined;
+      }
+    };
+
+    for (const action of decision.actions) {
+      const m = decision.matched.find((x) => x.ruleId === action.ruleId);
+      const vars: TemplateVars = { ...base, captures: m?.captures ?? [], groups: m?.named ?? {} };
+      switch (action.type) {
+        case 'reply':
+          if (!reply) reply = tryBuild(action.reply, vars, action.ruleId);
+          break;
+        case 'grant': {
+          const result = await grant(action.campaign, message, action.ruleId, now);
+          log.info({ ruleId: action.ruleId, campaign: action.campaign, outcome: result.outcome }, 'grant requested');
+          if (!reply) {
+            const spec = grantReplySpec(config, action.campaign, result.outcome, action.replies[result.outcome]);
+            reply = tryBuild(
+              spec,
+              {
+                ...vars,
+                amount: fenToYuanString(result.amountFen),
+                campaign: action.campaign,
+                outcome: result.outcome,
+                reason: result.reason ?? '',
+              },
+              action.ruleId,
+            );
+          }
+          break;
+        }
+        case 'transfer_customer_service':
+          if (!reply) reply = action.kfAccount ? { type: 'transfer_customer_service', kfAccount: action.kfAccount } : { type: 'transfer_customer_service' };
+          break;
+        default: {
+          const never: never = action;
+          throw new Error(`handleMessage: unknown action ${(never as { type: string }).type}`);
+        }
+      }
+    }
+    log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
+    return reply ?? NO_REPLY;
+  };
+}
