@@ -1,24 +1,14 @@
 /**
- * The port the rules engine calls to grant a reward. These types are identical to the ones in
- * `src/rules/actions.ts` (the rules engineer's file); they are declared here too so the rewards module
- * builds on its own. Structural typing makes the two interchangeable.
+ * The port the rules engine calls to grant a reward. `GrantOutcome`, `GRANT_OUTCOMES` and
+ * `RewardsPort` are the rules module's (`src/rules/actions.ts`), re-exported; the request and result
+ * shapes are named here for the rewards module's own signatures (structurally identical).
  *
  * @example const { outcome } = await rewards.grant({ campaign: 'welcome-packet', openId, dedupeKey, ruleId, now });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import type { GrantOutcome } from '../rules/actions';
 
-/** What a grant request came to, from the follower's point of view. */
-export type GrantOutcome = 'granted' | 'already_claimed' | 'limit_reached' | 'outside_hours' | 'campaign_over' | 'failed';
-
-/** Every outcome, for exhaustiveness tables. */
-export const GRANT_OUTCOMES = [
-  'granted',
-  'already_claimed',
-  'limit_reached',
-  'outside_hours',
-  'campaign_over',
-  'failed',
-] as const satisfies readonly GrantOutcome[];
+export { GRANT_OUTCOMES, type GrantOutcome, type RewardsPort } from '../rules/actions';
 
 /** One grant request: `(dedupeKey, ruleId)` is its idempotency key. */
 export interface GrantRequest {
@@ -36,9 +26,4 @@ export interface GrantResult {
   outcome: GrantOutcome;
   amountFen?: number;
   reason?: string;
-}
-
-/** Implemented by `createRewards()`. */
-export interface RewardsPort {
-  grant(req: GrantRequest): Promise<GrantResult>;
 }

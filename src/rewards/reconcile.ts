@@ -1,0 +1,120 @@
+/**
+ * Reconciliation: asks WeChat Pay (`gethbinfo`) what became of packets the ledger has as SENT (or
+ * RFUND_ING) and records RECEIVED, REFUND (unclaimed after 24 h; the campaign budget is given back
+ * when the campaign says `restore_budget_on_refund: true`) or RFUND_ING. Least recently checked first,
+ * so repeated runs walk the whole set.
+ *
+ * @example const report = await reconcile({ ledger, redpack, clock, log, config });
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/logger';
+import type { RedpackApi } from '../pay/types';
+import type { RewardsConfig } from './config-schema';
+import type { Ledger, ReservationKind } from './ledger';
+
+export interface ReconcileDeps {
+  ledger: Ledger;
+  redpack: RedpackApi;
+  clock: Clock;
+  log: Logger;
+  config: () => RewardsConfig;
+  /** Grants looked at per run (default 500). */
+  limit?: number;
+  /** Only packets sent at least this long ago (default 0). */
+  minAgeMs?: number;
+}
+
+/** What one run found. */
+export interface ReconcileReport {
+  checked: number;
+  received: number;
+  refunded: number;
+  refunding: number;
+  unchanged: number;
+  /** Packets WeChat does not know or reports FAILED after a success: they need an operator. */
+  anomalies: number;
+  errors: number;
+}
+
+/**
+ * Runs one reconciliation pass.
+ *
+ * @example await reconcile({ ledger, redpack, clock, log, config, limit: 100 })
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
+  const { ledger, redpack, clock, config } = deps;
+  const log = deps.log.child({ module: 'rewards', job: 'reconcile' });
+  const report: ReconcileReport = { checked: 0, received: 0, refunded: 0, refunding: 0, unchanged: 0, anomalies: 0, errors: 0 };
+  const grants = await ledger.listByStatus(['SENT', 'RFUND_ING'], {
+    limit: deps.limit ?? 500,
+    sentBefore: clock.now() - (deps.minAgeMs ?? 0),
+  });
+  for (const g of grants) {
+    if (!g.billNo) continue;
+    report.checked += 1;
+    const subMchId = typeof g.payload.subMchId === 'string' ? g.payload.subMchId : undefined;
+    const q = await redpack.query(g.billNo, subMchId ? { subMchId } : {}).catch((error: unknown) => ({
+      status: 'error' as const,
+      code: 'CLIENT_ERROR',
+      message: error instanceof Error ? error.message : String(error),
+    }));
+    const now = clock.now();
+    if (q.status === 'error') {
+      report.errors += 1;
+      log.warn({ billNo: g.billNo, code: q.code }, 'reconcile query failed; will retry next run');
+      continue;
+    }
+    await ledger.markChecked(g.id, now);
+    if (q.status === 'not_found') {
+      report.anomalies += 1;
+      log.error({ alert: true, billNo: g.billNo, campaign: g.campaign }, 'ledger says SENT but gethbinfo does not know the bill');
+      continue;
+    }
+    const status = q.info.status;
+    if (status === 'RECEIVED' || status === 'REFUND' || status === 'RFUND_ING') {
+      const c = config().campaigns[g.campaign];
+      const restore = status === 'REFUND' && c?.kind === 'red_packet' && c.restoreBudgetOnRefund;
+      const release: ReservationKind[] = restore ? ['budget'] : [];
+      const changed = await ledger.settle(g.id, { status, now, release });
+      if (!changed) report.unchanged += 1;
+      else if (status === 'RECEIVED') report.received += 1;
+      else if (status === 'REFUND') report.refunded += 1;
+      else report.refunding += 1;
+      if (changed) log.info({ billNo: g.billNo, status, budgetRestored: restore }, 'red packet reconciled');
+    } else if (status === 'FAILED') {
+      report.anomalies += 1;
+      log.error({ alert: true, billNo: g.billNo, campaign: g.campaign }, 'ledger says SENT but gethbinfo says FAILED');
+    } else {
+      report.unchanged += 1;
+    }
+  }
+  return report;
+}
+
+/**
+ * Runs {@link reconcile} every `intervalMs` (default 10 minutes) until stopped.
+ *
+ * @example const job = startReconcileJob(deps, 600_000); … await job.stop();
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+export function startReconcileJob(deps: ReconcileDeps, intervalMs = 10 * 60 * 1000): { stop(): Promise<void> } {
+  if (!(intervalMs > 0)) throw new TypeError('startReconcileJob: intervalMs must be positive');
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(function reconcileTick() {
+    if (running) return;
+    running = reconcile(deps)
+      .catch((error: unknown) => deps.log.error({ err: error }, 'reconcile run failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref?.();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
