@@ -165,12 +165,12 @@ export class MemoryCounterStore implements CounterStore {
  * @example const store = createMemoryStore({ clock: fixedClock(0) });
  * @see https://github.com/grammyjs/storages
  */
-export function createMemoryStore(options: { clock?: Clock } = {}): Store & { readonly backends: Record<string, never> } {
+export function createMemoryStore(options: { clock?: Clock } = {}): Store & { readonly driver: 'memory'; readonly backends: Record<string, never> } {
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function') throw new TypeError('createMemoryStore: clock must have now()');
   let closed = false;
   return {
-    driver: 'memory',
+    driver: 'memory' as const,
     kv: new MemoryKeyValueStore(clock),
     dedupe: new MemoryDedupeStore(clock),
     counters: new MemoryCounterStore(clock),

@@ -26,7 +26,7 @@ async function dropSchemas(): Promise<void> {
   });
 }
 
-describeService('PostgresStore', DATABASE_URL, 5432, () => {
+describeService('PostgresStore', [[DATABASE_URL, 5432]], () => {
   afterAll(async () => {
     await dropSchemas();
     const left = await withAdmin((pool) => pool.query('SELECT 1 FROM pg_namespace WHERE nspname LIKE $1', [`${RUN}%`]));

@@ -26,7 +26,7 @@ async function dropPrefix(): Promise<void> {
   }
 }
 
-describeService('RedisStore', REDIS_URL, 6379, () => {
+describeService('RedisStore', [[REDIS_URL, 6379]], () => {
   runStoreContract('RedisStore', async () => RedisStore.connect(REDIS_URL, { prefix: PREFIX }), dropPrefix, {
     clockExpiry: false, // Redis expires keys by its own clock
     openPeer: async () => RedisStore.connect(REDIS_URL, { prefix: PREFIX }),
