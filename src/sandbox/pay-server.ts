@@ -388,10 +388,15 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     return rate !== undefined && rate > 0 && random() < rate;
   }
 
-  function send(res: ServerResponse, fields: Record<string, string>, signed: boolean, opts: { hblist?: string; corrupt?: boolean } = {}): void {
+  function send(
+    res: ServerResponse,
+    fields: Record<string, string>,
+    signed: boolean,
+    opts: { hblist?: string; corrupt?: boolean; signType?: PaySignType } = {},
+  ): void {
     const out = { ...fields };
     if (signed) {
-      out.sign = signPayV2(out, key, 'MD5');
+      out.sign = signPayV2(out, key, opts.signType ?? 'MD5'); // answers are signed like the request
       if (opts.corrupt) out.sign = (out.sign[0] === 'A' ? 'B' : 'A') + out.sign.slice(1);
     }
     let xml = buildXml(out);
@@ -474,7 +479,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       } else if (lost === 'GARBAGE') {
         res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>系统繁忙</body></html>');
       } else {
-        send(res, fail('SYSTEMERROR', '系统繁忙,请稍后再试.', { mch_billno: f.mch_billno, mch_id: mchId }), true);
+        send(res, fail('SYSTEMERROR', '系统繁忙,请稍后再试.', { mch_billno: f.mch_billno, mch_id: mchId }), true, { signType });
       }
       return;
     }
@@ -490,7 +495,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     const { answer, paid } = processSend(endpoint, f, { processing });
     call.paid = paid;
     call.outcome = corrupt ? 'BAD_SIGNATURE' : answer.err_code;
-    send(res, answer, true, { corrupt });
+    send(res, answer, true, { corrupt, signType });
   }
 
   const server = https.createServer(
