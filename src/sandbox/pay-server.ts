@@ -36,7 +36,10 @@ export type { PaySandboxEndpoint } from './pay-validate';
 
 // === Certificates
 
-const CERT_DIR = path.join(__dirname, 'certs');
+/** `certs/` beside this file; from a compiled `dist/src/sandbox/` the source folder is used. */
+const CERT_DIR = [path.join(__dirname, 'certs'), path.resolve(__dirname, '../../../src/sandbox/certs')].find((dir) =>
+  fs.existsSync(path.join(dir, 'ca.pem')),
+) ?? path.join(__dirname, 'certs');
 
 /** Paths of the public sandbox certificates (see `certs/README.md`). */
 export const SANDBOX_PAY_CERTS = {
