@@ -403,10 +403,16 @@ export function isEvent(m: InboundMessage): m is InboundEvent {
   return m.MsgType === 'event';
 }
 
-export function isEventOf<E extends InboundEvent['Event']>(
-  m: InboundMessage,
-  event: E,
-): m is Extract<InboundEvent, { Event: E }> {
+/** The event variant(s) whose `Event` is E (distributive, so shared interfaces narrow too). */
+export type EventVariant<E> = InboundEvent extends infer V
+  ? V extends { Event: infer N }
+    ? E extends N
+      ? V
+      : never
+    : never
+  : never;
+
+export function isEventOf<E extends InboundEvent['Event']>(m: InboundMessage, event: E): m is EventVariant<E> & InboundMessage {
   return m.MsgType === 'event' && m.Event === event;
 }
 
@@ -426,7 +432,7 @@ export function dedupeKey(m: InboundMessage): string {
     if (m.MsgId) return `msg:${m.MsgId}`;
     return `raw:${m.FromUserName}:${m.CreateTime}:${m.MsgType}`;
   }
-  const anyM = m as unknown as Record<string, unknown>;
+  const anyM = (m.Event === 'unknown' ? { ...m.raw, ...m } : m) as unknown as Record<string, unknown>;
   const eventName = m.Event === 'unknown' ? m.RawEvent : m.Event;
   const parts = [m.FromUserName, String(m.CreateTime), eventName];
   const key = typeof anyM.EventKey === 'string' ? anyM.EventKey : '';
