@@ -5,11 +5,22 @@
  * @example await api.menu.create(toWeChatMenu(config.files.menu));
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-import type { MenuActionButton, MenuButton, MenuFile } from './menu-schema';
+import type { MenuActionButton, MenuButton, MenuButtonType, MenuFile } from './menu-schema';
 
-export type WeChatMenuButton = Record<string, string> | { name: string; sub_button: Record<string, string>[] };
+/** One button of the `menu/create` body (WeChat's field names). */
+export interface WeChatMenuButton {
+  type?: MenuButtonType;
+  name: string;
+  key?: string;
+  url?: string;
+  media_id?: string;
+  article_id?: string;
+  appid?: string;
+  pagepath?: string;
+  sub_button?: WeChatMenuButton[];
+}
 
-function actionJson(b: MenuActionButton): Record<string, string> {
+function actionJson(b: MenuActionButton): WeChatMenuButton {
   switch (b.type) {
     case 'view':
       return { type: b.type, name: b.name, url: b.url };

@@ -166,7 +166,8 @@ export function buildReply(
     case 'template': {
       const fn = templates.named.get(spec.template);
       if (!fn) throw new Error(`buildReply: no template named "${spec.template}" in views/templates`);
-      return { type: 'text', content: fn(localsOf(vars, spec.vars)) };
+      // Template files end with a newline; a chat message should not.
+      return { type: 'text', content: fn(localsOf(vars, spec.vars)).replace(/\s+$/, '') };
     }
     case 'random': {
       const n = spec.random.length;
