@@ -174,9 +174,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
             await delay(busyRetryDelayMs);
             continue;
           }
-          log.warn({ endpoint, errcode: err.errcode, errmsg: err.errmsg, ms }, 'wechat api error');
+          // Thrown to the caller, who decides whether it matters (menu.get expects 46003): debug only.
+          log.debug({ endpoint, errcode: err.errcode, errmsg: err.errmsg, ms }, 'wechat api error');
         } else if (err instanceof WeChatHttpError) {
-          log.warn({ endpoint, status: err.status, cause: err.cause, ms }, 'wechat api not reached');
+          log.debug({ endpoint, status: err.status, cause: err.cause, ms }, 'wechat api not reached');
         }
         throw err;
       }

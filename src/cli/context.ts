@@ -1,0 +1,104 @@
+/**
+ * What an operator command needs, built from the environment: settings, the store, the token provider
+ * and the API client. In sandbox mode (no WeChat credentials) without `WECHAT_API_BASE`, the API
+ * sandbox is started in-process and the client points at it, so every command works offline.
+ *
+ * Logs go to stderr (stdout is the command's output), at `LOG_LEVEL` or `warn`, with every configured
+ * secret scrubbed.
+ *
+ * @example
+ * const ctx = await createCliContext();
+ * try { console.log(await ctx.tokens.status()); } finally { await ctx.close(); }
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
+ */
+import pino from 'pino';
+import { createApiClient, type ApiClient } from '../api/client';
+import { createTokenProvider, type TokenProvider } from '../api/access-token';
+import { loadSettings, type Settings } from '../config/settings';
+import { createLogger, type Logger } from '../lib/logger';
+import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
+import { createMemoryStore } from '../store/memory';
+import type { Store } from '../store/ports';
+import { SqliteStore } from '../store/sqlite';
+
+export interface CliContext {
+  settings: Settings;
+  store: Store;
+  tokens: TokenProvider;
+  api: ApiClient;
+  log: Logger;
+  /** The in-process API sandbox, when sandbox mode started one. */
+  sandbox?: ApiSandbox;
+  /** Closes the sandbox and the store. */
+  close(): Promise<void>;
+}
+
+export interface CliContextOptions {
+  /** Anchors the default folders (default `process.cwd()`). */
+  cwd?: string;
+  /** Use this store instead of opening the configured one (tests). The context does not close it. */
+  store?: Store;
+  log?: Logger;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Builds the command context from `env` (default `process.env`).
+ *
+ * @example const { api, close } = await createCliContext(process.env);
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Overview.html
+ */
+export async function createCliContext(env: Env = process.env, options: CliContextOptions = {}): Promise<CliContext> {
+  const settings = loadSettings(env, options.cwd);
+  const log =
+    options.log ??
+    createLogger({
+      level: env.LOG_LEVEL ?? 'warn',
+      secrets: settings.secrets,
+      destination: pino.destination({ dest: 2, sync: true }),
+    });
+  // TODO(store): switch to createStore(settings) from src/store/create-store.ts when it lands (Redis/PostgreSQL).
+  const store = options.store ?? SqliteStore.open(settings.store.sqlitePath);
+  const ownsStore = options.store === undefined;
+
+  let sandbox: ApiSandbox | undefined;
+  let baseUrl = settings.wechat.apiBase;
+  // Tokens and tickets of a sandbox that lives only for this command must not be cached in the shared store.
+  let cacheStore = store.kv;
+  try {
+    if (settings.sandbox && (env.WECHAT_API_BASE === undefined || env.WECHAT_API_BASE.trim() === '')) {
+      sandbox = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret });
+      baseUrl = sandbox.url;
+      cacheStore = createMemoryStore().kv;
+      log.info({ url: sandbox.url }, 'sandbox mode: API calls go to the in-process sandbox');
+    }
+  } catch (err) {
+    if (ownsStore) await store.close();
+    throw err;
+  }
+  const tokens = createTokenProvider({
+    appId: settings.wechat.appId,
+    appSecret: settings.wechat.appSecret,
+    baseUrl,
+    store: cacheStore,
+    stable: settings.wechat.stableToken,
+    log,
+  });
+  const api = createApiClient({ baseUrl, tokens, log, store: cacheStore });
+  let closed = false;
+  return {
+    settings,
+    store,
+    tokens,
+    api,
+    log,
+    sandbox,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sandbox?.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}
