@@ -62,6 +62,7 @@ export interface TokenProvider {
 
 // === Options
 
+/** Options of {@link createTokenProvider}. */
 export interface TokenProviderOptions {
   appId: string;
   appSecret: string;

@@ -7,6 +7,10 @@
  */
 import type { ApiRequest, ApiResult } from './client';
 
+/**
+ * `api.card`: the plumbing the card issue builds on.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
+ */
 export interface CardApi {
   /** `POST /card/<path>` with a JSON body, through the client's request function (token, errors, retries). */
   post<T = ApiResult>(path: string, body: unknown): Promise<T>;

@@ -34,8 +34,10 @@ import { type UserApi, createUserApi } from './user';
 
 // === Types
 
+/** The methods WeChat's official-account API uses. */
 export type HttpMethod = 'GET' | 'POST';
 
+/** Query and JSON body of one request. */
 export interface RequestOptions {
   /** Query parameters (besides `access_token`, which is added). Undefined values are dropped. */
   query?: Record<string, string | number | boolean | undefined>;
@@ -65,6 +67,7 @@ export interface ApiClient {
   card: CardApi;
 }
 
+/** Options of {@link createApiClient}. */
 export interface ApiClientOptions {
   /** WECHAT_API_BASE: https://api.weixin.qq.com or a sandbox URL. */
   baseUrl: string;

@@ -28,8 +28,10 @@ export type CustomMessage =
   | { type: 'miniprogrampage'; title: string; appId: string; pagePath: string; thumbMediaId: string }
   | { type: 'msgmenu'; headContent: string; list: { id: string; content: string }[]; tailContent: string };
 
+/** The `msgtype` values of custom messages. */
 export type CustomMessageType = CustomMessage['type'];
 
+/** Per-message options of every `api.customMessage` method. */
 export interface SendOptions {
   /** Send as this customer-service agent (`customservice.kf_account`, e.g. `test1@kftest`). */
   kfAccount?: string;
@@ -134,6 +136,10 @@ export function replyToCustomMessage(reply: Reply): CustomMessage | undefined {
 
 // === The area
 
+/**
+ * `api.customMessage`: one method per message type, each a `POST /cgi-bin/message/custom/send`.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
+ */
 export interface CustomMessageApi {
   /** Sends any {@link CustomMessage}. */
   send(openId: string, message: CustomMessage, options?: SendOptions): Promise<void>;

@@ -28,6 +28,7 @@ export const MENU_BUTTON_TYPES = [
   'miniprogram',
 ] as const;
 
+/** One of {@link MENU_BUTTON_TYPES}. */
 export type MenuButtonType = (typeof MENU_BUTTON_TYPES)[number];
 
 /**
@@ -73,6 +74,10 @@ export function normalizeMenu(menu: Menu): Menu {
 
 // === The area
 
+/**
+ * `api.menu`.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
 export interface MenuApi {
   /** Replaces the account's menu (`menu/create`). Takes effect for followers within minutes. */
   create(menu: Menu): Promise<void>;

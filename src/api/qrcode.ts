@@ -16,8 +16,10 @@ import type { ApiRequest } from './client';
 /** Longest temporary code WeChat issues: 30 days. */
 export const MAX_QR_EXPIRE_SECONDS = 2_592_000;
 
+/** `action_name` of `qrcode/create`: temporary (`QR_…`) or permanent (`QR_LIMIT_…`), numeric or string scene. */
 export type QrActionName = 'QR_SCENE' | 'QR_STR_SCENE' | 'QR_LIMIT_SCENE' | 'QR_LIMIT_STR_SCENE';
 
+/** What to create: the scene and, for a temporary code, its lifetime. */
 export interface QrCodeRequest {
   /** A number selects the numeric scene (`scene_id`), a string the string scene (`scene_str`). */
   scene: number | string;
@@ -25,6 +27,7 @@ export interface QrCodeRequest {
   expireSeconds?: number;
 }
 
+/** A created QR code. */
 export interface QrCode {
   ticket: string;
   /** The URL encoded in the QR image (to render your own). */
@@ -82,6 +85,10 @@ export function buildQrCodeBody(req: QrCodeRequest): { expire_seconds?: number; 
     : { action_name: actionName, action_info: { scene } };
 }
 
+/**
+ * `api.qrcode`.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Account_Management/Generating_a_Parametric_QR_Code.html
+ */
 export interface QrCodeApi {
   /** Creates a temporary (with `expireSeconds`) or permanent scene code. */
   create(request: QrCodeRequest): Promise<QrCode>;

@@ -10,8 +10,13 @@ import type { Clock } from '../lib/clock';
 import type { KeyValueStore } from '../store/ports';
 import type { ApiRequest } from './client';
 
+/** `type` of `ticket/getticket`. */
 export type TicketType = 'wx_card' | 'jsapi';
 
+/**
+ * `api.ticket`.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html#54
+ */
 export interface TicketApi {
   /** The card ticket (`type=wx_card`), from the store or fetched. */
   getCardTicket(): Promise<string>;

@@ -23,6 +23,10 @@ export interface UserInfo {
   qr_scene_str?: string;
 }
 
+/**
+ * `api.user`.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html
+ */
 export interface UserApi {
   info(openId: string, lang?: 'zh_CN' | 'zh_TW' | 'en'): Promise<UserInfo>;
 }

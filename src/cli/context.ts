@@ -21,6 +21,7 @@ import { createMemoryStore } from '../store/memory';
 import type { Store } from '../store/ports';
 import { SqliteStore } from '../store/sqlite';
 
+/** What {@link createCliContext} builds. */
 export interface CliContext {
   settings: Settings;
   store: Store;
@@ -33,6 +34,7 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
+/** Options of {@link createCliContext}. */
 export interface CliContextOptions {
   /** Anchors the default folders (default `process.cwd()`). */
   cwd?: string;

@@ -30,6 +30,7 @@ import { checkMenu } from './api-menu-rules';
 
 // === Public types
 
+/** Options of {@link startApiSandbox}. */
 export interface ApiSandboxOptions {
   appId?: string;
   appSecret?: string;
@@ -67,6 +68,7 @@ export interface SandboxCall {
   fault?: string;
 }
 
+/** A follower as the sandbox models it (for 40003 / 45015 and `user/info`). */
 export interface SandboxFollower {
   openId: string;
   subscribed: boolean;
@@ -101,6 +103,10 @@ export class SandboxApiError extends Error {
 /** A route handler: returns the JSON answer (sent as is; use {@link SANDBOX_OK} for `{errcode:0,errmsg:'ok'}`), or throws SandboxApiError. */
 export type SandboxHandler = (req: SandboxRequest, sandbox: ApiSandbox) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
+/**
+ * A running API sandbox: its URL, fault controls, follower controls and inspection.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
+ */
 export interface ApiSandbox {
   /** Base URL, e.g. http://127.0.0.1:54321 (use as WECHAT_API_BASE). */
   readonly url: string;
