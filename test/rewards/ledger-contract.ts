@@ -1,0 +1,232 @@
+/**
+ * The ledger contract: one scenario every adapter (memory, SQLite, PostgreSQL) must pass.
+ */
+import { billNoPrefix } from '../../src/rewards/bill-no';
+import type { Ledger, RecordGrantInput, Reservation } from '../../src/rewards/ledger';
+import { MCH_ID, T0, type LedgerFactory } from './helpers';
+
+let keys = 0;
+
+export function grantInput(overrides: Partial<RecordGrantInput> = {}): RecordGrantInput {
+  keys += 1;
+  const now = overrides.now ?? T0;
+  return {
+    dedupeKey: `msg:${keys}`,
+    ruleId: 'follow',
+    campaign: 'c1',
+    openId: `oUser${keys}`,
+    amountFen: 100,
+    kind: 'red_packet',
+    now,
+    billNoPrefix: billNoPrefix(MCH_ID, now),
+    payload: { kind: 'normal', sendName: 's' },
+    dueAt: now,
+    deferred: false,
+    reservations: [],
+    ...overrides,
+  };
+}
+
+export function budget(maxCount: number | null, maxAmountFen: number | null = null, campaign = 'c1'): Reservation {
+  return { kind: 'budget', key: `budget:${campaign}`, count: 1, amountFen: 100, maxCount, maxAmountFen, outcome: 'campaign_over', reason: 'budget used up' };
+}
+
+export function perUser(openId: string, campaign = 'c1'): Reservation {
+  return {
+    kind: 'per_user',
+    key: `per-user:${campaign}:${openId}`,
+    count: 1,
+    amountFen: 100,
+    maxCount: 1,
+    maxAmountFen: null,
+    outcome: 'already_claimed',
+    reason: 'already received',
+  };
+}
+
+export function runLedgerContract(name: string, factory: LedgerFactory): void {
+  describe(`${name} (ledger contract)`, () => {
+    let ledger: Ledger;
+    let close: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ ledger, close } = await factory());
+    });
+    afterEach(async () => {
+      await close();
+    });
+
+    describe('recordGrant', () => {
+      it('should record a PENDING grant with a 28-character bill number and an outbox entry', async () => {
+        const input = grantInput({ reservations: [budget(10)] });
+        const { duplicate, grant } = await ledger.recordGrant(input);
+        expect(duplicate).toBe(false);
+        expect(grant).toMatchObject({ status: 'PENDING', outcome: 'granted', campaign: 'c1', amountFen: 100, attempts: 0 });
+        expect(grant.billNo).toBe(`${MCH_ID}202603020000000001`);
+        expect(grant.billNo).toHaveLength(28);
+        expect(grant.payload).toEqual(input.payload);
+        expect(grant.reservations).toEqual([{ kind: 'budget', key: 'budget:c1', count: 1, amountFen: 100 }]);
+        expect(await ledger.openCount()).toBe(1);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+      });
+
+      it('should return the first grant for a repeated (dedupeKey, ruleId) and change nothing', async () => {
+        const input = grantInput({ reservations: [budget(10)] });
+        const first = await ledger.recordGrant(input);
+        const again = await ledger.recordGrant({ ...input, amountFen: 999, now: T0 + 5000 });
+        expect(again.duplicate).toBe(true);
+        expect(again.grant).toEqual(first.grant);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        const other = await ledger.recordGrant({ ...input, ruleId: 'other-rule' });
+        expect(other.duplicate).toBe(false);
+        expect(other.grant.billNo).toBe(`${MCH_ID}202603020000000002`);
+      });
+
+      it('should refuse with the first exhausted reservation, record the reason and reserve nothing', async () => {
+        const a = await ledger.recordGrant(grantInput({ openId: 'oA', reservations: [perUser('oA'), budget(1)] }));
+        expect(a.grant.outcome).toBe('granted');
+        const b = await ledger.recordGrant(grantInput({ openId: 'oA', reservations: [perUser('oA'), budget(1)] }));
+        expect(b.grant).toMatchObject({ status: 'REFUSED', outcome: 'already_claimed', reason: 'already received', billNo: null });
+        const c = await ledger.recordGrant(grantInput({ openId: 'oB', reservations: [perUser('oB'), budget(1)] }));
+        expect(c.grant).toMatchObject({ status: 'REFUSED', outcome: 'campaign_over' });
+        expect(await ledger.usage('per-user:c1:oB')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.openCount()).toBe(1);
+      });
+
+      it('should cap amounts as well as counts', async () => {
+        const r = (amountFen: number): Reservation => ({ ...budget(null, 250), amountFen });
+        expect((await ledger.recordGrant(grantInput({ amountFen: 200, reservations: [r(200)] }))).grant.outcome).toBe('granted');
+        expect((await ledger.recordGrant(grantInput({ amountFen: 60, reservations: [r(60)] }))).grant.outcome).toBe('campaign_over');
+        expect((await ledger.recordGrant(grantInput({ amountFen: 50, reservations: [r(50)] }))).grant.outcome).toBe('granted');
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 2, amountFen: 250 });
+      });
+
+      it('should record a refusal decided before the ledger', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ refusal: { outcome: 'outside_hours', reason: 'quiet hours' }, reservations: [budget(5)] }));
+        expect(grant).toMatchObject({ status: 'REFUSED', outcome: 'outside_hours', reason: 'quiet hours', billNo: null });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+      });
+
+      it('should number bills per merchant-day prefix', async () => {
+        const day2 = T0 + 24 * 3600 * 1000;
+        const a = await ledger.recordGrant(grantInput());
+        const b = await ledger.recordGrant(grantInput());
+        const c = await ledger.recordGrant(grantInput({ now: day2, billNoPrefix: billNoPrefix(MCH_ID, day2) }));
+        expect([a.grant.billNo, b.grant.billNo, c.grant.billNo]).toEqual([
+          `${MCH_ID}202603020000000001`,
+          `${MCH_ID}202603020000000002`,
+          `${MCH_ID}202603030000000001`,
+        ]);
+        expect((await ledger.findByBillNo(b.grant.billNo!))?.id).toBe(b.grant.id);
+      });
+
+      it('should grant exactly the cap under 100 concurrent requests, and one grant per key', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 100 }, (_, i) => ledger.recordGrant(grantInput({ openId: `oC${i}`, reservations: [perUser(`oC${i}`), budget(50)] }))),
+        );
+        expect(results.filter((r) => r.grant.outcome === 'granted')).toHaveLength(50);
+        expect(results.filter((r) => r.grant.outcome === 'campaign_over')).toHaveLength(50);
+        const bills = results.map((r) => r.grant.billNo).filter(Boolean);
+        expect(new Set(bills).size).toBe(50);
+        const same = grantInput({ openId: 'oSame', reservations: [perUser('oSame'), budget(1000)] });
+        const triple = await Promise.all([1, 2, 3].map(() => ledger.recordGrant({ ...same })));
+        expect(triple.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(triple.map((r) => r.grant.id)).size).toBe(1);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 51, amountFen: 5100 });
+      });
+    });
+
+    describe('claimDue', () => {
+      it('should lease due entries to one owner until the lease expires', async () => {
+        const { grant } = await ledger.recordGrant(grantInput());
+        const later = await ledger.recordGrant(grantInput({ dueAt: T0 + 60_000, deferred: true }));
+        expect(later.grant.status).toBe('DEFERRED');
+        const mine = await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 1000, limit: 10 });
+        expect(mine.map((g) => g.id)).toEqual([grant.id]);
+        expect(await ledger.claimDue({ owner: 'w2', now: T0 + 999, leaseMs: 1000, limit: 10 })).toEqual([]);
+        const taken = await ledger.claimDue({ owner: 'w2', now: T0 + 1000, leaseMs: 100_000, limit: 10 });
+        expect(taken.map((g) => g.id)).toEqual([grant.id]);
+        expect(await ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1000 })).toBe(false);
+        expect(await ledger.markSending(grant.id, { owner: 'w2', now: T0 + 1000 })).toBe(true);
+        const due = await ledger.claimDue({ owner: 'w3', now: T0 + 60_000, leaseMs: 1000, limit: 10 });
+        expect(due.map((g) => g.id)).toEqual([later.grant.id]);
+      });
+
+      it('should hold a paused campaign until it is resumed', async () => {
+        await ledger.recordGrant(grantInput({ campaign: 'held' }));
+        const free = await ledger.recordGrant(grantInput({ campaign: 'free' }));
+        await ledger.pauseCampaign('held', { reason: 'NOTENOUGH', by: 'worker', now: T0 });
+        await ledger.pauseCampaign('held', { reason: 'second', by: 'operator', now: T0 + 1 });
+        expect(await ledger.pausedCampaigns()).toEqual([{ campaign: 'held', reason: 'NOTENOUGH', by: 'worker', pausedAt: T0 }]);
+        expect((await ledger.claimDue({ owner: 'w', now: T0, leaseMs: 10, limit: 10 })).map((g) => g.id)).toEqual([free.grant.id]);
+        expect(await ledger.resumeCampaign('held')).toBe(true);
+        expect(await ledger.resumeCampaign('held')).toBe(false);
+        expect((await ledger.claimDue({ owner: 'w', now: T0 + 10, leaseMs: 10, limit: 10 })).map((g) => g.campaign).sort()).toEqual(['free', 'held']);
+      });
+    });
+
+    describe('markSending / reschedule', () => {
+      it('should count attempts, keep the bill number and put the entry back with its error', async () => {
+        const { grant } = await ledger.recordGrant(grantInput());
+        await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 5000, limit: 1 });
+        expect(await ledger.markSending(grant.id, { owner: 'w1', now: T0 })).toBe(true);
+        await ledger.reschedule(grant.id, { owner: 'w2', dueAt: T0, now: T0, lastError: 'not mine' });
+        await ledger.reschedule(grant.id, { owner: 'w1', dueAt: T0 + 2000, now: T0, lastError: 'SYSTEMERROR: busy' });
+        const g = (await ledger.getGrant(grant.id))!;
+        expect(g).toMatchObject({ status: 'SENDING', attempts: 1, lastError: 'SYSTEMERROR: busy', nextAttemptAt: T0 + 2000, billNo: grant.billNo });
+        expect(await ledger.claimDue({ owner: 'w3', now: T0 + 1999, leaseMs: 5000, limit: 1 })).toEqual([]);
+        const again = await ledger.claimDue({ owner: 'w3', now: T0 + 2000, leaseMs: 5000, limit: 1 });
+        expect(again[0]).toMatchObject({ id: grant.id, status: 'SENDING', billNo: grant.billNo });
+      });
+    });
+
+    describe('settle', () => {
+      it('should move forward only, leave the outbox, and release reservations once', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oF', reservations: [perUser('oF'), budget(10)] }));
+        expect(await ledger.settle(grant.id, { status: 'FAILED', now: T0 + 1, reason: 'OPENID_ERROR: no', release: ['budget', 'per_user'] })).toBe(true);
+        expect(await ledger.settle(grant.id, { status: 'FAILED', now: T0 + 2, release: ['budget', 'per_user'] })).toBe(false);
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 3 })).toBe(false);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('per-user:c1:oF')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.openCount()).toBe(0);
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'FAILED', reason: 'OPENID_ERROR: no', settledAt: T0 + 1, sentAt: null });
+      });
+
+      it('should go SENT → REFUND and give back only the named reservations', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oR', reservations: [perUser('oR'), budget(10)] }));
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, sendListId: 'L1' })).toBe(true);
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 2, sendListId: 'L2' })).toBe(false);
+        expect(await ledger.settle(grant.id, { status: 'FAILED', now: T0 + 2 })).toBe(false);
+        expect(await ledger.openCount()).toBe(0);
+        expect(await ledger.settle(grant.id, { status: 'REFUND', now: T0 + 3, release: ['budget'] })).toBe(true);
+        expect(await ledger.settle(grant.id, { status: 'REFUND', now: T0 + 4, release: ['budget'] })).toBe(false);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('per-user:c1:oR')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'REFUND', sendListId: 'L1', sentAt: T0 + 1, settledAt: T0 + 3 });
+      });
+    });
+
+    describe('reports', () => {
+      it('should summarise per campaign and status and list by status, least recently checked first', async () => {
+        const a = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 100 }));
+        const b = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 250 }));
+        await ledger.recordGrant(grantInput({ campaign: 'b', refusal: { outcome: 'limit_reached', reason: 'x' } }));
+        await ledger.settle(a.grant.id, { status: 'SENT', now: T0 });
+        await ledger.settle(b.grant.id, { status: 'SENT', now: T0 });
+        await ledger.markChecked(a.grant.id, T0 + 5);
+        expect(await ledger.summary()).toEqual([
+          { campaign: 'a', status: 'SENT', count: 2, amountFen: 350 },
+          { campaign: 'b', status: 'REFUSED', count: 1, amountFen: 100 },
+        ]);
+        expect((await ledger.listByStatus(['SENT'])).map((g) => g.id)).toEqual([b.grant.id, a.grant.id]);
+        expect((await ledger.listByStatus(['SENT'], { limit: 1 })).map((g) => g.id)).toEqual([b.grant.id]);
+        expect(await ledger.listByStatus(['SENT'], { sentBefore: T0 - 1 })).toEqual([]);
+        expect((await ledger.listAll({ campaign: 'a' })).map((g) => g.id)).toEqual([a.grant.id, b.grant.id]);
+        expect((await ledger.listAll({ afterId: a.grant.id, limit: 1 })).map((g) => g.id)).toEqual([b.grant.id]);
+        expect(await ledger.findByKey(a.grant.dedupeKey, a.grant.ruleId)).toMatchObject({ id: a.grant.id, checkedAt: T0 + 5 });
+        expect(await ledger.findByKey('nope', 'nope')).toBeUndefined();
+      });
+    });
+  });
+}
