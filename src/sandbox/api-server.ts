@@ -47,6 +47,14 @@ export interface ApiSandboxOptions {
   ipWhitelist?: string[];
   /** Customer-service window after the follower's last interaction (default 48 h). */
   interactionWindowSeconds?: number;
+  /**
+   * Playground mode (`npm start` without credentials): an openid the sandbox has never seen counts as
+   * a follower who just interacted, so late replies reach simulated followers. Tests leave it off and
+   * register followers with `touch()` / `follow()`.
+   */
+  acceptAnyFollower?: boolean;
+  /** How many entries `calls` and each `sent` list keep (oldest dropped first; default 10 000). */
+  historyLimit?: number;
 }
 
 /** One recorded customer-service message. */
@@ -186,6 +194,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
   const tokenTtl = options.tokenTtlSeconds ?? 7200;
   const overlap = options.overlapSeconds ?? 300;
   const windowMs = (options.interactionWindowSeconds ?? 48 * 3600) * 1000;
+  const historyLimit = options.historyLimit ?? 10_000;
   if (!(tokenTtl > 0)) throw new TypeError('startApiSandbox: tokenTtlSeconds must be > 0');
   if (!(overlap >= 0)) throw new TypeError('startApiSandbox: overlapSeconds must be ≥ 0');
 
@@ -275,9 +284,22 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
     return created;
   }
 
+  function known(openId: string): SandboxFollower | undefined {
+    const f = followers.get(openId);
+    if (f || !options.acceptAnyFollower) return f;
+    const created = follow(openId);
+    created.lastInteractionAt = clock.now();
+    return created;
+  }
+
+  function remember<T>(list: T[], item: T): void {
+    list.push(item);
+    if (list.length > historyLimit) list.splice(0, list.length - historyLimit);
+  }
+
   function requireReachable(openId: unknown): string {
     if (typeof openId !== 'string' || openId === '') return fail(40003, 'invalid openid');
-    const f = followers.get(openId);
+    const f = known(openId);
     if (!f) return fail(40003, 'invalid openid');
     if (!f.subscribed || f.lastInteractionAt === undefined || clock.now() - f.lastInteractionAt > windowMs)
       fail(45015, 'response out of time limit or subscription is canceled');
@@ -376,7 +398,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
     }
     const record: SentCustomMessage = { openId, msgtype: msgtype as string, body, at: clock.now() };
     const list = sent.get(openId) ?? [];
-    list.push(record);
+    remember(list, record);
     sent.set(openId, list);
     return { ...SANDBOX_OK };
   });
@@ -385,7 +407,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
     const body = req.json();
     const openId = requireReachable(body.touser);
     if (body.command !== 'Typing' && body.command !== 'CancelTyping') fail(47001, 'data format error');
-    typing.push({ openId, command: body.command as string });
+    remember(typing, { openId, command: body.command as string });
     return { ...SANDBOX_OK };
   });
 
@@ -450,7 +472,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
   route('GET', '/cgi-bin/user/info', (req) => {
     const openId = req.query.get('openid');
     if (!openId) fail(41009, 'missing openid');
-    const f = followers.get(openId as string);
+    const f = known(openId as string);
     if (!f) fail(40003, 'invalid openid');
     const fl = f as SandboxFollower;
     if (!fl.subscribed) return { subscribe: 0, openid: fl.openId, tagid_list: [] };
@@ -496,24 +518,24 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
     const fault = faults.pick(path);
     const delayMs = faults.latency(path);
     if (fault === 'reset') {
-      calls.push({ method, path, fault });
+      remember(calls, { method, path, fault });
       later(delayMs, () => req.socket.destroy());
       return;
     }
     if (fault === 'timeout') {
-      calls.push({ method, path, fault });
+      remember(calls, { method, path, fault });
       held.add(res);
       res.on('close', () => held.delete(res));
       return;
     }
     if (fault === 'http5xx') {
-      calls.push({ method, path, fault });
+      remember(calls, { method, path, fault });
       const status = faults.applied.http5xx % 2 === 0 ? 502 : 503;
       later(delayMs, () => answer(res, status, status === 502 ? 'Bad Gateway' : 'Service Unavailable'));
       return;
     }
     if (fault === 'error') {
-      calls.push({ method, path, fault, errcode: -1 });
+      remember(calls, { method, path, fault, errcode: -1 });
       later(delayMs, () => answer(res, 200, { errcode: -1, errmsg: `system error rid: ${rid()}` }));
       return;
     }
@@ -525,7 +547,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
     try {
       if (!r) {
         if (other) fail(method === 'GET' ? 43002 : 43001, method === 'GET' ? 'require POST method' : 'require GET method');
-        calls.push({ method, path, errcode: 404 });
+        remember(calls, { method, path, errcode: 404 });
         later(delayMs, () => answer(res, 404, 'Not Found'));
         return;
       }
@@ -554,14 +576,14 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
       if (typeof out.errcode === 'number') errcode = out.errcode;
     } catch (err) {
       if (!(err instanceof SandboxApiError)) {
-        calls.push({ method, path, fault: 'handler-crash' });
+        remember(calls, { method, path, fault: 'handler-crash' });
         later(delayMs, () => answer(res, 500, 'Internal Server Error'));
         return;
       }
       errcode = err.errcode;
       body = { errcode: err.errcode, errmsg: `${err.errmsg} rid: ${rid()}` };
     }
-    calls.push({ method, path, errcode });
+    remember(calls, { method, path, errcode });
     later(delayMs, () => answer(res, 200, body));
   }
 

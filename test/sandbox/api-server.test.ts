@@ -142,6 +142,17 @@ describe('startApiSandbox', () => {
     expect(sandbox.sent.get('o_x')).toHaveLength(1);
   });
 
+  it('should treat unknown openids as fresh followers in playground mode, and keep bounded history', async () => {
+    sandbox = await startApiSandbox({ acceptAnyFollower: true, historyLimit: 3 });
+    const t = await token();
+    const send = (content: string) =>
+      postRaw(`${sandbox.url}/cgi-bin/message/custom/send?access_token=${t}`, JSON.stringify({ touser: 'o_sim', msgtype: 'text', text: { content } }));
+    for (const c of ['1', '2', '3', '4']) expect((await send(c)).errcode).toBe(0);
+    expect(sandbox.follower('o_sim')?.subscribed).toBe(true);
+    expect(sandbox.sent.get('o_sim')?.map((m) => (m.body.text as { content: string }).content)).toEqual(['2', '3', '4']);
+    expect(sandbox.calls).toHaveLength(3);
+  });
+
   it('should inject faults from a seeded PRNG, queued faults first, only on the chosen paths', async () => {
     sandbox = await startApiSandbox();
     sandbox.faults.set({ errorRate: 1, paths: ['/cgi-bin/menu/get'] });
