@@ -1,0 +1,47 @@
+/**
+ * Entry point: load settings (env + `.env`), build the bot, listen on PORT, start the workers, reload
+ * the operator config on SIGHUP, and shut down cleanly on SIGINT/SIGTERM. Composition only: everything
+ * is wired in `src/bot/create-bot.ts`.
+ */
+import 'dotenv/config';
+import { createBot } from './src/bot/create-bot';
+import { loadSettings, SettingsError } from './src/config/settings';
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings(process.env);
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      process.stderr.write(`wechat-bot: invalid setting ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const bot = await createBot({ settings });
+  bot.config.installSighup();
+  const server = await bot.listen(settings.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  bot.log.info(
+    { port, sandbox: settings.sandbox, store: bot.store.driver, config: bot.config.status().version },
+    `wechat-bot listening on http://127.0.0.1:${port}/wechat${settings.sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''}`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    bot.log.info({ signal }, 'shutting down');
+    bot.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`wechat-bot: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+/**
+ * Signed request generator for the benchmark: every request is a new message (fresh MsgId), so the
+ * bot does the full work (claim, handle, render), never a dedupe hit.
+ */
+import { createMessageCrypto } from '../src/wechat/crypto';
+import { computeSignature } from '../src/wechat/signature';
+
+export type BenchMode = 'bare' | 'plain' | 'safe' | 'rules-10' | 'rules-1000';
+
+export const BENCH = {
+  token: 'benchtoken',
+  appId: 'wx1234567890abcdef',
+  encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+} as const;
+
+const WORDS = ['hello', 'help', 'price', 'kw500', 'kw999', 'order 123', 'nothing matches this'];
+
+/** Returns a function that yields the i-th request (path + body). */
+export function requestsFor(mode: BenchMode, _hint: number): { path: string; body: string }[] & { length: number } {
+  const crypto = createMessageCrypto({ encodingAESKey: BENCH.encodingAESKey, appId: BENCH.appId });
+  const base = 7_000_000_000_000_000;
+  let seq = 0;
+  const make = (): { path: string; body: string } => {
+    const n = seq++;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = String(100000 + (n % 900000));
+    const signature = computeSignature(BENCH.token, timestamp, nonce);
+    const content = mode.startsWith('rules') ? WORDS[n % WORDS.length] : `hello ${n}`;
+    const xml =
+      `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_bench_${n % 1000}]]></FromUserName>` +
+      `<CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content>` +
+      `<MsgId>${base + n}</MsgId></xml>`;
+    if (mode !== 'safe') return { path: `/wechat?signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`, body: xml };
+    const encrypt = crypto.encrypt(xml);
+    const msgSignature = computeSignature(BENCH.token, timestamp, nonce, encrypt);
+    return {
+      path: `/wechat?signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&encrypt_type=aes&msg_signature=${msgSignature}`,
+      body: `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+    };
+  };
+  // An endless array-like: index access makes a fresh request.
+  return new Proxy([] as { path: string; body: string }[], {
+    get(target, prop) {
+      if (prop === 'length') return Number.MAX_SAFE_INTEGER;
+      if (typeof prop === 'string' && /^\d+$/.test(prop)) return make();
+      return Reflect.get(target, prop);
+    },
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: loads servers on loopback and prints figures side by side with a baseline measured
+ * in the same run (never a timed assertion in tests).
+ *
+ *  1. Webhook throughput: signed text messages (each a new MsgId) against the bot in plain and safe
+ *     mode, and a bare Koa app that only reads the body and returns a fixed XML string.
+ *  2. Rules: the bot with a 10-rule config vs 1,000 keyword rules + 50 regex rules.
+ *  3. Rewards: grants recorded per second on SQLite; end-to-end sends per second against the sandbox.
+ *
+ * Each server runs in its own child process, so its peak RSS (VmHWM) is its own.
+ * Options: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 50).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { requestsFor, type BenchMode } from './requests';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+interface Figures {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  rssMb: number;
+  errors: number;
+  non2xx: number;
+}
+
+function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: number }> {
+  const tsx = require.resolve('tsx/cli');
+  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'server.ts'), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /LISTENING (\d+)/.exec(buf);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`bench server ${mode} exited with ${code}`)));
+  });
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function measure(name: string, mode: BenchMode): Promise<Figures> {
+  const { child, port } = await startServer(mode);
+  try {
+    const requests = requestsFor(mode, 200_000);
+    let i = 0;
+    const run = (duration: number) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => {
+              const r = requests[i++ % requests.length];
+              return { ...req, path: r.path, body: r.body, headers: { 'content-type': 'text/xml' } };
+            },
+          },
+        ],
+      });
+    await run(2); // warm-up
+    const result = await run(SECONDS);
+    return {
+      name,
+      reqPerSec: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      rssMb: peakRssMb(child.pid!),
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+function table(rows: Figures[], baseline: Figures): void {
+  const head = ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'non-2xx'];
+  const lines = rows.map((r) => [
+    r.name,
+    String(r.reqPerSec),
+    (r.reqPerSec / baseline.reqPerSec).toFixed(2),
+    String(r.p50),
+    String(r.p99),
+    String(r.rssMb),
+    String(r.errors),
+    String(r.non2xx),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
+  const fmt = (cells: string[]) => cells.map((s, c) => s.padEnd(widths[c])).join('  ');
+  console.log(fmt(head));
+  for (const l of lines) console.log(fmt(l));
+}
+
+async function main(): Promise<void> {
+  console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`);
+  const bare = await measure('bare Koa (baseline)', 'bare');
+  const plain = await measure('bot, plain mode', 'plain');
+  const safe = await measure('bot, safe mode', 'safe');
+  table([bare, plain, safe], bare);
+  console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
+
+  console.log('# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode)');
+  const small = await measure('10 rules (baseline)', 'rules-10');
+  const big = await measure('1,000 keywords + 50 regex', 'rules-1000');
+  table([small, big], small);
+  console.log('target: within 10% of the 10-rule config\n');
+
+  const rewardsBench = path.join(__dirname, 'rewards.ts');
+  if (fs.existsSync(rewardsBench)) {
+    const { runRewardsBench } = (await import(rewardsBench)) as { runRewardsBench: () => Promise<void> };
+    await runRewardsBench();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,329 @@
+/**
+ * Wires the whole bot from settings: store, config holder, renderer, API and Pay clients (or the
+ * in-process sandbox when no credentials are set), rewards with their outbox worker, and the Koa app.
+ * `app.ts` calls it and listens; end-to-end tests call it with a temp folder and port 0.
+ *
+ * @example
+ * const bot = await createBot({ settings: loadSettings(process.env) });
+ * await bot.listen(3000);
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type Koa from 'koa';
+import { createApiClient, type ApiClient } from '../api/client';
+import { createTokenProvider } from '../api/access-token';
+import { createConfigHolder, type ConfigHolder } from '../config/config-holder';
+import type { BotConfig } from '../config/load-config';
+import type { Settings } from '../config/settings';
+import { type Clock, systemClock } from '../lib/clock';
+import { createLogger, type Logger } from '../lib/logger';
+import { createMetrics, type Metrics } from '../lib/metrics';
+import { createPayClient, type PayClient } from '../pay/client';
+import { loadMerchantCert } from '../pay/load-merchant-cert';
+import { createRedpackApi } from '../pay/redpack';
+import type { RedpackApi } from '../pay/types';
+import { createReplyRenderer } from '../reply/render-reply';
+import type { RewardsConfig } from '../rewards/config-schema';
+import type { Ledger } from '../rewards/ledger';
+import { createOutboxWorker, type OutboxWorker } from '../rewards/outbox-worker';
+import { startReconcileJob } from '../rewards/reconcile';
+import { createRewards, type Rewards } from '../rewards/rewards';
+import { createMessageHandler } from '../rules/handle-message';
+import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
+import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/pay-server';
+import { createStore, type CompositeStore } from '../store/create-store';
+import { createMemoryLedger } from '../store/memory-ledger';
+import { PostgresLedger } from '../store/postgres-ledger';
+import { SqliteLedger } from '../store/sqlite-ledger';
+import { createMessageCrypto } from '../wechat/crypto';
+import type { InboundMessage } from '../wechat/inbound';
+import { createWebhook } from '../wechat/koa/create-webhook';
+import type { WebhookState } from '../wechat/koa/state';
+
+export interface BotOptions {
+  settings: Settings;
+  log?: Logger;
+  clock?: Clock;
+  /** Use this store instead of the one the settings name (tests). */
+  store?: CompositeStore;
+  /** Start the outbox worker and the reconciliation job (default true). */
+  workers?: boolean;
+  /** Watch the config folder (default true). */
+  watchConfig?: boolean;
+  /** Deadline guard of the webhook (default 4500 ms). */
+  deadlineMs?: number;
+}
+
+export interface Bot {
+  readonly app: Koa<WebhookState>;
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly config: ConfigHolder;
+  readonly store: CompositeStore;
+  readonly ledger: Ledger;
+  readonly api: ApiClient;
+  readonly rewards: Rewards;
+  readonly redpack: RedpackApi;
+  readonly worker: OutboxWorker;
+  readonly metrics: Metrics;
+  /** Present in sandbox mode: the in-process stand-ins of WeChat's servers. */
+  readonly sandbox?: { api: ApiSandbox; pay: PaySandbox };
+  /** Starts the HTTP server (port 0 = any free port) and the workers. */
+  listen(port?: number, host?: string): Promise<http.Server>;
+  close(): Promise<void>;
+}
+
+/** The campaigns and limits of a loaded config, as the rewards module reads them. */
+export function rewardsConfigOf(config: BotConfig): RewardsConfig {
+  const files = config.files as unknown as {
+    campaigns?: { campaigns?: RewardsConfig['campaigns'] } | null;
+    limits?: RewardsConfig['limits'];
+  };
+  return {
+    campaigns: files.campaigns?.campaigns ?? {},
+    limits: files.limits as RewardsConfig['limits'],
+  } as RewardsConfig;
+}
+
+async function openLedger(store: CompositeStore): Promise<Ledger> {
+  if (store.backends.postgres) return PostgresLedger.create(store.backends.postgres.pool);
+  if (store.backends.sqlite) return SqliteLedger.create(store.backends.sqlite.db);
+  return createMemoryLedger();
+}
+
+export async function createBot(options: BotOptions): Promise<Bot> {
+  const { settings } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger({ level: settings.logLevel, secrets: settings.secrets });
+  const metrics = createMetrics();
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+
+  try {
+    // === WeChat's servers: real, or the in-process sandbox
+    let apiBase = settings.wechat.apiBase;
+    let payBase = settings.pay.apiBase;
+    let sandbox: Bot['sandbox'];
+    if (settings.sandbox) {
+      const api = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret, clock });
+      closers.push(() => api.close());
+      const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log });
+      closers.push(() => pay.close());
+      sandbox = { api, pay };
+      apiBase = api.url;
+      payBase = pay.url;
+      log.info({ api: api.url, pay: pay.url }, 'sandbox mode: no WeChat credentials set, using the built-in stand-in servers');
+    }
+
+    // === Store and ledger
+    const store = options.store ?? (await createStore({ ...settings.store, clock }));
+    if (!options.store) closers.push(() => store.close());
+    const ledger = await openLedger(store);
+
+    // === Operator config, views, crypto
+    const config = createConfigHolder({
+      dir: settings.configDir,
+      viewsDir: settings.viewsDir,
+      log: log,
+      watch: options.watchConfig ?? true,
+      clock,
+    });
+    closers.push(() => config.close());
+    const renderer = createReplyRenderer({ viewsDir: settings.viewsDir });
+    const crypto = settings.wechat.encodingAESKey
+      ? createMessageCrypto({
+          encodingAESKey: settings.wechat.encodingAESKey,
+          previousEncodingAESKey: settings.wechat.previousEncodingAESKey,
+          appId: settings.wechat.appId,
+        })
+      : undefined;
+
+    // === Official-account API
+    const tokens = createTokenProvider({
+      appId: settings.wechat.appId,
+      appSecret: settings.wechat.appSecret,
+      baseUrl: apiBase,
+      store: store.kv,
+      stable: settings.wechat.stableToken,
+      clock,
+      log: log,
+    });
+    const api = createApiClient({ baseUrl: apiBase, tokens, store: store.kv, clock, log: log });
+
+    // === WeChat Pay
+    let payClient: PayClient | undefined;
+    if (settings.pay.mchId && settings.pay.key) {
+      const cert = sandbox
+        ? loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: settings.pay.mchId })
+        : loadMerchantCert({
+            certPath: settings.pay.certPath!,
+            keyPemPath: settings.pay.keyPemPath,
+            passphrase: settings.pay.certPassphrase,
+            mchId: settings.pay.mchId,
+          });
+      payClient = createPayClient({
+        mchId: settings.pay.mchId,
+        key: settings.pay.key,
+        appId: settings.wechat.appId,
+        baseUrl: payBase,
+        clientIp: settings.pay.clientIp,
+        cert,
+        ca: sandbox?.pay.ca,
+        log: log,
+      });
+      const pc = payClient;
+      closers.push(() => pc.close());
+    }
+    const redpack: RedpackApi = payClient
+      ? createRedpackApi(payClient, { log: log })
+      : {
+          send: async () => ({ status: 'config', code: 'PAY_NOT_CONFIGURED', message: 'WeChat Pay is not configured (set WECHAT_MCH_ID, WECHAT_PAY_KEY, WECHAT_PAY_CERT)' }),
+          query: async () => ({ status: 'error', code: 'PAY_NOT_CONFIGURED', message: 'WeChat Pay is not configured' }),
+        };
+
+    // === Rewards
+    const rewardsConfig = () => rewardsConfigOf(config.current());
+    const rewards = createRewards({
+      ledger,
+      config: rewardsConfig,
+      clock,
+      mchId: settings.pay.mchId ?? '0000000000',
+      log: log,
+    });
+    const notify = async (openId: string, text: string) => {
+      await api.customMessage.text(openId, text);
+    };
+    const worker = createOutboxWorker({
+      ledger,
+      redpack,
+      counters: store.counters,
+      clock,
+      log: log,
+      config: rewardsConfig,
+      notify,
+      metrics,
+    });
+
+    // === The webhook
+    const ruleHandler = createMessageHandler({ config, rewards, clock, log: log });
+    const handler = async (message: InboundMessage) => {
+      // In sandbox mode the stand-in plays WeChat: it saw this follower interact.
+      if (sandbox) sandbox.api.touch(message.FromUserName);
+      return ruleHandler(message);
+    };
+    const app = createWebhook({
+      token: settings.wechat.token,
+      crypto,
+      renderer,
+      handler,
+      dedupe: store.dedupe,
+      log: log.child({ module: 'wechat' }),
+      metrics,
+      clock,
+      timestampWindowSeconds: settings.wechat.timestampWindowSeconds,
+      deadlineMs: options.deadlineMs,
+      onLateReply: async (message, reply) => {
+        await api.customMessage.sendReply(message.FromUserName, reply);
+      },
+      health: async () => {
+        const status = config.status();
+        let storeOk = true;
+        let storeError: string | undefined;
+        try {
+          await store.ping();
+        } catch (err) {
+          storeOk = false;
+          storeError = err instanceof Error ? err.message : String(err);
+        }
+        return {
+          ok: storeOk,
+          store: { driver: store.driver, ok: storeOk, error: storeError },
+          config: status,
+          sandbox: Boolean(sandbox),
+        };
+      },
+    });
+
+    let server: http.Server | undefined;
+    let reconcileJob: { stop(): Promise<void> } | undefined;
+    const workers = options.workers ?? true;
+    const bot: Bot = {
+      app,
+      settings,
+      log,
+      config,
+      store,
+      ledger,
+      api,
+      rewards,
+      redpack,
+      worker,
+      metrics,
+      sandbox,
+      async listen(port = settings.port, host?: string) {
+        server = http.createServer(app.callback());
+        // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
+        server.requestTimeout = 15_000;
+        server.headersTimeout = 10_000;
+        server.keepAliveTimeout = 5_000;
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(port, host, () => resolve());
+        });
+        if (workers) {
+          worker.start();
+          reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig });
+        }
+        if (sandbox) writeSandboxInfo(settings, sandbox);
+        return server;
+      },
+      async close() {
+        await worker.stop().catch(() => undefined);
+        await reconcileJob?.stop().catch(() => undefined);
+        if (server) {
+          const s = server;
+          await new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeAllConnections?.();
+        }
+        if (sandbox) removeSandboxInfo(settings);
+        await closeAll();
+      },
+    };
+    return bot;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+// === Sandbox discovery for the CLI
+
+/** Where a running bot in sandbox mode writes the URLs of its stand-in servers, for the CLI. */
+export function sandboxInfoPath(settings: Pick<Settings, 'dataDir'>): string {
+  return path.join(settings.dataDir, 'sandbox.json');
+}
+
+function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>): void {
+  try {
+    fs.mkdirSync(settings.dataDir, { recursive: true });
+    fs.writeFileSync(
+      sandboxInfoPath(settings),
+      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook: `http://127.0.0.1:${settings.port}/wechat` }, null, 2),
+    );
+  } catch {
+    // Discovery is a convenience; the bot runs without it.
+  }
+}
+
+function removeSandboxInfo(settings: Settings): void {
+  try {
+    const file = sandboxInfoPath(settings);
+    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
+    if (info.pid === process.pid) fs.unlinkSync(file);
+  } catch {
+    // nothing to remove
+  }
+}
