@@ -127,8 +127,8 @@ export const limitsFileSchema = z.preprocess(
         .strict()
         .default({ min: 100, max: 20000, min_with_scene: 30, max_with_scene: 499900 }),
       quiet_hours: z
-        .union([z.literal(false), z.literal('off'), quietHoursSchema])
-        .default({ from: 0, to: 8 * 60, mode: 'defer' }),
+        .preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable())
+        .default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
       send_rate_per_second: z.number().int().min(1).max(10_000).default(30),
       merchant_daily: z
         .object({ count: z.number().int().min(1).nullable().default(null), amount: yuan.default(100_000_000) })
@@ -153,10 +153,7 @@ export const limitsFileSchema = z.preprocess(
         minWithSceneFen: l.amount.min_with_scene,
         maxAmountWithSceneFen: l.amount.max_with_scene,
       },
-      quietHours:
-        l.quiet_hours === false || l.quiet_hours === 'off'
-          ? null
-          : { fromMinute: l.quiet_hours.from, toMinute: l.quiet_hours.to, mode: l.quiet_hours.mode },
+      quietHours: l.quiet_hours === null ? null : { fromMinute: l.quiet_hours.from, toMinute: l.quiet_hours.to, mode: l.quiet_hours.mode },
       sendRatePerSecond: l.send_rate_per_second,
       merchantDaily: { count: l.merchant_daily.count, amountFen: l.merchant_daily.amount },
       followerDaily: { count: l.follower_daily.count, amountFen: l.follower_daily.amount },
