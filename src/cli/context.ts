@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { createMemoryStore } from '../store/memory';
 import type { Store } from '../store/ports';
-import { SqliteStore } from '../store/sqlite';
+import { createStore } from '../store/create-store';
 
 /** What {@link createCliContext} builds. */
 export interface CliContext {
@@ -60,8 +60,8 @@ export async function createCliContext(env: Env = process.env, options: CliConte
       secrets: settings.secrets,
       destination: pino.destination({ dest: 2, sync: true }),
     });
-  // TODO(store): switch to createStore(settings) from src/store/create-store.ts when it lands (Redis/PostgreSQL).
-  const store = options.store ?? SqliteStore.open(settings.store.sqlitePath);
+  // SQLite under data/ by default; Redis / PostgreSQL when REDIS_URL / DATABASE_URL are set.
+  const store = options.store ?? (await createStore(settings.store));
   const ownsStore = options.store === undefined;
 
   let sandbox: ApiSandbox | undefined;
