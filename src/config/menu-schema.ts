@@ -9,7 +9,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
 import { z } from 'zod';
-import { byteString, forward, showValue, strictObject } from './schema-helpers';
+import { byteString, forward, listOf, showValue, strictObject } from './schema-helpers';
 
 // === Limits
 
@@ -107,7 +107,7 @@ const subButton = actionButton(MENU_LIMITS.subNameBytes);
 const topAction = actionButton(MENU_LIMITS.topNameBytes);
 const subMenu = strictObject({
   name: byteString(MENU_LIMITS.topNameBytes, 'name'),
-  sub_button: z.array(subButton).min(1).max(MENU_LIMITS.subButtons),
+  sub_button: listOf(subButton, { min: 1, max: MENU_LIMITS.subButtons, what: 'buttons', limitNote: 'a sub-menu holds' }),
 });
 
 const topButton = z.unknown().transform((v, ctx): MenuButton => {
@@ -127,7 +127,7 @@ function keyOf(b: MenuButton): string | undefined {
  */
 export const menuFileSchema = z.preprocess(
   (v) => (v === null || v === undefined ? { button: [] } : v),
-  strictObject({ button: z.array(topButton).max(MENU_LIMITS.topLevelButtons) }).superRefine((menu, ctx) => {
+  strictObject({ button: listOf(topButton, { max: MENU_LIMITS.topLevelButtons, what: 'top-level buttons', limitNote: 'WeChat allows' }) }).superRefine((menu, ctx) => {
     const seen = new Map<string, string>();
     menu.button.forEach((b, i) => {
       const entries: [MenuButton, (string | number)[]][] =

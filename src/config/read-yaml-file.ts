@@ -43,8 +43,12 @@ export type ReadYamlResult =
     }
   | { ok: false; issues: ConfigIssue[] };
 
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
+function formatLimit(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+function tooLarge(size: number, max: number): string {
+  return `file is ${size} bytes, larger than the ${formatLimit(max)} (${max} bytes) limit`;
 }
 
 /**
@@ -104,12 +108,12 @@ export function readYamlFile(absPath: string, file: string, limits: YamlLimits =
   }
   if (!stat.isFile()) return fail('is not a regular file');
   if (stat.size > limits.maxBytes)
-    return fail(`file is ${formatBytes(stat.size)}, larger than the ${formatBytes(limits.maxBytes)} limit`);
+    return fail(tooLarge(stat.size, limits.maxBytes));
   let text: string;
   try {
     const buf = fs.readFileSync(absPath);
     if (buf.length > limits.maxBytes)
-      return fail(`file is ${formatBytes(buf.length)}, larger than the ${formatBytes(limits.maxBytes)} limit`);
+      return fail(tooLarge(buf.length, limits.maxBytes));
     text = buf.toString('utf8');
   } catch (err) {
     return fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -127,7 +131,7 @@ export function readYamlFile(absPath: string, file: string, limits: YamlLimits =
 export function parseYamlText(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ReadYamlResult {
   const fail = (message: string, line?: number): ReadYamlResult => ({ ok: false, issues: [{ file, line, path: '', message }] });
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > limits.maxBytes) return fail(`file is ${formatBytes(bytes)}, larger than the ${formatBytes(limits.maxBytes)} limit`);
+  if (bytes > limits.maxBytes) return fail(tooLarge(bytes, limits.maxBytes));
   const deepLine = scanFlowDepth(text, limits.maxDepth);
   if (deepLine !== undefined) return fail(`nesting is deeper than ${limits.maxDepth} levels`, deepLine);
 
@@ -178,7 +182,7 @@ export function parseYamlText(text: string, file: string, limits: YamlLimits = D
       stack.push({ node: node.value, depth, path });
     }
   }
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues.length > 0) return { ok: false, issues: issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
 
   let data: unknown;
   try {

@@ -122,6 +122,27 @@ export function oneOrMany<T extends z.ZodType>(item: T) {
 }
 
 /**
+ * A list whose length limits are reported together with its items' errors (zod skips length checks
+ * once an item failed), with a message in the operator's words.
+ *
+ * @example listOf(button, { max: 3, what: 'buttons', limitNote: 'WeChat allows' })
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
+export function listOf<T extends z.ZodType>(item: T, o: { min?: number; max?: number; what: string; limitNote?: string }) {
+  const list = z.array(item);
+  return z.unknown().transform((v, ctx): z.output<T>[] => {
+    if (Array.isArray(v)) {
+      const note = o.limitNote ? `${o.limitNote} ` : '';
+      if (o.max !== undefined && v.length > o.max)
+        ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at most ${o.max}` });
+      if (o.min !== undefined && v.length < o.min)
+        ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at least ${o.min}` });
+    }
+    return forward(list, v, ctx);
+  });
+}
+
+/**
  * A mapping that must contain exactly one of `keys` (the key names the variant, like
  * `{ reply: … }` vs `{ grant: … }`); the matching schema then parses the whole mapping.
  * Strings are handed to `fromString` when given.
