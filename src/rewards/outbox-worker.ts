@@ -137,6 +137,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const alerts = metrics.counter(REWARDS_METRICS.alerts, 'Conditions that need an operator');
 
   type Step = 'sent' | 'failed' | 'retried' | 'settled' | 'rate' | 'skipped';
+  /** What lanes of one pass share: the rate cap was hit; campaigns paused during the pass. */
+  interface PassState {
+    rateLimited: boolean;
+    paused: Set<string>;
+  }
 
   function rate(): number {
     return deps.ratePerSecond ?? config().limits.sendRatePerSecond;
@@ -213,7 +218,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
   }
 
-  async function processGrant(g: LedgerGrant, state: { rateLimited: boolean }): Promise<Step> {
+  async function processGrant(g: LedgerGrant, state: PassState): Promise<Step> {
     if (!g.billNo) return 'skipped';
     const { limits } = config();
     const quietEnd = quietHoursEnd(clock.now(), limits.quietHours);
@@ -237,6 +242,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       // not_found: nothing landed under this bill number (yet) — sending again with it is safe.
     }
 
+    if (state.paused.has(g.campaign)) return retryLater(g, undefined, 0); // held until resumed
     if (state.rateLimited) return retryLater(g, undefined, 1000 - (clock.now() % 1000));
     const r = rate();
     if (Number.isFinite(r)) {
@@ -271,6 +277,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         return retryLater(g, `${outcome.code}: ${outcome.message}`, backoff(attempts));
       case 'config': {
         const reason = `${outcome.code}: ${outcome.message}`;
+        if (state.paused.has(g.campaign)) return retryLater(g, reason, 0); // alerted already in this pass
+        state.paused.add(g.campaign);
         await ledger.pauseCampaign(g.campaign, { reason, by: 'worker', now: clock.now() });
         pausedMetric.inc({ campaign: g.campaign, code: outcome.code });
         alerts.inc({ kind: 'campaign_paused' });
@@ -289,7 +297,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function runOnce(): Promise<OutboxPass> {
     const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit: batchSize });
     const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, retried: 0, rateLimited: false };
-    const state = { rateLimited: false };
+    const state: PassState = { rateLimited: false, paused: new Set() };
     let next = 0;
     async function lane(): Promise<void> {
       while (next < claimed.length) {
