@@ -81,6 +81,9 @@ export function createWebhookRouter(options: WebhookOptions): Router<WebhookStat
       deadlineMs: options.deadlineMs,
       onLateReply: options.onLateReply,
     }),
+    // The end of the chain: a handled message must not fall through to the 405 route below (which
+    // would add `Allow` and count every POST as `method_not_allowed`) or to the host app's middleware.
+    async function handled() {},
   );
 
   router.all(path, guard, async function methodNotAllowed() {
