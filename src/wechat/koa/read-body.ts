@@ -28,7 +28,9 @@ export function readBody(options: ReadBodyOptions = {}): Middleware<WebhookState
     if (typeof request.rawBody === 'string') {
       if (Buffer.byteLength(request.rawBody) > limit) throw new WebhookError(413, 'too_large', 'body too large');
       ctx.state.rawBody = request.rawBody;
-    } else if (req.readableEnded || req.complete) {
+    } else if (req.readableEnded || req.readableDidRead) {
+      // Consumed upstream. (Not `req.complete`: that is true as soon as a small body has ARRIVED, still
+      // unread in the buffer, e.g. behind any upstream middleware that awaited something.)
       if (typeof request.body === 'string') {
         if (Buffer.byteLength(request.body) > limit) throw new WebhookError(413, 'too_large', 'body too large');
         ctx.state.rawBody = request.body;
