@@ -31,7 +31,9 @@ export function verifySignature(options: VerifySignatureOptions): Middleware<Web
     if (!checkSignature(token, { signature: one('signature'), timestamp, nonce: one('nonce') }))
       throw new WebhookError(401, 'bad_signature', 'bad signature');
     const ts = Number(timestamp);
-    if (!/^\d{1,12}$/.test(timestamp ?? '') || Math.abs(clock.now() / 1000 - ts) > windowSeconds)
+    // Whole seconds on both sides: `timestamp` has second granularity, so a fractional `now` would make
+    // the window asymmetric (up to 1 s shorter into the past than into the future).
+    if (!/^\d{1,12}$/.test(timestamp ?? '') || Math.abs(Math.floor(clock.now() / 1000) - ts) > windowSeconds)
       throw new WebhookError(401, 'stale_timestamp', 'timestamp outside the accepted window');
     await next();
   };
