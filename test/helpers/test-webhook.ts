@@ -74,6 +74,8 @@ export interface TestWebhook {
   handlerCalls: InboundMessage[];
   /** Every error the app emitted (`app.emit('error')`). */
   errors: unknown[];
+  /** Resolves with the first log line (already written or still to come) that matches `pattern`. */
+  waitForLog(pattern: RegExp | string): Promise<string>;
   /** A signed query string on the webhook's token and clock (`encrypt` adds safe mode). */
   query(options?: SignedQueryOptions): string;
 }
@@ -96,12 +98,19 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
   const clock = clockOverride ?? fixedClock(Date.now());
   const store = storeOverride ?? createMemoryStore({ clock });
   const logLines: string[] = [];
+  const logWaiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   const log = createLogger({
     level: logLevel ?? 'debug',
     secrets: logSecrets,
     destination: {
       write(line: string) {
         logLines.push(line);
+        for (const w of [...logWaiters]) {
+          if (w.test(line)) {
+            logWaiters.splice(logWaiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
       },
     },
   });
@@ -142,6 +151,12 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
     logLines,
     handlerCalls,
     errors,
+    waitForLog(pattern: RegExp | string) {
+      const test = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
+      const seen = logLines.find(test);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve) => logWaiters.push({ test, resolve }));
+    },
     query(options: SignedQueryOptions = {}) {
       return toQueryString(signedQuery(token, { timestamp: Math.floor(clock.now() / 1000), ...options }));
     },
