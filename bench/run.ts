@@ -10,12 +10,14 @@
  * Each server runs in its own child process, so its peak RSS (VmHWM) is its own.
  * Options: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 50).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
 
+const ROOT = path.join(__dirname, '..');
+const COMPILED_SERVER = path.join(ROOT, 'dist', 'bench', 'server.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
@@ -30,8 +32,8 @@ interface Figures {
 }
 
 function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: number }> {
-  const tsx = require.resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'server.ts'), mode], {
+  // The servers run compiled JavaScript (see main), so neither a loader nor a wrapper process skews them.
+  const child = spawn(process.execPath, [COMPILED_SERVER, mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
@@ -111,6 +113,10 @@ function table(rows: Figures[], baseline: Figures): void {
 }
 
 async function main(): Promise<void> {
+  // Compile once so the measured servers are plain Node processes.
+  const tsc = require.resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('bench: compiling with tsconfig.bench.json failed');
   console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`);
   const bare = await measure('bare Koa (baseline)', 'bare');
   const plain = await measure('bot, plain mode', 'plain');

@@ -36,6 +36,7 @@ import { createStore, type CompositeStore } from '../store/create-store';
 import { createMemoryLedger } from '../store/memory-ledger';
 import { PostgresLedger } from '../store/postgres-ledger';
 import { SqliteLedger } from '../store/sqlite-ledger';
+import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
 import type { InboundMessage } from '../wechat/inbound';
 import { createWebhook } from '../wechat/koa/create-webhook';
@@ -86,9 +87,14 @@ export function rewardsConfigOf(config: BotConfig): RewardsConfig {
   } as RewardsConfig;
 }
 
-async function openLedger(store: CompositeStore): Promise<Ledger> {
+/**
+ * The ledger goes where the store's durable backend is: PostgreSQL, else the SQLite file on a
+ * connection of its own with `synchronous=FULL` (money: a commit survives power loss), while the
+ * store's kv/dedupe connection may trade that for speed.
+ */
+async function openLedger(store: CompositeStore, sqlitePath: string): Promise<Ledger> {
   if (store.backends.postgres) return PostgresLedger.create(store.backends.postgres.pool);
-  if (store.backends.sqlite) return SqliteLedger.create(store.backends.sqlite.db);
+  if (store.backends.sqlite) return SqliteLedger.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
   return createMemoryLedger();
 }
 
@@ -121,7 +127,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Store and ledger
     const store = options.store ?? (await createStore({ ...settings.store, clock }));
     if (!options.store) closers.push(() => store.close());
-    const ledger = await openLedger(store);
+    const ledger = await openLedger(store, settings.store.sqlitePath);
 
     // === Operator config, views, crypto
     const config = createConfigHolder({

@@ -90,7 +90,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
   }
 
   if (driver === 'memory') return createMemoryStore({ clock });
-  if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock });
+  if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock, synchronous: 'NORMAL' });
   if (!redisUrl) return PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
 
   const opened: Store[] = [];
@@ -102,7 +102,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
       opened.push(postgres);
       return compose('redis+postgres', redis, { redis, postgres });
     }
-    const sqlite = SqliteStore.open(sqlitePath, { clock });
+    const sqlite = SqliteStore.open(sqlitePath, { clock, synchronous: 'NORMAL' });
     opened.push(sqlite);
     return compose('redis+sqlite', redis, { redis, sqlite });
   } catch (error) {
