@@ -27,6 +27,7 @@ import { systemClock } from '../lib/clock';
 import { SANDBOX_CREDENTIALS } from '../config/settings';
 import { Faults, type FaultControl } from './api-faults';
 import { checkMenu } from './api-menu-rules';
+import { installCardSandbox, type CardSandbox, type CardSandboxOptions } from './api-cards';
 
 // === Public types
 
@@ -47,6 +48,8 @@ export interface ApiSandboxOptions {
   ipWhitelist?: string[];
   /** Customer-service window after the follower's last interaction (default 48 h). */
   interactionWindowSeconds?: number;
+  /** The card sandbox: webhook for emitted card events, auto-approval (see `api-cards.ts`). */
+  cards?: CardSandboxOptions;
   /**
    * Playground mode (`npm start` without credentials): an openid the sandbox has never seen counts as
    * a follower who just interacted, so late replies reach simulated followers. Tests leave it off and
@@ -150,6 +153,8 @@ export interface ApiSandbox {
   route(method: 'GET' | 'POST', path: string, handler: SandboxHandler, options?: { auth?: boolean }): void;
   /** Current time of the sandbox clock (epoch ms). */
   now(): number;
+  /** Card and sub-merchant endpoints, review flows and the follower's side of cards (`api-cards.ts`). */
+  readonly cards: CardSandbox;
   close(): Promise<void>;
 }
 
@@ -617,6 +622,9 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
   const sandbox: ApiSandbox = {
+    get cards(): CardSandbox {
+      return cardSandbox;
+    },
     url,
     credentials: { appId, appSecret },
     faults,
@@ -668,5 +676,6 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
       });
     },
   };
+  const cardSandbox = installCardSandbox(sandbox, options.cards);
   return sandbox;
 }
