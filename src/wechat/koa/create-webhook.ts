@@ -99,6 +99,9 @@ export interface AppOptions extends WebhookOptions {
   routers?: Router[];
 }
 
+/** Error codes of a connection the client closed or broke, which Koa passes to `app.on('error')`. */
+const CLIENT_GONE = /^(?:ECONNRESET|EPIPE|ECONNABORTED|ERR_STREAM_PREMATURE_CLOSE|HPE_)/;
+
 /** A complete Koa app: the webhook, `/healthz`, `/metrics`, and an error listener that logs. */
 export function createWebhook(options: AppOptions): Koa<WebhookState> {
   const metrics = options.metrics ?? createMetrics();
@@ -125,6 +128,12 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   app.use(ops.routes());
   for (const r of options.routers ?? []) app.use(r.routes());
   app.on('error', (err: unknown) => {
+    // Koa also emits the socket's errors when a client hangs up mid-request: not a failure of ours.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && CLIENT_GONE.test(code)) {
+      options.log.debug({ code }, 'client closed the connection early');
+      return;
+    }
     const e = err instanceof Error ? { message: err.message, name: err.name, stack: err.stack } : { message: String(err) };
     options.log.error({ err: e }, 'webhook handler failed');
   });
