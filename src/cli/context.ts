@@ -11,6 +11,8 @@
  * try { console.log(await ctx.tokens.status()); } finally { await ctx.close(); }
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createTokenProvider, type TokenProvider } from '../api/access-token';
@@ -45,6 +47,26 @@ export interface CliContextOptions {
 
 type Env = Record<string, string | undefined>;
 
+/** The stand-in servers of a bot running in sandbox mode (written by `createBot` to `data/sandbox.json`). */
+export interface RunningSandbox {
+  pid: number;
+  api: string;
+  pay: string;
+  webhook: string;
+}
+
+/** Reads `data/sandbox.json` when the bot that wrote it is still alive. */
+export function runningSandbox(settings: Pick<Settings, 'dataDir'>): RunningSandbox | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(settings.dataDir, 'sandbox.json'), 'utf8')) as RunningSandbox;
+    if (!Number.isInteger(info.pid) || typeof info.api !== 'string') return undefined;
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Builds the command context from `env` (default `process.env`).
  *
@@ -69,7 +91,13 @@ export async function createCliContext(env: Env = process.env, options: CliConte
   // Tokens and tickets of a sandbox that lives only for this command must not be cached in the shared store.
   let cacheStore = store.kv;
   try {
-    if (settings.sandbox && (env.WECHAT_API_BASE === undefined || env.WECHAT_API_BASE.trim() === '')) {
+    const running = settings.sandbox ? runningSandbox(settings) : undefined;
+    if (running && (env.WECHAT_API_BASE === undefined || env.WECHAT_API_BASE.trim() === '')) {
+      // `npm start` in sandbox mode is running: talk to ITS stand-in servers, so what a command does
+      // (push a menu, make a QR code) is what the running bot sees.
+      baseUrl = running.api;
+      log.info({ url: running.api }, 'sandbox mode: using the running bot\'s sandbox');
+    } else if (settings.sandbox && (env.WECHAT_API_BASE === undefined || env.WECHAT_API_BASE.trim() === '')) {
       sandbox = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret });
       baseUrl = sandbox.url;
       cacheStore = createMemoryStore().kv;
