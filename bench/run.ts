@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
 
 const ROOT = path.join(__dirname, '..');
-const COMPILED_SERVER = path.join(ROOT, 'dist', 'bench', 'server.js');
+const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
