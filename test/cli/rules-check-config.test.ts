@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { runCheckConfig, type CliIo } from '../../src/cli/commands/config';
+import { displayPath } from '../../src/config/load-templates';
+
+const ROOT = path.join(__dirname, '..', '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'config');
+
+function capture(): CliIo & { outLines: string[]; errLines: string[] } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
+}
+
+describe('runCheckConfig', () => {
+  it('should print OK with the version and rule count, exit 0', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'basic');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(0);
+    expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 4 rules\)$/)]);
+    expect(io.errLines).toEqual([]);
+  });
+
+  it('should print every error and a summary, exit 1', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'unknown-reference');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(1);
+    const file = displayPath(path.join(dir, 'rules.yaml'));
+    expect(io.errLines).toEqual([
+      `error: ${file}:5 rules[0].actions[0].grant: campaign "summer-packet" is not defined in campaigns.yaml (defined: welcome-packet)`,
+      `error: ${file}:9 rules[1].actions[0].reply.template: template "helpp" not found in ${displayPath(path.join(dir, 'templates'))} (no templates there)`,
+      `2 errors: config in ${dir} is NOT valid`,
+    ]);
+    expect(io.outLines).toEqual([]);
+  });
+
+  it('should print warnings and still exit 0', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'warnings');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(0);
+    expect(io.errLines).toEqual([
+      expect.stringMatching(/^warning: .*rules\.yaml:6 rules\[1\]: rule "hello" can never match/),
+      expect.stringMatching(/^warning: .*menu\.yaml:3 button\[1\]\.key: no rule answers CLICK "ORDERS"/),
+    ]);
+    expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 3 rules, 2 warnings\)$/)]);
+  });
+
+  it('should validate the shipped sample', () => {
+    const io = capture();
+    expect(runCheckConfig(path.join(ROOT, 'config'), { views: path.join(ROOT, 'views') }, io)).toBe(0);
+    expect(io.errLines).toEqual([]);
+  });
+});
+
+describe('wechat-bot check-config (the real command line)', () => {
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+
+  it('should exit 1 and print the error for a bad config, 0 for a good one', async () => {
+    const [bad, good] = await Promise.all([
+      run(['check-config', 'test/fixtures/config/bad-regex', '--views', 'test/fixtures/config/bad-regex']),
+      run(['check-config', 'test/fixtures/config/basic', '--views', 'test/fixtures/config/basic']),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'error: test/fixtures/config/bad-regex/rules.yaml:4 rules[0].match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group',
+    );
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^OK \(version [0-9a-f]{12}, 4 rules\)\n$/);
+  });
+});
