@@ -1,0 +1,283 @@
+import request from 'supertest';
+import { fixedClock } from '../../../src/lib/clock';
+import { createMetrics } from '../../../src/lib/metrics';
+import type { Reply } from '../../../src/reply/reply';
+import { createMemoryStore } from '../../../src/store/memory';
+import type { DedupeClaim, DedupeStore } from '../../../src/store/ports';
+import type { InboundMessage } from '../../../src/wechat/inbound';
+import { dedupe } from '../../../src/wechat/koa/dedupe';
+import { parseXml } from '../../../src/wechat/xml';
+import { eventXml, subscribeXml, textXml } from '../../helpers/inbound';
+import { signedQuery, toQueryString } from '../../helpers/signed-query';
+import { createTestWebhook, deferred, echoHandler, encryptedBody, TEST_TOKEN, type TestWebhook } from '../../helpers/test-webhook';
+
+/** Wraps a dedupe store to see every claim (and wait for the n-th) and every write. */
+function spyDedupe(inner: DedupeStore) {
+  const claims: DedupeClaim[] = [];
+  const writes: string[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const store: DedupeStore = {
+    async claim(key, ttl) {
+      const result = await inner.claim(key, ttl);
+      claims.push(result);
+      for (const w of waiters.filter((x) => claims.length >= x.n)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+      return result;
+    },
+    async complete(key, reply, ttl) {
+      writes.push(`complete ${key}`);
+      return inner.complete(key, reply, ttl);
+    },
+    peek: (key) => inner.peek(key),
+    async release(key) {
+      writes.push(`release ${key}`);
+      return inner.release(key);
+    },
+  };
+  return {
+    store,
+    claims,
+    writes,
+    /** Resolves once `n` claims have returned. */
+    claimsReached(n: number): Promise<void> {
+      if (claims.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+  };
+}
+
+function post(t: TestWebhook, body: string) {
+  return request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(body);
+}
+
+/** A handler that holds every call until `gate` opens, and says when the first call entered. */
+function gatedHandler(reply: (m: InboundMessage) => Reply = echoHandler) {
+  const gate = deferred();
+  const entered = deferred();
+  return {
+    gate,
+    entered,
+    handler: async (m: InboundMessage): Promise<Reply> => {
+      entered.resolve();
+      await gate.promise;
+      return reply(m);
+    },
+  };
+}
+
+describe('dedupe', () => {
+  it('should refuse to keep keys for less than 5 minutes, when built', () => {
+    expect(() => dedupe({ store: createMemoryStore().dedupe, metrics: createMetrics(), ttlSeconds: 299 })).toThrow(/at least 300/);
+    expect(() => createTestWebhook({ dedupeTtlSeconds: 60 })).toThrow(TypeError);
+  });
+
+  it('should run the handler once for 3 concurrent copies and give all three byte-identical replies', async () => {
+    const store = createMemoryStore();
+    const spy = spyDedupe(store.dedupe);
+    const { gate, handler } = gatedHandler();
+    const t = createTestWebhook({ store, dedupe: spy.store, handler });
+    const xml = textXml({ content: 'three at once' });
+    const all = Promise.all([post(t, xml), post(t, xml), post(t, xml)]);
+    await spy.claimsReached(3); // all three arrived while the first is still being handled
+    expect(spy.claims.filter((c) => c.state === 'new')).toHaveLength(1);
+    expect(spy.claims.filter((c) => c.state === 'in-flight')).toHaveLength(2);
+    t.clock.advance(2000); // a re-render would show in CreateTime
+    gate.resolve();
+    const responses = await all;
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(t.handlerCalls).toHaveLength(1);
+    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    expect(parseXml(responses[0].text).Content).toBe('three at once');
+    const metrics = (await request(t.callback).get('/metrics')).text;
+    expect(metrics).toMatch(/^wechat_dedupe_hits_total 2$/m);
+    expect(metrics).toContain('wechat_requests_total{outcome="duplicate"} 2');
+    expect(metrics).toContain('wechat_requests_total{outcome="reply"} 1');
+  });
+
+  it('should give concurrent safe-mode copies envelopes of the same reply', async () => {
+    const store = createMemoryStore();
+    const spy = spyDedupe(store.dedupe);
+    const { gate, handler } = gatedHandler();
+    const t = createTestWebhook({ store, dedupe: spy.store, handler });
+    const { body, encrypt } = encryptedBody(t.crypto!, textXml({ content: 'sealed thrice' }));
+    const send = () =>
+      request(t.callback)
+        .post(`/wechat?${toQueryString(signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), encrypt }))}`)
+        .type('text/xml')
+        .send(body);
+    const all = Promise.all([send(), send(), send()]);
+    await spy.claimsReached(3);
+    gate.resolve();
+    const responses = await all;
+    expect(t.handlerCalls).toHaveLength(1);
+    const inner = responses.map((r) => t.crypto!.decrypt((parseXml(r.text) as Record<string, string>).Encrypt).xml);
+    expect(new Set(inner).size).toBe(1);
+    expect(parseXml(inner[0]).Content).toBe('sealed thrice');
+  });
+
+  it('should answer a retry after completion with the stored reply, not a second run', async () => {
+    const t = createTestWebhook();
+    const xml = textXml({ content: 'once' });
+    const first = await post(t, xml);
+    t.clock.advance(5000);
+    const second = await post(t, xml);
+    t.clock.advance(5000);
+    const third = await post(t, xml);
+    expect(t.handlerCalls).toHaveLength(1);
+    expect(second.text).toBe(first.text);
+    expect(third.text).toBe(first.text);
+  });
+
+  it('should dedupe events by FromUserName + CreateTime + Event + EventKey', async () => {
+    const t = createTestWebhook();
+    const follow = subscribeXml('spring', { createTime: 1_714_000_500 });
+    await post(t, follow);
+    await post(t, follow);
+    await post(t, subscribeXml('spring', { createTime: 1_714_000_501 }));
+    await post(t, subscribeXml('spring', { createTime: 1_714_000_500, from: 'oAnotherFollower' }));
+    await post(t, eventXml({ event: 'CLICK', eventKey: 'A', createTime: 1_714_000_500 }));
+    await post(t, eventXml({ event: 'CLICK', eventKey: 'B', createTime: 1_714_000_500 }));
+    expect(t.handlerCalls).toHaveLength(5);
+  });
+
+  it('should handle two user_get_card events with one CreateTime but different UserCardCode', async () => {
+    const t = createTestWebhook();
+    const card = (code: string) =>
+      eventXml({ event: 'user_get_card', createTime: 1_714_000_900, extra: { CardId: 'pCard1', UserCardCode: code, IsGiveByFriend: 0 } });
+    await post(t, card('111111111111'));
+    await post(t, card('222222222222'));
+    await post(t, card('111111111111')); // a real retry of the first
+    expect(t.handlerCalls.map((m) => (m as { UserCardCode?: string }).UserCardCode)).toEqual(['111111111111', '222222222222']);
+  });
+
+  it('should make a retry on another instance sharing the store wait for the first reply', async () => {
+    const clock = fixedClock(Date.now());
+    const store = createMemoryStore({ clock });
+    const spy = spyDedupe(store.dedupe);
+    const { gate, entered, handler } = gatedHandler();
+    const a = createTestWebhook({ store, clock, handler });
+    const b = createTestWebhook({ store, clock, dedupe: spy.store });
+    const xml = textXml({ content: 'across instances' });
+    const first = post(a, xml).then((r) => r);
+    await entered.promise;
+    const second = post(b, xml).then((r) => r);
+    await spy.claimsReached(1);
+    expect(spy.claims[0]).toEqual({ state: 'in-flight' });
+    gate.resolve();
+    const [ra, rb] = await Promise.all([first, second]);
+    expect(ra.status).toBe(200);
+    expect(rb.status).toBe(200);
+    expect(rb.text).toBe(ra.text);
+    expect(parseXml(rb.text).Content).toBe('across instances');
+    expect(a.handlerCalls).toHaveLength(1);
+    expect(b.handlerCalls).toHaveLength(0);
+  });
+
+  it('should answer `success`, emit the error and let a later retry run the handler again when the handler throws', async () => {
+    let calls = 0;
+    const t = createTestWebhook({
+      handler: (m) => {
+        calls++;
+        if (calls === 1) throw new Error('rules engine exploded');
+        return echoHandler(m);
+      },
+    });
+    const xml = textXml({ content: 'second time lucky' });
+    const first = await post(t, xml);
+    expect(first.status).toBe(200);
+    expect(first.text).toBe('success');
+    expect(t.errors).toHaveLength(1);
+    expect((t.errors[0] as Error).message).toBe('rules engine exploded');
+    expect(t.logLines.some((l) => l.includes('webhook handler failed') && l.includes('rules engine exploded'))).toBe(true);
+    const retry = await post(t, xml);
+    expect(retry.status).toBe(200);
+    expect(parseXml(retry.text).Content).toBe('second time lucky');
+    expect(t.handlerCalls).toHaveLength(2);
+    const metrics = (await request(t.callback).get('/metrics')).text;
+    expect(metrics).toContain('wechat_requests_total{outcome="error"} 1');
+  });
+
+  it('should answer `success` to a retry waiting on a first attempt that fails, and run the handler on the next retry', async () => {
+    const store = createMemoryStore();
+    const spy = spyDedupe(store.dedupe);
+    const gate = deferred();
+    let calls = 0;
+    const t = createTestWebhook({
+      store,
+      dedupe: spy.store,
+      handler: async (m) => {
+        calls++;
+        if (calls === 1) {
+          await gate.promise;
+          throw new Error('first attempt failed');
+        }
+        return echoHandler(m);
+      },
+    });
+    const xml = textXml({ content: 'after a failure' });
+    const both = Promise.all([post(t, xml), post(t, xml)]);
+    await spy.claimsReached(2);
+    gate.resolve();
+    const [a, b] = await both;
+    expect([a.text, b.text]).toEqual(['success', 'success']);
+    expect(spy.writes.filter((w) => w.startsWith('release'))).toHaveLength(1);
+    const later = await post(t, xml);
+    expect(parseXml(later.text).Content).toBe('after a failure');
+    expect(t.handlerCalls).toHaveLength(2);
+  });
+
+  it('should answer `success` on the other instance when the first attempt fails there', async () => {
+    const clock = fixedClock(Date.now());
+    const store = createMemoryStore({ clock });
+    const spy = spyDedupe(store.dedupe);
+    const gate = deferred();
+    const entered = deferred();
+    const a = createTestWebhook({
+      store,
+      clock,
+      handler: async () => {
+        entered.resolve();
+        await gate.promise;
+        throw new Error('instance A failed');
+      },
+    });
+    const b = createTestWebhook({ store, clock, dedupe: spy.store });
+    const xml = textXml({ content: 'shared failure' });
+    const first = post(a, xml).then((r) => r);
+    await entered.promise;
+    const second = post(b, xml).then((r) => r);
+    await spy.claimsReached(1);
+    gate.resolve();
+    const [ra, rb] = await Promise.all([first, second]);
+    expect(ra.text).toBe('success');
+    expect(rb.text).toBe('success');
+    // The key was released: the next retry, on either instance, runs the handler.
+    const third = await post(b, xml);
+    expect(parseXml(third.text).Content).toBe('shared failure');
+    expect(b.handlerCalls).toHaveLength(1);
+  });
+
+  it('should keep keys at least 5 minutes, and forget them after the TTL', async () => {
+    const t = createTestWebhook();
+    const xml = textXml({ content: 'remember me' });
+    await post(t, xml);
+    t.clock.advance(299_000);
+    await post(t, xml);
+    expect(t.handlerCalls).toHaveLength(1);
+    t.clock.advance(302_000); // 601 s after the first: past the default 600 s TTL
+    await post(t, xml);
+    expect(t.handlerCalls).toHaveLength(2);
+  });
+
+  it('should not write to the store for a request refused before parsing', async () => {
+    const store = createMemoryStore();
+    const spy = spyDedupe(store.dedupe);
+    const t = createTestWebhook({ store, dedupe: spy.store });
+    await request(t.callback).post(`/wechat?${toQueryString(signedQuery('BadToken'))}`).type('text/xml').send(textXml({ content: 'x' }));
+    await post(t, '<xml><broken>');
+    expect(spy.claims).toHaveLength(0);
+    expect(spy.writes).toHaveLength(0);
+  });
+});
