@@ -65,6 +65,13 @@ export interface CreateStoreOptions {
   redisPrefix?: string;
   /** Schema on PostgreSQL (default: the connection's search_path, usually `public`). */
   postgresSchema?: string;
+  /**
+   * `synchronous` of the store's own SQLite connection (default `NORMAL`: kv/dedupe/counters survive
+   * any process crash; a power cut may lose the last few dedupe rows, which only means a retry is
+   * handled again). The money ledger should open its own `openSqlite(backends.sqlite.file)`
+   * connection, which defaults to `FULL` (synchronous is per connection in WAL mode).
+   */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
@@ -81,6 +88,7 @@ export interface CreateStoreOptions {
 export async function createStore(options: CreateStoreOptions): Promise<CompositeStore> {
   if (!options || typeof options !== 'object') throw new TypeError('createStore: options are required');
   const { driver, redisUrl, databaseUrl, sqlitePath, redisPrefix, postgresSchema } = options;
+  const synchronous = options.sqliteSynchronous ?? 'NORMAL';
   const clock = options.clock ?? systemClock;
   if (driver !== undefined && driver !== 'memory' && driver !== 'sqlite') {
     throw new TypeError("createStore: driver must be 'memory' or 'sqlite' (Redis and PostgreSQL are chosen by URL)");
@@ -90,7 +98,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
   }
 
   if (driver === 'memory') return createMemoryStore({ clock });
-  if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock, synchronous: 'NORMAL' });
+  if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock, synchronous });
   if (!redisUrl) return PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
 
   const opened: Store[] = [];
@@ -102,7 +110,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
       opened.push(postgres);
       return compose('redis+postgres', redis, { redis, postgres });
     }
-    const sqlite = SqliteStore.open(sqlitePath, { clock, synchronous: 'NORMAL' });
+    const sqlite = SqliteStore.open(sqlitePath, { clock, synchronous });
     opened.push(sqlite);
     return compose('redis+sqlite', redis, { redis, sqlite });
   } catch (error) {

@@ -55,8 +55,10 @@ export function runStoreContract(
       prefix = `c${process.pid}-${++testSeq}-${Math.random().toString(36).slice(2, 8)}:`;
     });
     afterEach(async () => {
-      await peer?.close();
-      await store.close();
+      const opened = [peer, store];
+      peer = undefined;
+      store = undefined as unknown as Store; // a failed make() must not close the previous test's store again
+      for (const s of opened) await s?.close();
     });
     afterAll(async () => {
       await cleanup();

@@ -25,12 +25,12 @@ afterAll(() => {
 });
 
 async function dropRedisPrefix(): Promise<void> {
-  const admin = new Redis(REDIS_URL);
+  const admin = new Redis(REDIS_URL, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
   try {
     const keys = await admin.keys(`${REDIS_PREFIX}*`);
     if (keys.length) await admin.del(...keys);
   } finally {
-    admin.disconnect();
+    if (admin.status !== 'end') admin.disconnect(); // an ended client would arm a 2 s timer
   }
 }
 
@@ -51,7 +51,11 @@ describe('createStore', () => {
     expect(store).toBeInstanceOf(SqliteStore);
     expect(store.backends.sqlite?.file).toBe(file);
     expect(fs.existsSync(file)).toBe(true);
+    expect(store.backends.sqlite!.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     await store.close();
+    const full = await createStore({ sqlitePath: file, sqliteSynchronous: 'FULL' });
+    expect(full.backends.sqlite!.db.pragma('synchronous', { simple: true })).toBe(2);
+    await full.close();
   });
 
   it('should honour driver memory and driver sqlite even when URLs are set', async () => {
