@@ -22,7 +22,12 @@ import { migratePg } from './pg-migrate';
 import { redactUrl, urlHost } from './redact-url';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
-/** Migration steps of the `store` component (append-only). */
+/**
+ * Migration steps of the `store` component (append-only: add steps, never edit one).
+ *
+ * @example await migratePg(pool, 'store', PG_STORE_MIGRATIONS);
+ * @see https://www.postgresql.org/docs/current/sql-createtable.html
+ */
 export const PG_STORE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE store_kv (
      key        TEXT PRIMARY KEY,

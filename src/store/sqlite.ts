@@ -22,7 +22,12 @@ import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } fro
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
-/** Migration steps of the `store` component (append-only). */
+/**
+ * Migration steps of the `store` component (append-only: add steps, never edit one).
+ *
+ * @example migrate(db, 'store', SQLITE_STORE_MIGRATIONS);
+ * @see https://www.sqlite.org/lang_createtable.html
+ */
 export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE store_kv (
      key        TEXT PRIMARY KEY,

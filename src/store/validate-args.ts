@@ -41,7 +41,12 @@ export function validateIncrement(where: string, by: unknown, limit: unknown): v
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) throw new TypeError(`${where}: limit must be a safe integer`);
 }
 
-/** Milliseconds of a TTL in seconds, rounded up so a tiny TTL never becomes 0. */
+/**
+ * Milliseconds of a TTL in seconds, rounded up so a tiny TTL never becomes 0.
+ *
+ * @example ttlToMs(1.5) // → 1500
+ * @see https://redis.io/docs/latest/commands/set/
+ */
 export function ttlToMs(ttlSeconds: number): number {
   return Math.max(1, Math.ceil(ttlSeconds * 1000));
 }
