@@ -1,0 +1,341 @@
+/**
+ * Operator commands for red packets:
+ *
+ *   redpack send-file FILE --campaign NAME   batch issuance (merchant platform upload format); validates every
+ *                                            line first, records one grant per line; the same file twice issues nothing new
+ *   redpack status BILLNO [--query] [--json] one grant as the ledger has it (and, with --query, as WeChat Pay has it)
+ *   ledger [--csv] [--grants] [--campaign NAME]   counts and amounts per campaign and status (or every grant)
+ *   campaign pause NAME [--reason TEXT]      stop granting and sending a campaign
+ *   campaign resume NAME                     grant and send again (after a NOTENOUGH top-up, for example)
+ *   campaign list                            campaigns with their budget use and pause state
+ *   reconcile [--limit N]                    ask WeChat Pay about SENT packets now (RECEIVED / REFUND / RFUND_ING)
+ *
+ * The commands record; the running bot's outbox worker sends. They use the same ledger as the bot:
+ * PostgreSQL when DATABASE_URL is set, else SQLite at BOT_DATA_DIR/BOT_SQLITE_FILE. Commands that call
+ * WeChat Pay (`status --query`, `reconcile`) use WECHAT_PAY_* settings; in sandbox mode they talk to the
+ * pay sandbox of the running bot (`npm start`), or to WECHAT_PAY_API_BASE when set.
+ *
+ * @example npx wechat-bot redpack send-file winners.txt --campaign spring-bonus
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+import fs from 'node:fs';
+import pino from 'pino';
+import type { Command } from 'commander';
+import { loadSettings, SANDBOX_CREDENTIALS, type Settings } from '../../config/settings';
+import { systemClock, type Clock } from '../../lib/clock';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createPayClient, loadMerchantCert } from '../../pay/client';
+import { createRedpackApi } from '../../pay/redpack';
+import type { RedpackApi } from '../../pay/types';
+import { amountRangeFor, fenToYuan, type RewardsConfig } from '../../rewards/config-schema';
+import type { Ledger, LedgerGrant } from '../../rewards/ledger';
+import { loadRewardsConfig } from '../../rewards/load-rewards-config';
+import { reconcile } from '../../rewards/reconcile';
+import { createRewards } from '../../rewards/rewards';
+import { parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
+import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
+import { openLedger } from '../../store/open-ledger';
+import { runningSandbox } from '../context';
+
+/** What the rewards commands need. */
+export interface RewardsCliContext {
+  ledger: Ledger;
+  /** Reads campaigns.yaml + limits.yaml (only the commands that need them call it). */
+  config(): RewardsConfig;
+  clock: Clock;
+  log: Logger;
+  mchId: string;
+  appId: string;
+  /** The red-packet API, built on first use (only commands that call WeChat Pay). */
+  redpack(): RedpackApi;
+  close(): Promise<void>;
+}
+
+/** Injection points for tests. */
+export interface RewardsCommandDeps {
+  createContext?: () => Promise<RewardsCliContext>;
+  out?: (text: string) => void;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Builds the context from the environment: settings, ledger, config, and (lazily) the Pay client.
+ *
+ * @example const ctx = await createRewardsCliContext(process.env); … await ctx.close();
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export async function createRewardsCliContext(env: Env = process.env, cwd?: string): Promise<RewardsCliContext> {
+  const settings = loadSettings(env, cwd);
+  const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
+  const ledger = await openLedger(settings.store);
+  let payClose: (() => void) | undefined;
+  let api: RedpackApi | undefined;
+  return {
+    ledger,
+    config: () => loadRewardsConfig(settings.configDir),
+    clock: systemClock,
+    log,
+    mchId: settings.pay.mchId ?? '',
+    appId: settings.wechat.appId,
+    redpack() {
+      if (!api) {
+        const client = createPayClient(payClientOptions(settings, env, log));
+        payClose = () => client.close();
+        api = createRedpackApi(client, { log });
+      }
+      return api;
+    },
+    async close() {
+      payClose?.();
+      await ledger.close();
+    },
+  };
+}
+
+function payClientOptions(settings: Settings, env: Env, log: Logger): Parameters<typeof createPayClient>[0] {
+  const common = { appId: settings.wechat.appId, clientIp: settings.pay.clientIp, log, timeoutMs: 10_000 };
+  if (settings.sandbox) {
+    const explicit = env.WECHAT_PAY_API_BASE?.trim();
+    const baseUrl = explicit || runningSandbox(settings)?.pay;
+    if (!baseUrl)
+      throw new Error(
+        'sandbox mode: this command asks WeChat Pay, and no pay sandbox is running — start the bot (npm start) first, or set WECHAT_PAY_API_BASE',
+      );
+    return {
+      ...common,
+      mchId: SANDBOX_CREDENTIALS.mchId,
+      key: SANDBOX_CREDENTIALS.payKey,
+      baseUrl,
+      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: SANDBOX_CREDENTIALS.mchId }),
+      ca: fs.readFileSync(SANDBOX_PAY_CERTS.ca),
+    };
+  }
+  const { mchId, key, certPath } = settings.pay;
+  if (!mchId || !key || !certPath) throw new Error('WECHAT_MCH_ID, WECHAT_PAY_KEY and WECHAT_PAY_CERT are required for commands that call WeChat Pay');
+  return {
+    ...common,
+    mchId,
+    key,
+    baseUrl: settings.pay.apiBase,
+    cert: loadMerchantCert({ certPath, keyPemPath: settings.pay.keyPemPath, passphrase: settings.pay.certPassphrase, mchId }),
+  };
+}
+
+// === Formatting
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s; // no formula injection when opened in a spreadsheet
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csv(rows: unknown[][]): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\n');
+}
+
+const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+
+function grantLines(g: LedgerGrant): string[][] {
+  return [
+    ['bill_no', g.billNo ?? '(none: refused)'],
+    ['status', g.status],
+    ['outcome', g.outcome],
+    ['campaign', g.campaign],
+    ['openid', g.openId],
+    ['amount', `${fenToYuan(g.amountFen)} yuan`],
+    ['rule', g.ruleId],
+    ['attempts', String(g.attempts)],
+    ['reason', g.reason ?? ''],
+    ['last_error', g.lastError ?? ''],
+    ['send_listid', g.sendListId ?? ''],
+    ['created', iso(g.createdAt)],
+    ['sent', iso(g.sentAt)],
+    ['next_attempt', iso(g.nextAttemptAt)],
+  ];
+}
+
+// === Commands
+
+/**
+ * Adds `redpack`, `ledger`, `campaign` and `reconcile` (loaded by `src/cli/main.ts`).
+ *
+ * @example register(new Command())
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function register(program: Command, deps: RewardsCommandDeps = {}): void {
+  const out = deps.out ?? ((text: string) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`));
+  const makeContext = deps.createContext ?? (() => createRewardsCliContext(process.env));
+
+  async function withContext<T>(fn: (ctx: RewardsCliContext) => Promise<T>): Promise<T> {
+    const ctx = await makeContext();
+    try {
+      return await fn(ctx);
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  const redpack = program.command('redpack').description('Issue red packets in batch and look one up');
+
+  redpack
+    .command('send-file')
+    .description('Record one red packet per line of a merchant-platform upload file (first line: the wxappid; then "openid [amount]")')
+    .argument('<file>', 'the upload file (at most 3,000 openid lines)')
+    .requiredOption('--campaign <name>', 'the campaign in campaigns.yaml (texts, budget, limits)')
+    .option('--dry-run', 'validate only; record nothing')
+    .action(async function sendFileCommand(file: string, opts: { campaign: string; dryRun?: boolean }) {
+      const text = fs.readFileSync(file, 'utf8');
+      await withContext(async (ctx) => {
+        const config = ctx.config();
+        const campaign = config.campaigns[opts.campaign];
+        if (!campaign || campaign.kind !== 'red_packet')
+          throw new Error(`no red-packet campaign named ${opts.campaign} in campaigns.yaml (defined: ${Object.keys(config.campaigns).join(', ') || 'none'})`);
+        const range = amountRangeFor(campaign, config.limits);
+        const parsed = parseSendFile(text, {
+          expectedAppId: campaign.wxAppId ?? ctx.appId,
+          amountRangeFen: { min: range.min * campaign.totalNum, max: range.max * campaign.totalNum },
+        });
+        if (!parsed.ok) throw new SendFileError(parsed.problems);
+        if (opts.dryRun) {
+          out(`${file}: ${parsed.file.lines.length} line(s) valid for campaign ${opts.campaign}; nothing recorded (--dry-run)`);
+          return;
+        }
+        const rewards = createRewards({ ledger: ctx.ledger, config: () => config, clock: ctx.clock, mchId: ctx.mchId, log: ctx.log });
+        const report = await sendFile({ rewards, clock: ctx.clock }, parsed.file, { campaign: opts.campaign });
+        out(
+          `${file}: ${report.lines} line(s); ${report.granted} recorded now (${fenToYuan(report.amountFen)} yuan), ` +
+            `${report.alreadyRecorded} recorded by an earlier run, ${report.refused.length} refused`,
+        );
+        for (const r of report.refused) out(`  line ${r.line}: ${r.openId} ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`);
+        if (report.granted > 0) out('The running bot sends them (outbox worker); see "wechat-bot ledger".');
+      });
+    });
+
+  redpack
+    .command('status')
+    .description('Show one red packet by bill number')
+    .argument('<billno>', 'the 28-digit mch_billno')
+    .option('--query', 'also ask WeChat Pay (gethbinfo)')
+    .option('--json', 'machine-readable output')
+    .action(async function statusCommand(billNo: string, opts: { query?: boolean; json?: boolean }) {
+      await withContext(async (ctx) => {
+        const g = await ctx.ledger.findByBillNo(billNo);
+        const remote = opts.query
+          ? await ctx.redpack().query(billNo, typeof g?.payload.subMchId === 'string' ? { subMchId: g.payload.subMchId } : {})
+          : undefined;
+        if (opts.json) {
+          out(JSON.stringify({ ledger: g ?? null, ...(remote ? { wechatPay: remote } : {}) }, null, 2));
+        } else {
+          out(g ? table(grantLines(g)) : `${billNo}: not in the ledger`);
+          if (remote)
+            out(
+              remote.status === 'found'
+                ? `WeChat Pay: ${remote.info.status}${remote.info.reason ? ` (${remote.info.reason})` : ''}, detail_id ${remote.info.detailId}`
+                : remote.status === 'not_found'
+                  ? 'WeChat Pay: no such bill'
+                  : `WeChat Pay query failed: ${remote.code} ${remote.message}`,
+            );
+        }
+        if (!g) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('ledger')
+    .description('Red packets per campaign and status: counts and amounts')
+    .option('--csv', 'CSV output')
+    .option('--grants', 'every grant instead of the summary')
+    .option('--campaign <name>', 'with --grants: only this campaign')
+    .action(async function ledgerCommand(opts: { csv?: boolean; grants?: boolean; campaign?: string }) {
+      await withContext(async (ctx) => {
+        if (opts.grants) {
+          const header = ['id', 'created_at', 'campaign', 'openid', 'amount_yuan', 'bill_no', 'status', 'outcome', 'reason', 'attempts', 'send_listid', 'last_error'];
+          const rows: unknown[][] = [];
+          for (let afterId = 0; ; ) {
+            const page = await ctx.ledger.listAll({ campaign: opts.campaign, afterId, limit: 1000 });
+            for (const g of page)
+              rows.push([g.id, iso(g.createdAt), g.campaign, g.openId, fenToYuan(g.amountFen), g.billNo, g.status, g.outcome, g.reason, g.attempts, g.sendListId, g.lastError]);
+            if (page.length < 1000) break;
+            afterId = page[page.length - 1].id;
+          }
+          out(opts.csv ? csv([header, ...rows]) : table([header, ...rows.map((r) => r.map((c) => (c === null ? '' : String(c))))]));
+          return;
+        }
+        const summary = await ctx.ledger.summary();
+        if (opts.csv) {
+          out(csv([['campaign', 'status', 'count', 'amount_yuan'], ...summary.map((r) => [r.campaign, r.status, r.count, fenToYuan(r.amountFen)])]));
+          return;
+        }
+        if (summary.length === 0) {
+          out('The ledger is empty.');
+          return;
+        }
+        out(table([['CAMPAIGN', 'STATUS', 'COUNT', 'AMOUNT (yuan)'], ...summary.map((r) => [r.campaign, r.status, String(r.count), fenToYuan(r.amountFen)])]));
+        const paused = await ctx.ledger.pausedCampaigns();
+        for (const p of paused) out(`PAUSED ${p.campaign} by ${p.by} at ${iso(p.pausedAt)}: ${p.reason}`);
+      });
+    });
+
+  const campaign = program.command('campaign').description('Pause, resume or list red-packet campaigns');
+  campaign
+    .command('pause')
+    .argument('<name>', 'campaign name')
+    .option('--reason <text>', 'why (shown in "ledger" and logs)', 'paused by an operator')
+    .description('Stop a campaign: new grants answer campaign_over, queued packets wait with their bill numbers')
+    .action(async function pauseCommand(name: string, opts: { reason: string }) {
+      await withContext(async (ctx) => {
+        await ctx.ledger.pauseCampaign(name, { reason: opts.reason, by: 'operator', now: ctx.clock.now() });
+        out(`campaign ${name} paused`);
+      });
+    });
+  campaign
+    .command('resume')
+    .argument('<name>', 'campaign name')
+    .description('Let a paused campaign grant and send again (queued packets go out with their original bill numbers)')
+    .action(async function resumeCommand(name: string) {
+      await withContext(async (ctx) => {
+        out((await ctx.ledger.resumeCampaign(name)) ? `campaign ${name} resumed` : `campaign ${name} was not paused`);
+      });
+    });
+  campaign
+    .command('list')
+    .description('Campaigns with budget use and pause state')
+    .action(async function listCommand() {
+      await withContext(async (ctx) => {
+        const config = ctx.config();
+        const paused = new Map((await ctx.ledger.pausedCampaigns()).map((p) => [p.campaign, p]));
+        const rows = [['CAMPAIGN', 'KIND', 'PACKETS', 'SPENT (yuan)', 'STATE']];
+        for (const c of Object.values(config.campaigns)) {
+          if (c.kind !== 'red_packet') continue;
+          const u = await ctx.ledger.usage(`budget:${c.name}`);
+          const p = paused.get(c.name);
+          rows.push([c.name, c.type, `${u.count}/${c.maxPackets}`, `${fenToYuan(u.amountFen)}/${fenToYuan(c.budgetFen)}`, p ? `paused (${p.reason})` : c.enabled ? 'active' : 'off']);
+        }
+        out(table(rows));
+      });
+    });
+
+  program
+    .command('reconcile')
+    .description('Ask WeChat Pay about SENT red packets now and record RECEIVED / REFUND / RFUND_ING')
+    .option('--limit <n>', 'packets to check', '500')
+    .action(async function reconcileCommand(opts: { limit: string }) {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+      await withContext(async (ctx) => {
+        const config = ctx.config();
+        const report = await reconcile({ ledger: ctx.ledger, redpack: ctx.redpack(), clock: ctx.clock, log: ctx.log, config: () => config, limit });
+        out(
+          `checked ${report.checked}: ${report.received} received, ${report.refunded} refunded, ${report.refunding} refunding, ` +
+            `${report.unchanged} unchanged, ${report.errors} query errors, ${report.anomalies} anomalies`,
+        );
+        if (report.anomalies > 0) process.exitCode = 2;
+      });
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * Opens the ledger the settings ask for: PostgreSQL when `DATABASE_URL` is set (many instances),
+ * else SQLite at `settings.store.sqlitePath` on a connection of its own with `synchronous=FULL` (a
+ * committed grant survives a power cut; the store's own connection may run at NORMAL).
+ *
+ * @example const ledger = await openLedger(settings.store); … await ledger.close();
+ * @see https://www.sqlite.org/pragma.html#pragma_synchronous
+ */
+import { Pool } from 'pg';
+import type { Ledger } from '../rewards/ledger';
+import { PostgresLedger } from './postgres-ledger';
+import { SqliteLedger } from './sqlite-ledger';
+import { openSqlite } from './sqlite-migrate';
+
+/** Options of {@link openLedger}; `settings.store` fits as is. */
+export interface OpenLedgerOptions {
+  sqlitePath: string;
+  databaseUrl?: string;
+  /** PostgreSQL schema (default: the connection's search_path). */
+  postgresSchema?: string;
+}
+
+/**
+ * Opens and migrates the ledger; its `close()` releases what it opened.
+ *
+ * @example const ledger = await openLedger({ sqlitePath: 'data/wechat-bot.sqlite' });
+ * @see https://node-postgres.com/apis/pool
+ */
+export async function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
+  if (!options || typeof options.sqlitePath !== 'string') throw new TypeError('openLedger: sqlitePath is required');
+  if (options.databaseUrl) {
+    const schema = options.postgresSchema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openLedger: postgresSchema must be a plain identifier');
+    const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    try {
+      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      return await PostgresLedger.create(pool, { ownsPool: true });
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+  return SqliteLedger.create(openSqlite(options.sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
+}

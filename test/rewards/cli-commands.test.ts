@@ -1,0 +1,155 @@
+/**
+ * The rewards operator commands (src/cli/commands/rewards.ts), run in-process against a SQLite ledger
+ * and the pay sandbox.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { createRewardsCliContext, register, type RewardsCliContext } from '../../src/cli/commands/rewards';
+import { fixedClock } from '../../src/lib/clock';
+import { silentLogger } from '../../src/lib/logger';
+import { createOutboxWorker } from '../../src/rewards/outbox-worker';
+import { SendFileError } from '../../src/rewards/send-file';
+import { MemoryCounterStore } from '../../src/store/memory';
+import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, tempDir, type PayRig } from './helpers';
+
+const APPID = 'wx0000sandbox0000';
+let pay: PayRig;
+let s: ReturnType<typeof sqliteLedger>;
+let tmp: ReturnType<typeof tempDir>;
+let lines: string[];
+const config = makeConfig({ bonus: redCampaign({ amount: 1, budget: 100, max_packets: 100, restore_budget_on_refund: true }) });
+const clock = fixedClock(T0);
+
+beforeEach(async () => {
+  pay = await startPayRig();
+  s = sqliteLedger();
+  tmp = tempDir('cli-');
+  lines = [];
+});
+afterEach(async () => {
+  await pay.close();
+  await s.close();
+  tmp.remove();
+  process.exitCode = undefined;
+});
+
+async function run(...args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  const ctx: RewardsCliContext = {
+    ledger: s.ledger,
+    config: () => config,
+    clock,
+    log: silentLogger(),
+    mchId: MCH_ID,
+    appId: APPID,
+    redpack: () => pay.redpack,
+    close: async () => undefined,
+  };
+  register(program, { createContext: async () => ctx, out: (t) => lines.push(t) });
+  lines = [];
+  await program.parseAsync(['node', 'wechat-bot', ...args]);
+  return lines.join('\n');
+}
+
+function file(name: string, text: string): string {
+  const f = path.join(tmp.dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+async function sendAll(): Promise<void> {
+  const worker = createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config });
+  await worker.runOnce();
+}
+
+describe('redpack send-file', () => {
+  it('should list every error with its line number and record nothing', async () => {
+    const f = file('bad.txt', `${APPID}\n${openIdOf(1)} 1.234\nnot an openid here\n${openIdOf(1)}\n`);
+    const error = await run('redpack', 'send-file', f, '--campaign', 'bonus').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SendFileError);
+    expect((error as SendFileError).message).toMatch(/line 2:.*\n.*line 3:.*\n.*line 4: openid oFollower00000001 already on line 2/);
+    expect(await s.ledger.listAll()).toEqual([]);
+  });
+
+  it('should refuse a file for another appid and an unknown campaign', async () => {
+    const other = file('other.txt', `wx1111111111111111\n${openIdOf(1)}\n`);
+    await expect(run('redpack', 'send-file', other, '--campaign', 'bonus')).rejects.toThrow(/not this account's appid/);
+    await expect(run('redpack', 'send-file', other, '--campaign', 'nope')).rejects.toThrow(/no red-packet campaign named nope/);
+  });
+
+  it('should record each line once, and nothing new when the same file runs again', async () => {
+    const f = file('ok.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\t2.00\n`);
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus', '--dry-run')).toContain('2 line(s) valid');
+    expect(await s.ledger.listAll()).toEqual([]);
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('2 recorded now (3.00 yuan), 0 recorded by an earlier run');
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('0 recorded now (0.00 yuan), 2 recorded by an earlier run');
+    expect(await s.ledger.openCount()).toBe(2);
+  });
+});
+
+describe('ledger', () => {
+  it('should summarise per campaign and status, as a table or CSV, and list grants', async () => {
+    expect(await run('ledger')).toBe('The ledger is empty.');
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)} 3\n`), '--campaign', 'bonus');
+    await sendAll();
+    expect(await run('ledger')).toMatch(/CAMPAIGN\s+STATUS\s+COUNT\s+AMOUNT \(yuan\)\nbonus\s+SENT\s+2\s+4\.00/);
+    expect(await run('ledger', '--csv')).toBe('campaign,status,count,amount_yuan\nbonus,SENT,2,4.00');
+    const grants = (await run('ledger', '--grants', '--csv')).split('\n');
+    expect(grants[0]).toBe('id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,reason,attempts,send_listid,last_error');
+    expect(grants).toHaveLength(3);
+    expect(grants[2]).toContain(`bonus,${openIdOf(2)},3.00,${MCH_ID}202603020000000002,SENT,granted`);
+  });
+});
+
+describe('redpack status', () => {
+  it('should show the ledger row and, with --query, what WeChat Pay says', async () => {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus');
+    const bill = `${MCH_ID}202603020000000001`;
+    expect(await run('redpack', 'status', bill)).toMatch(/status\s+PENDING/);
+    await sendAll();
+    const text = await run('redpack', 'status', bill, '--query');
+    expect(text).toMatch(/status\s+SENT/);
+    expect(text).toContain('WeChat Pay: SENT');
+    const json = JSON.parse(await run('redpack', 'status', bill, '--query', '--json'));
+    expect(json).toMatchObject({ ledger: { billNo: bill, status: 'SENT' }, wechatPay: { status: 'found', info: { status: 'SENT' } } });
+    expect(await run('redpack', 'status', `${MCH_ID}202603020000000099`)).toContain('not in the ledger');
+    expect(process.exitCode).toBe(1);
+  });
+});
+
+describe('campaign pause|resume|list', () => {
+  it('should pause and resume a campaign in the ledger', async () => {
+    expect(await run('campaign', 'pause', 'bonus', '--reason', 'top-up pending')).toBe('campaign bonus paused');
+    expect(await s.ledger.pausedCampaigns()).toEqual([expect.objectContaining({ campaign: 'bonus', by: 'operator', reason: 'top-up pending' })]);
+    expect(await run('campaign', 'list')).toMatch(/bonus\s+normal\s+0\/100\s+0\.00\/100\.00\s+paused \(top-up pending\)/);
+    expect(await run('campaign', 'resume', 'bonus')).toBe('campaign bonus resumed');
+    expect(await run('campaign', 'resume', 'bonus')).toBe('campaign bonus was not paused');
+  });
+});
+
+describe('reconcile', () => {
+  it('should record what WeChat Pay says about SENT packets', async () => {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`), '--campaign', 'bonus');
+    await sendAll();
+    pay.sandbox.receive(`${MCH_ID}202603020000000001`);
+    pay.sandbox.refundUnclaimed(0);
+    expect(await run('reconcile')).toBe('checked 2: 1 received, 1 refunded, 0 refunding, 0 unchanged, 0 query errors, 0 anomalies');
+    expect(await s.ledger.usage('budget:bonus')).toEqual({ count: 1, amountFen: 100 });
+  });
+});
+
+describe('createRewardsCliContext', () => {
+  it('should open the SQLite ledger under BOT_DATA_DIR and read the config folder', async () => {
+    const ctx = await createRewardsCliContext({ BOT_DATA_DIR: tmp.dir, BOT_CONFIG_DIR: path.join(__dirname, '../../config') });
+    try {
+      expect(await ctx.ledger.summary()).toEqual([]);
+      expect(ctx.config().campaigns['welcome-packet']).toBeDefined();
+      expect(ctx.mchId).toBe(MCH_ID);
+      expect(() => ctx.redpack()).toThrow(/no pay sandbox is running/);
+    } finally {
+      await ctx.close();
+    }
+    expect(fs.existsSync(path.join(tmp.dir, 'wechat-bot.sqlite'))).toBe(true);
+  });
+});
