@@ -13,6 +13,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { z } from 'zod';
+import { cardCampaignSchema } from '../cards/card-campaign-schema';
 
 // === Money and time primitives
 
@@ -319,7 +320,7 @@ export type RedPacketCampaign = z.output<typeof redPacketCampaignSchema> & { nam
  * Every campaign kind. Add a kind by adding its schema to this union (keyed by `kind`); code that
  * handles campaigns narrows on `campaign.kind`.
  */
-export const campaignSchema = z.discriminatedUnion('kind', [redPacketCampaignSchema]);
+export const campaignSchema = z.discriminatedUnion('kind', [redPacketCampaignSchema, cardCampaignSchema]);
 
 /** A parsed campaign of any kind, with its name. */
 export type Campaign = z.output<typeof campaignSchema> & { name: string };

@@ -60,6 +60,11 @@ export interface OutboxWorkerDeps {
   owner?: string;
   /** Prometheus registry (default: a private one, exposed as `worker.metrics`). */
   metrics?: Metrics;
+  /**
+   * Senders of other reward kinds, by the grant's `kind` (e.g. `{ card: (g, ctx) => cards.sendGrant(g, ctx) }`).
+   * A grant of a kind with no sender waits in the outbox.
+   */
+  senders?: Partial<Record<string, (grant: LedgerGrant, ctx: { owner: string }) => Promise<'sent' | 'failed' | 'retried' | 'skipped'>>>;
 }
 
 /** What one pass did. */
@@ -219,6 +224,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   async function processGrant(g: LedgerGrant, state: PassState): Promise<Step> {
+    if (g.kind !== 'red_packet') {
+      const sender = deps.senders?.[g.kind];
+      return sender ? sender(g, { owner }) : retryLater(g, `no sender for ${g.kind} grants`, 60_000);
+    }
     if (!g.billNo) return 'skipped';
     const { limits } = config();
     const quietEnd = quietHoursEnd(clock.now(), limits.quietHours);

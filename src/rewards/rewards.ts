@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
+import { planCardGrant } from '../cards/plan-card-grant';
 import { billNoPrefix } from './bill-no';
 import type { RedPacketCampaign, RewardsConfig } from './config-schema';
 import type { GrantStatus, Ledger, LedgerGrant, RecordGrantInput } from './ledger';
@@ -148,7 +149,13 @@ export function createRewards(deps: RewardsDeps): Rewards {
         billNoPrefix: billNoPrefix(mchId, now),
       };
       let input: RecordGrantInput;
-      if (!campaign || campaign.kind !== 'red_packet') {
+      if (campaign?.kind === 'card') {
+        // Card campaigns: limits and payload from src/cards (delivered by the outbox's card sender).
+        const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
+        const plan = planCardGrant(campaign, campaign.name, req.openId);
+        const refusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal;
+        input = { ...base, ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal };
+      } else if (!campaign || campaign.kind !== 'red_packet') {
         const refusal: LimitRefusal = {
           outcome: 'failed',
           reason: campaign ? `campaign ${req.campaign} is not a red-packet campaign` : `no campaign named ${req.campaign} in campaigns.yaml`,
