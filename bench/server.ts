@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   const mode = (process.argv[2] ?? 'plain') as BenchMode;
   const port = mode === 'bare' ? await bare() : await bot(mode);
   process.stdout.write(`LISTENING ${port}\n`);
+  // Exit normally on a signal, so `node --cpu-prof` can write its profile.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
 }
 
 main().catch((err) => {

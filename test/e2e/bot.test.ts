@@ -1,0 +1,103 @@
+/**
+ * The whole bot as `npm start` builds it in sandbox mode — shipped sample config, SQLite under a temp
+ * data folder, the in-process API and Pay stand-ins — driven by signed requests over supertest.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { createBot, type Bot } from '../../src/bot/create-bot';
+import { loadSettings } from '../../src/config/settings';
+import { fixedClock, shanghaiToEpoch } from '../../src/lib/clock';
+import { silentLogger } from '../../src/lib/logger';
+import { parseXml } from '../../src/wechat/xml';
+import { textXml, subscribeXml } from '../helpers/inbound';
+import { signedQuery, toQueryString } from '../helpers/signed-query';
+
+const BOB = 'oBob00000000000000000000001';
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('createBot (sandbox mode, sample config)', () => {
+  let dir: string;
+  let bot: Bot;
+  // 10:00 Beijing time: outside the red-packet quiet hours.
+  const clock = fixedClock(shanghaiToEpoch(2026, 11, 24, 10, 0, 0));
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-e2e-'));
+    fs.cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
+    const settings = loadSettings(
+      { BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views') },
+      dir,
+    );
+    expect(settings.sandbox).toBe(true);
+    bot = await createBot({ settings, clock, log: silentLogger(), workers: false, watchConfig: false });
+  });
+
+  afterAll(async () => {
+    await bot?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (xml: string) =>
+    request(bot.app.callback())
+      .post(`/wechat?${toQueryString(signedQuery(bot.settings.wechat.token, { timestamp: Math.floor(clock.now() / 1000) }))}`)
+      .set('content-type', 'text/xml')
+      .send(xml);
+
+  it('should answer a keyword with a text reply addressed back to the follower', async () => {
+    const res = await post(textXml({ from: 'oAlice000000000000000000001', to: 'gh_sample', content: 'hello' }));
+    expect(res.status).toBe(200);
+    const reply = parseXml(res.text);
+    expect(reply.MsgType).toBe('text');
+    expect(reply.ToUserName).toBe('oAlice000000000000000000001');
+    expect(reply.FromUserName).toBe('gh_sample');
+    expect(String(reply.Content)).toMatch(/Hello|Hi there/);
+  });
+
+  it('should grant the welcome red packet once and pay it once, however often WeChat retries the follow', async () => {
+    const xml = subscribeXml(undefined, { from: BOB, createTime: Math.floor(clock.now() / 1000) });
+    const replies = await Promise.all([post(xml), post(xml), post(xml)]);
+    expect(new Set(replies.map((r) => r.text)).size).toBe(1);
+    expect(parseXml(replies[0].text).Content).toMatch(/red packet/i);
+
+    const grants = (await bot.ledger.listAll()).filter((g) => g.openId === BOB);
+    expect(grants).toHaveLength(1);
+    await bot.worker.runOnce();
+    await bot.worker.runOnce();
+    const paid = bot.sandbox!.pay.paymentsTo(BOB);
+    expect(paid).toHaveLength(1);
+    expect(paid[0].timesPaid).toBe(1);
+    expect(paid[0].billNo).toBe(grants[0].billNo);
+    expect((await bot.ledger.getGrant(grants[0].id))?.status).toBe('SENT');
+  });
+
+  it('should serve /healthz and /metrics', async () => {
+    const health = await request(bot.app.callback()).get('/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ ok: true, store: { driver: 'sqlite', ok: true }, config: { ok: true }, sandbox: true });
+    const metrics = await request(bot.app.callback()).get('/metrics');
+    expect(metrics.text).toMatch(/wechat_requests_total\{outcome="reply"\} \d+/);
+    expect(metrics.text).toMatch(/wechat_dedupe_hits_total \d+/);
+  });
+
+  it('should take an edited rule live, and keep serving the last good config after a bad edit', async () => {
+    const rulesFile = path.join(dir, 'config', 'rules.yaml');
+    const original = fs.readFileSync(rulesFile, 'utf8');
+    fs.writeFileSync(rulesFile, original.replace('keywords: [hello, hi, 你好, 您好]', 'keywords: [bonjour]'));
+    expect(bot.config.reload().ok).toBe(true);
+    const res = await post(textXml({ from: 'oCarol000000000000000000001', content: 'bonjour' }));
+    expect(parseXml(res.text).Content).toMatch(/Hello|Hi there/);
+
+    fs.writeFileSync(rulesFile, 'rules:\n  - id: broken\n    match: { event: subscrib }\n    actions: []\n');
+    const refused = bot.config.reload();
+    expect(refused.ok).toBe(false);
+    const again = await post(textXml({ from: 'oCarol000000000000000000001', content: 'bonjour' }));
+    expect(parseXml(again.text).Content).toMatch(/Hello|Hi there/);
+    const health = await request(bot.app.callback()).get('/healthz');
+    expect(health.body.config.ok).toBe(false);
+    expect(health.body.config.lastError).toMatch(/rules\.yaml:3 .*subscrib/);
+    fs.writeFileSync(rulesFile, original);
+    expect(bot.config.reload().ok).toBe(true);
+  });
+});
