@@ -74,17 +74,24 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
     }
     let settle!: (reply: string) => void;
     local.set(key, new Promise<string>((r) => (settle = r)));
+    let reply: string;
     try {
       await next();
-      const reply = ctx.state.replyXml ?? SUCCESS;
-      await store.complete(key, reply, ttl);
-      settle(reply);
+      reply = ctx.state.replyXml ?? SUCCESS;
     } catch (err) {
+      // The handler failed: give the key up so a retry runs it again.
       settle(SUCCESS);
+      local.delete(key);
       await store.release(key).catch(() => undefined);
       throw err;
-    } finally {
-      local.delete(key);
+    }
+    settle(reply);
+    local.delete(key);
+    try {
+      await store.complete(key, reply, ttl);
+    } catch (err) {
+      // The handler DID run: keep the claim (a retry must not run it twice) and still deliver the reply.
+      ctx.app.emit('error', err, ctx);
     }
   };
 }
