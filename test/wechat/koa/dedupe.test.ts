@@ -259,6 +259,28 @@ describe('dedupe', () => {
     expect(b.handlerCalls).toHaveLength(1);
   });
 
+  it('should still deliver the reply, and not run the handler again, when recording the reply fails', async () => {
+    const store = createMemoryStore();
+    const failing: DedupeStore = {
+      claim: (key, ttl) => store.dedupe.claim(key, ttl),
+      complete: async () => {
+        throw new Error('store write failed');
+      },
+      peek: (key) => store.dedupe.peek(key),
+      release: (key) => store.dedupe.release(key),
+    };
+    const t = createTestWebhook({ store, dedupe: failing, deadlineMs: 100 });
+    const xml = textXml({ content: 'handled once' });
+    const first = await post(t, xml);
+    expect(first.status).toBe(200);
+    expect(parseXml(first.text).Content).toBe('handled once');
+    expect(t.errors.map((e) => (e as Error).message)).toEqual(['store write failed']);
+    // The claim stays: a retry must not run the handler a second time (it gets `success` at its deadline).
+    const retry = await post(t, xml);
+    expect(retry.text).toBe('success');
+    expect(t.handlerCalls).toHaveLength(1);
+  });
+
   it('should keep keys at least 5 minutes, and forget them after the TTL', async () => {
     const t = createTestWebhook();
     const xml = textXml({ content: 'remember me' });
