@@ -1,0 +1,109 @@
+/**
+ * The staff endpoint for redeeming card codes, protected by the admin bearer token (`BOT_ADMIN_TOKEN`,
+ * `settings.adminToken`), compared in constant time. Mount it beside the webhook:
+ * `createWebhook({ …, routers: [createCardAdminRouter({ cards, adminToken })] })`.
+ *
+ *   POST /admin/cards/consume   JSON `{ "code": "…", "card": "cafe-gift"?, "encrypted": false? }`
+ *     200 `{ ok: true, code, cardId, cardName, openId }`
+ *     409 `{ ok: false, code, reason, message }`  (already_used, wrong_card, not_found, expired, …)
+ *     400 bad body · 401 missing/wrong token (`WWW-Authenticate: Bearer`) · 502 WeChat unreachable
+ *
+ * @example
+ * curl -H "Authorization: Bearer $BOT_ADMIN_TOKEN" -d '{"code":"110201201245","card":"cafe-gift"}' \
+ *   -H 'Content-Type: application/json' http://localhost:3000/admin/cards/consume
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { Router } from '@koa/router';
+import type { Cards } from './cards';
+import { CardsError } from './cards';
+
+/** Options of {@link createCardAdminRouter}. */
+export interface CardAdminRouterOptions {
+  cards: Pick<Cards, 'consume'>;
+  /** BOT_ADMIN_TOKEN (≥ 16 characters). */
+  adminToken: string;
+  /** Path prefix (default `/admin/cards`). */
+  prefix?: string;
+  /** Largest JSON body accepted (default 4 KiB). */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Compares a presented bearer token with the expected one in constant time (lengths first).
+ *
+ * @example bearerMatches('Bearer abc…', 'abc…') // true
+ * @see https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b
+ */
+export function bearerMatches(header: string | undefined, expected: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]!, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readJsonBody(req: NodeJS.ReadableStream, max: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += b.length;
+    if (size > max) throw new RangeError('body too large');
+    chunks.push(b);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * Builds the staff router. Throws now when the token is missing or shorter than 16 characters.
+ *
+ * @example app.use(createCardAdminRouter({ cards, adminToken: settings.adminToken! }).routes());
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
+ */
+export function createCardAdminRouter(options: CardAdminRouterOptions): Router {
+  if (!options || typeof options.cards?.consume !== 'function') throw new TypeError('createCardAdminRouter: cards is required');
+  if (typeof options.adminToken !== 'string' || options.adminToken.length < 16)
+    throw new TypeError('createCardAdminRouter: adminToken (BOT_ADMIN_TOKEN) must be at least 16 characters');
+  const { cards, adminToken } = options;
+  const max = options.maxBodyBytes ?? 4096;
+  const router = new Router({ prefix: options.prefix ?? '/admin/cards' });
+
+  router.post('/consume', async function consumeCode(ctx) {
+    if (!bearerMatches(ctx.get('authorization'), adminToken)) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.status = 401;
+      ctx.body = { ok: false, message: 'a valid admin bearer token is required' };
+      return;
+    }
+    let body: unknown;
+    try {
+      // An upstream body parser may have read the body already.
+      const parsed = (ctx.request as { body?: unknown }).body;
+      body = parsed !== undefined ? parsed : await readJsonBody(ctx.req, max);
+    } catch {
+      ctx.status = 400;
+      ctx.body = { ok: false, message: `the body must be JSON of at most ${max} bytes: { "code": "…", "card": "…" }` };
+      return;
+    }
+    const b = (body ?? {}) as { code?: unknown; card?: unknown; encrypted?: unknown };
+    if (typeof b.code !== 'string' || b.code.trim() === '' || b.code.length > 512 || (b.card !== undefined && typeof b.card !== 'string')) {
+      ctx.status = 400;
+      ctx.body = { ok: false, message: 'give "code" (string) and optionally "card" (a card name of cards.yaml)' };
+      return;
+    }
+    try {
+      const r = await cards.consume(b.code, { card: b.card as string | undefined, encrypted: b.encrypted === true ? true : undefined });
+      ctx.status = r.ok ? 200 : r.reason === 'error' ? 502 : 409;
+      ctx.body = r;
+    } catch (err) {
+      if (err instanceof CardsError) {
+        ctx.status = 400;
+        ctx.body = { ok: false, message: err.message };
+        return;
+      }
+      throw err;
+    }
+  });
+  return router;
+}
