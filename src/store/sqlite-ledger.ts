@@ -80,6 +80,39 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
    )`,
 ];
 
+/** The row just inserted, as `getGrant` would read it back (saves a query per grant). */
+function inserted(
+  input: RecordGrantInput,
+  id: number,
+  payload: string,
+  f: { billNo: string | null; status: GrantStatus; outcome: LedgerGrant['outcome']; reason: string | null; nextAttemptAt: number | null; reservations: string; settledAt: number | null },
+): LedgerGrant {
+  return rowToGrant({
+    id,
+    dedupe_key: input.dedupeKey,
+    rule_id: input.ruleId,
+    kind: input.kind,
+    campaign: input.campaign,
+    open_id: input.openId,
+    amount_fen: input.amountFen,
+    bill_no: f.billNo,
+    status: f.status,
+    outcome: f.outcome,
+    reason: f.reason,
+    attempts: 0,
+    next_attempt_at: f.nextAttemptAt,
+    last_error: null,
+    send_list_id: null,
+    payload,
+    reservations: f.reservations,
+    created_at: input.now,
+    updated_at: input.now,
+    sent_at: null,
+    settled_at: f.settledAt,
+    checked_at: null,
+  });
+}
+
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
  *
@@ -88,8 +121,8 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
  */
 export class SqliteLedger implements Ledger {
   private readonly q;
-  /** {@link recordOneTx} as a nested transaction (a savepoint inside the batch). */
-  private readonly recordOne: (input: RecordGrantInput) => RecordGrantResult;
+  /** Runs a function as a nested transaction (a savepoint inside the batch). */
+  private readonly savepoint: (fn: () => unknown) => unknown;
 
   private constructor(
     /** The connection (shared; `close()` does not close it unless `ownsDb`). */
@@ -161,7 +194,7 @@ export class SqliteLedger implements Ledger {
         'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
       ),
     };
-    this.recordOne = db.transaction((input: RecordGrantInput) => this.recordOneTx(input));
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
@@ -188,14 +221,16 @@ export class SqliteLedger implements Ledger {
   };
 
   /**
-   * Group commit: grants asked for in the same tick are recorded in ONE `BEGIN IMMEDIATE` transaction
-   * (each in its own savepoint), so the fsync of `synchronous=FULL` is paid once per batch instead of
-   * once per grant. Every promise resolves only after its batch has committed. Atomicity and
-   * isolation are unchanged: the batch holds the database's write lock from its first read to commit.
+   * Group commit: every write (grants, leases, attempts, settlements) asked for in the same tick runs
+   * in ONE `BEGIN IMMEDIATE` transaction, each write in its own savepoint (its failure undoes only
+   * itself), so the fsync of `synchronous=FULL` is paid once per batch instead of once per write.
+   * Every promise resolves only after its batch has committed, so a grant acknowledged to a follower,
+   * or a SENDING mark made before a call to WeChat Pay, is durable. Atomicity and isolation are
+   * unchanged: the batch holds the database's write lock from its first read to its commit.
    */
-  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-    return new Promise<RecordGrantResult>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+  private write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -203,7 +238,7 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  private queue: { input: RecordGrantInput; resolve: (r: RecordGrantResult) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
 
   private flush(): void {
@@ -213,13 +248,17 @@ export class SqliteLedger implements Ledger {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    const results: ({ ok: true; value: RecordGrantResult } | { ok: false; error: unknown })[] = [];
+    if (!this.db.open) {
+      for (const item of batch) item.reject(new Error('ledger: the database is closed'));
+      return;
+    }
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.db
         .transaction(() => {
           for (const item of batch) {
             try {
-              results.push({ ok: true, value: this.recordOne(item.input) });
+              results.push({ ok: true, value: this.savepoint(item.run) });
             } catch (error) {
               results.push({ ok: false, error });
             }
@@ -235,6 +274,10 @@ export class SqliteLedger implements Ledger {
       if (r.ok) item.resolve(r.value);
       else item.reject(r.error);
     });
+  }
+
+  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
+    return this.write(() => this.recordOneTx(input));
   }
 
   /** One grant, inside the batch transaction (a savepoint: its failure undoes only itself). */
@@ -263,49 +306,56 @@ export class SqliteLedger implements Ledger {
         reservations: '[]',
         settledAt: input.now,
       });
-      return { duplicate: false, grant: this.grantById(Number(info.lastInsertRowid))! };
+      return {
+        duplicate: false,
+        grant: inserted(input, Number(info.lastInsertRowid), base.payload, {
+          billNo: null,
+          status: 'REFUSED',
+          outcome: refusal.outcome,
+          reason: refusal.reason,
+          nextAttemptAt: null,
+          reservations: '[]',
+          settledAt: input.now,
+        }),
+      };
     }
     const seq = this.q.nextSeq.get(input.billNoPrefix)!.last;
     for (const r of input.reservations) this.q.addUsage.run(r.key, r.count, r.amountFen);
-    const info = this.q.insert.run({
-      ...base,
+    const fields = {
       billNo: formatBillNo(input.billNoPrefix, seq),
-      status: input.deferred ? 'DEFERRED' : 'PENDING',
-      outcome: 'granted',
+      status: input.deferred ? ('DEFERRED' as const) : ('PENDING' as const),
+      outcome: 'granted' as const,
       reason: input.note ?? null,
       nextAttemptAt: input.dueAt,
       reservations: JSON.stringify(input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }))),
       settledAt: null,
-    });
-    const id = Number(info.lastInsertRowid);
+    };
+    const id = Number(this.q.insert.run({ ...base, ...fields }).lastInsertRowid);
     this.q.insertOutbox.run(id, input.campaign, input.dueAt);
-    return { duplicate: false, grant: this.grantById(id)! };
+    return { duplicate: false, grant: inserted(input, id, base.payload, fields) };
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       const ids = this.q.due.all({ now: opts.now, limit: opts.limit }).map((r) => r.grant_id);
       for (const id of ids) this.q.lease.run(opts.owner, opts.now + opts.leaseMs, id);
       return ids.map((id) => this.grantById(id)!);
     });
-    return run.immediate();
   }
 
   async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
-    const run = this.db.transaction(() => this.q.markSending.run({ id, owner: opts.owner, now: opts.now }).changes === 1);
-    return run.immediate();
+    return this.write(() => this.q.markSending.run({ id, owner: opts.owner, now: opts.now }).changes === 1);
   }
 
   async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
-    const run = this.db.transaction(() => {
+    await this.write(() => {
       if (this.q.reschedule.run({ id, owner: opts.owner, dueAt: opts.dueAt }).changes === 1)
         this.q.rescheduleGrant.run({ id, dueAt: opts.dueAt, now: opts.now, lastError: clip(opts.lastError) });
     });
-    run.immediate();
   }
 
   async settle(id: number, input: SettleInput): Promise<boolean> {
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       const row = this.q.byId.get(id);
       if (!row) return false;
       const from = row.status as GrantStatus;
@@ -328,11 +378,10 @@ export class SqliteLedger implements Ledger {
       }
       return true;
     });
-    return run.immediate();
   }
 
   async markChecked(id: number, now: number): Promise<void> {
-    this.q.checked.run(now, id);
+    await this.write(() => this.q.checked.run(now, id));
   }
 
   async getGrant(id: number): Promise<LedgerGrant | undefined> {
@@ -389,11 +438,11 @@ export class SqliteLedger implements Ledger {
   }
 
   async pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void> {
-    this.q.pause.run(campaign, clip(opts.reason), opts.by, opts.now);
+    await this.write(() => this.q.pause.run(campaign, clip(opts.reason), opts.by, opts.now));
   }
 
   async resumeCampaign(campaign: string): Promise<boolean> {
-    return this.q.resume.run(campaign).changes === 1;
+    return this.write(() => this.q.resume.run(campaign).changes === 1);
   }
 
   async pausedCampaigns(): Promise<CampaignPause[]> {
