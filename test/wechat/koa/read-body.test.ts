@@ -101,6 +101,49 @@ describe('readBody', () => {
     expect(t.handlerCalls).toHaveLength(0);
   });
 
+  it.each([
+    ['chunked', { 'transfer-encoding': 'chunked' }],
+    ['declared-huge', { 'content-length': '10000000000' }],
+  ])('should cut off an endless %s upload after answering 413', async (_label, extraHeaders) => {
+    const t = createTestWebhook({ maxBodyBytes: 4096 });
+    const server = http.createServer(t.callback);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const outcome = await new Promise<{ status: number; closed: boolean }>((resolve) => {
+        let status = 0;
+        const req = http.request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/wechat?${t.query()}`,
+          headers: { 'content-type': 'text/xml', ...extraHeaders },
+        });
+        req.on('response', (res) => {
+          status = res.statusCode ?? 0;
+          res.resume();
+        });
+        req.on('error', () => undefined);
+        // Keep uploading for as long as the socket lives; the server must end it.
+        req.on('close', () => resolve({ status, closed: true }));
+        const chunk = Buffer.alloc(1024, 'a');
+        const pump = () => {
+          if (req.destroyed) return;
+          while (req.write(chunk)) {
+            if (req.destroyed) return;
+          }
+          req.once('drain', pump);
+        };
+        req.write('<xml><Content>');
+        pump();
+      });
+      expect(outcome).toEqual({ status: 413, closed: true });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('should read a chunked body under the limit', async () => {
     const t = createTestWebhook();
     const buf = Buffer.from(textXml({ content: 'in pieces' }));
