@@ -167,7 +167,7 @@ const cardEntrySchema = z.preprocess((v) => {
     return { ...rest, sub_merchant: subMerchant };
   }
   return v;
-}, cardDefSchema);
+}, z.object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON']) }).passthrough().pipe(cardDefSchema));
 
 /** A card of cards.yaml, parsed. `baseInfo` and `special` are WeChat-shaped (ready for card/create). */
 export interface CardDefinition {

@@ -4,7 +4,7 @@
  * digits take the room of one Chinese character), rounded up. **[derived]**: WeChat does not publish
  * its counting rule; this one never lets through a text that has more than N Chinese characters.
  *
- * @example cjkLength('星巴克') === 3; cjkLength('Coffee') === 3; cjkLength('满100减20') === 4
+ * @example cjkLength('星巴克') === 3; cjkLength('Coffee') === 3; cjkLength('满100减20') === 5
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 export function cjkLength(text: string): number {
