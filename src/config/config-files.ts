@@ -11,6 +11,8 @@ import type { z } from 'zod';
 import { rulesFileSchema } from '../rules/schema';
 import { campaignsFileSchema, limitsFileSchema } from '../rewards/config-schema';
 import { menuFileSchema } from './menu-schema';
+import { cardsFileSchema } from '../cards/card-schema';
+import { submerchantsFileSchema } from '../cards/submerchant-schema';
 
 export interface ConfigFileSpec {
   /** File name inside the config folder. */
@@ -32,6 +34,8 @@ export const CONFIG_FILES = {
   menu: { file: 'menu.yaml', schema: menuFileSchema, optional: true },
   campaigns: { file: 'campaigns.yaml', schema: campaignsFileSchema, optional: true },
   limits: { file: 'limits.yaml', schema: limitsFileSchema, optional: true },
+  cards: { file: 'cards.yaml', schema: cardsFileSchema, optional: true },
+  submerchants: { file: 'submerchants.yaml', schema: submerchantsFileSchema, optional: true },
 } as const satisfies Record<string, ConfigFileSpec>;
 
 export type ConfigFileKey = keyof typeof CONFIG_FILES;

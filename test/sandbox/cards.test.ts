@@ -1,3 +1,4 @@
+import type { CardDefinition } from '../../src/cards/card-schema';
 import { startCardRig, type CardRig } from '../cards/helpers';
 
 describe('card sandbox: stock', () => {
@@ -14,7 +15,7 @@ describe('card sandbox: stock', () => {
     expect(rig.sandbox.cards.cards.get(cash!.cardId!)!.quantity).toBe(0);
     await expect(rig.sandbox.cards.claim('o_2', cash!.cardId!)).rejects.toMatchObject({ errcode: 45031 });
     // get_limit 1: the same follower cannot take a second one either.
-    rig.config.cards['coffee-cash'] = { ...rig.config.cards['coffee-cash']!, stock: 3 };
+    (rig.config.cards as Record<string, CardDefinition>)['coffee-cash'] = { ...rig.config.cards['coffee-cash']!, stock: 3 };
     const [again] = await rig.cards.sync({ only: ['coffee-cash'] });
     expect(again).toMatchObject({ action: 'updated', stockDelta: 2, message: 'stock +2; approved' });
     expect(rig.sandbox.cards.cards.get(cash!.cardId!)!.quantity).toBe(2);
