@@ -269,7 +269,7 @@ describe('dedupe', () => {
       peek: (key) => store.dedupe.peek(key),
       release: (key) => store.dedupe.release(key),
     };
-    const t = createTestWebhook({ store, dedupe: failing, deadlineMs: 100 });
+    const t = createTestWebhook({ store, dedupe: failing, deadlineMs: 400 });
     const xml = textXml({ content: 'handled once' });
     const first = await post(t, xml);
     expect(first.status).toBe(200);
