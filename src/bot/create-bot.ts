@@ -32,7 +32,10 @@ import { createRewards, type Rewards } from '../rewards/rewards';
 import { createMessageHandler } from '../rules/handle-message';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/pay-server';
+import { createSpendEndpoint } from '../spend/create-spend-endpoint';
+import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore } from '../store/create-store';
+import { orderStoreFor } from '../store/open-order-store';
 import { createMemoryLedger } from '../store/memory-ledger';
 import { PostgresLedger } from '../store/postgres-ledger';
 import { SqliteLedger } from '../store/sqlite-ledger';
@@ -63,6 +66,8 @@ export interface Bot {
   readonly config: ConfigHolder;
   readonly store: CompositeStore;
   readonly ledger: Ledger;
+  /** Orders recorded from WeChat Pay payment notifications (spend-and-get). */
+  readonly orders: OrderStore;
   readonly api: ApiClient;
   readonly rewards: Rewards;
   readonly redpack: RedpackApi;
@@ -128,6 +133,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     const store = options.store ?? (await createStore({ ...settings.store, clock }));
     if (!options.store) closers.push(() => store.close());
     const ledger = await openLedger(store, settings.store.sqlitePath);
+    const orders = await orderStoreFor(store, settings.store.sqlitePath);
+    closers.push(() => orders.close());
 
     // === Operator config, views, crypto
     const config = createConfigHolder({
@@ -220,7 +227,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       if (sandbox) sandbox.api.touch(message.FromUserName);
       return ruleHandler(message);
     };
+    const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
     const app = createWebhook({
+      routers: payNotify ? [payNotify] : undefined,
       token: settings.wechat.token,
       crypto,
       renderer,
@@ -263,6 +272,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       config,
       store,
       ledger,
+      orders,
       api,
       rewards,
       redpack,

@@ -13,6 +13,7 @@ import { campaignsFileSchema, limitsFileSchema } from '../rewards/config-schema'
 import { menuFileSchema } from './menu-schema';
 import { cardsFileSchema } from '../cards/card-schema';
 import { submerchantsFileSchema } from '../cards/submerchant-schema';
+import { spendFileSchema } from '../spend/spend-schema';
 
 export interface ConfigFileSpec {
   /** File name inside the config folder. */
@@ -36,6 +37,7 @@ export const CONFIG_FILES = {
   limits: { file: 'limits.yaml', schema: limitsFileSchema, optional: true },
   cards: { file: 'cards.yaml', schema: cardsFileSchema, optional: true },
   submerchants: { file: 'submerchants.yaml', schema: submerchantsFileSchema, optional: true },
+  spend: { file: 'spend.yaml', schema: spendFileSchema, optional: true },
 } as const satisfies Record<string, ConfigFileSpec>;
 
 export type ConfigFileKey = keyof typeof CONFIG_FILES;

@@ -32,6 +32,7 @@ import { compileRules, type CompiledRules } from '../rules/compile-rules';
 import { decide } from '../rules/engine';
 import { DEFAULT_GRANT_TEXTS, GRANT_OUTCOMES, type Action, type ReplySpec } from '../rules/actions';
 import { checkCampaignsAgainstLimits } from '../rewards/config-schema';
+import { checkSpendRules } from '../spend/spend-schema';
 import type { InboundMessage } from '../wechat/inbound';
 
 // === Types
@@ -308,6 +309,9 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
   if (campaignsFile && limitsFile) {
     for (const i of checkCampaignsAgainstLimits(campaignsFile.campaigns, limitsFile)) errors.push(issueAt('campaigns', i.path, i.message));
   }
+  // 5b. Spend rules against campaigns and limits.
+  const spendFile = files.spend as ConfigFiles['spend'] | undefined;
+  if (spendFile && campaignsFile) for (const i of checkSpendRules(spendFile, campaignsFile.campaigns, limitsFile)) errors.push(issueAt('spend', i.path, i.message));
 
   // 6. Menu keys with no rule (warning): try each click key against the rules, windows ignored.
   const menuFile = files.menu as ConfigFiles['menu'] | undefined;

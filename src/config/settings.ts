@@ -56,7 +56,15 @@ export interface Settings {
     apiBase: string;
     /** WECHAT_PAY_CLIENT_IP: the IPv4 sent as client_ip. */
     clientIp: string;
+    /** WECHAT_PAY_APIV3_KEY: decrypts v3 payment notifications (32 characters). */
+    apiV3Key?: string;
+    /** WECHAT_PAY_PLATFORM_CERT: comma-separated PEM files (platform certificates, or a public key) verifying v3 notifications. */
+    platformCertPaths: string[];
+    /** WECHAT_PAY_PUBLIC_KEY_ID: the id (PUB_KEY_ID_…) of a platform public key given in WECHAT_PAY_PLATFORM_CERT. */
+    publicKeyId?: string;
   };
+  /** BOT_PAY_NOTIFY_PATH: where WeChat Pay posts payment notifications (default `/wechat/pay/notify`). */
+  payNotifyPath: string;
   store: {
     sqlitePath: string;
     /** REDIS_URL: de-duplication, token cache and counters on Redis. */
@@ -80,6 +88,8 @@ export const SANDBOX_CREDENTIALS = {
   appSecret: 'sandbox-app-secret-0000000000000',
   mchId: '1900000109',
   payKey: 'sandboxpaykey0000000000000000000',
+  /** The APIv3 key of the sandbox pay notifier (`npx wechat-bot sandbox pay --v3`). */
+  apiV3Key: 'sandboxapiv3key00000000000000000',
 } as const;
 
 function str(env: Env, name: string): string | undefined {
@@ -149,6 +159,10 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   if (mchId !== undefined && payKey === undefined) throw new SettingsError('WECHAT_PAY_KEY', 'is required when WECHAT_MCH_ID is set (the 32-character API v2 key)');
   if (payKey !== undefined && payKey.length !== 32) throw new SettingsError('WECHAT_PAY_KEY', `must be 32 characters (got ${payKey.length})`);
   if (mchId !== undefined && certPath === undefined) throw new SettingsError('WECHAT_PAY_CERT', 'is required when WECHAT_MCH_ID is set (path of apiclient_cert.p12 or apiclient_cert.pem)');
+  const apiV3Key = str(env, 'WECHAT_PAY_APIV3_KEY');
+  if (apiV3Key !== undefined && Buffer.byteLength(apiV3Key) !== 32) throw new SettingsError('WECHAT_PAY_APIV3_KEY', `must be 32 characters (got ${apiV3Key.length})`);
+  const payNotifyPath = str(env, 'BOT_PAY_NOTIFY_PATH') ?? '/wechat/pay/notify';
+  if (!/^\/[A-Za-z0-9/_.-]*$/.test(payNotifyPath)) throw new SettingsError('BOT_PAY_NOTIFY_PATH', `"${payNotifyPath}" is not a URL path like /wechat/pay/notify`);
   const clientIp = str(env, 'WECHAT_PAY_CLIENT_IP') ?? '127.0.0.1';
   if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(clientIp)) throw new SettingsError('WECHAT_PAY_CLIENT_IP', `"${clientIp}" is not an IPv4 address`);
 
@@ -177,7 +191,11 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       certPassphrase: str(env, 'WECHAT_PAY_CERT_PASSPHRASE'),
       apiBase: url(env, 'WECHAT_PAY_API_BASE', 'https://api.mch.weixin.qq.com'),
       clientIp,
+      apiV3Key: apiV3Key ?? (sandbox ? SANDBOX_CREDENTIALS.apiV3Key : undefined),
+      platformCertPaths: (str(env, 'WECHAT_PAY_PLATFORM_CERT') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((f) => path.resolve(cwd, f)),
+      publicKeyId: str(env, 'WECHAT_PAY_PUBLIC_KEY_ID'),
     },
+    payNotifyPath,
     store: {
       sqlitePath: path.resolve(dataDir, str(env, 'BOT_SQLITE_FILE') ?? 'wechat-bot.sqlite'),
       redisUrl: str(env, 'REDIS_URL'),
@@ -196,6 +214,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     previousEncodingAESKey,
     settings.pay.key,
     settings.pay.certPassphrase,
+    settings.pay.apiV3Key,
     settings.adminToken,
   ].filter((s): s is string => typeof s === 'string' && !sandbox);
   return settings;

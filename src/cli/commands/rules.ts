@@ -19,6 +19,7 @@ import type { InboundMessage } from '../../wechat/inbound';
 import type { Reply } from '../../reply/reply';
 import { defaultDirs, processIo, type CliIo } from './config';
 import { followerInput, followerMessage, type FollowerOptions } from './simulate';
+import { runExplainOrder } from './spend';
 
 // === Describing
 
@@ -219,9 +220,16 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--at <time>', 'evaluate windows at this Beijing time ("2026-02-01 09:30")')
     .option('--outcome <outcome>', `assume this grant outcome (${GRANT_OUTCOMES.join(', ')})`)
     .option('--openid <openid>', 'the follower openid', 'o-explain')
+    .option('--order <yuan>', 'a paid order of this amount: which spend rule and tier applies (spend.yaml)')
+    .option('--attach <text>', 'with --order: the order\'s attach field')
+    .option('--tag <tag>', 'with --order: a product tag of the order')
     .option('--dir <dir>', 'config folder (default $BOT_CONFIG_DIR or ./config)')
     .option('--views <dir>', 'views folder (default $BOT_VIEWS_DIR or ./views)')
-    .action(async (text: string | undefined, opts: ExplainOptions) => {
+    .action(async (text: string | undefined, opts: ExplainOptions & { order?: string; attach?: string; tag?: string }) => {
+      if (opts.order !== undefined) {
+        process.exitCode = runExplainOrder(opts.order, opts, io);
+        return;
+      }
       process.exitCode = await runExplain(text, opts, io);
     });
 }

@@ -10,6 +10,7 @@ import { SANDBOX_CREDENTIALS } from '../../config/settings';
 import { createLogger } from '../../lib/logger';
 import { startApiSandbox } from '../../sandbox/api-server';
 import { SANDBOX_PAY_CERTS, startPaySandbox } from '../../sandbox/pay-server';
+import { addSandboxPayCommand } from './spend';
 
 function port(value: string): number {
   const n = Number(value);
@@ -49,4 +50,5 @@ export function register(program: Command): void {
       });
       await Promise.all([api.close(), pay.close()]);
     });
+  addSandboxPayCommand(sandbox);
 }
