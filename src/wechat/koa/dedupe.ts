@@ -64,7 +64,18 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   return async function dedupeMiddleware(ctx, next) {
     const message = ctx.state.message!;
     const key = `dedupe:${message.ToUserName}:${dedupeKey(message)}`;
-    const claim = await store.claim(key, ttl);
+    let claim: Awaited<ReturnType<DedupeStore['claim']>>;
+    try {
+      claim = await store.claim(key, ttl);
+    } catch (err) {
+      // The store is down. Failing open answers the follower (rewards stay at most once: the ledger
+      // keys grants by message and rule); failing closed would lose the message, since WeChat does
+      // not retry a `success`.
+      ctx.app.emit('error', err, ctx);
+      ctx.state.dedupeSkipped = true;
+      await next();
+      return;
+    }
     if (claim.state !== 'new') {
       hits.inc();
       ctx.state.outcome = 'duplicate';

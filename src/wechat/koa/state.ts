@@ -18,6 +18,8 @@ export interface WebhookState {
   /** The XML fields of the (decrypted) message. */
   fields?: Record<string, unknown>;
   message?: InboundMessage;
+  /** True when the dedupe store could not be reached and the message was handled without a claim. */
+  dedupeSkipped?: boolean;
   /** The plain reply XML, or the literal `success`. */
   replyXml?: string;
 }

@@ -130,6 +130,23 @@ describe('dedupe', () => {
     expect(third.text).toBe(first.text);
   });
 
+  it('should still answer the follower when the dedupe store is down (fail open), and emit the error', async () => {
+    const down: DedupeStore = {
+      claim: async () => {
+        throw new Error('store unreachable');
+      },
+      complete: async () => undefined,
+      peek: async () => undefined,
+      release: async () => undefined,
+    };
+    const t = createTestWebhook({ dedupe: down });
+    const res = await post(t, textXml({ content: 'still here' }));
+    expect(res.status).toBe(200);
+    expect(parseXml(res.text).Content).toBe('still here');
+    expect(t.handlerCalls).toHaveLength(1);
+    expect(t.errors.map((e) => (e as Error).message)).toContain('store unreachable');
+  });
+
   it('should dedupe events by FromUserName + CreateTime + Event + EventKey', async () => {
     const t = createTestWebhook();
     const follow = subscribeXml('spring', { createTime: 1_714_000_500 });
