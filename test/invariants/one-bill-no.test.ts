@@ -135,10 +135,10 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
       await sandbox.close();
       tmp.remove();
     }
-  }, 90_000);
+  }, 180_000);
 
   it('should pay every grant exactly once under 30% SYSTEMERROR and 10% timeouts', async () => {
-    const pay = await startPayRig({ sandbox: { seed: 5 }, timeoutMs: 150 });
+    const pay = await startPayRig({ sandbox: { seed: 5 }, timeoutMs: 1000 });
     const s = sqliteLedger();
     try {
       const config = makeConfig({ chaos: redCampaign({ amount: { min: 1, max: 9.99 } }) }, { quiet_hours: 'off' });
@@ -162,7 +162,7 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
         concurrency: 16,
         batchSize: 100,
       });
-      const deadline = Date.now() + 40_000;
+      const deadline = Date.now() + 90_000;
       while ((await s.ledger.openCount()) > 0 && Date.now() < deadline) {
         const pass = await worker.runOnce();
         if (pass.processed === 0) await new Promise((r) => setTimeout(r, 5));
@@ -176,5 +176,5 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
       await pay.close();
       await s.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
