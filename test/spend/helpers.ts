@@ -91,15 +91,16 @@ export interface PayStack {
   clock: ManualClock;
 }
 
-export function payStack(o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig; config?: RewardsConfig; maxBodyBytes?: number } = {}): PayStack {
+export function payStack(o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig | (() => SpendConfig); config?: RewardsConfig; maxBodyBytes?: number } = {}): PayStack {
   const clock = fixedClock(T0);
   const log = silentLogger();
   const ledger = o.ledger ?? createMemoryLedger();
   const config = o.config ?? rewardsConfig();
   const rewards = o.rewards ?? createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log });
   const orders = o.orders ?? createMemoryOrderStore();
-  const spend = o.spend ?? spendConfig();
-  const handle = createPaymentHandler({ orders, rewards, spend: () => spend, clock, log });
+  const fixed = o.spend ?? spendConfig();
+  const spend = typeof fixed === 'function' ? fixed : () => fixed;
+  const handle = createPaymentHandler({ orders, rewards, spend, clock, log });
   const router = createPayNotifyRouter({
     v2: { key: KEY },
     v3: { apiV3Key: APIV3_KEY, platformKeys: PLATFORM_KEYS },
