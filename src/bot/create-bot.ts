@@ -12,6 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type Koa from 'koa';
 import { createApiClient, type ApiClient } from '../api/client';
+import { createCardAdminRouter } from '../cards/card-admin-router';
+import { cardsConfigOf, createCards, handleCardEvent, type Cards } from '../cards/cards';
 import { createTokenProvider } from '../api/access-token';
 import { createConfigHolder, type ConfigHolder } from '../config/config-holder';
 import type { BotConfig } from '../config/load-config';
@@ -41,7 +43,7 @@ import { PostgresLedger } from '../store/postgres-ledger';
 import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
-import type { InboundMessage } from '../wechat/inbound';
+import { isCardEvent, type InboundMessage } from '../wechat/inbound';
 import { createWebhook } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
 
@@ -70,6 +72,7 @@ export interface Bot {
   readonly orders: OrderStore;
   readonly api: ApiClient;
   readonly rewards: Rewards;
+  readonly cards: Cards;
   readonly redpack: RedpackApi;
   readonly worker: OutboxWorker;
   readonly metrics: Metrics;
@@ -206,6 +209,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       mchId: settings.pay.mchId ?? '0000000000',
       log: log,
     });
+    // === Card coupons (make, issue, receive, redeem)
+    const cards = createCards({
+      api,
+      kv: store.kv,
+      ledger,
+      config: () => cardsConfigOf(config.current().files as unknown as Parameters<typeof cardsConfigOf>[0]),
+      clock,
+      log: log.child({ module: 'cards' }),
+    });
+
     const notify = async (openId: string, text: string) => {
       await api.customMessage.text(openId, text);
     };
@@ -218,6 +231,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       config: rewardsConfig,
       notify,
       metrics,
+      senders: { card: (grant, ctx) => cards.sendGrant(grant, ctx) },
+      leaseMs: settings.outboxLeaseMs,
     });
 
     // === The webhook
@@ -225,11 +240,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     const handler = async (message: InboundMessage) => {
       // In sandbox mode the stand-in plays WeChat: it saw this follower interact.
       if (sandbox) sandbox.api.touch(message.FromUserName);
+      // Card events first update the card ledger (receipt, gift, deletion, redemption, reviews); the
+      // rules may still answer them.
+      if (isCardEvent(message)) await handleCardEvent(message, { cards });
       return ruleHandler(message);
     };
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
     const app = createWebhook({
-      routers: payNotify ? [payNotify] : undefined,
+      routers: [
+        ...(payNotify ? [payNotify] : []),
+        ...(settings.adminToken ? [createCardAdminRouter({ cards, adminToken: settings.adminToken })] : []),
+      ],
       token: settings.wechat.token,
       crypto,
       renderer,
@@ -275,6 +296,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       orders,
       api,
       rewards,
+      cards,
       redpack,
       worker,
       metrics,

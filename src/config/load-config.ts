@@ -31,6 +31,7 @@ import {
 import { compileRules, type CompiledRules } from '../rules/compile-rules';
 import { decide } from '../rules/engine';
 import { DEFAULT_GRANT_TEXTS, GRANT_OUTCOMES, type Action, type ReplySpec } from '../rules/actions';
+import { checkCardsConfig } from '../cards/check-cards-config';
 import { checkCampaignsAgainstLimits } from '../rewards/config-schema';
 import { checkSpendRules } from '../spend/spend-schema';
 import type { InboundMessage } from '../wechat/inbound';
@@ -309,6 +310,9 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
   if (campaignsFile && limitsFile) {
     for (const i of checkCampaignsAgainstLimits(campaignsFile.campaigns, limitsFile)) errors.push(issueAt('campaigns', i.path, i.message));
   }
+  // 5a. Cards against sub-merchants, card campaigns against cards.
+  for (const i of checkCardsConfig(files as unknown as Parameters<typeof checkCardsConfig>[0]))
+    errors.push(issueAt(i.file as ConfigFileKey, i.path, i.message));
   // 5b. Spend rules against campaigns and limits.
   const spendFile = files.spend as ConfigFiles['spend'] | undefined;
   if (spendFile && campaignsFile) for (const i of checkSpendRules(spendFile, campaignsFile.campaigns, limitsFile)) errors.push(issueAt('spend', i.path, i.message));

@@ -71,7 +71,17 @@ export interface Settings {
     redisUrl?: string;
     /** DATABASE_URL: ledger and outbox on PostgreSQL. */
     databaseUrl?: string;
+    /** BOT_REDIS_PREFIX: put before every Redis key (default `wechat-bot:`), so several bots share one Redis. */
+    redisPrefix?: string;
+    /** BOT_PG_SCHEMA: the PostgreSQL schema of every table (created when missing; default: the search_path). */
+    postgresSchema?: string;
   };
+  /**
+   * BOT_OUTBOX_LEASE_MS: how long an outbox worker owns the grants it claimed (default 60 000). When an
+   * instance dies, its claimed grants go to the other instances' workers after this long. Keep it above
+   * the WeChat Pay client's timeout (10 s).
+   */
+  outboxLeaseMs?: number;
   /** Bearer token for the staff/admin HTTP endpoints (BOT_ADMIN_TOKEN); unset = endpoints disabled. */
   adminToken?: string;
   logLevel: string;
@@ -200,11 +210,18 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       sqlitePath: path.resolve(dataDir, str(env, 'BOT_SQLITE_FILE') ?? 'wechat-bot.sqlite'),
       redisUrl: str(env, 'REDIS_URL'),
       databaseUrl: str(env, 'DATABASE_URL'),
+      redisPrefix: str(env, 'BOT_REDIS_PREFIX'),
+      postgresSchema: str(env, 'BOT_PG_SCHEMA'),
     },
+    outboxLeaseMs: int(env, 'BOT_OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
     adminToken: str(env, 'BOT_ADMIN_TOKEN'),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
     secrets: [],
   };
+  if (settings.store.redisPrefix !== undefined && !/^[A-Za-z0-9:_.-]{1,64}$/.test(settings.store.redisPrefix))
+    throw new SettingsError('BOT_REDIS_PREFIX', 'must be 1–64 letters, digits or : _ . - (e.g. "mybot:")');
+  if (settings.store.postgresSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(settings.store.postgresSchema))
+    throw new SettingsError('BOT_PG_SCHEMA', 'must be a plain lower-case identifier (letters, digits, _; not starting with a digit)');
   if (settings.adminToken !== undefined && settings.adminToken.length < 16)
     throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
   settings.secrets = [
