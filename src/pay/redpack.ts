@@ -140,7 +140,7 @@ export function buildSendFields(
   const fields: Record<string, string> = {
     mch_billno: r.billNo,
     mch_id: ctx.mchId,
-    wxappid: ctx.wxappid,
+    wxappid: r.wxAppId !== undefined && r.wxAppId !== '' ? r.wxAppId : ctx.wxappid,
     send_name: r.sendName,
     re_openid: r.openId,
     total_amount: String(r.amountFen),

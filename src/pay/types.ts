@@ -22,6 +22,8 @@ export interface RedpackRequest {
   sceneId?: string;
   /** Raw pairs; the client url-encodes them into `risk_info`. */
   riskInfo?: Record<string, string>;
+  /** The Official Account appid of this campaign (`wxappid`); default: the client's appid. */
+  wxAppId?: string;
   /** Service-provider mode (per campaign). */
   subMchId?: string;
   msgAppId?: string;
