@@ -4,6 +4,7 @@ import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { fixedClock } from '../../src/lib/clock';
 import { classifyRedpackError } from '../../src/pay/classify';
 import {
+  buildSendFields,
   classifySendAnswer,
   createRedpackApi,
   encodeRiskInfo,
@@ -488,5 +489,28 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
     const fields = parseXml(byId['gethbinfo-received'].xml);
     expect(parseQueryAnswer({ ...fields, status: 'REFUNDING' }, '1473919402201801230145075410')).toMatchObject({ status: 'error', code: 'UNKNOWN_STATUS' });
     expect(parseQueryAnswer(fields, '1473919402201801230145075411')).toMatchObject({ status: 'error', code: 'BILLNO_MISMATCH' });
+  });
+});
+
+describe('buildSendFields', () => {
+  const base = {
+    kind: 'normal' as const,
+    billNo: '1900000109202611240000000001',
+    openId: 'oTest000000000000000000001',
+    amountFen: 100,
+    totalNum: 1,
+    sendName: 'shop',
+    wishing: 'hi',
+    actName: 'act',
+    remark: 'r',
+  };
+  const ctx = { mchId: '1900000109', wxappid: 'wx0000sandbox0000', clientIp: '127.0.0.1' };
+
+  it("should send the client's appid by default", () => {
+    expect((buildSendFields(base, ctx) as Record<string, string>).wxappid).toBe('wx0000sandbox0000');
+  });
+
+  it("should send a campaign's own wxappid when it has one", () => {
+    expect((buildSendFields({ ...base, wxAppId: 'wx1111campaign1111' }, ctx) as Record<string, string>).wxappid).toBe('wx1111campaign1111');
   });
 });
