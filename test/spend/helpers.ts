@@ -38,7 +38,7 @@ export function payment(overrides: Partial<SandboxPaymentInput> = {}): SandboxPa
   return { appId: APPID, mchId: MCH_ID, openId: 'o-payer-0001', totalFen: 12000, transactionId: '4200002026030200000000000001', outTradeNo: 'out-1', paidAt: T0, ...overrides };
 }
 
-export function v2(overrides: Partial<SandboxPaymentInput> = {}, signType: 'MD5' | 'HMAC-SHA256' = 'MD5', key = KEY): string {
+export function v2(overrides: Partial<SandboxPaymentInput> = {}, signType: 'MD5' | 'HMAC-SHA256' = 'MD5', key: string = KEY): string {
   return buildV2Notification(payment(overrides), key, signType);
 }
 
