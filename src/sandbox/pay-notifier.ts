@@ -68,7 +68,7 @@ export interface SandboxPaymentInput {
 
 /** A fresh WeChat-style transaction id (28 digits). */
 export function sandboxTransactionId(now = Date.now()): string {
-  const digits = BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '0').slice(-10);
+  const digits = BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '0').slice(-14);
   return `4200${shanghaiParts(now).ymd}${digits}`.slice(0, 28).padEnd(28, '0');
 }
 
