@@ -8,7 +8,8 @@
  *  3. Rewards: grants recorded per second on SQLite; end-to-end sends per second against the sandbox.
  *
  * Each server runs in its own child process, so its peak RSS (VmHWM) is its own.
- * Options: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 50).
+ * Options: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 50), BENCH_ONLY (comma list of
+ * webhook, rules, rewards, scale; default all).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -117,23 +118,33 @@ async function main(): Promise<void> {
   const tsc = require.resolve('typescript/bin/tsc');
   const build = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('bench: compiling with tsconfig.bench.json failed');
-  console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`);
-  const bare = await measure('bare Koa (baseline)', 'bare');
-  const plain = await measure('bot, plain mode', 'plain');
-  const safe = await measure('bot, safe mode', 'safe');
-  table([bare, plain, safe], bare);
-  console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
+  const only = new Set((process.env.BENCH_ONLY ?? 'webhook,rules,rewards,scale').split(','));
 
-  console.log('# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode)');
-  const small = await measure('10 rules (baseline)', 'rules-10');
-  const big = await measure('1,000 keywords + 50 regex', 'rules-1000');
-  table([small, big], small);
-  console.log('target: within 10% of the 10-rule config\n');
+  if (only.has('webhook')) {
+    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`);
+    const bare = await measure('bare Koa (baseline)', 'bare');
+    const plain = await measure('bot, plain mode', 'plain');
+    const safe = await measure('bot, safe mode', 'safe');
+    table([bare, plain, safe], bare);
+    console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
+  }
 
-  const rewardsBench = path.join(__dirname, 'rewards.ts');
-  if (fs.existsSync(rewardsBench)) {
-    const { runRewardsBench } = (await import(rewardsBench)) as { runRewardsBench: () => Promise<void> };
+  if (only.has('rules')) {
+    console.log('# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode)');
+    const small = await measure('10 rules (baseline)', 'rules-10');
+    const big = await measure('1,000 keywords + 50 regex', 'rules-1000');
+    table([small, big], small);
+    console.log('target: within 10% of the 10-rule config\n');
+  }
+
+  if (only.has('rewards')) {
+    const { runRewardsBench } = await import('./rewards');
     await runRewardsBench();
+  }
+
+  if (only.has('scale') && fs.existsSync(path.join(__dirname, 'scale.ts'))) {
+    const { runScaleBench } = (await import(path.join(__dirname, 'scale.ts'))) as { runScaleBench: () => Promise<void> };
+    await runScaleBench();
   }
 }
 
