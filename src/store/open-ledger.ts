@@ -8,6 +8,7 @@
  */
 import { Pool } from 'pg';
 import type { Ledger } from '../rewards/ledger';
+import { createSchemaIfMissing } from './pg-migrate';
 import { PostgresLedger } from './postgres-ledger';
 import { SqliteLedger } from './sqlite-ledger';
 import { openSqlite } from './sqlite-migrate';
@@ -33,7 +34,7 @@ export async function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openLedger: postgresSchema must be a plain identifier');
     const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     try {
-      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      if (schema) await createSchemaIfMissing(pool, schema);
       return await PostgresLedger.create(pool, { ownsPool: true });
     } catch (error) {
       await pool.end().catch(() => undefined);

@@ -73,6 +73,24 @@ export async function migratePg(pool: Pool, component: string, steps: readonly s
 }
 
 /**
+ * `CREATE SCHEMA IF NOT EXISTS`, safe when several instances start at once: PostgreSQL's IF NOT
+ * EXISTS is not atomic, so two concurrent creations can fail with a unique violation on
+ * `pg_namespace` (23505) or `duplicate_schema` (42P06) — both mean the schema is there now.
+ *
+ * @example await createSchemaIfMissing(pool, 'bot');
+ * @see https://www.postgresql.org/docs/current/sql-createschema.html
+ */
+export async function createSchemaIfMissing(pool: Pick<Pool, 'query'>, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('createSchemaIfMissing: schema must be a plain lower-case identifier');
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
+}
+
+/**
  * The highest applied version of a component (0 when none).
  *
  * @example await schemaVersionPg(pool, 'store') // → 1

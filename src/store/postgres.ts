@@ -18,7 +18,7 @@ import { Pool, type PoolConfig } from 'pg';
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
-import { migratePg } from './pg-migrate';
+import { createSchemaIfMissing, migratePg } from './pg-migrate';
 import { redactUrl, urlHost } from './redact-url';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
@@ -301,7 +301,7 @@ export class PostgresStore implements Store {
       /* an idle client died (server restart); the pool replaces it and the next query reports errors */
     });
     try {
-      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      if (schema) await createSchemaIfMissing(pool, schema); // instances may start together
       await migratePg(pool, 'store', PG_STORE_MIGRATIONS);
     } catch (error) {
       await pool.end().catch(() => undefined);
