@@ -12,7 +12,7 @@
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
  */
 import type { Pool, PoolClient } from 'pg';
-import { formatBillNo } from '../rewards/bill-no';
+import { BILL_NO_LENGTH, formatBillNo } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -92,6 +92,31 @@ const INSERT_GRANT = `INSERT INTO ledger_grants (dedupe_key, rule_id, kind, camp
   RETURNING *`;
 
 /**
+ * A granted grant in one statement (run with the usage rows already locked): the next bill sequence
+ * of the prefix, the grant row with its bill number, the usage added (only when the grant row was
+ * inserted), the outbox row. Returns the grant row plus `bill_seq`, or no row when `(dedupe_key,
+ * rule_id)` already exists.
+ */
+const RECORD_GRANTED = `WITH seq AS (
+    INSERT INTO ledger_bill_seq (prefix, last) VALUES ($7, 1)
+    ON CONFLICT (prefix) DO UPDATE SET last = ledger_bill_seq.last + 1 RETURNING last
+  ), g AS (
+    INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
+      reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7 || lpad(seq.last::text, $14::int, '0'), $8, 'granted', $9, $10, $11, $12, $13, $13, NULL
+    FROM seq
+    ON CONFLICT (dedupe_key, rule_id) DO NOTHING
+    RETURNING *
+  ), used AS (
+    UPDATE ledger_usage AS u SET count = u.count + r.count, amount_fen = u.amount_fen + r.amount_fen
+    FROM unnest($15::text[], $16::bigint[], $17::bigint[]) AS r (key, count, amount_fen)
+    WHERE u.key = r.key AND EXISTS (SELECT 1 FROM g)
+  ), queued AS (
+    INSERT INTO ledger_outbox (grant_id, campaign, due_at) SELECT id, campaign, $10 FROM g
+  )
+  SELECT g.*, seq.last AS bill_seq FROM g, seq`;
+
+/**
  * Ledger adapter over a `pg` pool. The pool's `search_path` decides the schema (tests isolate runs
  * with `options: '-c search_path=…'`).
  *
@@ -141,7 +166,19 @@ export class PostgresLedger implements Ledger {
     return rows[0] ? rowToGrant(rows[0]) : undefined;
   }
 
+  /**
+   * Records a grant, or returns the first one recorded under its `(dedupeKey, ruleId)`.
+   *
+   * Every grant of a campaign locks the same usage rows (campaign budget, merchant day) and the bill
+   * sequence row, so grants from all instances pass through those locks one at a time: what matters
+   * for throughput is how long they are held. A retry of a recorded grant is answered before any lock
+   * is taken; once the usage rows are locked, the rest is ONE statement (bill sequence + grant +
+   * usage + outbox) and the COMMIT — three round trips under the lock instead of eight or more, which
+   * is what keeps busy instances (whose event loops delay every round trip) from queueing for seconds.
+   */
   async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
+    const known = await this.findByKey(input.dedupeKey, input.ruleId);
+    if (known) return { duplicate: true, grant: known };
     const result = await this.tx(async (c): Promise<RecordGrantResult | 'conflict'> => {
       const keys = [...new Set(input.reservations.map((r) => r.key))].sort();
       const usage = new Map<string, Usage>();
@@ -157,11 +194,8 @@ export class PostgresLedger implements Ledger {
         );
         for (const r of locked.rows) usage.set(r.key, { count: Number(r.count), amountFen: Number(r.amount_fen) });
       }
-      const existing = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE dedupe_key = $1 AND rule_id = $2', [
-        input.dedupeKey,
-        input.ruleId,
-      ]);
-      if (existing.rows[0]) return { duplicate: true, grant: rowToGrant(existing.rows[0]) };
+      // A concurrent request with the same key that committed meanwhile makes the insert below a
+      // no-op (ON CONFLICT DO NOTHING → 'conflict'), answered with its grant after the rollback.
 
       const common = [input.dedupeKey, input.ruleId, input.kind, input.campaign, input.openId, input.amountFen];
       const refusal = input.refusal ?? firstExceeded(input.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 });
@@ -180,34 +214,30 @@ export class PostgresLedger implements Ledger {
         ]);
         return rows[0] ? { duplicate: false, grant: rowToGrant(rows[0]) } : 'conflict';
       }
-      const seq = await c.query<{ last: string }>(
-        `INSERT INTO ledger_bill_seq (prefix, last) VALUES ($1, 1)
-         ON CONFLICT (prefix) DO UPDATE SET last = ledger_bill_seq.last + 1 RETURNING last`,
-        [input.billNoPrefix],
-      );
       const held = input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }));
-      const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
+      const add = new Map<string, { count: number; amountFen: number }>();
+      for (const r of input.reservations) {
+        const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
+        add.set(r.key, { count: a.count + r.count, amountFen: a.amountFen + r.amountFen });
+      }
+      const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
         ...common,
-        formatBillNo(input.billNoPrefix, Number(seq.rows[0].last)),
+        input.billNoPrefix,
         input.deferred ? 'DEFERRED' : 'PENDING',
-        'granted',
         input.note ?? null,
         input.dueAt,
         JSON.stringify(input.payload),
         JSON.stringify(held),
         input.now,
-        null,
+        BILL_NO_LENGTH - input.billNoPrefix.length,
+        [...add.keys()],
+        [...add.values()].map((a) => a.count),
+        [...add.values()].map((a) => a.amountFen),
       ]);
       if (!rows[0]) throw new ConflictSignal();
-      for (const r of [...input.reservations].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))
-        await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [
-          r.key,
-          r.count,
-          r.amountFen,
-        ]);
-      const grant = rowToGrant(rows[0]);
-      await c.query('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES ($1, $2, $3)', [grant.id, grant.campaign, input.dueAt]);
-      return { duplicate: false, grant };
+      // Throws (and so rolls back) when the day's sequence is exhausted; then the SQL padding agrees.
+      if (formatBillNo(input.billNoPrefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
+      return { duplicate: false, grant: rowToGrant(rows[0]) };
     }).catch((error: unknown) => {
       if (error instanceof ConflictSignal) return 'conflict' as const;
       throw error;
