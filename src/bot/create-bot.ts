@@ -37,6 +37,7 @@ import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore } from '../store/create-store';
+import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
 import { orderStoreFor } from '../store/open-order-store';
 import { createMemoryLedger } from '../store/memory-ledger';
 import { PostgresLedger } from '../store/postgres-ledger';
@@ -46,6 +47,9 @@ import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
 import { createWebhook } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
+
+/** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
+const DEFAULT_DEADLINE_MS = 4500;
 
 export interface BotOptions {
   settings: Settings;
@@ -255,7 +259,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       crypto,
       renderer,
       handler,
-      dedupe: store.dedupe,
+      // An in-flight claim lives no longer than the deadline, so a claim left by an instance that died
+      // mid-request stops blocking WeChat's next retry (5 s later) on the surviving instances.
+      dedupe: leaseInFlightClaims(store.dedupe, { seconds: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) / 1000 }),
       log: log.child({ module: 'wechat' }),
       metrics,
       clock,
