@@ -10,6 +10,7 @@ import { Pool } from 'pg';
 import type { OrderStore } from '../spend/order-store';
 import type { CompositeStore } from './create-store';
 import { createMemoryOrderStore } from './memory-orders';
+import { createSchemaIfMissing } from './pg-migrate';
 import { PostgresOrderStore } from './postgres-orders';
 import { SqliteOrderStore } from './sqlite-orders';
 import { openSqlite } from './sqlite-migrate';
@@ -20,11 +21,15 @@ import { openSqlite } from './sqlite-migrate';
  * @example const orders = await openOrderStore({ sqlitePath: 'data/wechat-bot.sqlite' });
  * @see https://node-postgres.com/apis/pool
  */
-export async function openOrderStore(options: { sqlitePath: string; databaseUrl?: string }): Promise<OrderStore> {
+export async function openOrderStore(options: { sqlitePath: string; databaseUrl?: string; postgresSchema?: string }): Promise<OrderStore> {
   if (!options || typeof options.sqlitePath !== 'string') throw new TypeError('openOrderStore: sqlitePath is required');
   if (options.databaseUrl) {
-    const pool = new Pool({ connectionString: options.databaseUrl });
+    const schema = options.postgresSchema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openOrderStore: postgresSchema must be a plain identifier');
+    // The schema the bot uses (BOT_PG_SCHEMA), so commands see the bot's orders.
+    const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     try {
+      if (schema) await createSchemaIfMissing(pool, schema);
       return await PostgresOrderStore.create(pool, { ownsPool: true });
     } catch (error) {
       await pool.end().catch(() => undefined);
