@@ -126,7 +126,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     let payBase = settings.pay.apiBase;
     let sandbox: Bot['sandbox'];
     if (settings.sandbox) {
-      const api = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret, clock });
+      // Playground: cards pass review at once, so a newcomer sees a card reward arrive.
+      const api = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret, clock, cards: { autoApprove: true } });
       closers.push(() => api.close());
       const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log });
       closers.push(() => pay.close());
@@ -321,7 +322,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           worker.start();
           reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig });
         }
-        if (sandbox) writeSandboxInfo(settings, sandbox);
+        if (sandbox) {
+          // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
+          const a = server.address();
+          const boundPort = typeof a === 'object' && a ? a.port : port;
+          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token });
+          writeSandboxInfo(settings, sandbox, boundPort);
+        }
         return server;
       },
       async close() {
@@ -350,12 +357,12 @@ export function sandboxInfoPath(settings: Pick<Settings, 'dataDir'>): string {
   return path.join(settings.dataDir, 'sandbox.json');
 }
 
-function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>): void {
+function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, port: number): void {
   try {
     fs.mkdirSync(settings.dataDir, { recursive: true });
     fs.writeFileSync(
       sandboxInfoPath(settings),
-      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook: `http://127.0.0.1:${settings.port}/wechat` }, null, 2),
+      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook: `http://127.0.0.1:${port}/wechat` }, null, 2),
     );
   } catch {
     // Discovery is a convenience; the bot runs without it.
