@@ -40,7 +40,6 @@ import { createStore, type CompositeStore } from '../store/create-store';
 import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
 import { orderStoreFor } from '../store/open-order-store';
 import { createMemoryLedger } from '../store/memory-ledger';
-import { PostgresLedger } from '../store/postgres-ledger';
 import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
@@ -105,7 +104,7 @@ export function rewardsConfigOf(config: BotConfig): RewardsConfig {
  * store's kv/dedupe connection may trade that for speed.
  */
 async function openLedger(store: CompositeStore, sqlitePath: string): Promise<Ledger> {
-  if (store.backends.postgres) return PostgresLedger.create(store.backends.postgres.pool);
+  if (store.backends.postgres) return (await import('../store/postgres-ledger')).PostgresLedger.create(store.backends.postgres.pool);
   if (store.backends.sqlite) return SqliteLedger.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
   return createMemoryLedger();
 }

