@@ -104,7 +104,7 @@ export function rewardsConfigOf(config: BotConfig): RewardsConfig {
  * store's kv/dedupe connection may trade that for speed.
  */
 async function openLedger(store: CompositeStore, sqlitePath: string): Promise<Ledger> {
-  if (store.backends.postgres) return (await import('../store/postgres-ledger')).PostgresLedger.create(store.backends.postgres.pool);
+  if (store.backends.postgres) return (require('../store/postgres-ledger') as typeof import('../store/postgres-ledger')).PostgresLedger.create(store.backends.postgres.pool);
   if (store.backends.sqlite) return SqliteLedger.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
   return createMemoryLedger();
 }

@@ -100,14 +100,14 @@ export async function createStore(options: CreateStoreOptions): Promise<Composit
 
   if (driver === 'memory') return createMemoryStore({ clock });
   if (driver === 'sqlite' || (!redisUrl && !databaseUrl)) return SqliteStore.open(sqlitePath, { clock, synchronous });
-  if (!redisUrl) return (await import('./postgres')).PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
+  if (!redisUrl) return (require('./postgres') as typeof import('./postgres')).PostgresStore.connect(databaseUrl!, { clock, schema: postgresSchema });
 
   const opened: Store[] = [];
   try {
-    const redis = await (await import('./redis')).RedisStore.connect(redisUrl, { prefix: redisPrefix });
+    const redis = await (require('./redis') as typeof import('./redis')).RedisStore.connect(redisUrl, { prefix: redisPrefix });
     opened.push(redis);
     if (databaseUrl) {
-      const postgres = await (await import('./postgres')).PostgresStore.connect(databaseUrl, { clock, schema: postgresSchema });
+      const postgres = await (require('./postgres') as typeof import('./postgres')).PostgresStore.connect(databaseUrl, { clock, schema: postgresSchema });
       opened.push(postgres);
       return compose('redis+postgres', redis, { redis, postgres });
     }

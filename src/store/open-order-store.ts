@@ -25,8 +25,8 @@ export async function openOrderStore(options: { sqlitePath: string; databaseUrl?
     const schema = options.postgresSchema;
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openOrderStore: postgresSchema must be a plain identifier');
     // The schema the bot uses (BOT_PG_SCHEMA), so commands see the bot's orders.
-    const { Pool } = await import('pg');
-    const { PostgresOrderStore } = await import('./postgres-orders');
+    const { Pool } = require('pg') as typeof import('pg');
+    const { PostgresOrderStore } = require('./postgres-orders') as typeof import('./postgres-orders');
     const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     try {
       if (schema) await createSchemaIfMissing(pool, schema);
@@ -46,7 +46,7 @@ export async function openOrderStore(options: { sqlitePath: string; databaseUrl?
  * @see https://www.sqlite.org/wal.html
  */
 export async function orderStoreFor(store: Pick<CompositeStore, 'backends'>, sqlitePath: string): Promise<OrderStore> {
-  if (store.backends?.postgres) return (await import('./postgres-orders')).PostgresOrderStore.create(store.backends.postgres.pool);
+  if (store.backends?.postgres) return (require('./postgres-orders') as typeof import('./postgres-orders')).PostgresOrderStore.create(store.backends.postgres.pool);
   if (store.backends?.sqlite) return SqliteOrderStore.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
   return createMemoryOrderStore();
 }
