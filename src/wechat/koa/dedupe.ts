@@ -35,9 +35,14 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   const { store } = options;
   const hits = options.metrics.counter('wechat_dedupe_hits_total', 'Retries answered from the first reply');
   /** Replies being produced in this process, so a local retry waits without polling. */
-  const local = new Map<string, Promise<string>>();
+  const local = new Map<string, Promise<string | undefined>>();
 
-  async function waitForFirst(key: string, deadlineAt: number): Promise<string> {
+  /**
+   * Waits for the first attempt's reply. `undefined` means its claim vanished — the first attempt
+   * failed and released it, or its instance died and the in-flight lease ran out — so the caller
+   * should claim the message and handle it itself.
+   */
+  async function waitForFirst(key: string, deadlineAt: number): Promise<string | undefined> {
     const mine = local.get(key);
     if (mine) {
       let timer: NodeJS.Timeout | undefined;
@@ -54,7 +59,7 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
     while (performance.now() < deadlineAt) {
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadlineAt - performance.now()))));
       const state = await store.peek(key);
-      if (state === undefined) return SUCCESS; // the first attempt failed and released the key
+      if (state === undefined) return undefined;
       if (state.state === 'done') return state.reply;
       delay = Math.min(delay * 2, 200);
     }
@@ -76,22 +81,28 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
       await next();
       return;
     }
-    if (claim.state !== 'new') {
-      hits.inc();
-      ctx.state.outcome = 'duplicate';
-      ctx.state.replyXml =
-        claim.state === 'done' ? claim.reply : await waitForFirst(key, ctx.state.startedAt + deadlineMs);
-      return;
+    let counted = false;
+    while (claim.state !== 'new') {
+      if (!counted) hits.inc();
+      counted = true;
+      const reply = claim.state === 'done' ? claim.reply : await waitForFirst(key, ctx.state.startedAt + deadlineMs);
+      if (reply !== undefined) {
+        ctx.state.outcome = 'duplicate';
+        ctx.state.replyXml = reply;
+        return;
+      }
+      // The first attempt is gone without a reply: this retry takes the message over.
+      claim = await store.claim(key, ttl);
     }
-    let settle!: (reply: string) => void;
-    local.set(key, new Promise<string>((r) => (settle = r)));
+    let settle!: (reply: string | undefined) => void;
+    local.set(key, new Promise<string | undefined>((r) => (settle = r)));
     let reply: string;
     try {
       await next();
       reply = ctx.state.replyXml ?? SUCCESS;
     } catch (err) {
-      // The handler failed: give the key up so a retry runs it again.
-      settle(SUCCESS);
+      // The handler failed: give the key up so a retry (one waiting here included) runs it again.
+      settle(undefined);
       local.delete(key);
       await store.release(key).catch(() => undefined);
       throw err;
