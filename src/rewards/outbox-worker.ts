@@ -304,7 +304,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   async function runOnce(): Promise<OutboxPass> {
-    const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit: batchSize });
+    // Claim no more than the shared rate cap leaves this second: grants claimed beyond it would only
+    // be put back one by one, starving the next second (seen as 0/40/0/40 sends across workers).
+    let limit = batchSize;
+    const r = rate();
+    if (Number.isFinite(r)) {
+      const free = r - (await counters.get(rateKey(clock.now())));
+      if (free <= 0) return { processed: 0, sent: 0, failed: 0, retried: 0, rateLimited: true };
+      limit = Math.min(batchSize, free);
+    }
+    const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit });
     const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, retried: 0, rateLimited: false };
     const state: PassState = { rateLimited: false, paused: new Set() };
     let next = 0;
