@@ -8,7 +8,7 @@
  *  3. Rewards: grants recorded per second on SQLite; end-to-end sends per second against the sandbox.
  *
  * Each server runs in its own child process, so its peak RSS (VmHWM) is its own.
- * Options: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 50), BENCH_ONLY (comma list of
+ * Options: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_ONLY (comma list of
  * webhook, rules, rewards, scale; default all).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -19,7 +19,10 @@ import { requestsFor, type BenchMode } from './requests';
 
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+/** Cases are measured in interleaved rounds (A B A B …) and each keeps its best round, so a burst of
+ * background load on this shared machine does not decide a comparison. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
 interface Figures {
@@ -95,6 +98,20 @@ async function measure(name: string, mode: BenchMode): Promise<Figures> {
   }
 }
 
+/** Measures the cases in interleaved rounds; keeps each case's best round (highest req/s). */
+async function compare(cases: [string, BenchMode][]): Promise<Figures[]> {
+  const best = new Map<string, Figures>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, mode] of cases) {
+      const f = await measure(name, mode);
+      const prev = best.get(name);
+      if (!prev || f.reqPerSec > prev.reqPerSec) best.set(name, { ...f, rssMb: Math.max(f.rssMb, prev?.rssMb ?? 0) });
+      else prev.rssMb = Math.max(prev.rssMb, f.rssMb);
+    }
+  }
+  return cases.map(([name]) => best.get(name)!);
+}
+
 function table(rows: Figures[], baseline: Figures): void {
   const head = ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'non-2xx'];
   const lines = rows.map((r) => [
@@ -121,19 +138,23 @@ async function main(): Promise<void> {
   const only = new Set((process.env.BENCH_ONLY ?? 'webhook,rules,rewards,scale').split(','));
 
   if (only.has('webhook')) {
-    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`);
-    const bare = await measure('bare Koa (baseline)', 'bare');
-    const plain = await measure('bot, plain mode', 'plain');
-    const safe = await measure('bot, safe mode', 'safe');
-    table([bare, plain, safe], bare);
+    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds, loopback`);
+    const rows = await compare([
+      ['bare Koa (baseline)', 'bare'],
+      ['bot, plain mode', 'plain'],
+      ['bot, safe mode', 'safe'],
+    ]);
+    table(rows, rows[0]);
     console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
   }
 
   if (only.has('rules')) {
-    console.log('# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode)');
-    const small = await measure('10 rules (baseline)', 'rules-10');
-    const big = await measure('1,000 keywords + 50 regex', 'rules-1000');
-    table([small, big], small);
+    console.log(`# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode), best of ${ROUNDS} interleaved rounds`);
+    const rows = await compare([
+      ['10 rules (baseline)', 'rules-10'],
+      ['1,000 keywords + 50 regex', 'rules-1000'],
+    ]);
+    table(rows, rows[0]);
     console.log('target: within 10% of the 10-rule config\n');
   }
 
