@@ -5,7 +5,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import type { GrantOutcome } from '../rewards/rewards-port';
-import type { GrantStatus, HeldReservation, LedgerGrant } from '../rewards/ledger';
+import type { CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Reservation, Usage } from '../rewards/ledger';
 
 /** A `ledger_grants` row as a driver returns it (PostgreSQL BIGINTs arrive as strings). */
 export interface GrantRow {
@@ -74,4 +74,44 @@ export const FINAL_STATUSES: readonly GrantStatus[] = ['RECEIVED', 'REFUND', 'FA
 export function clip(text: string | undefined | null, max = 500): string | null {
   if (text === undefined || text === null) return null;
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * The part of each reservation a grant keeps (what `settle` gives back on release); used by every ledger adapter.
+ *
+ * @example const held = heldReservations(input.reservations);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function heldReservations(reservations: readonly Reservation[]): HeldReservation[] {
+  return reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }));
+}
+
+/**
+ * Converts a `ledger_usage` row (or its absence) into a {@link Usage}; no row means nothing used yet.
+ *
+ * @example const usage = rowToUsage(db.prepare('SELECT count, amount_fen FROM ledger_usage WHERE key = ?').get(key));
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rowToUsage(row: { count: number | string; amount_fen: number | string } | undefined): Usage {
+  return row ? { count: num(row.count), amountFen: num(row.amount_fen) } : { count: 0, amountFen: 0 };
+}
+
+/**
+ * Converts a row of the per-campaign, per-status summary query into a {@link LedgerSummaryRow}.
+ *
+ * @example const rows = (await pool.query(SUMMARY)).rows.map(rowToSummary);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rowToSummary(row: { campaign: string; status: string; count: number | string; amount_fen: number | string }): LedgerSummaryRow {
+  return { campaign: row.campaign, status: row.status as GrantStatus, count: num(row.count), amountFen: num(row.amount_fen) };
+}
+
+/**
+ * Converts a `ledger_campaign_pause` row into a {@link CampaignPause}.
+ *
+ * @example const pauses = db.prepare('SELECT * FROM ledger_campaign_pause').all().map(rowToPause);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rowToPause(row: { campaign: string; reason: string; paused_by: string; paused_at: number | string }): CampaignPause {
+  return { campaign: row.campaign, reason: row.reason, by: row.paused_by as CampaignPause['by'], pausedAt: num(row.paused_at) };
 }

@@ -20,6 +20,7 @@ import {
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
+import { heldReservations } from './ledger-rows';
 
 interface OutboxEntry {
   campaign: string;
@@ -105,7 +106,7 @@ export function createMemoryLedger(): Ledger {
         outcome: 'granted',
         reason: input.note ?? null,
         nextAttemptAt: input.dueAt,
-        reservations: input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen })),
+        reservations: heldReservations(input.reservations),
       });
       outbox.set(g.id, { campaign: g.campaign, dueAt: input.dueAt, leaseOwner: null, leaseUntil: null });
       return { duplicate: false, grant: copy(g) };

@@ -26,7 +26,17 @@ import {
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
-import { clip, FINAL_STATUSES, rowToGrant, SETTLED_STATUSES, type GrantRow } from './ledger-rows';
+import {
+  clip,
+  FINAL_STATUSES,
+  heldReservations,
+  rowToGrant,
+  rowToPause,
+  rowToSummary,
+  rowToUsage,
+  SETTLED_STATUSES,
+  type GrantRow,
+} from './ledger-rows';
 import { migratePg } from './pg-migrate';
 
 /** Schema steps of the `ledger` component on PostgreSQL (append-only). */
@@ -214,7 +224,7 @@ export class PostgresLedger implements Ledger {
         ]);
         return rows[0] ? { duplicate: false, grant: rowToGrant(rows[0]) } : 'conflict';
       }
-      const held = input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }));
+      const held = heldReservations(input.reservations);
       const add = new Map<string, { count: number; amountFen: number }>();
       for (const r of input.reservations) {
         const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
@@ -362,7 +372,7 @@ export class PostgresLedger implements Ledger {
       `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
        FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
     );
-    return rows.map((r) => ({ campaign: r.campaign, status: r.status as GrantStatus, count: Number(r.count), amountFen: Number(r.amount_fen) }));
+    return rows.map(rowToSummary);
   }
 
   async openCount(): Promise<number> {
@@ -375,7 +385,7 @@ export class PostgresLedger implements Ledger {
       'SELECT count, amount_fen FROM ledger_usage WHERE key = $1',
       [key],
     );
-    return rows[0] ? { count: Number(rows[0].count), amountFen: Number(rows[0].amount_fen) } : { count: 0, amountFen: 0 };
+    return rowToUsage(rows[0]);
   }
 
   async pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void> {
@@ -395,7 +405,7 @@ export class PostgresLedger implements Ledger {
     const { rows } = await this.pool.query<{ campaign: string; reason: string; paused_by: string; paused_at: string }>(
       'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
     );
-    return rows.map((r) => ({ campaign: r.campaign, reason: r.reason, by: r.paused_by as CampaignPause['by'], pausedAt: Number(r.paused_at) }));
+    return rows.map(rowToPause);
   }
 
   async close(): Promise<void> {

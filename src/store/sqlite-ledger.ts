@@ -23,7 +23,17 @@ import {
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
-import { clip, FINAL_STATUSES, rowToGrant, SETTLED_STATUSES, type GrantRow } from './ledger-rows';
+import {
+  clip,
+  FINAL_STATUSES,
+  heldReservations,
+  rowToGrant,
+  rowToPause,
+  rowToSummary,
+  rowToUsage,
+  SETTLED_STATUSES,
+  type GrantRow,
+} from './ledger-rows';
 import { migrate, type Database } from './sqlite-migrate';
 
 /** Schema steps of the `ledger` component (append-only). */
@@ -215,10 +225,7 @@ export class SqliteLedger implements Ledger {
     return row ? rowToGrant(row) : undefined;
   }
 
-  private usageOf = (key: string): Usage => {
-    const u = this.q.usage.get(key);
-    return u ? { count: u.count, amountFen: u.amount_fen } : { count: 0, amountFen: 0 };
-  };
+  private usageOf = (key: string): Usage => rowToUsage(this.q.usage.get(key));
 
   /**
    * Group commit: every write (grants, leases, attempts, settlements) asked for in the same tick runs
@@ -296,28 +303,17 @@ export class SqliteLedger implements Ledger {
     };
     const refusal = input.refusal ?? firstExceeded(input.reservations, this.usageOf);
     if (refusal) {
-      const info = this.q.insert.run({
-        ...base,
+      const refused = {
         billNo: null,
-        status: 'REFUSED',
+        status: 'REFUSED' as const,
         outcome: refusal.outcome,
         reason: refusal.reason,
         nextAttemptAt: null,
         reservations: '[]',
         settledAt: input.now,
-      });
-      return {
-        duplicate: false,
-        grant: inserted(input, Number(info.lastInsertRowid), base.payload, {
-          billNo: null,
-          status: 'REFUSED',
-          outcome: refusal.outcome,
-          reason: refusal.reason,
-          nextAttemptAt: null,
-          reservations: '[]',
-          settledAt: input.now,
-        }),
       };
+      const info = this.q.insert.run({ ...base, ...refused });
+      return { duplicate: false, grant: inserted(input, Number(info.lastInsertRowid), base.payload, refused) };
     }
     const seq = this.q.nextSeq.get(input.billNoPrefix)!.last;
     for (const r of input.reservations) this.q.addUsage.run(r.key, r.count, r.amountFen);
@@ -327,7 +323,7 @@ export class SqliteLedger implements Ledger {
       outcome: 'granted' as const,
       reason: input.note ?? null,
       nextAttemptAt: input.dueAt,
-      reservations: JSON.stringify(input.reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }))),
+      reservations: JSON.stringify(heldReservations(input.reservations)),
       settledAt: null,
     };
     const id = Number(this.q.insert.run({ ...base, ...fields }).lastInsertRowid);
@@ -421,12 +417,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async summary(): Promise<LedgerSummaryRow[]> {
-    return this.q.summary.all().map((r) => ({
-      campaign: r.campaign,
-      status: r.status as GrantStatus,
-      count: r.count,
-      amountFen: r.amount_fen,
-    }));
+    return this.q.summary.all().map(rowToSummary);
   }
 
   async openCount(): Promise<number> {
@@ -446,12 +437,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async pausedCampaigns(): Promise<CampaignPause[]> {
-    return this.q.paused.all().map((r) => ({
-      campaign: r.campaign,
-      reason: r.reason,
-      by: r.paused_by as CampaignPause['by'],
-      pausedAt: r.paused_at,
-    }));
+    return this.q.paused.all().map(rowToPause);
   }
 
   async close(): Promise<void> {
