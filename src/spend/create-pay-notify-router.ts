@@ -22,6 +22,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
+import { readRawBody, type RawBodyFailure } from '../lib/read-raw-body';
 import type { PaymentHandler } from './handle-payment';
 import { PayNotifyError, type ParsedNotification } from './payment-order';
 import { parseV2Notification, v2Answer } from './parse-v2-notification';
@@ -73,7 +74,7 @@ export function createPayNotifyRouter(options: PayNotifyRouterOptions): Router {
   router.post(path, async function payNotify(ctx) {
     const v3 = isV3(ctx);
     try {
-      const body = await readRawBody(ctx.req, ctx.get('content-length'), limit, timeoutMs);
+      const body = await readNotifyBody(ctx.req, ctx.get('content-length'), limit, timeoutMs);
       const parsed = parse(v3, ctx, body);
       if (parsed.kind === 'ignored') {
         log.info({ protocol: v3 ? 'v3' : 'v2', reason: parsed.reason }, 'notification carries no order: acknowledged');
@@ -135,40 +136,17 @@ function answer(ctx: Context, v3: boolean, error: PayNotifyError | undefined): v
   ctx.body = error ? v2Answer('FAIL', error.message) : v2Answer('SUCCESS', 'OK');
 }
 
-function readRawBody(req: IncomingMessage, declared: string, limit: number, timeoutMs: number): Promise<string> {
+/** Reads the body (a declared length over the limit is refused before reading); failures as the router's errors. */
+function readNotifyBody(req: IncomingMessage, declared: string, limit: number, timeoutMs: number): Promise<string> {
   if (Number(declared || '0') > limit) {
     req.resume();
     return Promise.reject(new PayNotifyError('too_large', 'body too large'));
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (err?: PayNotifyError) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.removeListener('data', onData);
-      req.removeListener('end', onEnd);
-      req.removeListener('error', onError);
-      req.removeListener('aborted', onError);
-      if (err) {
-        req.resume();
-        reject(err);
-      } else resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > limit) finish(new PayNotifyError('too_large', 'body too large'));
-      else chunks.push(c);
-    };
-    const onEnd = () => finish();
-    const onError = () => finish(new PayNotifyError('malformed', 'the body could not be read'));
-    const timer = setTimeout(() => finish(new PayNotifyError('malformed', 'the body was not received in time')), timeoutMs);
-    timer.unref?.();
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onError);
-  });
+  return readRawBody(req, { limitBytes: limit, timeoutMs, fail: notifyBodyError });
+}
+
+function notifyBodyError(why: RawBodyFailure): PayNotifyError {
+  if (why === 'too_large') return new PayNotifyError('too_large', 'body too large');
+  if (why === 'timeout') return new PayNotifyError('malformed', 'the body was not received in time');
+  return new PayNotifyError('malformed', 'the body could not be read');
 }

@@ -8,6 +8,7 @@
  * @example router.post('/wechat', readBody({ limitBytes: 64 * 1024 }), …);
  */
 import type { Middleware } from 'koa';
+import { readRawBody, type RawBodyFailure, type RawBodyStream } from '../../lib/read-raw-body';
 import { WebhookError } from './errors';
 import type { WebhookState } from './state';
 
@@ -54,43 +55,20 @@ export function readBody(options: ReadBodyOptions = {}): Middleware<WebhookState
   };
 }
 
-function collect(
-  req: NodeJS.ReadableStream & { destroy?: () => void; resume: () => NodeJS.ReadableStream },
-  limit: number,
-  timeoutMs: number,
-  ctx: { set(k: string, v: string): void },
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (err?: WebhookError, text?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.removeListener('data', onData);
-      req.removeListener('end', onEnd);
-      req.removeListener('error', onError);
-      req.removeListener('aborted', onAborted);
-      if (err) {
-        req.resume();
-        ctx.set('Connection', 'close');
-        reject(err);
-      } else resolve(text ?? '');
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) finish(new WebhookError(413, 'too_large', 'body too large'));
-      else chunks.push(chunk);
-    };
-    const onEnd = () => finish(undefined, Buffer.concat(chunks).toString('utf8'));
-    const onError = () => finish(new WebhookError(400, 'bad_body', 'could not read the body'));
-    const onAborted = () => finish(new WebhookError(400, 'bad_body', 'request aborted'));
-    const timer = setTimeout(() => finish(new WebhookError(400, 'bad_body', 'body not received in time')), timeoutMs);
-    timer.unref?.();
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+/** The webhook's error for each way reading can fail (413 over the limit, else 400). */
+function webhookBodyError(why: RawBodyFailure): WebhookError {
+  if (why === 'too_large') return new WebhookError(413, 'too_large', 'body too large');
+  if (why === 'aborted') return new WebhookError(400, 'bad_body', 'request aborted');
+  if (why === 'timeout') return new WebhookError(400, 'bad_body', 'body not received in time');
+  return new WebhookError(400, 'bad_body', 'could not read the body');
+}
+
+/** Reads the stream; a failure also closes the connection (the rest of an oversized body is not wanted). */
+async function collect(req: RawBodyStream, limit: number, timeoutMs: number, ctx: { set(k: string, v: string): void }): Promise<string> {
+  try {
+    return await readRawBody(req, { limitBytes: limit, timeoutMs, fail: webhookBodyError });
+  } catch (error) {
+    ctx.set('Connection', 'close');
+    throw error;
+  }
 }
