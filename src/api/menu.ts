@@ -11,21 +11,45 @@ import { WeChatApiError } from './errors';
 
 // === Wire types
 
-/** Every button type `menu/create` accepts. */
-export const MENU_BUTTON_TYPES = [
+/**
+ * WeChat's limits on a `menu/create` body (current doc text): buttons per level, byte lengths of fields.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
+export const MENU_LIMITS = {
+  topLevelButtons: 3,
+  subButtons: 5,
+  topNameBytes: 16,
+  subNameBytes: 60,
+  keyBytes: 128,
+  urlBytes: 1024,
+} as const;
+
+/**
+ * Button types that carry a `key` (their events arrive with that `EventKey`).
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
+export const KEY_BUTTON_TYPES = [
   'click',
-  'view',
   'scancode_push',
   'scancode_waitmsg',
   'pic_sysphoto',
   'pic_photo_or_album',
   'pic_weixin',
   'location_select',
+] as const;
+
+/**
+ * Every button type `menu/create` accepts.
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+ */
+export const MENU_BUTTON_TYPES = [
+  ...KEY_BUTTON_TYPES,
+  'view',
+  'miniprogram',
   'media_id',
   'view_limited',
   'article_id',
   'article_view_limited',
-  'miniprogram',
 ] as const;
 
 /** One of {@link MENU_BUTTON_TYPES}. */

@@ -9,42 +9,12 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
 import { z } from 'zod';
+import { KEY_BUTTON_TYPES, MENU_BUTTON_TYPES, MENU_LIMITS, type MenuButtonType } from '../api/menu';
 import { byteString, forward, listOf, showValue, strictObject } from './schema-helpers';
 
-// === Limits
+// === Limits (WeChat's, defined with the wire types)
 
-export const MENU_LIMITS = {
-  topLevelButtons: 3,
-  subButtons: 5,
-  topNameBytes: 16,
-  subNameBytes: 60,
-  keyBytes: 128,
-  urlBytes: 1024,
-} as const;
-
-/** Button types that carry a `key` (their events arrive with that `EventKey`). */
-export const KEY_BUTTON_TYPES = [
-  'click',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-] as const;
-
-/** Every button type WeChat's menu/create accepts. */
-export const MENU_BUTTON_TYPES = [
-  ...KEY_BUTTON_TYPES,
-  'view',
-  'miniprogram',
-  'media_id',
-  'view_limited',
-  'article_id',
-  'article_view_limited',
-] as const;
-
-export type MenuButtonType = (typeof MENU_BUTTON_TYPES)[number];
+export { KEY_BUTTON_TYPES, MENU_BUTTON_TYPES, MENU_LIMITS, type MenuButtonType } from '../api/menu';
 
 // === Types
 

@@ -5,20 +5,11 @@
  * @example await api.menu.create(toWeChatMenu(config.files.menu));
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-import type { MenuActionButton, MenuButton, MenuButtonType, MenuFile } from './menu-schema';
+import type { MenuButton as WireMenuButton } from '../api/menu';
+import type { MenuActionButton, MenuButton, MenuFile } from './menu-schema';
 
-/** One button of the `menu/create` body (WeChat's field names). */
-export interface WeChatMenuButton {
-  type?: MenuButtonType;
-  name: string;
-  key?: string;
-  url?: string;
-  media_id?: string;
-  article_id?: string;
-  appid?: string;
-  pagepath?: string;
-  sub_button?: WeChatMenuButton[];
-}
+/** One button of the `menu/create` body (WeChat's field names): the API's wire type {@link WireMenuButton}. */
+export type WeChatMenuButton = WireMenuButton;
 
 function actionJson(b: MenuActionButton): WeChatMenuButton {
   switch (b.type) {
