@@ -7,16 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
-import { createPayClient, loadMerchantCert, type PayClient } from '../../src/pay/client';
-import { createRedpackApi } from '../../src/pay/redpack';
+import type { PayClient } from '../../src/pay/client';
 import type { RedpackApi } from '../../src/pay/types';
 import { rewardsConfigSchema, type RewardsConfig } from '../../src/rewards/config-schema';
 import type { Ledger } from '../../src/rewards/ledger';
-import { startPaySandbox, SANDBOX_PAY_CERTS, type PaySandbox, type PaySandboxOptions } from '../../src/sandbox/pay-server';
+import type { PaySandbox, PaySandboxOptions } from '../../src/sandbox/pay-server';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
+import { startPayHarness } from '../pay/pay-harness';
 
 /** 2026-03-02 10:00 Beijing time (a Monday, outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -136,26 +136,11 @@ export interface PayRig {
 }
 
 export async function startPayRig(opts: { sandbox?: PaySandboxOptions; timeoutMs?: number } = {}): Promise<PayRig> {
-  const sandbox = await startPaySandbox({ seed: 7, ...opts.sandbox });
-  const client = createPayClient({
-    mchId: sandbox.mchId,
-    key: sandbox.key,
-    appId: SANDBOX_CREDENTIALS.appId,
-    baseUrl: sandbox.url,
-    clientIp: '127.0.0.1',
-    cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: sandbox.mchId }),
-    ca: sandbox.ca,
-    timeoutMs: opts.timeoutMs ?? 2000,
+  const harness = await startPayHarness({
+    sandbox: { seed: 7, ...opts.sandbox },
+    client: opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
   });
-  return {
-    sandbox,
-    client,
-    redpack: createRedpackApi(client),
-    close: async () => {
-      client.close();
-      await sandbox.close();
-    },
-  };
+  return { sandbox: harness.sandbox, client: harness.client, redpack: harness.redpacks, close: harness.close };
 }
 
 /** An openid the sandbox accepts (6–32 letters/digits). */

@@ -21,6 +21,7 @@ import { spendFileSchema, type SpendConfig } from '../../src/spend/spend-schema'
 import { loadPlatformKeys } from '../../src/spend/verify-v3-signature';
 import { createMemoryOrderStore } from '../../src/store/memory-orders';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
+import { SPEND_PACKET } from './write-spend-config';
 
 /** 2026-03-02 10:00 Beijing time (outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -57,12 +58,7 @@ export function rewardsConfig(campaign: Record<string, unknown> = {}): RewardsCo
     campaigns: {
       campaigns: {
         'spend-packet': {
-          kind: 'red_packet',
-          amount: { min: 10, max: 30 },
-          send_name: '沙盒商户',
-          wishing: '感谢惠顾',
-          act_name: '满额送',
-          remark: '满100送10',
+          ...SPEND_PACKET,
           budget: 10_000,
           max_packets: 1000,
           per_user: 100,

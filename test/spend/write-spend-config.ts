@@ -6,15 +6,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 
+/** The `spend-packet` campaign's packet (YAML shape), without its budget and caps. */
+export const SPEND_PACKET = {
+  kind: 'red_packet',
+  amount: { min: 10, max: 30 },
+  send_name: '沙盒商户',
+  wishing: '感谢惠顾',
+  act_name: '满额送',
+  remark: '满100送10',
+};
+
 export const SPEND_CAMPAIGNS = {
   campaigns: {
     'spend-packet': {
-      kind: 'red_packet',
-      amount: { min: 10, max: 30 },
-      send_name: '沙盒商户',
-      wishing: '感谢惠顾',
-      act_name: '满额送',
-      remark: '满100送10',
+      ...SPEND_PACKET,
       budget: 1000,
       max_packets: 100,
       per_user: 10,
