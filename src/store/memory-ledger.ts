@@ -20,7 +20,7 @@ import {
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
-import { heldReservations } from './ledger-rows';
+import { FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from './ledger-rows';
 
 interface OutboxEntry {
   campaign: string;
@@ -155,9 +155,9 @@ export function createMemoryLedger(): Ledger {
       if (input.sendListId) g.sendListId = input.sendListId;
       if (input.reason !== undefined) g.reason = input.reason;
       if (input.status !== 'FAILED' && g.sentAt === null) g.sentAt = input.now;
-      if (['RECEIVED', 'REFUND', 'FAILED'].includes(input.status)) g.settledAt = input.now;
+      if (FINAL_STATUSES.includes(input.status)) g.settledAt = input.now;
       g.nextAttemptAt = null;
-      outbox.delete(id);
+      if (SETTLED_STATUSES.includes(input.status)) outbox.delete(id);
       for (const r of g.reservations) {
         if (!input.release?.includes(r.kind)) continue;
         const u = usageOf(r.key);
