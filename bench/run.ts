@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
+import { peakRssMb, printTable } from './report';
 
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
@@ -52,15 +53,6 @@ function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: numb
   });
 }
 
-function peakRssMb(pid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmHWM:\s+(\d+) kB/.exec(status);
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 async function measure(name: string, mode: BenchMode): Promise<Figures> {
   const { child, port } = await startServer(mode);
@@ -113,21 +105,19 @@ async function compare(cases: [string, BenchMode][]): Promise<Figures[]> {
 }
 
 function table(rows: Figures[], baseline: Figures): void {
-  const head = ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'non-2xx'];
-  const lines = rows.map((r) => [
-    r.name,
-    String(r.reqPerSec),
-    (r.reqPerSec / baseline.reqPerSec).toFixed(2),
-    String(r.p50),
-    String(r.p99),
-    String(r.rssMb),
-    String(r.errors),
-    String(r.non2xx),
-  ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  const fmt = (cells: string[]) => cells.map((s, c) => s.padEnd(widths[c])).join('  ');
-  console.log(fmt(head));
-  for (const l of lines) console.log(fmt(l));
+  printTable(
+    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'non-2xx'],
+    rows.map((r) => [
+      r.name,
+      String(r.reqPerSec),
+      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
+      String(r.p50),
+      String(r.p99),
+      String(r.rssMb),
+      String(r.errors),
+      String(r.non2xx),
+    ]),
+  );
 }
 
 async function main(): Promise<void> {

@@ -28,6 +28,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { computeSignature } from '../src/wechat/signature';
 import { BENCH } from './requests';
+import { peakRssMb, printTable } from './report';
 
 const ROOT = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'views', 'text.xml.ejs')))!;
 const COMPILED = path.join(ROOT, '.bench-build', 'bench', 'scale.js');
@@ -161,14 +162,6 @@ async function stopServer(server: Server): Promise<void> {
   clearTimeout(timer);
 }
 
-function peakRssMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Signed requests: a fresh text message (new MsgId) or a follow by a new follower, every time. */
 function requestMaker(workload: Workload, runTag: string): () => { path: string; body: string } {
@@ -278,21 +271,19 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
 }
 
 function table(rows: Figures[], baseline: Figures): void {
-  const head = ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB / process', 'errors', 'non-2xx'];
-  const lines = rows.map((r) => [
-    r.name,
-    String(r.reqPerSec),
-    (r.reqPerSec / baseline.reqPerSec).toFixed(2),
-    String(r.p50),
-    String(r.p99),
-    r.rssMb.join(' + '),
-    String(r.errors),
-    String(r.non2xx),
-  ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  const fmt = (cells: string[]) => cells.map((s, c) => s.padEnd(widths[c])).join('  ');
-  console.log(fmt(head));
-  for (const l of lines) console.log(fmt(l));
+  printTable(
+    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB / process', 'errors', 'non-2xx'],
+    rows.map((r) => [
+      r.name,
+      String(r.reqPerSec),
+      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
+      String(r.p50),
+      String(r.p99),
+      r.rssMb.join(' + '),
+      String(r.errors),
+      String(r.non2xx),
+    ]),
+  );
 }
 
 /**
