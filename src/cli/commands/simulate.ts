@@ -15,6 +15,7 @@ import { createMessageCrypto } from '../../wechat/crypto';
 import { buildXml, parseXml } from '../../wechat/xml';
 import type { InboundMessage } from '../../wechat/inbound';
 import { processIo, type CliIo } from './config';
+import { runningSandbox } from '../context';
 
 // === What the follower does
 
@@ -246,10 +247,10 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--follow [scene]', 'follow the account (optionally from the QR code of a scene)')
     .option('--scan <scene>', 'scan a QR code with this scene (already following)')
     .option('--location <lat,lng>', 'send a location')
-    .option('--url <url>', 'the webhook URL', 'http://127.0.0.1:3000/wechat')
+    .option('--url <url>', 'the webhook URL (default: the bot started by `npm start` here, else http://127.0.0.1:$PORT/wechat)')
     .option('--safe', 'safe mode: encrypt with WECHAT_ENCODING_AES_KEY / WECHAT_APPID')
     .option('--openid <openid>', 'the follower openid', 'o-simulated-follower')
-    .action(async (textArg: string | undefined, opts: FollowerOptions & { url: string; safe?: boolean; openid: string }) => {
+    .action(async (textArg: string | undefined, opts: FollowerOptions & { url?: string; safe?: boolean; openid: string }) => {
       const input = followerInput(textArg, opts);
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -260,7 +261,7 @@ export function register(program: Command, io: CliIo = processIo): void {
       const settings = loadSettings(process.env);
       if (opts.safe && !settings.wechat.encodingAESKey) throw new Error('--safe needs WECHAT_ENCODING_AES_KEY (43 characters)');
       const r = await simulate(input, {
-        url: opts.url,
+        url: opts.url ?? runningSandbox(settings)?.webhook ?? `http://127.0.0.1:${settings.port}/wechat`,
         token: settings.wechat.token,
         openid: opts.openid,
         ...(opts.safe ? { safe: { encodingAESKey: settings.wechat.encodingAESKey!, appId: settings.wechat.appId } } : {}),
