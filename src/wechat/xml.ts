@@ -68,6 +68,15 @@ const parser = new XMLParser({
  */
 export function parseXml(text: string): Record<string, unknown> {
   if (typeof text !== 'string') throw new MalformedXmlError('XML input must be a string');
+  return parseFlatPacket(text) ?? parseXmlStrict(text);
+}
+
+/**
+ * The general path of {@link parseXml}: pre-scan, validation, then the parser. Exported so tests can
+ * check that the fast path gives exactly the same result.
+ */
+export function parseXmlStrict(text: string): Record<string, unknown> {
+  if (typeof text !== 'string') throw new MalformedXmlError('XML input must be a string');
   try {
     prescan(text);
     const verdict = XMLValidator.validate(text, { allowBooleanAttributes: false });
@@ -87,6 +96,73 @@ export function parseXml(text: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof MalformedXmlError) throw error;
     throw new MalformedXmlError(explainParserError(error));
+  }
+}
+
+// === Fast path for the flat packets WeChat sends
+
+/** Every character XML 1.0 allows, minus CR (which XML would normalise): anything else takes the general path. */
+const FLAT_CHARS_ONLY = /^[\t\n\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+function skipXmlSpace(text: string, i: number): number {
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * A single linear pass for the shape nearly every packet has — `<xml>` holding distinct leaf elements,
+ * each plain text (no `&`) or one CDATA section, whitespace around it — giving exactly what the general
+ * path gives. Anything else (nesting, repeated names, entities, comments, declarations, CR, characters
+ * XML forbids, mixed content) returns undefined and goes through the general path, so this never
+ * accepts a document the general path would refuse.
+ */
+function parseFlatPacket(text: string): Record<string, unknown> | undefined {
+  if (!FLAT_CHARS_ONLY.test(text)) return undefined;
+  let i = skipXmlSpace(text, 0);
+  if (!text.startsWith('<xml>', i)) return undefined;
+  i += 5;
+  const out: Record<string, unknown> = {};
+  let count = 1;
+  for (;;) {
+    i = skipXmlSpace(text, i);
+    if (text.startsWith('</xml>', i)) return skipXmlSpace(text, i + 6) === text.length ? out : undefined;
+    if (text.charCodeAt(i) !== 60 /* < */ || !isNameStart(text.charCodeAt(i + 1))) return undefined;
+    let j = i + 2;
+    while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) !== 62 /* > */) return undefined;
+    const name = text.slice(i + 1, j);
+    if (RESERVED_NAMES.has(name) || /^xml/i.test(name) || Object.prototype.hasOwnProperty.call(out, name)) return undefined;
+    if (++count > XML_MAX_ELEMENTS) return undefined;
+    i = j + 1;
+    let value: string;
+    const k = skipXmlSpace(text, i);
+    if (text.startsWith('<![CDATA[', k)) {
+      const end = text.indexOf(']]>', k + 9);
+      if (end === -1) return undefined;
+      value = text.slice(k + 9, end);
+      i = skipXmlSpace(text, end + 3);
+    } else {
+      const lt = text.indexOf('<', i);
+      if (lt === -1) return undefined;
+      const raw = text.slice(i, lt);
+      if (raw.includes('&') || raw.includes(']]>')) return undefined;
+      value = raw.trim();
+      i = lt;
+    }
+    if (!text.startsWith(`</${name}>`, i)) return undefined;
+    i += name.length + 3;
+    out[name] = value;
   }
 }
 
