@@ -252,9 +252,14 @@ function readHeader(fields: Fields): InboundHeader {
   return { ToUserName, FromUserName, CreateTime: Number(digits) };
 }
 
+/** Each rule table's entries, listed once (this runs for every message). */
+const RULE_ENTRIES = new WeakMap<Record<string, Rule<unknown>>, [string, Rule<unknown>][]>();
+
 function applyRules(fields: Fields, rules: Record<string, Rule<unknown>>): Fields {
   const out: Fields = {};
-  for (const [name, rule] of Object.entries(rules)) {
+  let entries = RULE_ENTRIES.get(rules);
+  if (!entries) RULE_ENTRIES.set(rules, (entries = Object.entries(rules)));
+  for (const [name, rule] of entries) {
     const value = rule === 'required' ? (readString(fields, name) ?? '') : rule === 'optional' ? readString(fields, name) : rule(fields, name);
     if (value !== undefined) out[name] = value;
   }
