@@ -43,7 +43,14 @@ const packet = fc.record({
   root: fc.constantFrom('xml', 'xml', 'xml', 'root'),
 });
 
-function render(p: fc.RecordValue<{ lead: string; trail: string; leaves: { name: string; before: string; after: string; cdata: boolean; value: string }[]; root: string }>): string {
+interface Packet {
+  lead: string;
+  trail: string;
+  leaves: { name: string; before: string; after: string; cdata: boolean; value: string }[];
+  root: string;
+}
+
+function render(p: Packet): string {
   const body = p.leaves
     .map((l) => `<${l.name}>${l.before}${l.cdata ? `<![CDATA[${l.value.split(']]>').join(']]]]><![CDATA[>')}]]>` : l.value}${l.after}</${l.name}>`)
     .join(p.lead);
