@@ -140,6 +140,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     const store = options.store ?? (await createStore({ ...settings.store, clock }));
     if (!options.store) closers.push(() => store.close());
     const ledger = await openLedger(store, settings.store.sqlitePath);
+    closers.push(() => ledger.close());
     const orders = await orderStoreFor(store, settings.store.sqlitePath);
     closers.push(() => orders.close());
 
