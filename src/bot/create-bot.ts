@@ -38,7 +38,8 @@ import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore } from '../store/create-store';
 import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
-import { orderStoreFor } from '../store/open-order-store';
+import { createMemoryOrderStore } from '../store/memory-orders';
+import { SqliteOrderStore } from '../store/sqlite-orders';
 import { createMemoryLedger } from '../store/memory-ledger';
 import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
@@ -99,14 +100,33 @@ export function rewardsConfigOf(config: BotConfig): RewardsConfig {
 }
 
 /**
- * The ledger goes where the store's durable backend is: PostgreSQL, else the SQLite file on a
- * connection of its own with `synchronous=FULL` (money: a commit survives power loss), while the
- * store's kv/dedupe connection may trade that for speed.
+ * The ledger and the spend-and-get orders go where the store's durable backend is: PostgreSQL (the
+ * store's pool), else the SQLite file on ONE connection of their own with `synchronous=FULL` (money: a
+ * commit survives power loss), while the store's kv/dedupe connection may trade that for speed.
  */
-async function openLedger(store: CompositeStore, sqlitePath: string): Promise<Ledger> {
-  if (store.backends.postgres) return (require('../store/postgres-ledger') as typeof import('../store/postgres-ledger')).PostgresLedger.create(store.backends.postgres.pool);
-  if (store.backends.sqlite) return SqliteLedger.create(openSqlite(sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
-  return createMemoryLedger();
+async function openDurable(store: CompositeStore, sqlitePath: string): Promise<{ ledger: Ledger; orders: OrderStore; close(): Promise<void> }> {
+  if (store.backends.postgres) {
+    const pool = store.backends.postgres.pool;
+    const { PostgresLedger } = require('../store/postgres-ledger') as typeof import('../store/postgres-ledger');
+    const { PostgresOrderStore } = require('../store/postgres-orders') as typeof import('../store/postgres-orders');
+    return { ledger: await PostgresLedger.create(pool), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
+  }
+  if (store.backends.sqlite) {
+    const db = openSqlite(sqlitePath, { synchronous: 'FULL' });
+    try {
+      return {
+        ledger: SqliteLedger.create(db),
+        orders: SqliteOrderStore.create(db),
+        close: async () => {
+          if (db.open) db.close();
+        },
+      };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+  return { ledger: createMemoryLedger(), orders: createMemoryOrderStore(), close: async () => undefined };
 }
 
 export async function createBot(options: BotOptions): Promise<Bot> {
@@ -139,10 +159,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Store and ledger
     const store = options.store ?? (await createStore({ ...settings.store, clock }));
     if (!options.store) closers.push(() => store.close());
-    const ledger = await openLedger(store, settings.store.sqlitePath);
-    closers.push(() => ledger.close());
-    const orders = await orderStoreFor(store, settings.store.sqlitePath);
-    closers.push(() => orders.close());
+    const { ledger, orders, close: closeDurable } = await openDurable(store, settings.store.sqlitePath);
+    closers.push(closeDurable);
 
     // === Operator config, views, crypto
     const config = createConfigHolder({

@@ -6,10 +6,8 @@
  * @example const ledger = await openLedger(settings.store); … await ledger.close();
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
  */
-import { Pool } from 'pg';
 import type { Ledger } from '../rewards/ledger';
-import { createSchemaIfMissing } from './pg-migrate';
-import { PostgresLedger } from './postgres-ledger';
+import { openPgPool } from './pg-migrate';
 import { SqliteLedger } from './sqlite-ledger';
 import { openSqlite } from './sqlite-migrate';
 
@@ -30,11 +28,9 @@ export interface OpenLedgerOptions {
 export async function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
   if (!options || typeof options.sqlitePath !== 'string') throw new TypeError('openLedger: sqlitePath is required');
   if (options.databaseUrl) {
-    const schema = options.postgresSchema;
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError('openLedger: postgresSchema must be a plain identifier');
-    const pool = new Pool({ connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    const pool = await openPgPool(options.databaseUrl, options.postgresSchema, 'openLedger');
+    const { PostgresLedger } = require('./postgres-ledger') as typeof import('./postgres-ledger');
     try {
-      if (schema) await createSchemaIfMissing(pool, schema);
       return await PostgresLedger.create(pool, { ownsPool: true });
     } catch (error) {
       await pool.end().catch(() => undefined);

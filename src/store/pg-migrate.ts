@@ -102,3 +102,24 @@ export async function schemaVersionPg(pool: Pool, component: string): Promise<nu
   const r = await pool.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE component = $1', [component]);
   return Number(r.rows[0]?.v ?? 0);
 }
+
+/**
+ * Opens a pool on `url` whose connections use `schema` first on the search_path (created when
+ * missing), for components that open their own connection (CLI commands, the order store). The
+ * driver loads here, only when PostgreSQL is configured. Closes the pool again if preparing fails.
+ *
+ * @example const pool = await openPgPool(settings.store.databaseUrl!, settings.store.postgresSchema);
+ * @see https://node-postgres.com/apis/pool
+ */
+export async function openPgPool(url: string, schema: string | undefined, caller: string): Promise<Pool> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`${caller}: postgresSchema must be a plain identifier`);
+  const { Pool: PgPool } = require('pg') as typeof import('pg');
+  const pool = new PgPool({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  try {
+    if (schema) await createSchemaIfMissing(pool, schema);
+    return pool;
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
