@@ -21,3 +21,30 @@ export function printTable(head: string[], lines: string[][]): void {
   console.log(fmt(head));
   for (const l of lines) console.log(fmt(l));
 }
+
+/** The common columns of a throughput row; `rss` is shown as given (one figure, or one per process). */
+export interface ThroughputFigures {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Prints throughput rows against a baseline: req/s, the ratio, p50, p99, peak RSS, errors, non-2xx. */
+export function printThroughput<F extends ThroughputFigures>(rows: F[], baseline: F, rssHead: string, rss: (row: F) => string): void {
+  printTable(
+    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', rssHead, 'errors', 'non-2xx'],
+    rows.map((r) => [
+      r.name,
+      String(r.reqPerSec),
+      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
+      String(r.p50),
+      String(r.p99),
+      rss(r),
+      String(r.errors),
+      String(r.non2xx),
+    ]),
+  );
+}

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
-import { peakRssMb, printTable } from './report';
+import { peakRssMb, printThroughput } from './report';
 
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
@@ -105,19 +105,7 @@ async function compare(cases: [string, BenchMode][]): Promise<Figures[]> {
 }
 
 function table(rows: Figures[], baseline: Figures): void {
-  printTable(
-    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'non-2xx'],
-    rows.map((r) => [
-      r.name,
-      String(r.reqPerSec),
-      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
-      String(r.p50),
-      String(r.p99),
-      String(r.rssMb),
-      String(r.errors),
-      String(r.non2xx),
-    ]),
-  );
+  printThroughput(rows, baseline, 'peak RSS MB', (r) => String(r.rssMb));
 }
 
 async function main(): Promise<void> {

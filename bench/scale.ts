@@ -28,7 +28,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { computeSignature } from '../src/wechat/signature';
 import { BENCH } from './requests';
-import { peakRssMb, printTable } from './report';
+import { peakRssMb, printThroughput } from './report';
 
 const ROOT = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'views', 'text.xml.ejs')))!;
 const COMPILED = path.join(ROOT, '.bench-build', 'bench', 'scale.js');
@@ -271,19 +271,7 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
 }
 
 function table(rows: Figures[], baseline: Figures): void {
-  printTable(
-    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', 'peak RSS MB / process', 'errors', 'non-2xx'],
-    rows.map((r) => [
-      r.name,
-      String(r.reqPerSec),
-      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
-      String(r.p50),
-      String(r.p99),
-      r.rssMb.join(' + '),
-      String(r.errors),
-      String(r.non2xx),
-    ]),
-  );
+  printThroughput(rows, baseline, 'peak RSS MB / process', (r) => r.rssMb.join(' + '));
 }
 
 /**
