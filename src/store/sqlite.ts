@@ -169,31 +169,28 @@ export class SqliteDedupeStore implements DedupeStore {
       if (this.stmts.take.run(key, now + ttlMs, now).changes === 1) return { state: 'new' };
       return toClaim(this.stmts.peek.get(key, now)) ?? { state: 'in-flight' };
     };
-    const claimTx = db.transaction((batch: PendingClaim[]) => {
+    const writeTx = db.transaction((batch: PendingWrite[]) => {
       const now = this.clock.now();
-      for (const p of batch) p.result = claimOne(p.key, p.ttlMs, now);
+      for (const p of batch) {
+        if (p.kind === 'claim') p.result = claimOne(p.key, p.ttlMs, now);
+        else this.stmts.complete.run(p.key, p.reply, now + p.ttlMs);
+      }
     });
-    const completeTx = db.transaction((batch: PendingComplete[]) => {
-      const now = this.clock.now();
-      for (const p of batch) this.stmts.complete.run(p.key, p.reply, now + p.ttlMs);
-    });
-    this.claims = new GroupCommit<PendingClaim>((batch) => claimTx.immediate(batch));
-    this.completes = new GroupCommit<PendingComplete>((batch) => completeTx.immediate(batch));
+    this.writes = new GroupCommit<PendingWrite>((batch) => writeTx.immediate(batch));
   }
 
   /**
    * Claims and completions that arrive in the same turn of the event loop are written in one
-   * transaction (group commit): under load that is one WAL commit for many messages instead of one
-   * each, and nothing is acknowledged before its transaction committed.
+   * transaction, in arrival order (group commit): under load that is one WAL commit for many messages
+   * instead of two each, and nothing is acknowledged before its transaction committed.
    */
-  private readonly claims: GroupCommit<PendingClaim>;
-  private readonly completes: GroupCommit<PendingComplete>;
+  private readonly writes: GroupCommit<PendingWrite>;
 
   async claim(key: string, ttlSeconds: number): Promise<DedupeClaim> {
     validateKey('SqliteStore.dedupe.claim', key);
     validateTtl('SqliteStore.dedupe.claim', ttlSeconds);
-    const pending: PendingClaim = { key, ttlMs: ttlToMs(ttlSeconds) };
-    await this.claims.add(pending);
+    const pending: PendingClaim = { kind: 'claim', key, ttlMs: ttlToMs(ttlSeconds) };
+    await this.writes.add(pending);
     this.sweeper.wrote();
     return pending.result!;
   }
@@ -201,7 +198,7 @@ export class SqliteDedupeStore implements DedupeStore {
     validateKey('SqliteStore.dedupe.complete', key);
     validateValue('SqliteStore.dedupe.complete', reply);
     validateTtl('SqliteStore.dedupe.complete', ttlSeconds);
-    await this.completes.add({ key, reply, ttlMs: ttlToMs(ttlSeconds) });
+    await this.writes.add({ kind: 'complete', key, reply, ttlMs: ttlToMs(ttlSeconds) });
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('SqliteStore.dedupe.peek', key);
@@ -214,16 +211,12 @@ export class SqliteDedupeStore implements DedupeStore {
 }
 
 interface PendingClaim {
+  kind: 'claim';
   key: string;
   ttlMs: number;
   result?: DedupeClaim;
 }
-
-interface PendingComplete {
-  key: string;
-  reply: string;
-  ttlMs: number;
-}
+type PendingWrite = PendingClaim | { kind: 'complete'; key: string; reply: string; ttlMs: number };
 
 /**
  * Collects items added during one turn of the event loop and writes them with one call (one

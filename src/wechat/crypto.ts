@@ -5,7 +5,7 @@
  *
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 
 // === Errors
 
@@ -111,7 +111,6 @@ export function pkcs7Unpad(data: Buffer): Buffer {
 // === Factory
 
 const ENCODING_AES_KEY = /^[A-Za-z0-9]{43}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const RANDOM_BYTES = 16;
 const HEADER_BYTES = RANDOM_BYTES + 4;
 
@@ -163,10 +162,11 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
 
   return {
     decrypt(encrypt: string): { xml: string; keyIndex: 0 | 1 } {
-      if (typeof encrypt !== 'string' || encrypt.length === 0 || !BASE64.test(encrypt)) {
+      // Node's decoder skips what is not base64, so a strict check is: it re-encodes to the same text.
+      const ciphertext = typeof encrypt === 'string' ? Buffer.from(encrypt, 'base64') : undefined;
+      if (ciphertext === undefined || encrypt.length === 0 || ciphertext.toString('base64') !== encrypt) {
         throw new WeChatCryptoError(CRYPTO_ERROR_CODES.DecodeBase64Error, 'Encrypt is not valid base64');
       }
-      const ciphertext = Buffer.from(encrypt, 'base64');
       if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
         throw new WeChatCryptoError(CRYPTO_ERROR_CODES.DecryptAESError, 'ciphertext is not a whole number of AES blocks');
       }
@@ -190,23 +190,48 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
       const keyIndex = encryptOptions.keyIndex ?? 0;
       const key = keys[keyIndex];
       if (!key) throw new RangeError(`encrypt: no key with index ${String(keyIndex)} is configured`);
-      const random = encryptOptions.random ?? randomBytes(RANDOM_BYTES);
-      if (!Buffer.isBuffer(random) || random.length !== RANDOM_BYTES) {
+      const random = encryptOptions.random;
+      if (random !== undefined && (!Buffer.isBuffer(random) || random.length !== RANDOM_BYTES)) {
         throw new RangeError('encrypt: random must be a 16-byte Buffer');
       }
-      const msg = Buffer.from(xml, 'utf8');
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(msg.length, 0);
-      const frame = pkcs7Pad(Buffer.concat([random, length, msg, appIdBytes]));
+      // One buffer for the whole frame: random(16) | length(4) | message | appid | PKCS#7 padding.
+      const msgLength = Buffer.byteLength(xml, 'utf8');
+      const unpadded = HEADER_BYTES + msgLength + appIdBytes.length;
+      const pad = PKCS7_BLOCK_SIZE - (unpadded % PKCS7_BLOCK_SIZE);
+      const frame = Buffer.allocUnsafe(unpadded + pad);
+      if (random) random.copy(frame, 0);
+      else takeRandom(frame);
+      frame.writeUInt32BE(msgLength, RANDOM_BYTES);
+      frame.write(xml, HEADER_BYTES, 'utf8');
+      appIdBytes.copy(frame, HEADER_BYTES + msgLength);
+      frame.fill(pad, unpadded);
       try {
         const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
         cipher.setAutoPadding(false);
-        return Buffer.concat([cipher.update(frame), cipher.final()]).toString('base64');
+        const body = cipher.update(frame);
+        const rest = cipher.final(); // empty: the frame is whole blocks and auto padding is off
+        return (rest.length === 0 ? body : Buffer.concat([body, rest])).toString('base64');
       } catch {
         throw new WeChatCryptoError(CRYPTO_ERROR_CODES.EncryptAESError, 'AES encrypt failed');
       }
     },
   };
+}
+
+/**
+ * The 16 random bytes that open each encrypted frame, drawn from a pool refilled from the CSPRNG 4 KiB
+ * at a time (one `randomFillSync` per 256 replies instead of one each; each byte is used once).
+ */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+function takeRandom(target: Buffer): void {
+  if (randomOffset + RANDOM_BYTES > randomPool.length) {
+    randomPool = randomFillSync(Buffer.allocUnsafe(RANDOM_POOL_BYTES));
+    randomOffset = 0;
+  }
+  randomPool.copy(target, 0, randomOffset, randomOffset + RANDOM_BYTES);
+  randomOffset += RANDOM_BYTES;
 }
 
 function decodeAesKey(encodingAESKey: unknown, name: string): Buffer {

@@ -210,7 +210,7 @@ export function parseInbound(fields: Record<string, unknown>): InboundMessage {
 
   if (msgType !== 'event') {
     const rules = USER_MESSAGE_RULES[msgType as UserMessage['MsgType']] as Record<string, Rule<unknown>>;
-    return { ...header, MsgType: msgType, ...applyRules(fields, rules) } as UserMessage;
+    return applyRules(fields, rules, { ...header, MsgType: msgType }) as unknown as UserMessage;
   }
 
   const rawEvent = readString(fields, 'Event') ?? '';
@@ -226,7 +226,7 @@ export function parseInbound(fields: Record<string, unknown>): InboundMessage {
     return unknown;
   }
   const rules = EVENT_RULES[event as Exclude<EventName, 'unknown'>] as Record<string, Rule<unknown>>;
-  return { ...header, MsgType: 'event', Event: event, ...applyRules(fields, rules) } as InboundEvent;
+  return applyRules(fields, rules, { ...header, MsgType: 'event', Event: event }) as unknown as InboundEvent;
 }
 
 /**
@@ -255,8 +255,8 @@ function readHeader(fields: Fields): InboundHeader {
 /** Each rule table's entries, listed once (this runs for every message). */
 const RULE_ENTRIES = new WeakMap<Record<string, Rule<unknown>>, [string, Rule<unknown>][]>();
 
-function applyRules(fields: Fields, rules: Record<string, Rule<unknown>>): Fields {
-  const out: Fields = {};
+/** Reads each field of `rules` from `fields` into `out` (no spreading: this runs for every message). */
+function applyRules(fields: Fields, rules: Record<string, Rule<unknown>>, out: Fields): Fields {
   let entries = RULE_ENTRIES.get(rules);
   if (!entries) RULE_ENTRIES.set(rules, (entries = Object.entries(rules)));
   for (const [name, rule] of entries) {

@@ -1,4 +1,4 @@
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -162,6 +162,30 @@ describe('MessageCrypto.decrypt', () => {
     for (const bad of ['', 'not base64!', 'abc', 'ab=c', '====', undefined as unknown as string]) {
       expectCryptoError(() => crypto.decrypt(bad), CRYPTO_ERROR_CODES.DecodeBase64Error);
     }
+  });
+
+  it('should reject base64 that is not canonical: URL-safe letters, whitespace, odd padding bits', () => {
+    const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID });
+    const good = crypto.encrypt('<xml/>');
+    const variants = [good.replace(/\+/g, '-').replace(/\//g, '_'), ` ${good}`, `${good.slice(0, 10)}\n${good.slice(10)}`, good.replace(/=+$/, '')];
+    for (const bad of variants.filter((v) => v !== good)) {
+      expectCryptoError(() => crypto.decrypt(bad), CRYPTO_ERROR_CODES.DecodeBase64Error);
+    }
+    // 'QR==' decodes like 'QQ==' (the low bits of R are dropped), so only the canonical form passes.
+    expectCryptoError(() => crypto.decrypt('QR=='), CRYPTO_ERROR_CODES.DecodeBase64Error);
+  });
+
+  it('should open each reply with fresh random bytes', () => {
+    const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID });
+    const key = Buffer.from(`${KEY}=`, 'base64');
+    const prefixes = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+      decipher.setAutoPadding(false);
+      const frame = Buffer.concat([decipher.update(Buffer.from(crypto.encrypt('<xml/>'), 'base64')), decipher.final()]);
+      prefixes.add(frame.subarray(0, 16).toString('hex'));
+    }
+    expect(prefixes.size).toBe(600);
   });
 
   it('should reject ciphertext that is not a whole number of AES blocks with −40007', () => {

@@ -1,7 +1,8 @@
 /**
- * Builds the WeChat webhook: a Koa router for `GET|POST <path>` (default `/wechat`) with the middleware
- * in order, and a complete Koa app around it with `GET /healthz` and `GET /metrics`. No `listen()` here:
- * `app.ts` listens, tests use `app.callback()` with supertest.
+ * Builds the WeChat webhook: one Koa middleware for `GET|POST <path>` (default `/wechat`) running the
+ * middleware below in order (or a `@koa/router` router around it), and a complete Koa app around it
+ * with `GET /healthz` and `GET /metrics`. No `listen()` here: `app.ts` listens, tests use
+ * `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
  * parseMessage → dedupe → dispatch (handler under the deadline guard, render once).
@@ -10,7 +11,8 @@
  * const app = createWebhook({ token, appId, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, log });
  * app.listen(3000);
  */
-import Koa from 'koa';
+import Koa, { type Middleware, type ParameterizedContext } from 'koa';
+import compose from 'koa-compose';
 import { Router } from '@koa/router';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
@@ -25,7 +27,7 @@ import { WebhookError } from './errors';
 import { handleErrors } from './handle-errors';
 import { parseMessage } from './parse-message';
 import { readBody } from './read-body';
-import type { WebhookState } from './state';
+import { type WebhookState, webhookQuery } from './state';
 import { verifySignature } from './verify-signature';
 
 export type { MessageHandler };
@@ -49,24 +51,47 @@ export interface WebhookOptions {
   onLateReply?: DispatchOptions['onLateReply'];
 }
 
+/**
+ * The webhook as one Koa middleware for `GET|POST <path>` (default `/wechat`, with or without a
+ * trailing slash); any other method there gets 405, and other paths pass through to the next middleware. Each method's chain is composed once
+ * here, not per request.
+ */
+export function createWebhookMiddleware(options: WebhookOptions): Middleware<WebhookState> {
+  const path = options.path ?? '/wechat';
+  const withSlash = `${path}/`;
+  const handle = webhookHandler(options);
+  return function wechatWebhook(ctx, next) {
+    return ctx.path === path || ctx.path === withSlash ? handle(ctx, next) : next();
+  };
+}
+
 /** The webhook routes alone, to mount in an existing Koa app (`app.use(router.routes())`). */
 export function createWebhookRouter(options: WebhookOptions): Router<WebhookState> {
-  const metrics = options.metrics ?? createMetrics();
-  const path = options.path ?? '/wechat';
   const router = new Router<WebhookState>();
+  router.all(options.path ?? '/wechat', webhookHandler(options));
+  return router;
+}
+
+/** The webhook's handling of a request already routed to it, by method. */
+function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
+  const metrics = options.metrics ?? createMetrics();
   const guard = handleErrors({ log: options.log, metrics });
   const verify = verifySignature({ token: options.token, windowSeconds: options.timestampWindowSeconds, clock: options.clock });
 
-  router.get(path, guard, verify, async function echo(ctx) {
-    const echostr = ctx.query.echostr;
-    if (typeof echostr !== 'string' || echostr === '') throw new WebhookError(400, 'bad_request', 'missing echostr');
-    ctx.state.outcome = 'handshake';
-    ctx.type = 'text/plain';
-    ctx.body = echostr;
-  });
+  const get = compose<ParameterizedContext<WebhookState>>([
+    guard,
+    verify,
+    async function echo(ctx) {
+      const echostr = webhookQuery(ctx).echostr;
+      if (echostr === undefined || echostr === '') throw new WebhookError(400, 'bad_request', 'missing echostr');
+      ctx.state.outcome = 'handshake';
+      ctx.type = 'text/plain';
+      ctx.body = echostr;
+    },
+  ]);
 
-  router.post(
-    path,
+  // The chain ends here: a handled message never falls through to the host app's middleware.
+  const post = compose<ParameterizedContext<WebhookState>>([
     guard,
     verify,
     readBody({ limitBytes: options.maxBodyBytes }),
@@ -81,15 +106,20 @@ export function createWebhookRouter(options: WebhookOptions): Router<WebhookStat
       deadlineMs: options.deadlineMs,
       onLateReply: options.onLateReply,
     }),
-    // The end of the chain: a handled message must not fall through to the 405 route below (which
-    // would add `Allow` and count every POST as `method_not_allowed`) or to the host app's middleware.
-    async function handled() {},
-  );
+  ]);
 
-  router.all(path, guard, async function methodNotAllowed() {
-    throw new WebhookError(405, 'method_not_allowed', 'method not allowed');
-  });
-  return router;
+  const other = compose<ParameterizedContext<WebhookState>>([
+    guard,
+    async function methodNotAllowed() {
+      throw new WebhookError(405, 'method_not_allowed', 'method not allowed');
+    },
+  ]);
+
+  return function webhook(ctx) {
+    if (ctx.method === 'POST') return post(ctx);
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') return get(ctx);
+    return other(ctx);
+  };
 }
 
 export interface AppOptions extends WebhookOptions {
@@ -108,7 +138,7 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   const app = new Koa<WebhookState>();
   app.proxy = true;
   app.silent = true;
-  const webhook = createWebhookRouter({ ...options, metrics });
+  const webhook = createWebhookMiddleware({ ...options, metrics });
   const ops = new Router();
   ops.get('/healthz', async function healthz(ctx) {
     let body: { ok: boolean } & Record<string, unknown>;
@@ -124,7 +154,7 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
     ctx.type = 'text/plain; version=0.0.4';
     ctx.body = metrics.render();
   });
-  app.use(webhook.routes());
+  app.use(webhook);
   app.use(ops.routes());
   for (const r of options.routers ?? []) app.use(r.routes());
   app.on('error', (err: unknown) => {

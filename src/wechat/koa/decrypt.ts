@@ -15,7 +15,7 @@ import { type MessageCrypto, WeChatCryptoError } from '../crypto';
 import { checkMsgSignature, computeSignature } from '../signature';
 import { MalformedXmlError, parseXml } from '../xml';
 import { WebhookError } from './errors';
-import type { WebhookState } from './state';
+import { type WebhookState, webhookQuery } from './state';
 
 export interface DecryptOptions {
   token: string;
@@ -40,14 +40,13 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
       if (err instanceof MalformedXmlError) throw new WebhookError(400, 'bad_xml', 'malformed XML');
       throw err;
     }
-    const encryptType = typeof ctx.query.encrypt_type === 'string' ? ctx.query.encrypt_type : 'raw';
+    const q = webhookQuery(ctx);
+    const encryptType = 'encrypt_type' in q ? q.encrypt_type : 'raw';
     if (encryptType === 'aes') {
       if (!crypto) throw new WebhookError(400, 'not_configured', 'safe mode is not configured on this bot (set WECHAT_ENCODING_AES_KEY)');
       const encrypt = outer.Encrypt;
       if (typeof encrypt !== 'string' || encrypt === '') throw new WebhookError(400, 'bad_xml', 'missing Encrypt element');
-      const q = ctx.query as Record<string, unknown>;
-      const str = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
-      if (!checkMsgSignature(token, { msg_signature: str('msg_signature'), timestamp: str('timestamp'), nonce: str('nonce') }, encrypt))
+      if (!checkMsgSignature(token, { msg_signature: q.msg_signature, timestamp: q.timestamp, nonce: q.nonce }, encrypt))
         throw new WebhookError(401, 'bad_signature', 'bad msg_signature');
       let inner: string;
       try {

@@ -2,6 +2,7 @@
  * What the webhook's middleware share through `ctx.state`. Each middleware fills its part; only
  * `respond` writes the HTTP body for a handled message.
  */
+import { parseQueryString, type QueryValues } from '../../lib/query-string';
 import type { InboundMessage } from '../inbound';
 
 export interface WebhookState {
@@ -9,6 +10,8 @@ export interface WebhookState {
   startedAt: number;
   /** The outcome label for metrics (`reply`, `empty`, `duplicate`, `bad_signature`, …). */
   outcome?: string;
+  /** The parsed query string; read it through {@link webhookQuery}. */
+  query?: QueryValues;
   /** `aes` when the request came in safe or compatible mode. */
   encrypted?: boolean;
   /** Which AES key decrypted it (0 current, 1 previous); the reply uses the same. */
@@ -22,4 +25,9 @@ export interface WebhookState {
   dedupeSkipped?: boolean;
   /** The plain reply XML, or the literal `success`. */
   replyXml?: string;
+}
+
+/** The request's query values, parsed once per request (Koa's own `ctx.query` is slow; see parseQueryString). */
+export function webhookQuery(ctx: { querystring: string; state: WebhookState }): QueryValues {
+  return (ctx.state.query ??= parseQueryString(ctx.querystring));
 }

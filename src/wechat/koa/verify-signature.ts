@@ -9,7 +9,7 @@ import type { Middleware } from 'koa';
 import { type Clock, systemClock } from '../../lib/clock';
 import { checkSignature } from '../signature';
 import { WebhookError } from './errors';
-import type { WebhookState } from './state';
+import { type WebhookState, webhookQuery } from './state';
 
 export interface VerifySignatureOptions {
   token: string;
@@ -25,10 +25,9 @@ export function verifySignature(options: VerifySignatureOptions): Middleware<Web
   const clock = options.clock ?? systemClock;
   const { token } = options;
   return async function verifySignatureMiddleware(ctx, next) {
-    const q = ctx.query as Record<string, string | string[] | undefined>;
-    const one = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
-    const timestamp = one('timestamp');
-    if (!checkSignature(token, { signature: one('signature'), timestamp, nonce: one('nonce') }))
+    const q = webhookQuery(ctx);
+    const timestamp = q.timestamp;
+    if (!checkSignature(token, { signature: q.signature, timestamp, nonce: q.nonce }))
       throw new WebhookError(401, 'bad_signature', 'bad signature');
     const ts = Number(timestamp);
     // Whole seconds on both sides: `timestamp` has second granularity, so a fractional `now` would make

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { Router } from '@koa/router';
 import Koa from 'koa';
 import request from 'supertest';
 import { createLogger } from '../../../src/lib/logger';
@@ -9,7 +10,7 @@ import { createReplyRenderer } from '../../../src/reply/render-reply';
 import { createMemoryStore } from '../../../src/store/memory';
 import { computeSignature } from '../../../src/wechat/signature';
 import { parseXml } from '../../../src/wechat/xml';
-import { createWebhookRouter, type WebhookOptions } from '../../../src/wechat/koa/create-webhook';
+import { createWebhookMiddleware, createWebhookRouter, type WebhookOptions } from '../../../src/wechat/koa/create-webhook';
 import { DEFAULT_FROM, DEFAULT_TO, textXml } from '../../helpers/inbound';
 import { signedQuery, toQueryString } from '../../helpers/signed-query';
 import { createTestWebhook, echoHandler, TEST_TOKEN, VIEWS_DIR } from '../../helpers/test-webhook';
@@ -201,6 +202,21 @@ describe('createWebhook', () => {
       expect((await request(t.callback).post(`/hooks/wx?${t.query()}`).type('text/xml').send(textXml({ content: 'a' }))).status).toBe(200);
       expect((await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'a' }))).status).toBe(404);
     });
+  });
+
+  it('should accept the path with a trailing slash', async () => {
+    const t = createTestWebhook();
+    const res = await request(t.callback).post(`/wechat/?${t.query()}`).type('text/xml').send(textXml({ content: 'slash' }));
+    expect(res.status).toBe(200);
+    expect(parseXml(res.text).Content).toBe('slash');
+  });
+
+  it('should answer HEAD like the GET handshake, without a body', async () => {
+    const t = createTestWebhook();
+    const now = Math.floor(t.clock.now() / 1000);
+    const res = await request(t.callback).head(`/wechat?${toQueryString(handshakeQuery(TEST_TOKEN, { timestamp: now }))}`);
+    expect(res.status).toBe(200);
+    expect(res.text ?? '').toBe('');
   });
 
   describe('other methods', () => {
@@ -420,8 +436,54 @@ describe('createWebhookRouter', () => {
     expect(fellThrough).toBe(0);
   });
 
+  it('should route under a parent router prefix', async () => {
+    const app = new Koa();
+    const parent = new Router();
+    parent.use('/bots', createWebhookRouter(routerOptions().options).routes());
+    app.use(parent.routes());
+    const res = await request(app.callback()).post(`/bots/wechat?${toQueryString(signedQuery(TEST_TOKEN))}`).type('text/xml').send(textXml({ content: 'nested' }));
+    expect(res.status).toBe(200);
+    expect(parseXml(res.text).Content).toBe('nested');
+  });
+
   it('should refuse a token WeChat would not accept, when built', () => {
     expect(() => createWebhookRouter(routerOptions({ token: '' }).options)).toThrow(TypeError);
     expect(() => createWebhookRouter(routerOptions({ token: 'has space' }).options)).toThrow(/token/);
+  });
+});
+
+describe('createWebhookMiddleware', () => {
+  const options = () => routerOptions().options;
+  const post = (app: Koa, path: string, body: string) =>
+    request(app.callback()).post(`${path}?${toQueryString(signedQuery(TEST_TOKEN))}`).type('text/xml').send(body);
+
+  it('should handle its path and pass every other path to the next middleware', async () => {
+    const app = new Koa();
+    const seen: string[] = [];
+    app.use(createWebhookMiddleware(options()));
+    app.use(async function rest(ctx) {
+      seen.push(ctx.path);
+      ctx.body = 'rest';
+    });
+    const handled = await post(app, '/wechat', textXml({ content: 'mine' }));
+    expect(parseXml(handled.text).Content).toBe('mine');
+    const other = await request(app.callback()).post('/wechatx').send('x');
+    expect(other.text).toBe('rest');
+    const deeper = await request(app.callback()).get('/wechat/pay/notify');
+    expect(deeper.text).toBe('rest');
+    expect(seen).toEqual(['/wechatx', '/wechat/pay/notify']);
+  });
+
+  it('should answer 405 at its path to other methods and not fall through', async () => {
+    const app = new Koa();
+    let fellThrough = 0;
+    app.use(createWebhookMiddleware(options()));
+    app.use(async function rest() {
+      fellThrough++;
+    });
+    const res = await request(app.callback()).delete('/wechat');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, POST');
+    expect(fellThrough).toBe(0);
   });
 });
