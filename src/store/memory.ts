@@ -11,10 +11,53 @@ import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
-interface Entry {
-  value: string;
-  /** epoch ms; undefined = never */
-  expiresAt?: number;
+/**
+ * A Map whose entries may expire (epoch ms; `undefined` = never). An expired entry is gone for every
+ * read, and expired entries are swept as new ones are written — from a queue in write order, so a
+ * sweep costs O(1) amortised — so a long-running process does not keep every message it ever saw.
+ */
+class ExpiringMap<V> {
+  private readonly map = new Map<string, { value: V; expiresAt?: number }>();
+  private queue: { key: string; expiresAt: number }[] = [];
+  private head = 0;
+
+  get(key: string, now: number): V | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt !== undefined && e.expiresAt <= now) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  /** The live entry's expiry (`undefined` when it never expires or is absent). */
+  expiryOf(key: string, now: number): number | undefined {
+    return this.get(key, now) === undefined ? undefined : this.map.get(key)?.expiresAt;
+  }
+  set(key: string, value: V, expiresAt: number | undefined, now: number): void {
+    this.sweep(now);
+    this.map.set(key, { value, expiresAt });
+    if (expiresAt !== undefined) this.queue.push({ key, expiresAt });
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+
+  private sweep(now: number): void {
+    const q = this.queue;
+    while (this.head < q.length && q[this.head].expiresAt <= now) {
+      const { key } = q[this.head++];
+      const e = this.map.get(key);
+      if (e && e.expiresAt !== undefined && e.expiresAt <= now) this.map.delete(key);
+    }
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+  }
 }
 
 // === Key-value
@@ -26,18 +69,8 @@ interface Entry {
  * @see https://github.com/grammyjs/storages
  */
 export class MemoryKeyValueStore implements KeyValueStore {
-  private readonly map = new Map<string, Entry>();
+  private readonly map = new ExpiringMap<string>();
   constructor(private readonly clock: Clock = systemClock) {}
-
-  private live(key: string): Entry | undefined {
-    const e = this.map.get(key);
-    if (!e) return undefined;
-    if (e.expiresAt !== undefined && e.expiresAt <= this.clock.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return e;
-  }
 
   private expiry(where: string, ttlSeconds?: number): number | undefined {
     if (ttlSeconds === undefined) return undefined;
@@ -47,26 +80,26 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<string | undefined> {
     validateKey('MemoryStore.kv.get', key);
-    return this.live(key)?.value;
+    return this.map.get(key, this.clock.now());
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('MemoryStore.kv.set', key);
     validateValue('MemoryStore.kv.set', value);
-    this.map.set(key, { value: value, expiresAt: this.expiry('MemoryStore.kv.set', ttlSeconds) });
+    this.map.set(key, value, this.expiry('MemoryStore.kv.set', ttlSeconds), this.clock.now());
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('MemoryStore.kv.setIfAbsent', key);
     validateValue('MemoryStore.kv.setIfAbsent', value);
     const expiresAt = this.expiry('MemoryStore.kv.setIfAbsent', ttlSeconds);
-    if (this.live(key)) return false;
-    this.map.set(key, { value: value, expiresAt });
+    const now = this.clock.now();
+    if (this.map.get(key, now) !== undefined) return false;
+    this.map.set(key, value, expiresAt, now);
     return true;
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('MemoryStore.kv.deleteIfEquals', key);
     validateValue('MemoryStore.kv.deleteIfEquals', expected);
-    const e = this.live(key);
-    if (!e || e.value !== expected) return false;
+    if (this.map.get(key, this.clock.now()) !== expected) return false;
     this.map.delete(key);
     return true;
   }
@@ -85,38 +118,36 @@ export class MemoryKeyValueStore implements KeyValueStore {
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export class MemoryDedupeStore implements DedupeStore {
-  private readonly map = new Map<string, { claim: DedupeClaim; expiresAt: number }>();
+  private readonly map = new ExpiringMap<DedupeClaim>();
   constructor(private readonly clock: Clock = systemClock) {}
 
-  private live(key: string): DedupeClaim | undefined {
-    const e = this.map.get(key);
-    if (e && e.expiresAt <= this.clock.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return e?.claim;
-  }
   async claim(key: string, ttlSeconds: number): Promise<DedupeClaim> {
     validateKey('MemoryStore.dedupe.claim', key);
     validateTtl('MemoryStore.dedupe.claim', ttlSeconds);
-    const current = this.live(key);
+    const now = this.clock.now();
+    const current = this.map.get(key, now);
     if (current) return current;
-    this.map.set(key, { claim: { state: 'in-flight' }, expiresAt: this.clock.now() + ttlToMs(ttlSeconds) });
+    this.map.set(key, { state: 'in-flight' }, now + ttlToMs(ttlSeconds), now);
     return { state: 'new' };
   }
   async complete(key: string, reply: string, ttlSeconds: number): Promise<void> {
     validateKey('MemoryStore.dedupe.complete', key);
     validateValue('MemoryStore.dedupe.complete', reply);
     validateTtl('MemoryStore.dedupe.complete', ttlSeconds);
-    this.map.set(key, { claim: { state: 'done', reply: reply }, expiresAt: this.clock.now() + ttlToMs(ttlSeconds) });
+    const now = this.clock.now();
+    this.map.set(key, { state: 'done', reply: reply }, now + ttlToMs(ttlSeconds), now);
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('MemoryStore.dedupe.peek', key);
-    return this.live(key);
+    return this.map.get(key, this.clock.now());
   }
   async release(key: string): Promise<void> {
     validateKey('MemoryStore.dedupe.release', key);
-    if (this.live(key)?.state === 'in-flight') this.map.delete(key);
+    if (this.map.get(key, this.clock.now())?.state === 'in-flight') this.map.delete(key);
+  }
+  /** Live and not yet swept entries (for tests and diagnostics). */
+  get size(): number {
+    return this.map.size;
   }
 }
 
@@ -129,30 +160,25 @@ export class MemoryDedupeStore implements DedupeStore {
  * @see https://github.com/grammyjs/storages
  */
 export class MemoryCounterStore implements CounterStore {
-  private readonly map = new Map<string, { value: number; expiresAt: number }>();
+  private readonly map = new ExpiringMap<number>();
   constructor(private readonly clock: Clock = systemClock) {}
 
-  private current(key: string): { value: number; expiresAt: number } | undefined {
-    const e = this.map.get(key);
-    if (e && e.expiresAt <= this.clock.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return e;
-  }
   async incrementWithin(key: string, by: number, limit: number, ttlSeconds: number) {
     validateKey('MemoryStore.counters.incrementWithin', key);
     validateIncrement('MemoryStore.counters.incrementWithin', by, limit);
     validateTtl('MemoryStore.counters.incrementWithin', ttlSeconds);
-    const e = this.current(key);
-    const value = (e?.value ?? 0) + by;
-    if (value > limit) return { allowed: false, value: e?.value ?? 0 };
-    this.map.set(key, { value, expiresAt: e?.expiresAt ?? this.clock.now() + ttlToMs(ttlSeconds) });
+    const now = this.clock.now();
+    const current = this.map.get(key, now);
+    const value = (current ?? 0) + by;
+    if (value > limit) return { allowed: false, value: current ?? 0 };
+    // The window starts at the first allowed increment and keeps its end.
+    const expiresAt = current === undefined ? now + ttlToMs(ttlSeconds) : this.map.expiryOf(key, now);
+    this.map.set(key, value, expiresAt, now);
     return { allowed: true, value };
   }
   async get(key: string): Promise<number> {
     validateKey('MemoryStore.counters.get', key);
-    return this.current(key)?.value ?? 0;
+    return this.map.get(key, this.clock.now()) ?? 0;
   }
 }
 

@@ -5,7 +5,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import sha1 from 'sha1';
 
 /**
@@ -18,6 +18,20 @@ import sha1 from 'sha1';
 export function computeSignature(...parts: string[]): string {
   // Plain code-unit sort, as WeChat does; all values are ASCII so this is byte order.
   return sha1([...parts].sort().join(''));
+}
+
+/**
+ * The safe-mode `msg_signature`: {@link computeSignature} with the `Encrypt` text as a fourth part, the
+ * same SHA-1 of the sorted parts, by Node's native hash. `Encrypt` is hundreds of characters, where
+ * the pure-JavaScript `sha1` package costs about 17 µs against 2 µs native, and safe mode computes it
+ * twice per message (the request's and the reply's); the short handshake `signature` keeps `sha1`.
+ * Both give identical digests (a property test checks it).
+ *
+ * @example computeMsgSignature(token, '1714036504', '1514711492', encrypt) === computeSignature(token, '1714036504', '1514711492', encrypt)
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ */
+export function computeMsgSignature(token: string, timestamp: string, nonce: string, encrypt: string): string {
+  return createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join(''), 'utf8').digest('hex');
 }
 
 /**
@@ -68,7 +82,7 @@ export function checkMsgSignature(
   if (!isNonEmpty(token) || !q || !isNonEmpty(encrypt)) return false;
   const { msg_signature: msgSignature, timestamp, nonce } = q;
   if (!isNonEmpty(msgSignature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;
-  return safeEqualHex(computeSignature(token, timestamp, nonce, encrypt), msgSignature);
+  return safeEqualHex(computeMsgSignature(token, timestamp, nonce, encrypt), msgSignature);
 }
 
 function isNonEmpty(value: unknown): value is string {

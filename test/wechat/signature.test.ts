@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkMsgSignature, checkSignature, computeSignature, safeEqualHex } from '../../src/wechat/signature';
+import fc from 'fast-check';
+import { checkMsgSignature, checkSignature, computeMsgSignature, computeSignature, safeEqualHex } from '../../src/wechat/signature';
 
 interface SignatureVector {
   id: string;
@@ -40,6 +41,17 @@ describe('computeSignature', () => {
     const parts = ['b', 'a'];
     computeSignature(...parts);
     expect(parts).toEqual(['b', 'a']);
+  });
+});
+
+describe('computeMsgSignature', () => {
+  it('should give the same digest as computeSignature with Encrypt as the fourth part', () => {
+    const part = fc.string({ unit: 'grapheme', maxLength: 700 });
+    fc.assert(
+      fc.property(part, part, part, part, (token, timestamp, nonce, encrypt) => {
+        expect(computeMsgSignature(token, timestamp, nonce, encrypt)).toBe(computeSignature(token, timestamp, nonce, encrypt));
+      }),
+    );
   });
 });
 

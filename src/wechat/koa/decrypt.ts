@@ -12,7 +12,7 @@ import type { Middleware } from 'koa';
 import { type Clock, systemClock } from '../../lib/clock';
 import type { ReplyRenderer } from '../../reply/render-reply';
 import { type MessageCrypto, WeChatCryptoError } from '../crypto';
-import { checkMsgSignature, computeSignature } from '../signature';
+import { checkMsgSignature, computeMsgSignature } from '../signature';
 import { MalformedXmlError, parseXml } from '../xml';
 import { WebhookError } from './errors';
 import { type WebhookState, webhookQuery } from './state';
@@ -84,7 +84,7 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
       ctx.type = 'application/xml';
       ctx.body = renderer.renderEnvelope({
         encrypt,
-        msgSignature: computeSignature(token, String(timeStamp), nonce, encrypt),
+        msgSignature: computeMsgSignature(token, String(timeStamp), nonce, encrypt),
         timeStamp,
         nonce,
       });
