@@ -199,6 +199,16 @@ describe('openSqlite', () => {
     expect(() => openSqlite(tmpFile(), { synchronous: 'OFF' as never })).toThrow(TypeError);
   });
 
+  it('should cap the page cache at 2 MiB unless told otherwise, and reject a tiny one', () => {
+    const db = openSqlite(tmpFile());
+    expect(db.pragma('cache_size', { simple: true })).toBe(-2048);
+    db.close();
+    const big = openSqlite(tmpFile(), { cacheKib: 8192 });
+    expect(big.pragma('cache_size', { simple: true })).toBe(-8192);
+    big.close();
+    expect(() => openSqlite(tmpFile(), { cacheKib: 1 })).toThrow(/cacheKib/);
+  });
+
   it('should open a private in-memory database for ":memory:"', () => {
     const db = openSqlite(':memory:');
     expect(db.prepare('SELECT 1 AS one').get()).toEqual({ one: 1 });
