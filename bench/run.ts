@@ -36,9 +36,20 @@ interface Figures {
   non2xx: number;
 }
 
+/**
+ * The Node flags of `npm run start:prod` (`node <flags> dist/app.js` in package.json), so the bot is
+ * measured with the same V8 settings it runs with. The bare baseline gets them too.
+ */
+function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.['start:prod'] ?? '').split(/\s+/).filter(Boolean);
+  return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
+}
+const NODE_FLAGS = productionNodeFlags();
+
 function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: number }> {
   // The servers run compiled JavaScript (see main), so neither a loader nor a wrapper process skews them.
-  const child = spawn(process.execPath, [COMPILED_SERVER, mode], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, COMPILED_SERVER, mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
@@ -116,7 +127,7 @@ async function main(): Promise<void> {
   const only = new Set((process.env.BENCH_ONLY ?? 'webhook,rules,rewards,scale').split(','));
 
   if (only.has('webhook')) {
-    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds, loopback`);
+    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds, loopback, node ${NODE_FLAGS.join(' ') || '(no flags)'}`);
     const rows = await compare([
       ['bare Koa (baseline)', 'bare'],
       ['bot, plain mode', 'plain'],
