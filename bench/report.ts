@@ -14,6 +14,25 @@ export function peakRssMb(pid: number): number {
   }
 }
 
+/**
+ * CPU time a process has used so far (user + system, all threads), in microseconds, or NaN when it
+ * can't be read (not Linux). Read before and after a run, it gives the server's CPU per request, a
+ * steadier figure than req/s on a machine whose other load comes and goes.
+ */
+export function cpuMicros(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Prints `lines` under `head`, each column padded to its widest cell. */
 export function printTable(head: string[], lines: string[][]): void {
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
@@ -32,16 +51,26 @@ export interface ThroughputFigures {
   non2xx: number;
 }
 
-/** Prints throughput rows against a baseline: req/s, the ratio, p50, p99, peak RSS, errors, non-2xx. */
-export function printThroughput<F extends ThroughputFigures>(rows: F[], baseline: F, rssHead: string, rss: (row: F) => string): void {
+/**
+ * Prints throughput rows against a baseline: req/s, the ratio, p50, p99, any `extra` columns, peak
+ * RSS, errors, non-2xx.
+ */
+export function printThroughput<F extends ThroughputFigures>(
+  rows: F[],
+  baseline: F,
+  rssHead: string,
+  rss: (row: F) => string,
+  extra: { head: string; cell: (row: F) => string }[] = [],
+): void {
   printTable(
-    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', rssHead, 'errors', 'non-2xx'],
+    ['case', 'req/s', 'x baseline', 'p50 ms', 'p99 ms', ...extra.map((e) => e.head), rssHead, 'errors', 'non-2xx'],
     rows.map((r) => [
       r.name,
       String(r.reqPerSec),
       (r.reqPerSec / baseline.reqPerSec).toFixed(2),
       String(r.p50),
       String(r.p99),
+      ...extra.map((e) => e.cell(r)),
       rss(r),
       String(r.errors),
       String(r.non2xx),

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
-import { peakRssMb, printThroughput } from './report';
+import { cpuMicros, peakRssMb, printThroughput } from './report';
 
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
@@ -32,6 +32,8 @@ interface Figures {
   p50: number;
   p99: number;
   rssMb: number;
+  /** Server CPU (all threads) per request during the measured run, µs. */
+  cpuUsPerReq: number;
   errors: number;
   non2xx: number;
 }
@@ -86,10 +88,13 @@ async function measure(name: string, mode: BenchMode): Promise<Figures> {
         ],
       });
     await run(2); // warm-up
+    const cpuBefore = cpuMicros(child.pid!);
     const result = await run(SECONDS);
+    const cpuUsed = cpuMicros(child.pid!) - cpuBefore;
     return {
       name,
       reqPerSec: Math.round(result.requests.average),
+      cpuUsPerReq: Math.round(cpuUsed / Math.max(1, result.requests.total)),
       p50: result.latency.p50,
       p99: result.latency.p99,
       rssMb: peakRssMb(child.pid!),
@@ -116,7 +121,9 @@ async function compare(cases: [string, BenchMode][]): Promise<Figures[]> {
 }
 
 function table(rows: Figures[], baseline: Figures): void {
-  printThroughput(rows, baseline, 'peak RSS MB', (r) => String(r.rssMb));
+  printThroughput(rows, baseline, 'peak RSS MB', (r) => String(r.rssMb), [
+    { head: 'server CPU us/req', cell: (r) => (Number.isFinite(r.cpuUsPerReq) ? String(r.cpuUsPerReq) : '-') },
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -134,6 +141,11 @@ async function main(): Promise<void> {
       ['bot, safe mode', 'safe'],
     ]);
     table(rows, rows[0]);
+    if (rows.every((r) => Number.isFinite(r.cpuUsPerReq))) {
+      // What the ratio would be if each server alone had a core: steadier than req/s on a shared machine.
+      const perCore = rows.slice(1).map((r) => `${r.name.replace('bot, ', '')} ${(rows[0].cpuUsPerReq / r.cpuUsPerReq).toFixed(2)}x`);
+      console.log(`by server CPU per request (bare / case): ${perCore.join(', ')}`);
+    }
     console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
   }
 
