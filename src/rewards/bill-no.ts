@@ -1,12 +1,18 @@
 /**
- * `mch_billno`: the merchant's order number of one red packet, 28 characters, derived — never random —
- * when the grant is recorded: `mch_id + yyyymmdd (Beijing date of recording) + a per-day sequence`,
- * zero-padded to fill 28 characters (10 digits for the usual 10-digit mch_id). The same grant keeps it
- * for its whole life, so every retry is re-entrant on WeChat's side and can never pay twice.
+ * `mch_billno`: the merchant's order number of one red packet, 28 characters, derived when the grant is
+ * recorded: `mch_id + yyyymmdd (Beijing date of recording) + the ledger's tag + a per-day sequence`,
+ * zero-padded to fill 28 characters (3 + 7 digits for the usual 10-digit mch_id). The same grant keeps
+ * it for its whole life, so every retry is re-entrant on WeChat's side and can never pay twice.
+ *
+ * The tag (3 digits, drawn when the ledger is created, see {@link withLedgerTag}) keeps two ledgers on
+ * one mch_id apart — staging beside production, or a ledger wiped and started again the same day.
+ * Without it both would number their first bill of the day alike, and WeChat, re-entrant by bill
+ * number, would answer the second with the first one's result: a grant silently never paid.
  *
  * @example billNo('1900000109', Date.parse('2026-01-02T10:00:00+08:00'), 7) // → '1900000109202601020000000007'
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import { randomInt } from 'node:crypto';
 import { shanghaiParts } from '../lib/clock';
 
 /** Length of a bill number, as WeChat Pay documents (String(28)). */
@@ -56,6 +62,51 @@ export function formatBillNo(prefix: string, seq: number): string {
  */
 export function billNo(mchId: string, nowMs: number, seq: number): string {
   return formatBillNo(billNoPrefix(mchId, nowMs), seq);
+}
+
+/** Digits of a ledger's tag inside its bill numbers. */
+export const LEDGER_TAG_DIGITS = 3;
+/** Sequence digits a prefix must leave for the tag to be used (else the bare prefix is). */
+const MIN_SEQUENCE_DIGITS = 4;
+const LEDGER_TAG = /^[1-9]\d{2}$/;
+
+/**
+ * A new ledger's tag: three random digits, 100–999. No leading zero, so a tagged number never equals
+ * one that a ledger of an earlier version (without a tag) gave the same day.
+ *
+ * @example newLedgerTag() // → '417'
+ */
+export function newLedgerTag(): string {
+  return String(randomInt(100, 1000));
+}
+
+/** True for a well-formed ledger tag (three digits, 100–999). */
+export function isLedgerTag(value: unknown): value is string {
+  return typeof value === 'string' && LEDGER_TAG.test(value);
+}
+
+/**
+ * The tag a ledger read back from its own table, checked: a missing or hand-edited value stops the
+ * ledger from opening (its bill numbers would be wrong) with what to do about it.
+ */
+export function checkedLedgerTag(value: unknown): string {
+  if (isLedgerTag(value)) return value;
+  throw new BillNoError(
+    `the ledger's bill tag (ledger_meta 'bill_tag') is ${value === undefined ? 'missing' : `malformed: ${JSON.stringify(value)}`}; ` +
+      'it must be three digits, 100–999. Delete the row and the next start draws a new one (bills already recorded keep their numbers)',
+  );
+}
+
+/**
+ * The prefix a ledger draws its sequence under: `billNoPrefix + tag`, or the prefix as it is when the
+ * mch_id is so long that the tag would leave fewer than four sequence digits (a 10-digit mch_id leaves
+ * seven: 9,999,999 bills per ledger per day).
+ *
+ * @example withLedgerTag('190000010920260102', '417') // → '190000010920260102417'
+ */
+export function withLedgerTag(prefix: string, tag: string): string {
+  if (!isLedgerTag(tag)) throw new BillNoError(`ledger tag must be three digits, 100–999 (got ${JSON.stringify(tag)})`);
+  return BILL_NO_LENGTH - prefix.length - LEDGER_TAG_DIGITS >= MIN_SEQUENCE_DIGITS ? prefix + tag : prefix;
 }
 
 /** True when `value` has the shape of a bill number (28 digits). */

@@ -150,8 +150,8 @@ export interface RecordGrantInput {
   /** Epoch ms of the request. */
   now: number;
   /**
-   * `mch_id + yyyymmdd` (see `billNoPrefix`): the ledger draws the next sequence of that prefix inside
-   * the transaction and stores `formatBillNo(prefix, seq)`.
+   * `mch_id + yyyymmdd` (see `billNoPrefix`): the ledger adds its own tag (`withLedgerTag`), draws the
+   * next sequence of that prefix inside the transaction and stores `formatBillNo(taggedPrefix, seq)`.
    */
   billNoPrefix: string;
   /** Everything the worker sends, snapshotted now so every retry sends identical parameters. */
@@ -233,6 +233,12 @@ export interface SettleInput {
 // === The port
 
 export interface Ledger {
+  /**
+   * This ledger's tag inside its bill numbers (three digits, drawn when the ledger was created and
+   * kept with it), so two ledgers on one mch_id never number a bill alike. See `withLedgerTag`.
+   */
+  readonly billTag: string;
+
   /** Records a grant (or its refusal) atomically; see the module doc. */
   recordGrant(input: RecordGrantInput): Promise<RecordGrantResult>;
 

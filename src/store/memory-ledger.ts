@@ -5,7 +5,7 @@
  * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { formatBillNo } from '../rewards/bill-no';
+import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -39,7 +39,8 @@ function copy(g: LedgerGrant): LedgerGrant {
  * @example const ledger = createMemoryLedger();
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function createMemoryLedger(): Ledger {
+export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
+  const billTag = checkedLedgerTag(options.billTag ?? newLedgerTag());
   const grants = new Map<number, LedgerGrant>();
   const byKey = new Map<string, number>();
   const byBill = new Map<string, number>();
@@ -85,6 +86,7 @@ export function createMemoryLedger(): Ledger {
   }
 
   const ledger: Ledger = {
+    billTag,
     async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
       const existing = byKey.get(keyOf(input.dedupeKey, input.ruleId));
       if (existing !== undefined) return { duplicate: true, grant: copy(grants.get(existing)!) };
@@ -93,9 +95,10 @@ export function createMemoryLedger(): Ledger {
         const g = insert(input, { status: 'REFUSED', outcome: refusal.outcome, reason: refusal.reason, settledAt: input.now });
         return { duplicate: false, grant: copy(g) };
       }
-      const n = (seq.get(input.billNoPrefix) ?? 0) + 1;
-      const billNo = formatBillNo(input.billNoPrefix, n);
-      seq.set(input.billNoPrefix, n);
+      const prefix = withLedgerTag(input.billNoPrefix, billTag);
+      const n = (seq.get(prefix) ?? 0) + 1;
+      const billNo = formatBillNo(prefix, n);
+      seq.set(prefix, n);
       for (const r of input.reservations) {
         const u = usageOf(r.key);
         usage.set(r.key, { count: u.count + r.count, amountFen: u.amountFen + r.amountFen });

@@ -12,7 +12,7 @@
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
  */
 import type { Pool, PoolClient } from 'pg';
-import { BILL_NO_LENGTH, formatBillNo } from '../rewards/bill-no';
+import { BILL_NO_LENGTH, checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -91,6 +91,11 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
      paused_by TEXT   NOT NULL,
      paused_at BIGINT NOT NULL
    )`,
+  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
+  `CREATE TABLE ledger_meta (
+     key   TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   )`,
 ];
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -137,6 +142,7 @@ export class PostgresLedger implements Ledger {
   private constructor(
     readonly pool: Pool,
     private readonly ownsPool: boolean,
+    readonly billTag: string,
   ) {}
 
   /**
@@ -148,7 +154,10 @@ export class PostgresLedger implements Ledger {
   static async create(pool: Pool, options: { ownsPool?: boolean } = {}): Promise<PostgresLedger> {
     if (!pool || typeof pool.connect !== 'function') throw new TypeError('PostgresLedger.create: pool must be a pg Pool');
     await migratePg(pool, 'ledger', PG_LEDGER_MIGRATIONS);
-    return new PostgresLedger(pool, options.ownsPool ?? false);
+    // The first instance to open a new ledger draws its tag; every later one (and every restart) reads it.
+    await pool.query("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', $1) ON CONFLICT (key) DO NOTHING", [newLedgerTag()]);
+    const { rows } = await pool.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'");
+    return new PostgresLedger(pool, options.ownsPool ?? false, checkedLedgerTag(rows[0]?.value));
   }
 
   /** Runs `fn` in a transaction on one client; retries deadlocks and serialization failures. */
@@ -230,23 +239,24 @@ export class PostgresLedger implements Ledger {
         const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
         add.set(r.key, { count: a.count + r.count, amountFen: a.amountFen + r.amountFen });
       }
+      const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
       const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
         ...common,
-        input.billNoPrefix,
+        prefix,
         input.deferred ? 'DEFERRED' : 'PENDING',
         input.note ?? null,
         input.dueAt,
         JSON.stringify(input.payload),
         JSON.stringify(held),
         input.now,
-        BILL_NO_LENGTH - input.billNoPrefix.length,
+        BILL_NO_LENGTH - prefix.length,
         [...add.keys()],
         [...add.values()].map((a) => a.count),
         [...add.values()].map((a) => a.amountFen),
       ]);
       if (!rows[0]) throw new ConflictSignal();
       // Throws (and so rolls back) when the day's sequence is exhausted; then the SQL padding agrees.
-      if (formatBillNo(input.billNoPrefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
+      if (formatBillNo(prefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
       return { duplicate: false, grant: rowToGrant(rows[0]) };
     }).catch((error: unknown) => {
       if (error instanceof ConflictSignal) return 'conflict' as const;

@@ -9,7 +9,7 @@
  * const ledger = SqliteLedger.create(store.db);
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { formatBillNo } from '../rewards/bill-no';
+import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -88,6 +88,11 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
      paused_by TEXT    NOT NULL,
      paused_at INTEGER NOT NULL
    )`,
+  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
+  `CREATE TABLE ledger_meta (
+     key   TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   )`,
 ];
 
 /** The row just inserted, as `getGrant` would read it back (saves a query per grant). */
@@ -138,6 +143,7 @@ export class SqliteLedger implements Ledger {
     /** The connection (shared; `close()` does not close it unless `ownsDb`). */
     readonly db: Database,
     private readonly ownsDb: boolean,
+    readonly billTag: string,
   ) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
     this.q = {
@@ -217,7 +223,10 @@ export class SqliteLedger implements Ledger {
   static create(db: Database, options: { ownsDb?: boolean } = {}): SqliteLedger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
-    return new SqliteLedger(db, options.ownsDb ?? false);
+    // The first process to open a new ledger draws its tag; every later one (and every restart) reads it.
+    db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(newLedgerTag());
+    const row = db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
+    return new SqliteLedger(db, options.ownsDb ?? false, checkedLedgerTag(row?.value));
   }
 
   private grantById(id: number): LedgerGrant | undefined {
@@ -315,10 +324,11 @@ export class SqliteLedger implements Ledger {
       const info = this.q.insert.run({ ...base, ...refused });
       return { duplicate: false, grant: inserted(input, Number(info.lastInsertRowid), base.payload, refused) };
     }
-    const seq = this.q.nextSeq.get(input.billNoPrefix)!.last;
+    const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
+    const seq = this.q.nextSeq.get(prefix)!.last;
     for (const r of input.reservations) this.q.addUsage.run(r.key, r.count, r.amountFen);
     const fields = {
-      billNo: formatBillNo(input.billNoPrefix, seq),
+      billNo: formatBillNo(prefix, seq),
       status: input.deferred ? ('DEFERRED' as const) : ('PENDING' as const),
       outcome: 'granted' as const,
       reason: input.note ?? null,

@@ -1,4 +1,4 @@
-import { billNo, BillNoError, billNoPrefix, formatBillNo, isBillNo } from '../../src/rewards/bill-no';
+import { billNo, BillNoError, billNoPrefix, checkedLedgerTag, formatBillNo, isBillNo, isLedgerTag, newLedgerTag, withLedgerTag } from '../../src/rewards/bill-no';
 
 const NOW = Date.parse('2026-03-02T23:59:59+08:00');
 
@@ -26,5 +26,44 @@ describe('formatBillNo', () => {
     expect(() => formatBillNo('190000010920260302', 10_000_000_000)).toThrow(BillNoError);
     expect(() => billNoPrefix('1'.repeat(19), NOW)).toThrow(BillNoError);
     expect(() => billNoPrefix('12ab', NOW)).toThrow(BillNoError);
+  });
+});
+
+describe('ledger tags', () => {
+  it('should draw three digits, 100-999', () => {
+    for (let i = 0; i < 2000; i++) {
+      const tag = newLedgerTag();
+      expect(isLedgerTag(tag)).toBe(true);
+      expect(Number(tag)).toBeGreaterThanOrEqual(100);
+      expect(Number(tag)).toBeLessThanOrEqual(999);
+    }
+  });
+
+  it('should put the tag between the date and a 7-digit sequence for a 10-digit mch_id', () => {
+    const prefix = withLedgerTag(billNoPrefix('1900000109', NOW), '417');
+    expect(prefix).toBe('190000010920260302417');
+    expect(formatBillNo(prefix, 1)).toBe('1900000109202603024170000001');
+    expect(() => formatBillNo(prefix, 10_000_000)).toThrow(BillNoError);
+  });
+
+  it('should never number a bill as an untagged ledger of the same day could (no leading zero)', () => {
+    // An untagged sequence would need a billion bills in one day to reach the smallest tagged number.
+    const smallestTagged = formatBillNo(withLedgerTag('190000010920260302', '100'), 1);
+    expect(smallestTagged > formatBillNo('190000010920260302', 999_999_999)).toBe(true);
+  });
+
+  it('should leave the prefix as it is when the mch_id leaves no room for the tag and four digits', () => {
+    const long = billNoPrefix('1'.repeat(14), NOW); // 22 characters: 6 left, the tag would leave 3
+    expect(withLedgerTag(long, '417')).toBe(long);
+    const fits = billNoPrefix('1'.repeat(13), NOW); // 21 characters: the tag leaves 4
+    expect(withLedgerTag(fits, '417')).toBe(`${fits}417`);
+  });
+
+  it('should refuse a malformed tag, saying what to do', () => {
+    for (const bad of ['', '42', '042', '1000', 'abc', undefined]) {
+      expect(() => withLedgerTag('190000010920260302', bad as string)).toThrow(BillNoError);
+      expect(() => checkedLedgerTag(bad)).toThrow(/bill_tag.*(missing|malformed).*Delete the row/);
+    }
+    expect(checkedLedgerTag('417')).toBe('417');
   });
 });

@@ -63,6 +63,9 @@ async function sendAll(): Promise<void> {
   await worker.runOnce();
 }
 
+/** The ledger's n-th bill of 2026-03-02: mch_id + date + the ledger's tag + 7 sequence digits. */
+const billOf = (n: number) => `${MCH_ID}20260302${s.ledger.billTag}${String(n).padStart(7, '0')}`;
+
 describe('redpack send-file', () => {
   it('should list every error with its line number and record nothing', async () => {
     const f = file('bad.txt', `${APPID}\n${openIdOf(1)} 1.234\nnot an openid here\n${openIdOf(1)}\n`);
@@ -98,14 +101,14 @@ describe('ledger', () => {
     const grants = (await run('ledger', '--grants', '--csv')).split('\n');
     expect(grants[0]).toBe('id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,reason,attempts,send_listid,last_error');
     expect(grants).toHaveLength(3);
-    expect(grants[2]).toContain(`bonus,${openIdOf(2)},3.00,${MCH_ID}202603020000000002,SENT,granted`);
+    expect(grants[2]).toContain(`bonus,${openIdOf(2)},3.00,${billOf(2)},SENT,granted`);
   });
 });
 
 describe('redpack status', () => {
   it('should show the ledger row and, with --query, what WeChat Pay says', async () => {
     await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus');
-    const bill = `${MCH_ID}202603020000000001`;
+    const bill = billOf(1);
     expect(await run('redpack', 'status', bill)).toMatch(/status\s+PENDING/);
     await sendAll();
     const text = await run('redpack', 'status', bill, '--query');
@@ -113,7 +116,7 @@ describe('redpack status', () => {
     expect(text).toContain('WeChat Pay: SENT');
     const json = JSON.parse(await run('redpack', 'status', bill, '--query', '--json'));
     expect(json).toMatchObject({ ledger: { billNo: bill, status: 'SENT' }, wechatPay: { status: 'found', info: { status: 'SENT' } } });
-    expect(await run('redpack', 'status', `${MCH_ID}202603020000000099`)).toContain('not in the ledger');
+    expect(await run('redpack', 'status', billOf(99))).toContain('not in the ledger');
     expect(process.exitCode).toBe(1);
   });
 });
@@ -132,7 +135,7 @@ describe('reconcile', () => {
   it('should record what WeChat Pay says about SENT packets', async () => {
     await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`), '--campaign', 'bonus');
     await sendAll();
-    pay.sandbox.receive(`${MCH_ID}202603020000000001`);
+    pay.sandbox.receive(billOf(1));
     pay.sandbox.refundUnclaimed(0);
     expect(await run('reconcile')).toBe('checked 2: 1 received, 1 refunded, 0 refunding, 0 unchanged, 0 query errors, 0 anomalies');
     expect(await s.ledger.usage('budget:bonus')).toEqual({ count: 1, amountFen: 100 });
