@@ -2,6 +2,17 @@
  * Shared bits of the benchmark reports: a process's peak RSS, and a plain aligned table.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The Node flags of `npm run start:prod` (`node <flags> dist/app.js` in package.json), so a bench
+ * server runs with the same V8 settings as the bot in production.
+ */
+export function productionNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.['start:prod'] ?? '').split(/\s+/).filter(Boolean);
+  return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
+}
 
 /** Peak resident memory (VmHWM) of a process in MB, or NaN when it can't be read. */
 export function peakRssMb(pid: number): number {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { requestsFor, type BenchMode } from './requests';
-import { cpuMicros, peakRssMb, printThroughput } from './report';
+import { cpuMicros, peakRssMb, printThroughput, productionNodeFlags } from './report';
 
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
@@ -38,16 +38,7 @@ interface Figures {
   non2xx: number;
 }
 
-/**
- * The Node flags of `npm run start:prod` (`node <flags> dist/app.js` in package.json), so the bot is
- * measured with the same V8 settings it runs with. The bare baseline gets them too.
- */
-function productionNodeFlags(): string[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const words = (pkg.scripts?.['start:prod'] ?? '').split(/\s+/).filter(Boolean);
-  return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
-}
-const NODE_FLAGS = productionNodeFlags();
+const NODE_FLAGS = productionNodeFlags(ROOT);
 
 function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: number }> {
   // The servers run compiled JavaScript (see main), so neither a loader nor a wrapper process skews them.

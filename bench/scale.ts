@@ -28,7 +28,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { computeSignature } from '../src/wechat/signature';
 import { BENCH } from './requests';
-import { peakRssMb, printThroughput } from './report';
+import { peakRssMb, printThroughput, productionNodeFlags } from './report';
 
 const ROOT = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'views', 'text.xml.ejs')))!;
 const COMPILED = path.join(ROOT, '.bench-build', 'bench', 'scale.js');
@@ -138,7 +138,7 @@ interface Server {
 }
 
 function startServer(workload: Workload, env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, [COMPILED, 'serve'], {
+  const child = spawn(process.execPath, [...productionNodeFlags(ROOT), COMPILED, 'serve'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env, BENCH_RULES: workload, LOG_LEVEL: 'warn' },
   });
