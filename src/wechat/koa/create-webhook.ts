@@ -53,8 +53,10 @@ export interface WebhookOptions {
 
 /**
  * The webhook as one Koa middleware for `GET|POST <path>` (default `/wechat`, with or without a
- * trailing slash); any other method there gets 405, and other paths pass through to the next middleware. Each method's chain is composed once
- * here, not per request.
+ * trailing slash); any other method there gets 405, and other paths pass through to the next
+ * middleware. Each method's chain is composed once here, not per request (as a router would).
+ *
+ * @example app.use(createWebhookMiddleware({ token, renderer, handler, dedupe: store.dedupe, log }));
  */
 export function createWebhookMiddleware(options: WebhookOptions): Middleware<WebhookState> {
   const path = options.path ?? '/wechat';
