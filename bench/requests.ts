@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { createMessageCrypto } from '../src/wechat/crypto';
 
 /**
- * WeChat's signature, by Node's native SHA-1: the load generator shares the machine with the server
- * it measures, so it signs as cheaply as it can (the server's own code is what is measured).
+ * WeChat's signature, by Node's native SHA-1: the load generators share the machine with the servers
+ * they measure, so they sign as cheaply as they can (the server's own code is what is measured).
  */
-function computeSignature(...parts: string[]): string {
+export function computeSignature(...parts: string[]): string {
   return createHash('sha1').update(parts.sort().join('')).digest('hex');
 }
 

@@ -26,8 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { computeSignature } from '../src/wechat/signature';
-import { BENCH } from './requests';
+import { BENCH, computeSignature } from './requests';
 import { peakRssMb, printThroughput, productionNodeFlags } from './report';
 
 const ROOT = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'views', 'text.xml.ejs')))!;

@@ -21,18 +21,17 @@ class ExpiringMap<V> {
   private queue: { key: string; expiresAt: number }[] = [];
   private head = 0;
 
-  get(key: string, now: number): V | undefined {
+  /** The live entry (value and expiry), or `undefined` when absent or expired. */
+  entry(key: string, now: number): { value: V; expiresAt?: number } | undefined {
     const e = this.map.get(key);
-    if (!e) return undefined;
-    if (e.expiresAt !== undefined && e.expiresAt <= now) {
+    if (e && e.expiresAt !== undefined && e.expiresAt <= now) {
       this.map.delete(key);
       return undefined;
     }
-    return e.value;
+    return e;
   }
-  /** The live entry's expiry (`undefined` when it never expires or is absent). */
-  expiryOf(key: string, now: number): number | undefined {
-    return this.get(key, now) === undefined ? undefined : this.map.get(key)?.expiresAt;
+  get(key: string, now: number): V | undefined {
+    return this.entry(key, now)?.value;
   }
   set(key: string, value: V, expiresAt: number | undefined, now: number): void {
     this.sweep(now);
@@ -168,12 +167,11 @@ export class MemoryCounterStore implements CounterStore {
     validateIncrement('MemoryStore.counters.incrementWithin', by, limit);
     validateTtl('MemoryStore.counters.incrementWithin', ttlSeconds);
     const now = this.clock.now();
-    const current = this.map.get(key, now);
-    const value = (current ?? 0) + by;
-    if (value > limit) return { allowed: false, value: current ?? 0 };
+    const current = this.map.entry(key, now);
+    const value = (current?.value ?? 0) + by;
+    if (value > limit) return { allowed: false, value: current?.value ?? 0 };
     // The window starts at the first allowed increment and keeps its end.
-    const expiresAt = current === undefined ? now + ttlToMs(ttlSeconds) : this.map.expiryOf(key, now);
-    this.map.set(key, value, expiresAt, now);
+    this.map.set(key, value, current ? current.expiresAt : now + ttlToMs(ttlSeconds), now);
     return { allowed: true, value };
   }
   async get(key: string): Promise<number> {

@@ -65,7 +65,8 @@ export interface OpenSqliteOptions {
  * (why: the same file holds the money ledger — a commit acknowledged to the outbox worker must
  * survive a power cut, at the price of one fsync per commit, which is negligible at WeChat message
  * rates), `busy_timeout=5000` so concurrent processes wait for each other instead of failing, a
- * 2 MiB page cache (see `cacheKib`), and foreign keys on. `':memory:'` opens a private in-memory database (WAL does not apply there).
+ * 2 MiB page cache (see `cacheKib`), and foreign keys on. `':memory:'` opens a private in-memory
+ * database (WAL does not apply there).
  *
  * @example const db = openSqlite('data/bot.sqlite'); db.prepare('SELECT 1').get();
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous

@@ -85,8 +85,13 @@ export const PKCS7_BLOCK_SIZE = 32;
  * @see https://datatracker.ietf.org/doc/html/rfc5652#section-6.3
  */
 export function pkcs7Pad(data: Buffer): Buffer {
-  const n = PKCS7_BLOCK_SIZE - (data.length % PKCS7_BLOCK_SIZE);
+  const n = pkcs7PadLength(data.length);
   return Buffer.concat([data, Buffer.alloc(n, n)]);
+}
+
+/** How many padding bytes PKCS#7 adds to `length` bytes: 1..32 (a full block when already aligned). */
+export function pkcs7PadLength(length: number): number {
+  return PKCS7_BLOCK_SIZE - (length % PKCS7_BLOCK_SIZE);
 }
 
 /**
@@ -197,7 +202,7 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
       // One buffer for the whole frame: random(16) | length(4) | message | appid | PKCS#7 padding.
       const msgLength = Buffer.byteLength(xml, 'utf8');
       const unpadded = HEADER_BYTES + msgLength + appIdBytes.length;
-      const pad = PKCS7_BLOCK_SIZE - (unpadded % PKCS7_BLOCK_SIZE);
+      const pad = pkcs7PadLength(unpadded);
       const frame = Buffer.allocUnsafe(unpadded + pad);
       if (random) random.copy(frame, 0);
       else takeRandom(frame);
@@ -208,9 +213,7 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
       try {
         const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
         cipher.setAutoPadding(false);
-        const body = cipher.update(frame);
-        const rest = cipher.final(); // empty: the frame is whole blocks and auto padding is off
-        return (rest.length === 0 ? body : Buffer.concat([body, rest])).toString('base64');
+        return Buffer.concat([cipher.update(frame), cipher.final()]).toString('base64');
       } catch {
         throw new WeChatCryptoError(CRYPTO_ERROR_CODES.EncryptAESError, 'AES encrypt failed');
       }
