@@ -5,7 +5,7 @@
  *
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { type Cipher, createCipheriv, createDecipheriv, type Decipher, randomFillSync } from 'node:crypto';
 
 // === Errors
 
@@ -140,16 +140,10 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
     keys.push(decodeAesKey(options.previousEncodingAESKey, 'previousEncodingAESKey'));
   }
   const appIdBytes = Buffer.from(appId, 'utf8');
+  const codecs = keys.map((key) => new CbcCodec(key));
 
-  function decryptWith(key: Buffer, ciphertext: Buffer): string {
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
-      decipher.setAutoPadding(false);
-      plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-    } catch {
-      throw new WeChatCryptoError(CRYPTO_ERROR_CODES.DecryptAESError, 'AES decrypt failed');
-    }
+  function decryptWith(codec: CbcCodec, ciphertext: Buffer): string {
+    const plain = codec.decrypt(ciphertext);
     const frame = pkcs7Unpad(plain);
     if (frame.length < HEADER_BYTES) {
       throw new WeChatCryptoError(CRYPTO_ERROR_CODES.IllegalBuffer, 'frame shorter than its header');
@@ -179,7 +173,7 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
       let appIdError: WeChatCryptoError | undefined;
       for (let i = 0; i < keys.length; i++) {
         try {
-          return { xml: decryptWith(keys[i], ciphertext), keyIndex: i as 0 | 1 };
+          return { xml: decryptWith(codecs[i], ciphertext), keyIndex: i as 0 | 1 };
         } catch (error) {
           if (!(error instanceof WeChatCryptoError)) throw error;
           firstError ??= error;
@@ -193,32 +187,102 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
     encrypt(xml: string, encryptOptions: { keyIndex?: 0 | 1; random?: Buffer } = {}): string {
       if (typeof xml !== 'string') throw new TypeError('encrypt: the message must be a string');
       const keyIndex = encryptOptions.keyIndex ?? 0;
-      const key = keys[keyIndex];
-      if (!key) throw new RangeError(`encrypt: no key with index ${String(keyIndex)} is configured`);
+      const codec = codecs[keyIndex];
+      if (!codec) throw new RangeError(`encrypt: no key with index ${String(keyIndex)} is configured`);
       const random = encryptOptions.random;
       if (random !== undefined && (!Buffer.isBuffer(random) || random.length !== RANDOM_BYTES)) {
         throw new RangeError('encrypt: random must be a 16-byte Buffer');
       }
-      // One buffer for the whole frame: random(16) | length(4) | message | appid | PKCS#7 padding.
+      // One buffer for the whole frame: random(16) | length(4) | message | appid | PKCS#7 padding,
+      // after one block of room that the codec uses to reset its chaining state.
       const msgLength = Buffer.byteLength(xml, 'utf8');
       const unpadded = HEADER_BYTES + msgLength + appIdBytes.length;
       const pad = pkcs7PadLength(unpadded);
-      const frame = Buffer.allocUnsafe(unpadded + pad);
+      const buffer = Buffer.allocUnsafe(AES_BLOCK + unpadded + pad);
+      const frame = buffer.subarray(AES_BLOCK);
       if (random) random.copy(frame, 0);
       else takeRandom(frame);
       frame.writeUInt32BE(msgLength, RANDOM_BYTES);
       frame.write(xml, HEADER_BYTES, 'utf8');
       appIdBytes.copy(frame, HEADER_BYTES + msgLength);
       frame.fill(pad, unpadded);
-      try {
-        const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
-        cipher.setAutoPadding(false);
-        return Buffer.concat([cipher.update(frame), cipher.final()]).toString('base64');
-      } catch {
-        throw new WeChatCryptoError(CRYPTO_ERROR_CODES.EncryptAESError, 'AES encrypt failed');
-      }
+      return codec.encrypt(buffer).toString('base64');
     },
   };
+}
+
+// === AES-256-CBC
+
+/** AES's block size, bytes. */
+export const AES_BLOCK = 16;
+
+/**
+ * AES-256-CBC with WeChat's fixed IV (the key's first 16 bytes) on one long-lived OpenSSL context per
+ * direction, instead of a new context per message: creating one costs more than running it over a
+ * reply. CBC carries one block of state (the last ciphertext block) from call to call, so each call
+ * first sets that state back to the IV with one extra block whose output is dropped. Every message thus
+ * comes out exactly as from a fresh cipher (a test compares both on random frames):
+ * - decrypting, feeding the IV as a ciphertext block makes it the state;
+ * - encrypting, with state C the block X = D(IV) XOR C encrypts to E(D(IV)) = IV, the state wanted.
+ *
+ * Padding is off (the frame carries its own 32-byte PKCS#7), so OpenSSL holds nothing back between
+ * calls. If a call ever throws, both contexts are rebuilt before the next one. Exported for tests.
+ *
+ * @example const codec = new CbcCodec(key); const plain = codec.decrypt(ciphertext);
+ * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38a.pdf (CBC, section 6.2)
+ */
+export class CbcCodec {
+  private readonly iv: Buffer;
+  /** D(IV): the AES decryption of the IV block under the key. */
+  private readonly decryptedIv: Buffer;
+  private cipher!: Cipher;
+  private decipher!: Decipher;
+  /** The encrypting context's state: the last ciphertext block it produced. */
+  private readonly lastBlock = Buffer.alloc(AES_BLOCK);
+
+  constructor(private readonly key: Buffer) {
+    this.iv = key.subarray(0, AES_BLOCK);
+    const ecb = createDecipheriv('aes-256-ecb', key, null);
+    ecb.setAutoPadding(false);
+    this.decryptedIv = ecb.update(this.iv);
+    this.reset();
+  }
+
+  /** Decrypts whole AES blocks; `WeChatCryptoError` −40007 on failure. */
+  decrypt(ciphertext: Buffer): Buffer {
+    try {
+      this.decipher.update(this.iv);
+      return this.decipher.update(ciphertext);
+    } catch {
+      this.reset();
+      throw new WeChatCryptoError(CRYPTO_ERROR_CODES.DecryptAESError, 'AES decrypt failed');
+    }
+  }
+
+  /**
+   * Encrypts `buffer` from its second block on (whole blocks); the first block is room this method
+   * overwrites. Returns the ciphertext of the rest. `WeChatCryptoError` −40006 on failure.
+   */
+  encrypt(buffer: Buffer): Buffer {
+    for (let i = 0; i < AES_BLOCK; i++) buffer[i] = this.decryptedIv[i] ^ this.lastBlock[i];
+    let out: Buffer;
+    try {
+      out = this.cipher.update(buffer);
+    } catch {
+      this.reset();
+      throw new WeChatCryptoError(CRYPTO_ERROR_CODES.EncryptAESError, 'AES encrypt failed');
+    }
+    out.copy(this.lastBlock, 0, out.length - AES_BLOCK);
+    return out.subarray(AES_BLOCK);
+  }
+
+  private reset(): void {
+    this.cipher = createCipheriv('aes-256-cbc', this.key, this.iv);
+    this.cipher.setAutoPadding(false);
+    this.decipher = createDecipheriv('aes-256-cbc', this.key, this.iv);
+    this.decipher.setAutoPadding(false);
+    this.iv.copy(this.lastBlock);
+  }
 }
 
 /**

@@ -1,7 +1,10 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import {
+  AES_BLOCK,
+  CbcCodec,
   CRYPTO_ERROR_CODES,
   createMessageCrypto,
   pkcs7Pad,
@@ -294,6 +297,70 @@ describe('MessageCrypto.encrypt', () => {
     const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID });
     expect(() => crypto.encrypt('<xml/>', { random: Buffer.alloc(15) })).toThrow(RangeError);
     expect(() => crypto.encrypt('<xml/>', { keyIndex: 1 })).toThrow(RangeError);
+  });
+});
+
+describe('one long-lived AES context per direction', () => {
+  // The codec reuses its OpenSSL contexts and resets the CBC state per message; each message must
+  // still come out exactly as from a fresh cipher, whatever came before it (other sizes, other keys,
+  // failed decryptions).
+  it('should encrypt and decrypt every message in a sequence exactly as a fresh cipher does', () => {
+    const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID, previousEncodingAESKey: OTHER_KEY });
+    const step = fc.record({
+      xml: fc.string({ unit: 'grapheme', maxLength: 200 }),
+      random: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      keyIndex: fc.constantFrom<0 | 1>(0, 1),
+      garbage: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+        for (const { xml, random, keyIndex, garbage } of steps) {
+          const encodingAESKey = keyIndex === 0 ? KEY : OTHER_KEY;
+          const frame = frameOf(xml, APPID, Buffer.from(random));
+          const expected = rawEncrypt(encodingAESKey, pkcs7Pad(frame));
+          expect(crypto.encrypt(xml, { random: Buffer.from(random), keyIndex })).toBe(expected);
+          expect(crypto.decrypt(expected)).toEqual({ xml, keyIndex });
+          // A ciphertext neither key opens leaves both contexts usable.
+          if (garbage) expect(() => crypto.decrypt(rawEncrypt(KEY, Buffer.alloc(64, 0x7f)))).toThrow(WeChatCryptoError);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('should give exactly the fresh-cipher output in both directions, call after call', () => {
+    const key = Buffer.from(`${KEY}=`, 'base64');
+    const codec = new CbcCodec(key);
+    const fresh = (decrypt: boolean, data: Buffer): Buffer => {
+      const c = decrypt ? createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)) : createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+      c.setAutoPadding(false);
+      return Buffer.concat([c.update(data), c.final()]);
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 20 }), fc.uint8Array({ minLength: 320, maxLength: 320 }))), (calls) => {
+        for (const [decrypt, blocks, bytes] of calls) {
+          const data = Buffer.from(bytes).subarray(0, blocks * AES_BLOCK);
+          if (decrypt) expect(codec.decrypt(data).equals(fresh(true, data))).toBe(true);
+          else {
+            const room = Buffer.concat([Buffer.alloc(AES_BLOCK), data]);
+            expect(codec.encrypt(room).equals(fresh(false, data))).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('should decrypt with a fresh-cipher reference after many replies of odd sizes', () => {
+    const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID });
+    const key = Buffer.from(`${KEY}=`, 'base64');
+    for (let n = 0; n < 100; n++) {
+      const encrypted = Buffer.from(crypto.encrypt('y'.repeat(n * 7)), 'base64');
+      const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+      decipher.setAutoPadding(false);
+      const frame = pkcs7Unpad(Buffer.concat([decipher.update(encrypted), decipher.final()]));
+      expect(frame.subarray(20, 20 + n * 7).toString('utf8')).toBe('y'.repeat(n * 7));
+    }
   });
 });
 
