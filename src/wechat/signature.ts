@@ -10,7 +10,9 @@ import sha1 from 'sha1';
 
 /**
  * WeChat's signature: sha1 of the parts sorted lexicographically and joined without separator,
- * as lowercase hex.
+ * as lowercase hex, by the `sha1` package. This signs what we send (the sandbox's pushes, the
+ * `simulate` command); checking what arrives runs on every request and uses Node's native SHA-1
+ * instead (see {@link checkSignature}), which gives the same digest (a property test holds them equal).
  *
  * @example computeSignature('AAAAA', '1714036504', '1514711492') === 'f464b24fc39322e44b38aa78f5edd27bd1441696'
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
@@ -24,14 +26,19 @@ export function computeSignature(...parts: string[]): string {
  * The safe-mode `msg_signature`: {@link computeSignature} with the `Encrypt` text as a fourth part, the
  * same SHA-1 of the sorted parts, by Node's native hash. `Encrypt` is hundreds of characters, where
  * the pure-JavaScript `sha1` package costs about 17 µs against 2 µs native, and safe mode computes it
- * twice per message (the request's and the reply's); the short handshake `signature` keeps `sha1`.
- * Both give identical digests (a property test checks it).
+ * twice per message (the request's and the reply's). Both give identical digests (a property test
+ * checks it).
  *
  * @example computeMsgSignature(token, '1714036504', '1514711492', encrypt) === computeSignature(token, '1714036504', '1514711492', encrypt)
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
 export function computeMsgSignature(token: string, timestamp: string, nonce: string, encrypt: string): string {
-  return createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join(''), 'utf8').digest('hex');
+  return nativeSignature([token, timestamp, nonce, encrypt]);
+}
+
+/** {@link computeSignature} by Node's native SHA-1; sorts `parts` in place. */
+function nativeSignature(parts: string[]): string {
+  return createHash('sha1').update(parts.sort().join(''), 'utf8').digest('hex');
 }
 
 /**
@@ -51,7 +58,8 @@ export function safeEqualHex(a: string, b: string): boolean {
 
 /**
  * Verifies the `signature` query parameter that every request from WeChat carries (GET handshake and
- * every POST, in every mode): `sha1(sort(token, timestamp, nonce))`. Missing parameters fail.
+ * every POST, in every mode): `sha1(sort(token, timestamp, nonce))`, by Node's native SHA-1 (this runs
+ * on every request: about 1.4 µs against 3 µs for the `sha1` package). Missing parameters fail.
  * The timestamp window is the caller's business (the Koa middleware), not this function's.
  *
  * @example checkSignature('AAAAA', { signature: 'f464b24f…', timestamp: '1714036504', nonce: '1514711492' }) === true
@@ -64,7 +72,7 @@ export function checkSignature(
   if (!isNonEmpty(token) || !q) return false;
   const { signature, timestamp, nonce } = q;
   if (!isNonEmpty(signature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;
-  return safeEqualHex(computeSignature(token, timestamp, nonce), signature);
+  return safeEqualHex(nativeSignature([token, timestamp, nonce]), signature);
 }
 
 /**

@@ -77,6 +77,17 @@ describe('safeEqualHex', () => {
 });
 
 describe('checkSignature', () => {
+  it('should accept exactly the digest computeSignature gives, for any parts', () => {
+    const part = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
+    fc.assert(
+      fc.property(part, part, part, (token, timestamp, nonce) => {
+        const signature = computeSignature(token, timestamp, nonce);
+        expect(checkSignature(token, { signature, timestamp, nonce })).toBe(true);
+        const other = signature.slice(0, -1) + (signature.endsWith('0') ? '1' : '0');
+        expect(checkSignature(token, { signature: other, timestamp, nonce })).toBe(false);
+      }),
+    );
+  });
   const withQuery = handshake.filter((v) => v.query?.signature !== undefined);
 
   it.each(withQuery.map((v) => [v.id, v] as const))('should answer the vector’s verdict for %s', (_id, v) => {
