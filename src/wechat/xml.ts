@@ -101,9 +101,12 @@ export function parseXmlStrict(text: string): Record<string, unknown> {
 
 // === Fast path for the flat packets WeChat sends
 
-/** Every character XML 1.0 allows, minus CR (which XML would normalise): anything else takes the general path. */
-const FLAT_CHARS_ONLY = /^[\t\n\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Names starting with `xml` in any case are reserved by XML: the general path decides about them. */
+function startsWithXml(name: string): boolean {
+  return name.length >= 3 && (name.charCodeAt(0) | 32) === 120 && (name.charCodeAt(1) | 32) === 109 && (name.charCodeAt(2) | 32) === 108;
+}
 
 function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -123,12 +126,15 @@ function skipXmlSpace(text: string, i: number): number {
 /**
  * A single linear pass for the shape nearly every packet has — `<xml>` holding distinct leaf elements,
  * each plain text (no `&`) or one CDATA section, whitespace around it — giving exactly what the general
- * path gives. Anything else (nesting, repeated names, entities, comments, declarations, CR, characters
- * XML forbids, mixed content) returns undefined and goes through the general path, so this never
+ * path gives. Anything else (nesting, repeated names, entities, comments, declarations, CR, mixed
+ * content) returns undefined and goes through the general path, so this never
  * accepts a document the general path would refuse.
  */
 function parseFlatPacket(text: string): Record<string, unknown> | undefined {
-  if (!FLAT_CHARS_ONLY.test(text)) return undefined;
+  // XML turns CR and CRLF into LF: such packets take the general path. (Characters XML forbids do
+  // not need to: the general path takes them as they are, and so does this one; a property test holds
+  // the two paths to the same result.)
+  if (text.includes('\r')) return undefined;
   let i = skipXmlSpace(text, 0);
   if (!text.startsWith('<xml>', i)) return undefined;
   i += 5;
@@ -142,7 +148,7 @@ function parseFlatPacket(text: string): Record<string, unknown> | undefined {
     while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
     if (text.charCodeAt(j) !== 62 /* > */) return undefined;
     const name = text.slice(i + 1, j);
-    if (RESERVED_NAMES.has(name) || /^xml/i.test(name) || Object.prototype.hasOwnProperty.call(out, name)) return undefined;
+    if (RESERVED_NAMES.has(name) || startsWithXml(name) || Object.prototype.hasOwnProperty.call(out, name)) return undefined;
     if (++count > XML_MAX_ELEMENTS) return undefined;
     i = j + 1;
     let value: string;
@@ -160,7 +166,9 @@ function parseFlatPacket(text: string): Record<string, unknown> | undefined {
       value = raw.trim();
       i = lt;
     }
-    if (!text.startsWith(`</${name}>`, i)) return undefined;
+    // `</name>`, compared in place.
+    if (text.charCodeAt(i) !== 60 || text.charCodeAt(i + 1) !== 47 || !text.startsWith(name, i + 2)) return undefined;
+    if (text.charCodeAt(i + 2 + name.length) !== 62) return undefined;
     i += name.length + 3;
     out[name] = value;
   }
