@@ -199,7 +199,7 @@ export function parseInbound(fields: Record<string, unknown>): InboundMessage {
   const header = readHeader(fields);
   const rawMsgType = readString(fields, 'MsgType');
   if (rawMsgType === undefined || rawMsgType.trim() === '') throw new InvalidInboundError('MsgType', 'is missing');
-  const msgType = CANONICAL_MSG_TYPES.get(rawMsgType.trim().toLowerCase());
+  const msgType = canonical(CANONICAL_MSG_TYPES, rawMsgType);
 
   if (msgType === undefined) {
     const msgId = readString(fields, 'MsgId');
@@ -210,11 +210,12 @@ export function parseInbound(fields: Record<string, unknown>): InboundMessage {
 
   if (msgType !== 'event') {
     const rules = USER_MESSAGE_RULES[msgType as UserMessage['MsgType']] as Record<string, Rule<unknown>>;
-    return applyRules(fields, rules, { ...header, MsgType: msgType }) as unknown as UserMessage;
+    const out: Fields = { ToUserName: header.ToUserName, FromUserName: header.FromUserName, CreateTime: header.CreateTime, MsgType: msgType };
+    return applyRules(fields, rules, out) as unknown as UserMessage;
   }
 
   const rawEvent = readString(fields, 'Event') ?? '';
-  const event = CANONICAL_EVENTS.get(rawEvent.trim().toLowerCase());
+  const event = canonical(CANONICAL_EVENTS, rawEvent);
   if (event === undefined) {
     const unknown: UnknownEvent = {
       ...header,
@@ -226,7 +227,14 @@ export function parseInbound(fields: Record<string, unknown>): InboundMessage {
     return unknown;
   }
   const rules = EVENT_RULES[event as Exclude<EventName, 'unknown'>] as Record<string, Rule<unknown>>;
-  return applyRules(fields, rules, { ...header, MsgType: 'event', Event: event }) as unknown as InboundEvent;
+  const out: Fields = {
+    ToUserName: header.ToUserName,
+    FromUserName: header.FromUserName,
+    CreateTime: header.CreateTime,
+    MsgType: 'event',
+    Event: event,
+  };
+  return applyRules(fields, rules, out) as unknown as InboundEvent;
 }
 
 /**
@@ -252,14 +260,17 @@ function readHeader(fields: Fields): InboundHeader {
   return { ToUserName, FromUserName, CreateTime: Number(digits) };
 }
 
-/** Each rule table's entries, listed once (this runs for every message). */
-const RULE_ENTRIES = new WeakMap<Record<string, Rule<unknown>>, [string, Rule<unknown>][]>();
+/** Each rule table's names and rules, listed once (this runs for every message). */
+const RULE_ENTRIES = new WeakMap<Record<string, Rule<unknown>>, { names: string[]; rules: Rule<unknown>[] }>();
 
 /** Reads each field of `rules` from `fields` into `out` (no spreading: this runs for every message). */
-function applyRules(fields: Fields, rules: Record<string, Rule<unknown>>, out: Fields): Fields {
-  let entries = RULE_ENTRIES.get(rules);
-  if (!entries) RULE_ENTRIES.set(rules, (entries = Object.entries(rules)));
-  for (const [name, rule] of entries) {
+function applyRules(fields: Fields, table: Record<string, Rule<unknown>>, out: Fields): Fields {
+  let entries = RULE_ENTRIES.get(table);
+  if (!entries) RULE_ENTRIES.set(table, (entries = { names: Object.keys(table), rules: Object.values(table) }));
+  const { names, rules } = entries;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const rule = rules[i];
     const value = rule === 'required' ? (readString(fields, name) ?? '') : rule === 'optional' ? readString(fields, name) : rule(fields, name);
     if (value !== undefined) out[name] = value;
   }
@@ -335,6 +346,12 @@ function sendLocationInfo(
   return result;
 }
 
+/** Lower-case name → canonical name, and each canonical name → itself (the spelling WeChat sends). */
 function canonicalNames(names: string[]): Map<string, string> {
-  return new Map(names.map((name) => [name.toLowerCase(), name]));
+  return new Map(names.flatMap((name) => [[name.toLowerCase(), name] as const, [name, name] as const]));
+}
+
+/** The canonical spelling of `raw` in any case and with spaces around it, or undefined. */
+function canonical(names: Map<string, string>, raw: string): string | undefined {
+  return names.get(raw) ?? names.get(raw.trim().toLowerCase());
 }
