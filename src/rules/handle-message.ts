@@ -28,11 +28,18 @@ export interface MessageHandlerDeps {
   log: Logger;
 }
 
+/** The last second formatted by {@link shanghaiTimeString}: messages arrive many to a second. */
+let lastTime = { second: NaN, text: '' };
+
 /** `2026-02-01 09:30:00` in Beijing time. */
 export function shanghaiTimeString(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === lastTime.second) return lastTime.text;
   const p = shanghaiParts(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  const text = `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  lastTime = { second, text };
+  return text;
 }
 
 /** The built-in template variables of a message (before captures and grant fields). */
@@ -148,7 +155,8 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
         }
       }
     }
-    log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
+    if (log.isLevelEnabled('debug'))
+      log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
     return reply ?? NO_REPLY;
   };
 }

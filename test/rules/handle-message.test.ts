@@ -1,4 +1,4 @@
-import { createMessageHandler } from '../../src/rules/handle-message';
+import { createMessageHandler, shanghaiTimeString } from '../../src/rules/handle-message';
 import { DEFAULT_GRANT_TEXTS, type GrantOutcome, type RewardsPort } from '../../src/rules/actions';
 import { loadConfig, type BotConfig } from '../../src/config/load-config';
 import { formatIssue } from '../../src/config/config-issue';
@@ -49,6 +49,18 @@ default:
 `;
 
 const NOW = shanghaiToEpoch(2026, 2, 2, 9, 30, 5);
+
+describe('shanghaiTimeString', () => {
+  it('should give each second its own Beijing time, whatever order the calls come in', () => {
+    const t = shanghaiToEpoch(2026, 2, 2, 9, 30, 5);
+    expect(shanghaiTimeString(t)).toBe('2026-02-02 09:30:05');
+    expect(shanghaiTimeString(t + 999)).toBe('2026-02-02 09:30:05');
+    expect(shanghaiTimeString(t + 1000)).toBe('2026-02-02 09:30:06');
+    expect(shanghaiTimeString(t - 1)).toBe('2026-02-02 09:30:04');
+    expect(shanghaiTimeString(t + 86_400_000)).toBe('2026-02-03 09:30:05');
+    expect(shanghaiTimeString(t)).toBe('2026-02-02 09:30:05');
+  });
+});
 
 describe('createMessageHandler', () => {
   let tmp: TempConfig;
