@@ -290,6 +290,8 @@ function clip(text: string, max = MAX_REASON_LENGTH): string {
 
 // Characters XML 1.0 does not allow, and UTF-16 halves without their partner.
 const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Any character {@link ILLEGAL_XML_CHARS} might remove: every surrogate, paired or not. */
+const MAYBE_ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
 /**
  * Wraps a value in a CDATA section that cannot be broken out of: every `]]>` is split as
@@ -301,8 +303,12 @@ const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|
  * @see https://www.w3.org/TR/xml/#sec-cdata-sect
  */
 export function cdata(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
-  return `<![CDATA[${text.replace(ILLEGAL_XML_CHARS, '').split(']]>').join(']]]]><![CDATA[>')}]]>`;
+  let text = value === undefined || value === null ? '' : String(value);
+  // Most text has nothing to clean or split: one scan of a plain class decides (surrogates included,
+  // so pairs are left to the exact expression).
+  if (MAYBE_ILLEGAL_XML_CHARS.test(text)) text = text.replace(ILLEGAL_XML_CHARS, '');
+  if (text.includes(']]>')) text = text.split(']]>').join(']]]]><![CDATA[>');
+  return `<![CDATA[${text}]]>`;
 }
 
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
