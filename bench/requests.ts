@@ -2,7 +2,7 @@
  * Signed request generator for the benchmark: every request is a new message (fresh MsgId), so the
  * bot does the full work (claim, handle, render), never a dedupe hit.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createMessageCrypto } from '../src/wechat/crypto';
 
 /**
@@ -10,7 +10,7 @@ import { createMessageCrypto } from '../src/wechat/crypto';
  * they measure, so they sign as cheaply as they can (the server's own code is what is measured).
  */
 export function computeSignature(...parts: string[]): string {
-  return createHash('sha1').update(parts.sort().join('')).digest('hex');
+  return hash('sha1', parts.sort().join(''), 'hex');
 }
 
 export type BenchMode = 'bare' | 'plain' | 'safe' | 'rules-10' | 'rules-1000';

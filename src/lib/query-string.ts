@@ -14,7 +14,6 @@ export type QueryValues = Readonly<Record<string, string | undefined>>;
 
 export function parseQueryString(qs: string): QueryValues {
   const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
-  const seen = new Set<string>();
   let start = 0;
   const n = qs.length;
   while (start <= n) {
@@ -25,13 +24,8 @@ export function parseQueryString(qs: string): QueryValues {
       const hasValue = eq !== -1 && eq < end;
       const key = decode(qs.slice(start, hasValue ? eq : end));
       const value = hasValue ? decode(qs.slice(eq + 1, end)) : '';
-      if (key !== undefined) {
-        if (seen.has(key)) out[key] = undefined;
-        else {
-          seen.add(key);
-          out[key] = value;
-        }
-      }
+      // `in` is safe on a prototype-less object; a key seen before is there even if its value is undefined.
+      if (key !== undefined) out[key] = key in out ? undefined : value;
     }
     start = end + 1;
   }
