@@ -8,10 +8,27 @@
 
 type Labels = Record<string, string>;
 
+/** Rendered one-label sets (`{outcome="reply"}`): the common case, counted on every request. */
+const ONE_LABEL_KEYS = new Map<string, string>();
+/** Bounds {@link ONE_LABEL_KEYS}, should a label ever take unbounded values. */
+const ONE_LABEL_KEYS_MAX = 1024;
+
 function labelKey(labels: Labels | undefined): string {
   if (!labels) return '';
-  const keys = Object.keys(labels).sort();
-  if (keys.length === 0) return '';
+  const keys = Object.keys(labels);
+  if (keys.length === 1) {
+    const id = `${keys[0]}\u0000${labels[keys[0]]}`;
+    let key = ONE_LABEL_KEYS.get(id);
+    if (key === undefined) {
+      key = renderLabels(labels, keys);
+      if (ONE_LABEL_KEYS.size < ONE_LABEL_KEYS_MAX) ONE_LABEL_KEYS.set(id, key);
+    }
+    return key;
+  }
+  return keys.length === 0 ? '' : renderLabels(labels, keys.sort());
+}
+
+function renderLabels(labels: Labels, keys: string[]): string {
   return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
 }
 
