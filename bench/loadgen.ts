@@ -8,8 +8,7 @@ import { requestsFor, type BenchMode } from './requests';
 const port = Number(process.argv[2]);
 const mode = (process.argv[3] ?? 'plain') as BenchMode;
 const seconds = Number(process.argv[4] ?? 6);
-const reqs = requestsFor(mode, 0);
-let i = 0;
+const nextRequest = requestsFor(mode);
 autocannon({
   url: `http://127.0.0.1:${port}`,
   connections: 50,
@@ -18,7 +17,7 @@ autocannon({
     {
       method: 'POST',
       setupRequest: (r) => {
-        const x = reqs[i++];
+        const x = nextRequest();
         return { ...r, path: x.path, body: x.body, headers: { 'content-type': 'text/xml' } };
       },
     },

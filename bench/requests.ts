@@ -23,12 +23,18 @@ export const BENCH = {
 
 const WORDS = ['hello', 'help', 'price', 'kw500', 'kw999', 'order 123', 'nothing matches this'];
 
-/** Returns a function that yields the i-th request (path + body). */
-export function requestsFor(mode: BenchMode, _hint: number): { path: string; body: string }[] & { length: number } {
+/** One signed request of the webhook bench: the path with its query, and the XML body. */
+export interface BenchRequest {
+  path: string;
+  body: string;
+}
+
+/** Returns a function that makes the next request of `mode`: each one a new message (a new MsgId). */
+export function requestsFor(mode: BenchMode): () => BenchRequest {
   const crypto = createMessageCrypto({ encodingAESKey: BENCH.encodingAESKey, appId: BENCH.appId });
   const base = 7_000_000_000_000_000;
   let seq = 0;
-  const make = (): { path: string; body: string } => {
+  return function nextRequest(): BenchRequest {
     const n = seq++;
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = String(100000 + (n % 900000));
@@ -46,12 +52,4 @@ export function requestsFor(mode: BenchMode, _hint: number): { path: string; bod
       body: `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
     };
   };
-  // An endless array-like: index access makes a fresh request.
-  return new Proxy([] as { path: string; body: string }[], {
-    get(target, prop) {
-      if (prop === 'length') return Number.MAX_SAFE_INTEGER;
-      if (typeof prop === 'string' && /^\d+$/.test(prop)) return make();
-      return Reflect.get(target, prop);
-    },
-  });
 }
