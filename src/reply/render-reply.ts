@@ -69,7 +69,35 @@ const TEMPLATE_FILES = {
 /** Variables every template may use; anything else is undefined in strict mode. */
 const TEMPLATE_LOCALS = ['cdata', 'head', 'header', 'msgType', 'reply', 'articles', 'envelope'];
 
-type Template = (data: Record<string, unknown>) => string;
+/** The locals a view is called with: every name of {@link TEMPLATE_LOCALS}, unset ones undefined. */
+interface TemplateLocals {
+  cdata: typeof cdata;
+  head?: (msgType: string) => string;
+  header?: ReplyHeader;
+  msgType?: string;
+  reply?: Reply;
+  articles?: unknown[];
+  envelope?: ReplyEnvelope;
+}
+
+/**
+ * Builds a view's locals with all of {@link TEMPLATE_LOCALS} as own properties, so a view never reads
+ * a name through the prototype chain: that is why the views may skip EJS's copy of the locals into a
+ * prototype-less object (`unsafePrototypeLocals`), which cost more than rendering a reply's header.
+ */
+function locals(values: Omit<TemplateLocals, 'cdata'>): TemplateLocals {
+  return {
+    cdata,
+    head: values.head,
+    header: values.header,
+    msgType: values.msgType,
+    reply: values.reply,
+    articles: values.articles,
+    envelope: values.envelope,
+  };
+}
+
+type Template = (data: TemplateLocals) => string;
 
 /** The largest epoch-seconds value we accept; a millisecond timestamp is far above it. */
 const MAX_EPOCH_SECONDS = 99_999_999_999;
@@ -97,8 +125,8 @@ export function createReplyRenderer(options: ReplyRendererOptions): ReplyRendere
       if (!reply || typeof reply !== 'object') throw new TypeError('render: reply must be a Reply value');
       if (reply.type === 'none') return 'success';
       checkHeader(header);
-      const head = (msgType: string): string => templates._head({ cdata, header, msgType });
-      const data: Record<string, unknown> = { cdata, head, header, reply };
+      const head = (msgType: string): string => templates._head(locals({ header, msgType }));
+      const data = locals({ head, header, reply });
       switch (reply.type) {
         case 'text':
         case 'image':
@@ -111,7 +139,7 @@ export function createReplyRenderer(options: ReplyRendererOptions): ReplyRendere
           if (!Array.isArray(reply.articles) || reply.articles.length === 0) {
             throw new Error('render: a news reply needs at least one article');
           }
-          return templates.news({ ...data, articles: reply.articles.slice(0, MAX_NEWS_ARTICLES) });
+          return templates.news(locals({ head, header, reply, articles: reply.articles.slice(0, MAX_NEWS_ARTICLES) }));
         }
         default: {
           const unknown: never = reply;
@@ -129,7 +157,7 @@ export function createReplyRenderer(options: ReplyRendererOptions): ReplyRendere
       }
       if (typeof nonce !== 'string' || nonce === '') throw new TypeError('renderEnvelope: nonce must be a non-empty string');
       checkSeconds(timeStamp, 'renderEnvelope: timeStamp');
-      return templates.envelope({ cdata, envelope });
+      return templates.envelope(locals({ envelope }));
     },
   };
 }
@@ -156,9 +184,11 @@ function compileTemplate(file: string, compact: boolean): Template {
       strict: true,
       _with: false,
       destructuredLocals: TEMPLATE_LOCALS,
+      // Safe here: locals() gives every destructured name as an own property (see there).
+      unsafePrototypeLocals: true,
       client: false,
       async: false,
-    }) as Template;
+    } as ejs.Options) as unknown as Template;
   } catch (error) {
     throw new Error(`reply template ${file} does not compile: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -191,6 +191,21 @@ describe('ReplyRenderer.render', () => {
     expect(() => renderer.render({ type: 'news', articles: [] }, header)).toThrow(/at least one article/);
   });
 
+  it('should not let a polluted Object.prototype into any view', () => {
+    const before = SAMPLES.map(([, reply]) => renderer.render(reply, header));
+    const envelope = { encrypt: 'abc', msgSignature: 'a'.repeat(40), timeStamp: 1714036504, nonce: '1' };
+    const envelopeBefore = renderer.renderEnvelope(envelope);
+    const proto = Object.prototype as Record<string, unknown>;
+    const names = ['cdata', 'head', 'header', 'msgType', 'reply', 'articles', 'envelope'];
+    try {
+      for (const n of names) proto[n] = n === 'cdata' || n === 'head' ? () => 'POLLUTED' : 'POLLUTED';
+      expect(SAMPLES.map(([, reply]) => renderer.render(reply, header))).toEqual(before);
+      expect(renderer.renderEnvelope(envelope)).toBe(envelopeBefore);
+    } finally {
+      for (const n of names) delete proto[n];
+    }
+  });
+
   it('should refuse an unknown reply type', () => {
     expect(() => renderer.render({ type: 'sticker' } as unknown as Reply, header)).toThrow(/unknown reply type/);
   });
