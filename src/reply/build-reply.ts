@@ -105,9 +105,12 @@ export function compileTemplate(source: string, name = 'inline'): TemplateFn {
     includer: () => {
       throw new Error(`${name}: include() is not supported in reply templates`);
     },
+    // The copy into a prototype-less object that EJS would make is made here, and only when the
+    // caller's locals are not prototype-less already (localsOf builds them so).
+    unsafePrototypeLocals: true,
   } as ejs.Options) as unknown as TemplateFn;
   return function renderTemplate(locals) {
-    return fn(locals);
+    return fn(Object.getPrototypeOf(locals) === null ? locals : Object.assign(Object.create(null) as Record<string, unknown>, locals));
   };
 }
 
@@ -131,8 +134,15 @@ export function hasTags(s: string): boolean {
   return s.includes('<%');
 }
 
+/**
+ * A template's locals: a rule's own `vars` (also as `vars`), then the message's variables over them.
+ * Prototype-less, so no name resolves through Object.prototype (see compileTemplate).
+ */
 function localsOf(vars: TemplateVars, extra?: Readonly<Record<string, string>>): Record<string, unknown> {
-  return extra ? { ...extra, vars: extra, ...vars } : { vars: {}, ...vars };
+  const locals = Object.create(null) as Record<string, unknown>;
+  if (extra) Object.assign(locals, extra);
+  locals.vars = extra ?? {};
+  return Object.assign(locals, vars);
 }
 
 function renderString(s: string | undefined, locals: Record<string, unknown>, templates: CompiledTemplates): string | undefined {
