@@ -248,8 +248,14 @@ export class CbcCodec {
     this.reset();
   }
 
-  /** Decrypts whole AES blocks; `WeChatCryptoError` −40007 on failure. */
+  /**
+   * Decrypts whole AES blocks; `WeChatCryptoError` −40007 on failure. A partial block would stay
+   * buffered in the context and shift every later message, so it is refused first.
+   */
   decrypt(ciphertext: Buffer): Buffer {
+    if (ciphertext.length % AES_BLOCK !== 0) {
+      throw new WeChatCryptoError(CRYPTO_ERROR_CODES.DecryptAESError, 'ciphertext is not a whole number of AES blocks');
+    }
     try {
       this.decipher.update(this.iv);
       return this.decipher.update(ciphertext);
@@ -264,6 +270,9 @@ export class CbcCodec {
    * overwrites. Returns the ciphertext of the rest. `WeChatCryptoError` −40006 on failure.
    */
   encrypt(buffer: Buffer): Buffer {
+    if (buffer.length < AES_BLOCK || buffer.length % AES_BLOCK !== 0) {
+      throw new WeChatCryptoError(CRYPTO_ERROR_CODES.EncryptAESError, 'frame is not a whole number of AES blocks');
+    }
     for (let i = 0; i < AES_BLOCK; i++) buffer[i] = this.decryptedIv[i] ^ this.lastBlock[i];
     let out: Buffer;
     try {

@@ -351,6 +351,17 @@ describe('one long-lived AES context per direction', () => {
     );
   });
 
+  it('should refuse partial blocks without disturbing the next message', () => {
+    const key = Buffer.from(`${KEY}=`, 'base64');
+    const codec = new CbcCodec(key);
+    const data = Buffer.alloc(64, 7);
+    const expected = codec.decrypt(data);
+    expectCryptoError(() => codec.decrypt(Buffer.alloc(17)), CRYPTO_ERROR_CODES.DecryptAESError);
+    expectCryptoError(() => codec.encrypt(Buffer.alloc(40)), CRYPTO_ERROR_CODES.EncryptAESError);
+    expectCryptoError(() => codec.encrypt(Buffer.alloc(0)), CRYPTO_ERROR_CODES.EncryptAESError);
+    expect(codec.decrypt(data).equals(expected)).toBe(true);
+  });
+
   it('should decrypt with a fresh-cipher reference after many replies of odd sizes', () => {
     const crypto = createMessageCrypto({ encodingAESKey: KEY, appId: APPID });
     const key = Buffer.from(`${KEY}=`, 'base64');
