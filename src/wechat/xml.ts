@@ -127,8 +127,8 @@ function skipXmlSpace(text: string, i: number): number {
  * A single linear pass for the shape nearly every packet has — `<xml>` holding distinct leaf elements,
  * each plain text (no `&`) or one CDATA section, whitespace around it — giving exactly what the general
  * path gives. Anything else (nesting, repeated names, entities, comments, declarations, CR, mixed
- * content) returns undefined and goes through the general path, so this never
- * accepts a document the general path would refuse.
+ * content) returns undefined and goes through the general path, so this never accepts a document
+ * the general path would refuse.
  */
 function parseFlatPacket(text: string): Record<string, unknown> | undefined {
   // XML turns CR and CRLF into LF: such packets take the general path. (Characters XML forbids do
