@@ -220,29 +220,41 @@ type PendingWrite = PendingClaim | { kind: 'complete'; key: string; reply: strin
 
 /**
  * Collects items added during one turn of the event loop and writes them with one call (one
- * transaction); every `add()` settles after that transaction, with its error if it failed.
+ * transaction); every `add()` settles after that transaction, with its error if it failed. The items
+ * of one batch share one promise (a message's claim or completion is one of many in a busy turn).
  */
 class GroupCommit<T> {
-  private queue: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private queue: T[] = [];
+  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
   constructor(private readonly write: (batch: T[]) => void) {}
 
   add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ item, resolve, reject });
-    });
+    this.queue.push(item);
+    if (!this.batch) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.batch = { promise, resolve, reject };
+      setImmediate(() => this.flush());
+    }
+    return this.batch.promise;
   }
 
   private flush(): void {
-    const batch = this.queue;
+    const items = this.queue;
+    const batch = this.batch!;
     this.queue = [];
+    this.batch = undefined;
     try {
-      this.write(batch.map((b) => b.item));
+      this.write(items);
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      batch.reject(err);
       return;
     }
-    for (const b of batch) b.resolve();
+    batch.resolve();
   }
 }
 

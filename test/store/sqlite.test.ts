@@ -163,6 +163,30 @@ describe('SqliteStore.open', () => {
   });
 });
 
+describe('SqliteStore.dedupe group commit', () => {
+  it('should give each claim of one turn its own result, in arrival order', async () => {
+    const store = SqliteStore.open(tmpFile(), { clock: fixedClock(0) });
+    await store.dedupe.complete('done', '<xml>first</xml>', 600);
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    const results = await Promise.all([...keys.map((k) => store.dedupe.claim(k, 60)), store.dedupe.claim('k3', 60), store.dedupe.claim('done', 60)]);
+    expect(results.slice(0, 20)).toEqual(keys.map(() => ({ state: 'new' })));
+    expect(results[20]).toEqual({ state: 'in-flight' });
+    expect(results[21]).toEqual({ state: 'done', reply: '<xml>first</xml>' });
+    await store.close();
+  });
+
+  // One failing write taking the others of its turn down with it shows they shared one transaction.
+  it('should fail every write of a batch whose transaction fails, and keep none of it, then go on', async () => {
+    const store = SqliteStore.open(tmpFile(), { clock: fixedClock(0) });
+    store.db.exec("CREATE TEMP TRIGGER refuse_bad BEFORE INSERT ON store_dedupe WHEN NEW.key LIKE 'bad%' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const batch = await Promise.allSettled([store.dedupe.claim('good1', 60), store.dedupe.claim('bad', 60), store.dedupe.complete('good2', 'r', 60)]);
+    expect(batch.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(store.db.prepare('SELECT COUNT(*) FROM store_dedupe').pluck().get()).toBe(0);
+    await expect(store.dedupe.claim('good1', 60)).resolves.toEqual({ state: 'new' });
+    await store.close();
+  });
+});
+
 describe('SqliteStore.sweepExpired', () => {
   it('should delete only expired rows of every table', async () => {
     const clock = fixedClock(0);
