@@ -34,8 +34,12 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   const pollMs = options.pollMs ?? 25;
   const { store } = options;
   const hits = options.metrics.counter('wechat_dedupe_hits_total', 'Retries answered from the first reply');
-  /** Replies being produced in this process, so a local retry waits without polling. */
-  const local = new Map<string, Promise<string | undefined>>();
+  /**
+   * Messages being handled in this process, each with the retries waiting for its reply (most have
+   * none: the list is made empty and only grows when a retry arrives), so a local retry waits
+   * without polling.
+   */
+  const local = new Map<string, ((reply: string | undefined) => void)[]>();
 
   /**
    * Waits for the first attempt's reply. `undefined` means its claim vanished — the first attempt
@@ -43,17 +47,15 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
    * should claim the message and handle it itself.
    */
   async function waitForFirst(key: string, deadlineAt: number): Promise<string | undefined> {
-    const mine = local.get(key);
-    if (mine) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(SUCCESS), Math.max(0, deadlineAt - performance.now()));
+    const waiters = local.get(key);
+    if (waiters) {
+      return new Promise<string | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(SUCCESS), Math.max(0, deadlineAt - performance.now()));
+        waiters.push((reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
       });
-      try {
-        return await Promise.race([mine, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
     }
     let delay = pollMs;
     while (performance.now() < deadlineAt) {
@@ -94,8 +96,12 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
       // The first attempt is gone without a reply: this retry takes the message over.
       claim = await store.claim(key, ttl);
     }
-    let settle!: (reply: string | undefined) => void;
-    local.set(key, new Promise<string | undefined>((r) => (settle = r)));
+    const waiters: ((reply: string | undefined) => void)[] = [];
+    local.set(key, waiters);
+    const settle = (value: string | undefined) => {
+      local.delete(key);
+      for (const wake of waiters) wake(value);
+    };
     let reply: string;
     try {
       await next();
@@ -103,12 +109,10 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
     } catch (err) {
       // The handler failed: give the key up so a retry (one waiting here included) runs it again.
       settle(undefined);
-      local.delete(key);
       await store.release(key).catch(() => undefined);
       throw err;
     }
     settle(reply);
-    local.delete(key);
     try {
       await store.complete(key, reply, ttl);
     } catch (err) {

@@ -96,6 +96,22 @@ describe('dedupe', () => {
     expect(metrics).toContain('wechat_requests_total{outcome="reply"} 1');
   });
 
+  it('should give a retry waiting here the first attempt\'s `success` when that one misses the deadline, and run the handler once', async () => {
+    const store = createMemoryStore();
+    const spy = spyDedupe(store.dedupe);
+    const { gate, handler } = gatedHandler();
+    const t = createTestWebhook({ store, dedupe: spy.store, handler, deadlineMs: 150 });
+    const xml = textXml({ content: 'slow' });
+    const first = post(t, xml).then((r) => r); // supertest sends on then()
+    await spy.claimsReached(1);
+    const retry = await post(t, xml); // waits for the first, which is held past the deadline
+    expect(retry.text).toBe('success');
+    expect((await first).text).toBe('success'); // the first attempt's own deadline guard
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(t.handlerCalls).toHaveLength(1);
+  });
+
   it('should give concurrent safe-mode copies envelopes of the same reply', async () => {
     const store = createMemoryStore();
     const spy = spyDedupe(store.dedupe);
