@@ -60,11 +60,13 @@ export interface ThroughputFigures {
   p99: number;
   errors: number;
   non2xx: number;
+  /** The ratio to show, when the caller has a better one than req/s over the baseline's (a median). */
+  ratio?: number;
 }
 
 /**
- * Prints throughput rows against a baseline: req/s, the ratio, p50, p99, any `extra` columns, peak
- * RSS, errors, non-2xx.
+ * Prints throughput rows against a baseline: req/s, the ratio (the row's own `ratio`, else req/s over
+ * the baseline's), p50, p99, any `extra` columns, peak RSS, errors, non-2xx.
  */
 export function printThroughput<F extends ThroughputFigures>(
   rows: F[],
@@ -78,7 +80,7 @@ export function printThroughput<F extends ThroughputFigures>(
     rows.map((r) => [
       r.name,
       String(r.reqPerSec),
-      (r.reqPerSec / baseline.reqPerSec).toFixed(2),
+      (r.ratio ?? r.reqPerSec / baseline.reqPerSec).toFixed(2),
       String(r.p50),
       String(r.p99),
       ...extra.map((e) => e.cell(r)),

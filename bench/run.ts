@@ -8,7 +8,7 @@
  *  3. Rewards: grants recorded per second on SQLite; end-to-end sends per second against the sandbox.
  *
  * Each server runs in its own child process, so its peak RSS (VmHWM) is its own.
- * Options: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_ONLY (comma list of
+ * Options: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 50), BENCH_ONLY (comma list of
  * webhook, rules, rewards, scale; default all).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -21,9 +21,13 @@ import { cpuMicros, peakRssMb, printThroughput, productionNodeFlags } from './re
 const ROOT = path.join(__dirname, '..');
 const COMPILED_SERVER = path.join(ROOT, '.bench-build', 'bench', 'server.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-/** Cases are measured in interleaved rounds (A B A B …) and each keeps its best round, so a burst of
- * background load on this shared machine does not decide a comparison. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Cases are measured in interleaved rounds (A B C A B C …). Each ratio to the baseline is taken within
+ * a round (cases measured a few seconds apart) and the median over rounds is reported, so a burst of
+ * background load on this shared machine does not decide a comparison; the other figures are each
+ * case's best round.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
 interface Figures {
@@ -36,6 +40,10 @@ interface Figures {
   cpuUsPerReq: number;
   errors: number;
   non2xx: number;
+  /** Median over rounds of this case's req/s over the baseline's in the same round. */
+  ratio?: number;
+  /** Median over rounds of the baseline's CPU per request over this case's, in the same round. */
+  cpuRatio?: number;
 }
 
 const NODE_FLAGS = productionNodeFlags(ROOT);
@@ -101,18 +109,33 @@ async function measure(name: string, mode: BenchMode): Promise<Figures> {
   }
 }
 
-/** Measures the cases in interleaved rounds; keeps each case's best round (highest req/s). */
+/**
+ * Measures the cases in interleaved rounds; the first case is the baseline. Returns each case's best
+ * round (highest req/s) with its peak RSS over all rounds and the median ratios to the baseline.
+ */
 async function compare(cases: [string, BenchMode][]): Promise<Figures[]> {
-  const best = new Map<string, Figures>();
+  const rounds: Figures[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, mode] of cases) {
-      const f = await measure(name, mode);
-      const prev = best.get(name);
-      if (!prev || f.reqPerSec > prev.reqPerSec) best.set(name, { ...f, rssMb: Math.max(f.rssMb, prev?.rssMb ?? 0) });
-      else prev.rssMb = Math.max(prev.rssMb, f.rssMb);
-    }
+    const figures: Figures[] = [];
+    for (const [name, mode] of cases) figures.push(await measure(name, mode));
+    rounds.push(figures);
   }
-  return cases.map(([name]) => best.get(name)!);
+  return cases.map((_, c) => {
+    const all = rounds.map((r) => r[c]);
+    const best = all.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
+    return {
+      ...best,
+      rssMb: Math.max(...all.map((f) => f.rssMb)),
+      ratio: median(rounds.map((r) => r[c].reqPerSec / r[0].reqPerSec)),
+      cpuRatio: median(rounds.map((r) => r[0].cpuUsPerReq / r[c].cpuUsPerReq)),
+    };
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function table(rows: Figures[], baseline: Figures): void {
@@ -129,23 +152,24 @@ async function main(): Promise<void> {
   const only = new Set((process.env.BENCH_ONLY ?? 'webhook,rules,rewards,scale').split(','));
 
   if (only.has('webhook')) {
-    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds, loopback, node ${NODE_FLAGS.join(' ') || '(no flags)'}`);
+    console.log(`# webhook: ${CONNECTIONS} connections, ${SECONDS} s per case, ${ROUNDS} interleaved rounds, loopback, node ${NODE_FLAGS.join(' ') || '(no flags)'}`);
+    console.log('# x baseline: median over rounds of case / baseline in the same round; other figures: best round');
     const rows = await compare([
       ['bare Koa (baseline)', 'bare'],
       ['bot, plain mode', 'plain'],
       ['bot, safe mode', 'safe'],
     ]);
     table(rows, rows[0]);
-    if (rows.every((r) => Number.isFinite(r.cpuUsPerReq))) {
-      // What the ratio would be if each server alone had a core: steadier than req/s on a shared machine.
-      const perCore = rows.slice(1).map((r) => `${r.name.replace('bot, ', '')} ${(rows[0].cpuUsPerReq / r.cpuUsPerReq).toFixed(2)}x`);
-      console.log(`by server CPU per request (bare / case): ${perCore.join(', ')}`);
+    if (rows.every((r) => Number.isFinite(r.cpuRatio))) {
+      // What the ratio would be if each server alone had a core.
+      const perCore = rows.slice(1).map((r) => `${r.name.replace('bot, ', '')} ${r.cpuRatio!.toFixed(2)}x`);
+      console.log(`by server CPU per request (bare / case, median over rounds): ${perCore.join(', ')}`);
     }
     console.log(`targets: plain >= 0.75x, safe >= 0.5x, RSS <= 150 MB\n`);
   }
 
   if (only.has('rules')) {
-    console.log(`# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode), best of ${ROUNDS} interleaved rounds`);
+    console.log(`# rules: 10 rules vs 1,000 keyword + 50 regex rules (plain mode), ${ROUNDS} interleaved rounds (x baseline: median)`);
     const rows = await compare([
       ['10 rules (baseline)', 'rules-10'],
       ['1,000 keywords + 50 regex', 'rules-1000'],
