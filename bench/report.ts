@@ -14,6 +14,15 @@ export function productionNodeFlags(root: string): string[] {
   return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
 }
 
+/**
+ * Deletes `dir` (a bench server's config and SQLite files) when this process exits, however it exits
+ * short of a crash: a bench run makes one per server, tens of MB each, and they would pile up in the
+ * temp folder.
+ */
+export function removeOnExit(dir: string): void {
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
 /** Peak resident memory (VmHWM) of a process in MB, or NaN when it can't be read. */
 export function peakRssMb(pid: number): number {
   try {

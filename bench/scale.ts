@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { BENCH, computeSignature } from './requests';
-import { peakRssMb, printThroughput, productionNodeFlags } from './report';
+import { peakRssMb, printThroughput, productionNodeFlags, removeOnExit } from './report';
 
 const ROOT = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'views', 'text.xml.ejs')))!;
 const COMPILED = path.join(ROOT, '.bench-build', 'bench', 'scale.js');
@@ -91,6 +91,7 @@ async function serve(): Promise<void> {
   const { createLogger } = await import('../src/lib/logger');
   const workload = (process.env.BENCH_RULES ?? 'text') as Workload;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-bench-scale-'));
+  removeOnExit(dir);
   const configDir = path.join(dir, 'config');
   fs.mkdirSync(configDir);
   for (const [file, text] of Object.entries(rulesFor(workload))) fs.writeFileSync(path.join(configDir, file), text);

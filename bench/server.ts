@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Koa from 'koa';
+import { removeOnExit } from './report';
 import { BENCH, type BenchMode } from './requests';
 
 const FIXED =
@@ -55,6 +56,7 @@ async function bot(mode: BenchMode): Promise<number> {
   const { createLogger } = await import('../src/lib/logger');
   const { makeKeywordRules } = await import('../src/rules/bench-rules');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-bench-'));
+  removeOnExit(dir);
   const configDir = path.join(dir, 'config');
   fs.mkdirSync(configDir);
   let rules = tenRules();
