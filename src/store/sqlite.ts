@@ -16,6 +16,7 @@
  *
  * @see https://www.sqlite.org/lang_upsert.html
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
@@ -48,10 +49,19 @@ export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+  // Every claim and every completion moved an entry of this index (a claim's short lease, then the
+  // reply's TTL), adding pages to each group commit; de-duplication rows are swept by age instead
+  // (see SqliteStore.sweepSome).
+  `DROP INDEX IF EXISTS store_dedupe_expires;`,
 ];
 
 /** How many writes between two sweeps of expired rows. */
 const SWEEP_EVERY_WRITES = 500;
+/**
+ * How many of the oldest de-duplication rows each automatic sweep looks at: twice the writes between
+ * sweeps, so the sweeps keep up with the rows the writes add.
+ */
+const DEDUPE_SWEEP_WINDOW = 2 * SWEEP_EVERY_WRITES;
 
 /** Counts writes and sweeps expired rows now and then, so the tables do not grow without bound. */
 class Sweeper {
@@ -343,6 +353,10 @@ export class SqliteStore implements Store {
   /** The same adapter as the only backend, so `createStore()` callers find it uniformly. */
   readonly backends: { readonly sqlite: SqliteStore };
   private closed = false;
+  /** The automatic sweep's statements, prepared at its first run. */
+  private sweepStatements:
+    | { kv: BetterSqlite3.Statement<[number]>; dedupe: BetterSqlite3.Statement<[number, number]>; counters: BetterSqlite3.Statement<[number]> }
+    | undefined;
 
   private constructor(
     /** The better-sqlite3 connection (WAL, busy_timeout, foreign keys on), shared with the ledger. */
@@ -351,7 +365,7 @@ export class SqliteStore implements Store {
     readonly file: string,
     private readonly clock: Clock,
   ) {
-    const sweeper = new Sweeper(() => this.sweepExpired());
+    const sweeper = new Sweeper(() => this.sweepSome());
     this.kv = new SqliteKeyValueStore(db, clock, sweeper);
     this.dedupe = new SqliteDedupeStore(db, clock, sweeper);
     this.counters = new SqliteCounterStore(db, clock, sweeper);
@@ -378,8 +392,35 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Deletes expired kv, dedupe and counter rows (also done automatically every few hundred writes).
-   * Returns how many rows went.
+   * The automatic sweep, every few hundred writes: expired kv and counter rows (by their
+   * `expires_at` index), and the expired ones among the oldest {@link DEDUPE_SWEEP_WINDOW}
+   * de-duplication rows. That table has no expiry index (it would cost every message a page or two
+   * per commit); its rows are written in time order with one TTL per deployment, so the oldest
+   * rows are the ones that expire first, and a row with a longer TTL only holds back rows behind it
+   * until it expires. Expired rows are never read (every read checks `expires_at`): sweeping only
+   * bounds the table.
+   */
+  private sweepSome(): number {
+    if (this.closed) return 0;
+    this.sweepStatements ??= {
+      kv: this.db.prepare<[number]>('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      dedupe: this.db.prepare<[number, number]>(
+        'DELETE FROM store_dedupe WHERE rowid IN (SELECT rowid FROM store_dedupe ORDER BY rowid LIMIT ?) AND expires_at <= ?',
+      ),
+      counters: this.db.prepare<[number]>('DELETE FROM store_counters WHERE expires_at <= ?'),
+    };
+    const { kv, dedupe, counters } = this.sweepStatements;
+    const now = this.clock.now();
+    const sweep = this.db.transaction(
+      () => kv.run(now).changes + dedupe.run(DEDUPE_SWEEP_WINDOW, now).changes + counters.run(now).changes,
+    );
+    return sweep.immediate();
+  }
+
+  /**
+   * Deletes every expired kv, dedupe and counter row (reading the whole de-duplication table; the
+   * automatic sweep, every few hundred writes, looks at its oldest rows only). Returns how many rows
+   * went.
    *
    * @example store.sweepExpired() // → 3
    * @see https://www.sqlite.org/lang_delete.html

@@ -29,7 +29,7 @@ describe('runMigrate', () => {
       const c = captureIo();
       expect(await runMigrate({ BOT_DATA_DIR: dir }, c.io, dir)).toBe(0);
       expect(c.err).toEqual([]);
-      expect(c.out).toEqual([`migrated SQLite ${path.join(dir, 'wechat-bot.sqlite')}: store v1, ledger v2, spend-orders v1`]);
+      expect(c.out).toEqual([`migrated SQLite ${path.join(dir, 'wechat-bot.sqlite')}: store v2, ledger v2, spend-orders v1`]);
     }
   });
 

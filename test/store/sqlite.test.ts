@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fixedClock } from '../../src/lib/clock';
-import { SqliteStore } from '../../src/store/sqlite';
+import { SQLITE_STORE_MIGRATIONS, SqliteStore } from '../../src/store/sqlite';
 import { migrate, openSqlite, schemaVersion, StoreMigrationError } from '../../src/store/sqlite-migrate';
 import { runStoreContract } from './contract';
 
@@ -101,7 +101,7 @@ describe('SqliteStore across processes', () => {
     expect(results[0] + results[1]).toBe(100);
     const store = SqliteStore.open(file);
     expect(await store.counters.get('rate')).toBe(100);
-    expect(schemaVersion(store.db, 'store')).toBe(1);
+    expect(schemaVersion(store.db, 'store')).toBe(SQLITE_STORE_MIGRATIONS.length);
     await store.close();
   });
 
@@ -210,6 +210,59 @@ describe('SqliteStore.sweepExpired', () => {
     clock.advance(1_000);
     for (let i = 0; i < 500; i++) await store.kv.set(`new${i}`, 'v', 100);
     expect(store.db.prepare("SELECT COUNT(*) FROM store_kv WHERE key LIKE 'old%'").pluck().get()).toBe(0);
+    await store.close();
+  });
+
+  // The de-duplication table has no expiry index: the automatic sweep looks at its 1,000 oldest rows.
+  const dedupeRows = (store: SqliteStore, like: string) =>
+    store.db.prepare('SELECT COUNT(*) FROM store_dedupe WHERE key LIKE ?').pluck().get(like) as number;
+
+  it('should sweep expired de-duplication rows oldest first, keeping up with the writes', async () => {
+    const clock = fixedClock(0);
+    const store = SqliteStore.open(tmpFile(), { clock });
+    for (let i = 0; i < 2500; i++) await store.dedupe.complete(`old${i}`, 'r', 300);
+    clock.advance(300_000);
+    // Each sweep (every 500 writes) takes the expired ones among the 1,000 oldest rows.
+    for (let i = 0; i < 500; i++) await store.dedupe.claim(`new${i}`, 600);
+    expect(dedupeRows(store, 'old%')).toBe(1500);
+    for (let i = 500; i < 1500; i++) await store.dedupe.claim(`new${i}`, 600);
+    expect(dedupeRows(store, 'old%')).toBe(0);
+    expect(dedupeRows(store, 'new%')).toBe(1500);
+    await store.close();
+  });
+
+  it('should keep a row that has not expired and sweep the expired rows behind it in the window', async () => {
+    const clock = fixedClock(0);
+    const store = SqliteStore.open(tmpFile(), { clock });
+    await store.dedupe.complete('long', 'r', 3_600);
+    for (let i = 0; i < 499; i++) await store.dedupe.complete(`short${i}`, 'r', 300);
+    clock.advance(300_000);
+    for (let i = 0; i < 500; i++) await store.dedupe.claim(`new${i}`, 600);
+    expect(dedupeRows(store, 'long')).toBe(1);
+    expect(dedupeRows(store, 'short%')).toBe(0); // within the window, behind the long one
+    // Expired rows are never answered, swept or not.
+    await expect(store.dedupe.peek('short1')).resolves.toBeUndefined();
+    expect(store.sweepExpired()).toBe(0);
+    clock.advance(3_600_000);
+    expect(store.sweepExpired()).toBe(501); // the full sweep reads the whole table
+    await store.close();
+  });
+});
+
+describe('SqliteStore migrations', () => {
+  it('should drop the de-duplication expiry index of a version 1 file and keep its rows', async () => {
+    const file = tmpFile();
+    const db = openSqlite(file);
+    migrate(db, 'store', SQLITE_STORE_MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES ('k', 'done', 'r', ?)").run(Date.now() + 60_000);
+    const indexes = (d: typeof db) =>
+      d.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'store_dedupe' AND sql IS NOT NULL").pluck().all();
+    expect(indexes(db)).toEqual(['store_dedupe_expires']);
+    db.close();
+    const store = SqliteStore.open(file);
+    expect(schemaVersion(store.db, 'store')).toBe(2);
+    expect(indexes(store.db)).toEqual([]);
+    await expect(store.dedupe.peek('k')).resolves.toEqual({ state: 'done', reply: 'r' });
     await store.close();
   });
 });
