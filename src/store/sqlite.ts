@@ -16,7 +16,6 @@
  *
  * @see https://www.sqlite.org/lang_upsert.html
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
@@ -51,7 +50,7 @@ export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
    CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
   // Every claim and every completion moved an entry of this index (a claim's short lease, then the
   // reply's TTL), adding pages to each group commit; de-duplication rows are swept by age instead
-  // (see SqliteStore.sweepSome).
+  // (see SqliteStore's sweep).
   `DROP INDEX IF EXISTS store_dedupe_expires;`,
 ];
 
@@ -353,10 +352,18 @@ export class SqliteStore implements Store {
   /** The same adapter as the only backend, so `createStore()` callers find it uniformly. */
   readonly backends: { readonly sqlite: SqliteStore };
   private closed = false;
-  /** The automatic sweep's statements, prepared at its first run. */
-  private sweepStatements:
-    | { kv: BetterSqlite3.Statement<[number]>; dedupe: BetterSqlite3.Statement<[number, number]>; counters: BetterSqlite3.Statement<[number]> }
-    | undefined;
+  /**
+   * Deletes expired kv, dedupe and counter rows in one transaction; returns how many went.
+   *
+   * `oldestOnly` is the automatic sweep, every few hundred writes: expired kv and counter rows (by
+   * their `expires_at` index), and the expired ones among the oldest {@link DEDUPE_SWEEP_WINDOW}
+   * de-duplication rows. That table has no expiry index (it would cost every message a page or two
+   * per commit); its rows are written in time order with one TTL per deployment, so the oldest rows
+   * are the ones that expire first, and a row with a longer TTL only holds back rows behind it until
+   * it expires. Expired rows are never read (every read checks `expires_at`): sweeping only bounds
+   * the table.
+   */
+  private readonly sweep: (oldestOnly: boolean) => number;
 
   private constructor(
     /** The better-sqlite3 connection (WAL, busy_timeout, foreign keys on), shared with the ledger. */
@@ -365,7 +372,18 @@ export class SqliteStore implements Store {
     readonly file: string,
     private readonly clock: Clock,
   ) {
-    const sweeper = new Sweeper(() => this.sweepSome());
+    const kv = db.prepare<[number]>('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= ?');
+    const dedupeOldest = db.prepare<[number, number]>(
+      'DELETE FROM store_dedupe WHERE rowid IN (SELECT rowid FROM store_dedupe ORDER BY rowid LIMIT ?) AND expires_at <= ?',
+    );
+    const dedupeAll = db.prepare<[number]>('DELETE FROM store_dedupe WHERE expires_at <= ?');
+    const counters = db.prepare<[number]>('DELETE FROM store_counters WHERE expires_at <= ?');
+    const sweepTx = db.transaction((now: number, oldestOnly: boolean) => {
+      const dedupe = oldestOnly ? dedupeOldest.run(DEDUPE_SWEEP_WINDOW, now) : dedupeAll.run(now);
+      return kv.run(now).changes + dedupe.changes + counters.run(now).changes;
+    });
+    this.sweep = (oldestOnly) => (this.closed ? 0 : sweepTx.immediate(clock.now(), oldestOnly));
+    const sweeper = new Sweeper(() => this.sweep(true));
     this.kv = new SqliteKeyValueStore(db, clock, sweeper);
     this.dedupe = new SqliteDedupeStore(db, clock, sweeper);
     this.counters = new SqliteCounterStore(db, clock, sweeper);
@@ -392,32 +410,6 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The automatic sweep, every few hundred writes: expired kv and counter rows (by their
-   * `expires_at` index), and the expired ones among the oldest {@link DEDUPE_SWEEP_WINDOW}
-   * de-duplication rows. That table has no expiry index (it would cost every message a page or two
-   * per commit); its rows are written in time order with one TTL per deployment, so the oldest
-   * rows are the ones that expire first, and a row with a longer TTL only holds back rows behind it
-   * until it expires. Expired rows are never read (every read checks `expires_at`): sweeping only
-   * bounds the table.
-   */
-  private sweepSome(): number {
-    if (this.closed) return 0;
-    this.sweepStatements ??= {
-      kv: this.db.prepare<[number]>('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      dedupe: this.db.prepare<[number, number]>(
-        'DELETE FROM store_dedupe WHERE rowid IN (SELECT rowid FROM store_dedupe ORDER BY rowid LIMIT ?) AND expires_at <= ?',
-      ),
-      counters: this.db.prepare<[number]>('DELETE FROM store_counters WHERE expires_at <= ?'),
-    };
-    const { kv, dedupe, counters } = this.sweepStatements;
-    const now = this.clock.now();
-    const sweep = this.db.transaction(
-      () => kv.run(now).changes + dedupe.run(DEDUPE_SWEEP_WINDOW, now).changes + counters.run(now).changes,
-    );
-    return sweep.immediate();
-  }
-
-  /**
    * Deletes every expired kv, dedupe and counter row (reading the whole de-duplication table; the
    * automatic sweep, every few hundred writes, looks at its oldest rows only). Returns how many rows
    * went.
@@ -426,15 +418,7 @@ export class SqliteStore implements Store {
    * @see https://www.sqlite.org/lang_delete.html
    */
   sweepExpired(): number {
-    if (this.closed) return 0;
-    const now = this.clock.now();
-    const sweep = this.db.transaction(() => {
-      let n = this.db.prepare('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes;
-      n += this.db.prepare('DELETE FROM store_dedupe WHERE expires_at <= ?').run(now).changes;
-      n += this.db.prepare('DELETE FROM store_counters WHERE expires_at <= ?').run(now).changes;
-      return n;
-    });
-    return sweep.immediate();
+    return this.sweep(false);
   }
 
   async ping(): Promise<void> {
