@@ -63,7 +63,8 @@ export function createWebhookMiddleware(options: WebhookOptions): Middleware<Web
   const withSlash = `${path}/`;
   const handle = webhookHandler(options);
   return function wechatWebhook(ctx, next) {
-    return ctx.path === path || ctx.path === withSlash ? handle(ctx, next) : next();
+    const requested = ctx.path; // a getter that parses the URL
+    return requested === path || requested === withSlash ? handle(ctx, next) : next();
   };
 }
 
