@@ -1,15 +1,16 @@
 /**
- * Entry point: load settings (env + `.env`), build the bot, listen on PORT, start the workers, reload
- * the operator config on SIGHUP, and shut down cleanly on SIGINT/SIGTERM. Composition only: everything
- * is wired in `src/bot/create-bot.ts`.
+ * Entry point: load settings (the environment, then the `.env` beside package.json), build the bot,
+ * listen on PORT, start the workers, reload the operator config on SIGHUP, and shut down cleanly on
+ * SIGINT/SIGTERM. Composition only: everything is wired in `src/bot/create-bot.ts`.
  */
-import 'dotenv/config';
 import { createBot } from './src/bot/create-bot';
+import { loadDotEnv } from './src/config/dotenv';
 import { loadSettings, SettingsError } from './src/config/settings';
 
 async function main(): Promise<void> {
   let settings;
   try {
+    loadDotEnv();
     settings = loadSettings(process.env);
   } catch (err) {
     if (err instanceof SettingsError) {

@@ -4,10 +4,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const compiled = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 if (fs.existsSync(compiled)) {
-  require(compiled).buildProgram().parseAsync(process.argv).catch((err) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  require(compiled).runCli(process.argv);
 } else {
   const { spawnSync } = require('node:child_process');
   const tsx = require.resolve('tsx/cli');

@@ -127,7 +127,21 @@ describe('campaign pause|resume|list', () => {
     expect(await s.ledger.pausedCampaigns()).toEqual([expect.objectContaining({ campaign: 'bonus', by: 'operator', reason: 'top-up pending' })]);
     expect(await run('campaign', 'list')).toMatch(/bonus\s+normal\s+0\/100\s+0\.00\/100\.00\s+paused \(top-up pending\)/);
     expect(await run('campaign', 'resume', 'bonus')).toBe('campaign bonus resumed');
-    expect(await run('campaign', 'resume', 'bonus')).toBe('campaign bonus was not paused');
+    expect(process.exitCode).toBeUndefined();
+    expect(await run('campaign', 'resume', 'bonus')).toBe('campaign bonus was not paused: nothing changed');
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('should refuse to pause a campaign that campaigns.yaml does not define, naming the ones it does', async () => {
+    await expect(run('campaign', 'pause', 'bonsu')).rejects.toThrow('no campaign "bonsu" in campaigns.yaml — did you mean "bonus"?; campaigns: bonus');
+    await expect(run('campaign', 'pause', 'nope')).rejects.toThrow(/^no campaign "nope" in campaigns.yaml; campaigns: bonus$/);
+    expect(await s.ledger.pausedCampaigns()).toEqual([]);
+    await expect(run('campaign', 'resume', 'nope')).rejects.toThrow('no campaign "nope"');
+  });
+
+  it('should still resume a paused campaign that was since removed from campaigns.yaml', async () => {
+    await s.ledger.pauseCampaign('retired', { reason: 'old', by: 'operator', now: T0 });
+    expect(await run('campaign', 'resume', 'retired')).toBe('campaign retired resumed');
   });
 });
 

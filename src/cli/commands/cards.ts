@@ -86,6 +86,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     );
   cardsCmd
     .command('list')
+    .description('Every card of config/cards.yaml with its card_id, review status and sub-merchant')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) =>
       withCards(async (cards) => {
@@ -96,6 +97,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     );
   cardsCmd
     .command('show <name>')
+    .description('One card: its card_id, review status, landing page and what WeChat has for it')
     .option('--json', 'machine-readable output')
     .action((name: string, opts: { json?: boolean }) =>
       withCards(async (cards) => {
@@ -118,6 +120,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     );
   cardsCmd
     .command('consume <code>')
+    .description('Redeem a card code at the counter (核销); refuses a used, expired or foreign code')
     .option('--card <name>', 'the card the code must belong to')
     .option('--encrypted', 'the code is an encrypt_code (decrypt it first)')
     .action((code: string, opts: { card?: string; encrypted?: boolean }) =>
@@ -132,6 +135,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     );
   cardsCmd
     .command('report')
+    .description("Per card: issued, received, gifted, redeemed and failed, beside WeChat's own statistics")
     .option('--from <date>', 'WeChat statistics from YYYY-MM-DD (default: 29 days ago)')
     .option('--to <date>', 'to YYYY-MM-DD (default: today)')
     .option('--json', 'machine-readable output')
@@ -149,28 +153,38 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     );
 
   const sub = program.command('submerchant').description('Sub-merchants of developer-assisted coupon making (config/submerchants.yaml)');
-  sub.command('categories').action(() =>
-    withCards(async (cards) => {
-      for (const c of await cards.submerchants.categories()) {
-        out(`${c.primaryCategoryId} ${c.name}`);
-        for (const s of c.secondary) out(`  ${s.secondaryCategoryId} ${s.name}${s.needQualificationStuffs.length ? ` (needs: ${s.needQualificationStuffs.join(', ')})` : ''}`);
-      }
-    }),
-  );
-  sub.command('submit <name>').action((name: string) =>
-    withCards(async (cards) => {
-      const r = await cards.submerchants.submit(name);
-      out(`${name}: submitted as merchant_id ${r.merchantId} — ${r.status}`);
-    }),
-  );
-  sub.command('update <name>').action((name: string) =>
-    withCards(async (cards) => {
-      const r = await cards.submerchants.update(name);
-      out(`${name}: updated (merchant_id ${r.merchantId}) — ${r.status}`);
-    }),
-  );
+  sub
+    .command('categories')
+    .description('The business categories WeChat accepts for a sub-merchant (primary and secondary ids)')
+    .action(() =>
+      withCards(async (cards) => {
+        for (const c of await cards.submerchants.categories()) {
+          out(`${c.primaryCategoryId} ${c.name}`);
+          for (const s of c.secondary) out(`  ${s.secondaryCategoryId} ${s.name}${s.needQualificationStuffs.length ? ` (needs: ${s.needQualificationStuffs.join(', ')})` : ''}`);
+        }
+      }),
+    );
+  sub
+    .command('submit <name>')
+    .description('Submit a sub-merchant of config/submerchants.yaml to WeChat for review')
+    .action((name: string) =>
+      withCards(async (cards) => {
+        const r = await cards.submerchants.submit(name);
+        out(`${name}: submitted as merchant_id ${r.merchantId} — ${r.status}`);
+      }),
+    );
+  sub
+    .command('update <name>')
+    .description("Send a sub-merchant's changed fields (or a renewed authorization letter) to WeChat")
+    .action((name: string) =>
+      withCards(async (cards) => {
+        const r = await cards.submerchants.update(name);
+        out(`${name}: updated (merchant_id ${r.merchantId}) — ${r.status}`);
+      }),
+    );
   sub
     .command('status [name]')
+    .description("Review state of one sub-merchant, or of all, with WeChat's reason when refused")
     .option('--json', 'machine-readable output')
     .action((name: string | undefined, opts: { json?: boolean }) =>
       withCards(async (cards) => {

@@ -37,6 +37,43 @@ import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
 import { openLedger } from '../../store/open-ledger';
 import { runningSandbox } from '../context';
 
+/**
+ * Throws unless `name` is a campaign of campaigns.yaml, listing the names there (the closest first),
+ * so a typo never reports "paused" while the real campaign keeps paying.
+ *
+ * @example requireCampaign(config, 'welcom-packet') // throws: no campaign "welcom-packet" … did you mean "welcome-packet"?
+ */
+export function requireCampaign(config: RewardsConfig, name: string): void {
+  const names = Object.keys(config.campaigns);
+  if (names.includes(name)) return;
+  const near = closestName(name, names);
+  throw new Error(
+    `no campaign "${name}" in campaigns.yaml${near ? ` — did you mean "${near}"?` : ''}; ` +
+      (names.length ? `campaigns: ${names.join(', ')}` : 'it defines no campaigns'),
+  );
+}
+
+/** The name within edit distance ≤ max(2, a third of its length) of `word`, nearest first; undefined if none. */
+export function closestName(word: string, names: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const n of names) {
+    const d = editDistance(word.toLowerCase(), n.toLowerCase());
+    if (d <= Math.max(2, Math.floor(n.length / 3)) && (!best || d < best.d)) best = { name: n, d };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, O(a·b) time and O(b) memory (names are short). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 /** What the rewards commands need. */
 export interface RewardsCliContext {
   ledger: Ledger;
@@ -290,6 +327,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .description('Stop a campaign: new grants answer campaign_over, queued packets wait with their bill numbers')
     .action(async function pauseCommand(name: string, opts: { reason: string }) {
       await withContext(async (ctx) => {
+        requireCampaign(ctx.config(), name);
         await ctx.ledger.pauseCampaign(name, { reason: opts.reason, by: 'operator', now: ctx.clock.now() });
         out(`campaign ${name} paused`);
       });
@@ -300,7 +338,12 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .description('Let a paused campaign grant and send again (queued packets go out with their original bill numbers)')
     .action(async function resumeCommand(name: string) {
       await withContext(async (ctx) => {
-        out((await ctx.ledger.resumeCampaign(name)) ? `campaign ${name} resumed` : `campaign ${name} was not paused`);
+        // A paused name no longer in campaigns.yaml can still be resumed (its queued packets wait on it).
+        const paused = (await ctx.ledger.pausedCampaigns()).some((p) => p.campaign === name);
+        if (!paused) requireCampaign(ctx.config(), name);
+        if (await ctx.ledger.resumeCampaign(name)) return out(`campaign ${name} resumed`);
+        out(`campaign ${name} was not paused: nothing changed`);
+        process.exitCode = 1;
       });
     });
   campaign

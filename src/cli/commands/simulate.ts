@@ -252,12 +252,6 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--openid <openid>', 'the follower openid', 'o-simulated-follower')
     .action(async (textArg: string | undefined, opts: FollowerOptions & { url?: string; safe?: boolean; openid: string }) => {
       const input = followerInput(textArg, opts);
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require('dotenv').config({ quiet: true });
-      } catch {
-        /* .env support is optional */
-      }
       const settings = loadSettings(process.env);
       if (opts.safe && !settings.wechat.encodingAESKey) throw new Error('--safe needs WECHAT_ENCODING_AES_KEY (43 characters)');
       const r = await simulate(input, {
