@@ -78,7 +78,7 @@ export async function createCliContext(env: Env = process.env, options: CliConte
   const log =
     options.log ??
     createLogger({
-      level: env.LOG_LEVEL ?? 'warn',
+      level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel,
       secrets: settings.secrets,
       destination: pino.destination({ dest: 2, sync: true }),
     });

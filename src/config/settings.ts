@@ -84,7 +84,8 @@ export interface Settings {
   outboxLeaseMs?: number;
   /** Bearer token for the staff/admin HTTP endpoints (BOT_ADMIN_TOKEN); unset = endpoints disabled. */
   adminToken?: string;
-  logLevel: string;
+  /** LOG_LEVEL: one of {@link LOG_LEVELS} (default info; the CLI's default is warn). */
+  logLevel: (typeof LOG_LEVELS)[number];
   /** Every secret value, for scrubbing logs. */
   secrets: string[];
 }
@@ -122,6 +123,17 @@ function bool(env: Env, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new SettingsError(name, `"${raw}" is not a boolean (use 1/0, true/false)`);
+}
+
+/** The levels LOG_LEVEL accepts (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], dflt: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  const value = raw.toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new SettingsError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
 }
 
 function url(env: Env, name: string, dflt: string): string {
@@ -215,7 +227,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     },
     outboxLeaseMs: int(env, 'BOT_OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
     adminToken: str(env, 'BOT_ADMIN_TOKEN'),
-    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     secrets: [],
   };
   if (settings.store.redisPrefix !== undefined && !/^[A-Za-z0-9:_.-]{1,64}$/.test(settings.store.redisPrefix))

@@ -59,6 +59,16 @@ describe('simulate', () => {
   it('should fail clearly when the token is wrong', async () => {
     await expect(simulate({ kind: 'text', text: 'hello' }, { url, token: 'WrongToken123', openid: 'oSim' })).rejects.toThrow(/^the bot answered HTTP 401/);
   });
+
+  it('should name the URL it tried and how to start a bot when none answers there', async () => {
+    const closed = t.app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => closed.once('listening', () => resolve()));
+    const dead = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/wechat`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(simulate({ kind: 'text', text: 'hello' }, { url: dead, token: TEST_TOKEN, openid: 'oSim' })).rejects.toThrow(
+      `no bot answers at ${dead} (connection refused): start it with \`npm start\` in the project folder`,
+    );
+  });
 });
 
 describe('followerInput', () => {

@@ -104,7 +104,7 @@ type Env = Record<string, string | undefined>;
  */
 export async function createRewardsCliContext(env: Env = process.env, cwd?: string): Promise<RewardsCliContext> {
   const settings = loadSettings(env, cwd);
-  const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
+  const log = createLogger({ level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
   const ledger = await openLedger(settings.store);
   let payClose: (() => void) | undefined;
   let api: RedpackApi | undefined;

@@ -187,6 +187,29 @@ export interface SimulateOptions {
 }
 
 /**
+ * What to tell an operator when no bot answered at `target`: the URL tried, why, and how to start one.
+ *
+ * @example unreachableMessage('http://127.0.0.1:3000/wechat', econnrefused) // 'no bot answers at http://127.0.0.1:3000/wechat (connection refused): …'
+ */
+export function unreachableMessage(target: string, err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : (err as { name?: unknown } | null)?.name;
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : code === 'TimeoutError'
+        ? 'no answer in time'
+        : code === 'ENOTFOUND'
+          ? 'unknown host'
+          : typeof code === 'string'
+            ? code
+            : err instanceof Error
+              ? err.message
+              : String(err);
+  return `no bot answers at ${target} (${why}): start it with \`npm start\` in the project folder (it listens on PORT, default 3000), or name its webhook with --url`;
+}
+
+/**
  * Sends one follower action to the bot and returns the HTTP status and readable reply lines.
  * Throws when the bot cannot be reached or answers with an error status.
  *
@@ -211,12 +234,17 @@ export async function simulate(input: FollowerInput, o: SimulateOptions): Promis
     url.searchParams.set('msg_signature', computeSignature(o.token, timestamp, nonce, encrypt));
     body = buildXml({ ToUserName: 'gh_simulator00', Encrypt: encrypt });
   }
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8' },
-    body,
-    signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      body,
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    throw new Error(unreachableMessage(o.url, err));
+  }
   const answer = await res.text();
   if (res.status !== 200) throw new Error(`the bot answered HTTP ${res.status}: ${answer.slice(0, 200)}`);
   const trimmed = answer.trim();
