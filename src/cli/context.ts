@@ -22,6 +22,7 @@ import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { createMemoryStore } from '../store/memory';
 import type { Store } from '../store/ports';
 import { createStore } from '../store/create-store';
+import { urlHost } from '../store/redact-url';
 
 /** What {@link createCliContext} builds. */
 export interface CliContext {
@@ -43,6 +44,13 @@ export interface CliContextOptions {
   /** Use this store instead of opening the configured one (tests). The context does not close it. */
   store?: Store;
   log?: Logger;
+  /** Where the account/store line goes (default stderr, so stdout stays the command's output). */
+  note?: (line: string) => void;
+}
+
+/** Writes one line to stderr. */
+export function noteToStderr(line: string): void {
+  process.stderr.write(`wechat-bot: ${line}\n`);
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,6 +61,22 @@ export interface RunningSandbox {
   api: string;
   pay: string;
   webhook: string;
+}
+
+/**
+ * The account and the store a command works on, as one line for stderr, so an operator sees before
+ * anything changes which AppID (and merchant) and which database a command uses. No secret, no
+ * password: URLs are shown as host:port/path.
+ *
+ * @example targetLine(settings) // 'account wx0000sandbox0000 (sandbox), merchant 1900000109; store SQLite /srv/bot/data/wechat-bot.sqlite'
+ */
+export function targetLine(settings: Pick<Settings, 'sandbox' | 'wechat' | 'pay' | 'store'>): string {
+  const { store } = settings;
+  const pg = store.databaseUrl ? `PostgreSQL ${urlHost(store.databaseUrl, 5432)}${store.postgresSchema ? ` schema ${store.postgresSchema}` : ''}` : undefined;
+  const redis = store.redisUrl ? `Redis ${urlHost(store.redisUrl, 6379)}${store.redisPrefix ? ` prefix ${store.redisPrefix}` : ''}` : undefined;
+  const ledger = pg ?? `SQLite ${store.sqlitePath}`;
+  const merchant = settings.pay.mchId ? `, merchant ${settings.pay.mchId}` : '';
+  return `account ${settings.wechat.appId}${settings.sandbox ? ' (sandbox)' : ''}${merchant}; store ${redis ? `${redis} + ${ledger}` : ledger}`;
 }
 
 /** Reads `data/sandbox.json` when the bot that wrote it is still alive. */
@@ -83,6 +107,7 @@ export async function createCliContext(env: Env = process.env, options: CliConte
       destination: pino.destination({ dest: 2, sync: true }),
     });
   // SQLite under data/ by default; Redis / PostgreSQL when REDIS_URL / DATABASE_URL are set.
+  if (options.store === undefined) (options.note ?? noteToStderr)(targetLine(settings));
   const store = options.store ?? (await createStore(settings.store));
   const ownsStore = options.store === undefined;
 

@@ -35,7 +35,7 @@ import { createRewards } from '../../rewards/rewards';
 import { parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
 import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
 import { openLedger } from '../../store/open-ledger';
-import { runningSandbox } from '../context';
+import { noteToStderr, runningSandbox, targetLine } from '../context';
 
 /**
  * Throws unless `name` is a campaign of campaigns.yaml, listing the names there (the closest first),
@@ -102,8 +102,9 @@ type Env = Record<string, string | undefined>;
  * @example const ctx = await createRewardsCliContext(process.env); … await ctx.close();
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export async function createRewardsCliContext(env: Env = process.env, cwd?: string): Promise<RewardsCliContext> {
+export async function createRewardsCliContext(env: Env = process.env, cwd?: string, note: (line: string) => void = noteToStderr): Promise<RewardsCliContext> {
   const settings = loadSettings(env, cwd);
+  note(targetLine(settings));
   const log = createLogger({ level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
   const ledger = await openLedger(settings.store);
   let payClose: (() => void) | undefined;

@@ -34,7 +34,7 @@ import type { OrderStore, StoredOrder } from '../../spend/order-store';
 import { explainSpendRules } from '../../spend/select-spend-tier';
 import { openLedger } from '../../store/open-ledger';
 import { openOrderStore } from '../../store/open-order-store';
-import { runningSandbox } from '../context';
+import { noteToStderr, runningSandbox, targetLine } from '../context';
 import { defaultDirs, processIo, type CliIo } from './config';
 import { parseAt } from './rules';
 
@@ -118,8 +118,9 @@ export interface SpendCommandDeps {
  * @example const ctx = await createOrdersCliContext(process.env); … await ctx.close();
  * @see https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8
  */
-export async function createOrdersCliContext(env: Record<string, string | undefined> = process.env): Promise<OrdersCliContext> {
+export async function createOrdersCliContext(env: Record<string, string | undefined> = process.env, note: (line: string) => void = noteToStderr): Promise<OrdersCliContext> {
   const settings = loadSettings(env);
+  note(targetLine(settings));
   const orders = await openOrderStore(settings.store);
   try {
     const ledger = await openLedger(settings.store);
