@@ -6,6 +6,7 @@
 import { createBot } from './src/bot/create-bot';
 import { loadDotEnv } from './src/config/dotenv';
 import { loadSettings, SettingsError } from './src/config/settings';
+import { registerPid } from './src/lib/pid-file';
 
 async function main(): Promise<void> {
   let settings;
@@ -22,10 +23,13 @@ async function main(): Promise<void> {
   const bot = await createBot({ settings });
   bot.config.installSighup();
   const server = await bot.listen(settings.port);
+  // Names this process (not npm's) for `wechat-bot reload` and `kill -HUP $(cat data/wechat-bot.pid)`.
+  const pidFile = registerPid(settings.dataDir);
+  process.once('exit', () => pidFile.remove());
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   bot.log.info(
-    { port, sandbox: settings.sandbox, store: bot.store.driver, config: bot.config.status().version },
+    { port, pid: process.pid, pidFile: pidFile.path, sandbox: settings.sandbox, store: bot.store.driver, config: bot.config.status().version },
     `wechat-bot listening on http://127.0.0.1:${port}/wechat${settings.sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''}`,
   );
   let stopping = false;
