@@ -210,7 +210,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         baseUrl: payBase,
         clientIp: settings.pay.clientIp,
         cert,
-        ca: sandbox?.pay.ca,
+        ca: sandbox?.pay.ca ?? (settings.pay.caPath ? fs.readFileSync(settings.pay.caPath) : undefined),
         log: log,
       });
       const pc = payClient;

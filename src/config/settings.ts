@@ -8,6 +8,7 @@
  *
  * @example const settings = loadSettings(process.env);
  */
+import fs from 'node:fs';
 import path from 'node:path';
 
 export class SettingsError extends Error {
@@ -54,6 +55,12 @@ export interface Settings {
     certPassphrase?: string;
     /** WECHAT_PAY_API_BASE, default https://api.mch.weixin.qq.com */
     apiBase: string;
+    /**
+     * WECHAT_PAY_CA: a PEM file of the certificate authority that signed the Pay server's certificate,
+     * trusted INSTEAD of the public roots for Pay calls — for a stand-in such as `wechat-bot sandbox`;
+     * never set it for the real server.
+     */
+    caPath?: string;
     /** WECHAT_PAY_CLIENT_IP: the IPv4 sent as client_ip. */
     clientIp: string;
     /** WECHAT_PAY_APIV3_KEY: decrypts v3 payment notifications (32 characters). */
@@ -123,6 +130,19 @@ function bool(env: Env, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new SettingsError(name, `"${raw}" is not a boolean (use 1/0, true/false)`);
+}
+
+/** A file path setting resolved against `cwd`; it must name a readable file when set. */
+function optionalPath(env: Env, name: string, cwd: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const file = path.resolve(cwd, raw);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new SettingsError(name, `cannot read the file ${file}`);
+  }
+  return file;
 }
 
 /** The levels LOG_LEVEL accepts (pino's). */
@@ -212,6 +232,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       keyPemPath: str(env, 'WECHAT_PAY_KEY_PEM'),
       certPassphrase: str(env, 'WECHAT_PAY_CERT_PASSPHRASE'),
       apiBase: url(env, 'WECHAT_PAY_API_BASE', 'https://api.mch.weixin.qq.com'),
+      caPath: optionalPath(env, 'WECHAT_PAY_CA', cwd),
       clientIp,
       apiV3Key: apiV3Key ?? (sandbox ? SANDBOX_CREDENTIALS.apiV3Key : undefined),
       platformCertPaths: (str(env, 'WECHAT_PAY_PLATFORM_CERT') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((f) => path.resolve(cwd, f)),

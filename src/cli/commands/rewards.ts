@@ -157,6 +157,7 @@ function payClientOptions(settings: Settings, env: Env, log: Logger): Parameters
     key,
     baseUrl: settings.pay.apiBase,
     cert: loadMerchantCert({ certPath, keyPemPath: settings.pay.keyPemPath, passphrase: settings.pay.certPassphrase, mchId }),
+    ...(settings.pay.caPath ? { ca: fs.readFileSync(settings.pay.caPath) } : {}),
   };
 }
 

@@ -18,6 +18,30 @@ function port(value: string): number {
   return n;
 }
 
+/**
+ * The environment a bot needs to use the stand-ins at these URLs, as lines that paste into `.env`
+ * unchanged (comments start with `#`, one KEY=value a line, nothing after a value).
+ *
+ * @example sandboxEnvText('http://127.0.0.1:8081', 'https://127.0.0.1:8082')
+ */
+export function sandboxEnvText(apiUrl: string, payUrl: string): string {
+  return [
+    '# Sandbox running. Paste these lines into the .env of a bot (beside its package.json) and start it:',
+    `WECHAT_API_BASE=${apiUrl}`,
+    `WECHAT_APPID=${SANDBOX_CREDENTIALS.appId}`,
+    `WECHAT_APPSECRET=${SANDBOX_CREDENTIALS.appSecret}`,
+    `WECHAT_TOKEN=${SANDBOX_CREDENTIALS.token}`,
+    `WECHAT_PAY_API_BASE=${payUrl}`,
+    `WECHAT_MCH_ID=${SANDBOX_CREDENTIALS.mchId}`,
+    `WECHAT_PAY_KEY=${SANDBOX_CREDENTIALS.payKey}`,
+    `WECHAT_PAY_CERT=${SANDBOX_PAY_CERTS.p12}`,
+    "# the Pay stand-in's certificate authority (trusted for Pay calls only; never set it for the real server):",
+    `WECHAT_PAY_CA=${SANDBOX_PAY_CERTS.ca}`,
+    '# Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
 export function register(program: Command): void {
   const sandbox = program.command('sandbox').description("WeChat's servers, stand-in: run them alone, or play WeChat towards a bot");
   sandbox
@@ -29,21 +53,7 @@ export function register(program: Command): void {
       const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
       const api = await startApiSandbox({ port: opts.apiPort, acceptAnyFollower: true });
       const pay = await startPaySandbox({ port: opts.payPort, log });
-      process.stdout.write(
-        [
-          'Sandbox running. A bot uses it with:',
-          `  WECHAT_API_BASE=${api.url}`,
-          `  WECHAT_APPID=${SANDBOX_CREDENTIALS.appId}`,
-          `  WECHAT_APPSECRET=${SANDBOX_CREDENTIALS.appSecret}`,
-          `  WECHAT_PAY_API_BASE=${pay.url}`,
-          `  WECHAT_MCH_ID=${SANDBOX_CREDENTIALS.mchId}`,
-          `  WECHAT_PAY_KEY=${SANDBOX_CREDENTIALS.payKey}`,
-          `  WECHAT_PAY_CERT=${SANDBOX_PAY_CERTS.p12}`,
-          `  NODE_EXTRA_CA_CERTS=${SANDBOX_PAY_CERTS.ca}   (the Pay stand-in's certificate authority)`,
-          'Press Ctrl-C to stop.',
-          '',
-        ].join('\n'),
-      );
+      process.stdout.write(sandboxEnvText(api.url, pay.url));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
