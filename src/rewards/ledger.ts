@@ -128,12 +128,33 @@ export interface Usage {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function firstExceeded(reservations: readonly Reservation[], usageOf: (key: string) => Usage): Reservation | undefined {
-  return reservations.find(function exceeds(r) {
+  for (const r of reservations) {
     const u = usageOf(r.key);
-    if (r.maxCount !== null && u.count + r.count > r.maxCount) return true;
-    if (r.maxAmountFen !== null && u.amountFen + r.amountFen > r.maxAmountFen) return true;
-    return false;
-  });
+    const overCount = r.maxCount !== null && u.count + r.count > r.maxCount;
+    const overAmount = r.maxAmountFen !== null && u.amountFen + r.amountFen > r.maxAmountFen;
+    if (overCount || overAmount) return { ...r, reason: exceededReason(r, u, overCount) };
+  }
+  return undefined;
+}
+
+/** Yuan with two decimals, from fen. */
+function yuan(fen: number): string {
+  return (fen / 100).toFixed(2);
+}
+
+/**
+ * The reservation's reason with what was used and what this grant asked for, so a refusal says the
+ * true cause: "campaign budget (500.00 yuan) or packets (100) used up: 8.75 yuan and 3 packets used,
+ * this grant 500.00 yuan would exceed 500.00 yuan" rather than "used up" alone. Per-follower
+ * limits keep their reason (it is the whole story).
+ */
+export function exceededReason(r: Reservation, u: Usage, overCount: boolean): string {
+  if (r.kind === 'per_user') return r.reason;
+  const used = `${yuan(u.amountFen)} yuan and ${u.count} packet${u.count === 1 ? '' : 's'} used`;
+  const why = overCount
+    ? `${u.count} of ${r.maxCount} packet${r.maxCount === 1 ? '' : 's'} used`
+    : `${used}, this grant's ${yuan(r.amountFen)} yuan would exceed ${yuan(r.maxAmountFen ?? 0)} yuan`;
+  return `${r.reason}: ${why}`;
 }
 
 // === Records

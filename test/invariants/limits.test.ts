@@ -164,10 +164,23 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       await worker.runOnce();
       const refused = (await s.ledger.listAll()).filter((g) => g.status === 'REFUSED');
       expect(refused.map((g) => [g.openId, g.outcome, g.reason])).toEqual([
-        [openIdOf(2), 'campaign_over', 'campaign budget (1.00 yuan) or packets (1) used up'],
+        [openIdOf(2), 'campaign_over', 'campaign budget (1.00 yuan) or packets (1) used up: 1 of 1 packet used'],
         [openIdOf(3), 'limit_reached', 'amount 300.00 yuan is outside 1.00–200.00 yuan per packet'],
       ]);
       expect(pay.sandbox.callsTo('sendredpack').map((c) => c.fields.re_openid)).toEqual([openIdOf(1)]);
+      await s.close();
+    });
+
+    it('should say what was used and what the grant asked for when it would exceed the budget', async () => {
+      const s = sqliteLedger();
+      const config = makeConfig({ promo: redCampaign({ budget: 10, max_packets: 100 }) });
+      const { rewards } = rewardsOn(s.ledger, config);
+      await rewards.record({ campaign: 'promo', openId: openIdOf(1), dedupeKey: 'y1', ruleId: 'r', now: T0, amountFen: 875 });
+      const r = await rewards.record({ campaign: 'promo', openId: openIdOf(2), dedupeKey: 'y2', ruleId: 'r', now: T0, amountFen: 200 });
+      expect(r).toMatchObject({
+        outcome: 'campaign_over',
+        reason: "campaign budget (10.00 yuan) or packets (100) used up: 8.75 yuan and 1 packet used, this grant's 2.00 yuan would exceed 10.00 yuan",
+      });
       await s.close();
     });
 
