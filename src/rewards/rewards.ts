@@ -13,7 +13,7 @@ import type { Logger } from '../lib/logger';
 import { planCardGrant } from '../cards/plan-card-grant';
 import { billNoPrefix } from './bill-no';
 import type { RedPacketCampaign, RewardsConfig } from './config-schema';
-import type { GrantStatus, Ledger, LedgerGrant, RecordGrantInput } from './ledger';
+import { firstExceeded, type GrantStatus, type Ledger, type LedgerGrant, type RecordGrantInput, type Usage } from './ledger';
 import { planGrant, type LimitRefusal } from './limits';
 import type { GrantRequest, GrantResult, RewardsPort } from './rewards-port';
 
@@ -41,6 +41,12 @@ export interface GrantDetails extends GrantResult {
   duplicate?: boolean;
 }
 
+/** What {@link Rewards.preview} says of one request. */
+export interface PreviewResult extends GrantDetails {
+  /** The grant recorded before under the same key (then `duplicate` is true). */
+  recorded?: LedgerGrant;
+}
+
 /** A grant request with an explicit amount (batch issuance: the file's per-line amount). */
 export interface RecordRequest extends GrantRequest {
   /** Overrides the campaign's amount (fen); still checked against the amount limits. */
@@ -52,6 +58,14 @@ export interface Rewards extends RewardsPort {
   grant(req: GrantRequest): Promise<GrantDetails>;
   /** `grant` with an optional explicit amount. */
   record(req: RecordRequest): Promise<GrantDetails>;
+  /**
+   * What `record` would answer for each request, in order, recording nothing: the same checks
+   * (window, amount, quiet hours, pause, and every limit against the ledger's usage plus the earlier
+   * requests of the same preview). Requests whose key was recorded before answer as recorded. A
+   * dry run uses it, so it passes exactly what the real run would record as granted — unless the
+   * ledger changes in between (another grant, a pause, a new day).
+   */
+  preview(reqs: readonly RecordRequest[]): Promise<PreviewResult[]>;
   /** Stops new grants of a campaign (they answer `campaign_over`) and holds its outbox entries. */
   pause(campaign: string, reason: string): Promise<void>;
   /** Lets a paused campaign grant and send again. Returns false when it was not paused. */
@@ -126,6 +140,54 @@ export function createRewards(deps: RewardsDeps): Rewards {
   const log = deps.log.child({ module: 'rewards' });
   const random = deps.random ?? Math.random;
 
+  /**
+   * Everything `record` decides before the ledger's transaction: the first answer of a key seen
+   * before, or the row to record (with a refusal decided by the window, amount, quiet hours or a
+   * pause). The ledger then checks the reservations atomically. `preview` runs the same steps.
+   */
+  async function decide(req: RecordRequest, now: number): Promise<{ first: LedgerGrant } | { first?: undefined; input: RecordGrantInput }> {
+    const first = await ledger.findByKey(req.dedupeKey, req.ruleId);
+    if (first) return { first };
+
+    const { campaigns, limits } = config();
+    const campaign = Object.prototype.hasOwnProperty.call(campaigns, req.campaign) ? campaigns[req.campaign] : undefined;
+    const base = {
+      dedupeKey: req.dedupeKey,
+      ruleId: req.ruleId,
+      campaign: req.campaign,
+      openId: req.openId,
+      kind: campaign?.kind ?? 'red_packet',
+      now,
+      billNoPrefix: billNoPrefix(mchId, now),
+    };
+    if (campaign?.kind === 'card') {
+      // Card campaigns: limits and payload from src/cards (delivered by the outbox's card sender).
+      const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
+      const plan = planCardGrant(campaign, campaign.name, req.openId);
+      const refusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal;
+      return { input: { ...base, ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal } };
+    }
+    if (!campaign || campaign.kind !== 'red_packet') {
+      const refusal: LimitRefusal = {
+        outcome: 'failed',
+        reason: campaign ? `campaign ${req.campaign} is not a red-packet campaign` : `no campaign named ${req.campaign} in campaigns.yaml`,
+      };
+      log.error({ campaign: req.campaign, ruleId: req.ruleId }, refusal.reason);
+      return { input: { ...base, amountFen: 0, payload: {}, dueAt: now, deferred: false, reservations: [], refusal } };
+    }
+    const amountFen = req.amountFen ?? (campaign.amount.random ? pickAmount(campaign.amount, random) : campaign.amount.minFen);
+    const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
+    const plan = planGrant({ campaign, limits, now, openId: req.openId, amountFen });
+    const payload = redpackPayload(campaign, req.openId, amountFen);
+    const pausedRefusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : undefined;
+    return {
+      input:
+        plan.refusal || pausedRefusal
+          ? { ...base, amountFen, payload, dueAt: now, deferred: false, reservations: [], refusal: pausedRefusal ?? plan.refusal }
+          : { ...base, amountFen, payload, dueAt: plan.dueAt, deferred: plan.deferred, reservations: plan.reservations, note: plan.note },
+    };
+  }
+
   async function record(req: RecordRequest): Promise<GrantDetails> {
     const bad = checkRequest(req);
     if (bad) {
@@ -134,48 +196,9 @@ export function createRewards(deps: RewardsDeps): Rewards {
     }
     const now = Number.isFinite(req.now) ? req.now : clock.now();
     try {
-      const first = await ledger.findByKey(req.dedupeKey, req.ruleId);
-      if (first) return grantDetails(first, true);
-
-      const { campaigns, limits } = config();
-      const campaign = Object.prototype.hasOwnProperty.call(campaigns, req.campaign) ? campaigns[req.campaign] : undefined;
-      const base = {
-        dedupeKey: req.dedupeKey,
-        ruleId: req.ruleId,
-        campaign: req.campaign,
-        openId: req.openId,
-        kind: campaign?.kind ?? 'red_packet',
-        now,
-        billNoPrefix: billNoPrefix(mchId, now),
-      };
-      let input: RecordGrantInput;
-      if (campaign?.kind === 'card') {
-        // Card campaigns: limits and payload from src/cards (delivered by the outbox's card sender).
-        const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
-        const plan = planCardGrant(campaign, campaign.name, req.openId);
-        const refusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal;
-        input = { ...base, ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal };
-      } else if (!campaign || campaign.kind !== 'red_packet') {
-        const refusal: LimitRefusal = {
-          outcome: 'failed',
-          reason: campaign ? `campaign ${req.campaign} is not a red-packet campaign` : `no campaign named ${req.campaign} in campaigns.yaml`,
-        };
-        input = { ...base, amountFen: 0, payload: {}, dueAt: now, deferred: false, reservations: [], refusal };
-        log.error({ campaign: req.campaign, ruleId: req.ruleId }, refusal.reason);
-      } else {
-        const amountFen = req.amountFen ?? (campaign.amount.random ? pickAmount(campaign.amount, random) : campaign.amount.minFen);
-        const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
-        const plan = planGrant({ campaign, limits, now, openId: req.openId, amountFen });
-        const payload = redpackPayload(campaign, req.openId, amountFen);
-        const pausedRefusal: LimitRefusal | undefined = paused
-          ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` }
-          : undefined;
-        input =
-          plan.refusal || pausedRefusal
-            ? { ...base, amountFen, payload, dueAt: now, deferred: false, reservations: [], refusal: pausedRefusal ?? plan.refusal }
-            : { ...base, amountFen, payload, dueAt: plan.dueAt, deferred: plan.deferred, reservations: plan.reservations, note: plan.note };
-      }
-      const { duplicate, grant } = await ledger.recordGrant(input);
+      const decided = await decide(req, now);
+      if (decided.first) return grantDetails(decided.first, true);
+      const { duplicate, grant } = await ledger.recordGrant(decided.input);
       const details = grantDetails(grant, duplicate);
       log.info(
         { campaign: grant.campaign, ruleId: grant.ruleId, billNo: grant.billNo, outcome: grant.outcome, status: grant.status, duplicate },
@@ -188,9 +211,52 @@ export function createRewards(deps: RewardsDeps): Rewards {
     }
   }
 
+  async function preview(reqs: readonly RecordRequest[]): Promise<PreviewResult[]> {
+    // Usage as the ledger has it now, plus what the earlier requests of this preview would add.
+    const usage = new Map<string, Usage>();
+    const usageOf = async (key: string) => {
+      let u = usage.get(key);
+      if (!u) usage.set(key, (u = { ...(await ledger.usage(key)) }));
+      return u;
+    };
+    const results: PreviewResult[] = [];
+    for (const req of reqs) {
+      const bad = checkRequest(req);
+      if (bad) {
+        results.push({ outcome: 'failed', reason: bad });
+        continue;
+      }
+      const now = Number.isFinite(req.now) ? req.now : clock.now();
+      const decided = await decide(req, now);
+      if (decided.first) {
+        results.push({ ...grantDetails(decided.first, true), recorded: decided.first });
+        continue;
+      }
+      const { input } = decided;
+      if (input.refusal) {
+        results.push({ outcome: input.refusal.outcome, reason: input.refusal.reason });
+        continue;
+      }
+      for (const r of input.reservations) await usageOf(r.key);
+      const over = firstExceeded(input.reservations, (k) => usage.get(k)!);
+      if (over) {
+        results.push({ outcome: over.outcome, reason: over.reason });
+        continue;
+      }
+      for (const r of input.reservations) {
+        const u = usage.get(r.key)!;
+        u.count += r.count;
+        u.amountFen += r.amountFen;
+      }
+      results.push({ outcome: 'granted', amountFen: input.amountFen, ...(input.deferred ? { deferredUntil: input.dueAt } : {}) });
+    }
+    return results;
+  }
+
   return {
     grant: (req: GrantRequest) => record({ ...req, amountFen: undefined }),
     record,
+    preview,
     async pause(campaign, reason) {
       await ledger.pauseCampaign(campaign, { reason, by: 'operator', now: clock.now() });
       log.warn({ campaign, reason }, 'campaign paused by operator');

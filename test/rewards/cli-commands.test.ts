@@ -83,11 +83,32 @@ describe('redpack send-file', () => {
 
   it('should record each line once, and nothing new when the same file runs again', async () => {
     const f = file('ok.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\t2.00\n`);
-    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus', '--dry-run')).toContain('2 line(s) valid');
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus', '--dry-run')).toBe(
+      `${f} (batch ok.txt, campaign bonus): 2 line(s); 2 would be recorded (3.00 yuan), 0 granted by an earlier run, 0 would be refused\nNothing was recorded (--dry-run).`,
+    );
     expect(await s.ledger.listAll()).toEqual([]);
-    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('2 recorded now (3.00 yuan), 0 recorded by an earlier run');
-    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('0 recorded now (0.00 yuan), 2 recorded by an earlier run');
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('2 recorded now (3.00 yuan), 0 granted by an earlier run');
+    expect(await run('redpack', 'send-file', f, '--campaign', 'bonus')).toContain('0 recorded now (0.00 yuan), 2 granted by an earlier run');
     expect(await s.ledger.openCount()).toBe(2);
+  });
+
+  it('should key lines by batch name, so an edited copy of the file pays only the new followers', async () => {
+    await run('redpack', 'send-file', file('v1.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus', '--batch', 'spring');
+    const v2 = file('v2.txt', `${APPID}\n${openIdOf(2)} 3.00\n${openIdOf(1)}\n`);
+    expect(await run('redpack', 'send-file', v2, '--campaign', 'bonus', '--batch', 'spring')).toContain('1 recorded now (3.00 yuan), 1 granted by an earlier run, 0 refused');
+    const status = await run('redpack', 'batch', 'status', 'spring');
+    expect(status).toMatch(/CAMPAIGN\s+STATUS\s+FOLLOWERS\s+AMOUNT \(yuan\)\nbonus\s+PENDING\s+2\s+4\.00/);
+    expect(await run('redpack', 'batch', 'status', 'nope')).toBe('no batch named nope in the ledger');
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('should make --dry-run refuse what the real run refuses, with the true reason, and exit 1', async () => {
+    const f = file('big.txt', `${APPID}\n${openIdOf(1)} 99.00\n${openIdOf(2)} 2.00\n`);
+    const dry = await run('redpack', 'send-file', f, '--campaign', 'bonus', '--dry-run');
+    expect(dry).toContain('1 would be recorded (99.00 yuan), 0 granted by an earlier run, 1 would be refused');
+    expect(dry).toContain(`line 3: ${openIdOf(2)} campaign_over (campaign budget (100.00 yuan) or packets (100) used up: 99.00 yuan and 1 packet used, this grant's 2.00 yuan would exceed 100.00 yuan)`);
+    expect(process.exitCode).toBe(1);
+    expect(await s.ledger.listAll()).toEqual([]);
   });
 });
 

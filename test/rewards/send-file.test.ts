@@ -1,7 +1,7 @@
 import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import { createRewards } from '../../src/rewards/rewards';
-import { parseSendFile, SEND_FILE_MAX_LINES, sendFile, sendFileKey, SendFileError } from '../../src/rewards/send-file';
+import { batchKey, batchName, parseSendFile, SEND_FILE_MAX_LINES, sendFile, sendFileKey, SendFileError } from '../../src/rewards/send-file';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, T0 } from './helpers';
 
@@ -50,31 +50,101 @@ describe('parseSendFile', () => {
   });
 });
 
+describe('parseSendFile field rules', () => {
+  it("should refuse an openid longer than WeChat Pay's 32 characters, saying so", () => {
+    const long = `o${'A'.repeat(40)}`;
+    const r = parseSendFile(`${APPID}\n${long}\n${'o'.repeat(32)}\n`);
+    expect(r).toMatchObject({ ok: false, problems: [{ line: 2, message: `"${long.slice(0, 40)}" is 41 characters: an openid has at most 32 (WeChat Pay's re_openid)` }] });
+  });
+});
+
+describe('batchName', () => {
+  it('should default to the file name and refuse names a key cannot hold', () => {
+    expect(batchName(undefined, '/srv/in/winners-2026.txt')).toBe('winners-2026.txt');
+    expect(batchName('spring', '/x/whatever name.txt')).toBe('spring');
+    expect(() => batchName(undefined, '/x/whatever name.txt')).toThrow('batch name "whatever name.txt" (the file name) must be 1–64 letters');
+    expect(() => batchName('a:b', 'f')).toThrow('name it with --batch NAME');
+  });
+});
+
 describe('sendFile', () => {
-  it('should record one grant per line, and nothing new when the same file runs again', async () => {
+  const setup = (campaign = redCampaign({ amount: 1, budget: 100 })) => {
     const ledger = createMemoryLedger();
     const clock = fixedClock(T0);
-    const config = makeConfig({ bonus: redCampaign({ amount: 1, budget: 100 }) });
+    let config = makeConfig({ bonus: campaign });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
-    const parsed = parseSendFile(`${APPID}\n${openIdOf(1)}\n${openIdOf(2)} 2.50\n`);
-    if (!parsed.ok) throw new Error('parse');
-    const first = await sendFile({ rewards, clock }, parsed.file, { campaign: 'bonus' });
+    const run = (text: string, opts: { batch?: string; dryRun?: boolean } = {}) => {
+      const parsed = parseSendFile(text);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+      return sendFile({ rewards, ledger, clock }, parsed.file, { campaign: 'bonus', batch: opts.batch ?? 'winners', dryRun: opts.dryRun });
+    };
+    return { ledger, clock, run, setConfig: (c: ReturnType<typeof makeConfig>) => (config = c) };
+  };
+
+  it('should record one grant per line, and nothing new when the same file runs again', async () => {
+    const { ledger, clock, run } = setup();
+    const text = `${APPID}\n${openIdOf(1)}\n${openIdOf(2)} 2.50\n`;
+    const first = await run(text);
     expect(first).toMatchObject({ lines: 2, granted: 2, alreadyRecorded: 0, amountFen: 350, refused: [] });
     clock.advance(86_400_000);
-    const again = await sendFile({ rewards, clock }, parsed.file, { campaign: 'bonus' });
-    expect(again).toMatchObject({ granted: 0, alreadyRecorded: 2 });
+    const again = await run(text);
+    expect(again).toMatchObject({ granted: 0, alreadyRecorded: 2, amountFen: 0 });
     expect(await ledger.openCount()).toBe(2);
-    expect(await ledger.findByKey(sendFileKey(parsed.file.hash, openIdOf(2)), 'send-file')).toMatchObject({ amountFen: 250 });
+    expect(await ledger.findByKey(batchKey('bonus', 'winners', openIdOf(2)), 'send-file')).toMatchObject({ amountFen: 250 });
   });
 
-  it('should report lines refused by a limit', async () => {
-    const ledger = createMemoryLedger();
-    const clock = fixedClock(T0);
-    const config = makeConfig({ bonus: redCampaign({ amount: 1, budget: 1, max_packets: 1 }) });
-    const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
-    const parsed = parseSendFile(`${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`);
+  it('should pay only the new followers when the batch file is edited, reordered and extended', async () => {
+    const { ledger, run } = setup();
+    await run(`${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`);
+    const edited = await run(`${APPID}\n${openIdOf(3)} 1.50\n${openIdOf(2)}\n${openIdOf(1)} 9.99\n`);
+    expect(edited).toMatchObject({ lines: 3, granted: 1, alreadyRecorded: 2, amountFen: 150 });
+    expect((await ledger.listAll()).map((g) => g.openId)).toEqual([openIdOf(1), openIdOf(2), openIdOf(3)]);
+    // Another batch name is another batch, and the campaign's once-per-follower rule still holds across them.
+    expect(await run(`${APPID}\n${openIdOf(1)}\n${openIdOf(4)}\n`, { batch: 'autumn' })).toMatchObject({ granted: 1, refused: [{ openId: openIdOf(1), outcome: 'already_claimed' }] });
+  });
+
+  it('should still recognise a file recorded before batch names, by its content hash', async () => {
+    const { ledger, run } = setup();
+    const text = `${APPID}\n${openIdOf(1)}\n`;
+    const parsed = parseSendFile(text);
     if (!parsed.ok) throw new Error('parse');
-    const report = await sendFile({ rewards, clock }, parsed.file, { campaign: 'bonus' });
-    expect(report).toMatchObject({ granted: 1, refused: [{ line: 3, openId: openIdOf(2), outcome: 'campaign_over' }] });
+    await ledger.recordGrant({
+      dedupeKey: sendFileKey(parsed.file.hash, openIdOf(1)),
+      ruleId: 'send-file',
+      campaign: 'bonus',
+      openId: openIdOf(1),
+      amountFen: 100,
+      kind: 'red_packet',
+      now: T0,
+      billNoPrefix: `${MCH_ID}20260302`,
+      payload: {},
+      dueAt: T0,
+      deferred: false,
+      reservations: [],
+    });
+    expect(await run(text)).toMatchObject({ granted: 0, alreadyRecorded: 1 });
+  });
+
+  it('should report lines refused by a limit, never in the paid total, and try them again on the next run', async () => {
+    const { ledger, run, setConfig } = setup(redCampaign({ amount: 1, budget: 1, max_packets: 1 }));
+    const text = `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`;
+    const report = await run(text);
+    expect(report).toMatchObject({ granted: 1, amountFen: 100, refused: [{ line: 3, openId: openIdOf(2), outcome: 'campaign_over' }] });
+    setConfig(makeConfig({ bonus: redCampaign({ amount: 1, budget: 2, max_packets: 2 }) }));
+    expect(await run(text)).toMatchObject({ granted: 1, alreadyRecorded: 1, refused: [] });
+    expect(await ledger.findByKey(batchKey('bonus', 'winners', openIdOf(2), 2), 'send-file')).toMatchObject({ outcome: 'granted' });
+    expect(await run(text)).toMatchObject({ granted: 0, alreadyRecorded: 2 });
+  });
+
+  it('should make a dry run answer what the real run then does, budget and limits included, recording nothing', async () => {
+    const { ledger, run } = setup(redCampaign({ amount: 1, budget: 5, max_packets: 100 }));
+    const text = `${APPID}\n${openIdOf(1)} 2.00\n${openIdOf(2)} 2.50\n${openIdOf(3)} 1.00\n${openIdOf(4)} 0.50\n`;
+    const dry = await run(text, { dryRun: true });
+    expect(await ledger.listAll()).toEqual([]);
+    const real = await run(text);
+    const strip = (r: typeof dry) => r.results.map(({ billNo: _b, ...x }) => x);
+    expect(strip(dry)).toEqual(strip(real));
+    expect(dry).toMatchObject({ dryRun: true, granted: 2, amountFen: 450, refused: [{ openId: openIdOf(3), outcome: 'campaign_over' }, { openId: openIdOf(4) }] });
+    expect(dry.refused[0]!.reason).toContain("4.50 yuan and 2 packets used, this grant's 1.00 yuan would exceed 5.00 yuan");
   });
 });

@@ -32,7 +32,7 @@ import type { Ledger, LedgerGrant } from '../../rewards/ledger';
 import { loadRewardsConfig } from '../../rewards/load-rewards-config';
 import { reconcile } from '../../rewards/reconcile';
 import { createRewards } from '../../rewards/rewards';
-import { parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
+import { batchName, parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
 import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
 import { openLedger } from '../../store/open-ledger';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
@@ -72,6 +72,30 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
+}
+
+/**
+ * The grants of one batch, one per follower: the latest attempt of each (a line refused and then
+ * granted on a later run shows as granted).
+ */
+export async function batchGrants(ledger: Ledger, batch: string, campaign?: string): Promise<LedgerGrant[]> {
+  const latest = new Map<string, { attempt: number; grant: LedgerGrant }>();
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await ledger.listAll({ campaign, limit: 1000, afterId });
+    if (page.length === 0) break;
+    for (const g of page) {
+      const prefix = `batch:${g.campaign}:${batch}:`;
+      if (g.ruleId !== 'send-file' || !g.dedupeKey.startsWith(prefix)) continue;
+      const m = /^(.*?)(?:#(\d+))?$/.exec(g.dedupeKey.slice(prefix.length))!;
+      const attempt = m[2] ? Number(m[2]) : 1;
+      const who = `${g.campaign}:${m[1]}`;
+      const seen = latest.get(who);
+      if (!seen || attempt > seen.attempt) latest.set(who, { attempt, grant: g });
+    }
+    afterId = page[page.length - 1]!.id;
+  }
+  return [...latest.values()].map((v) => v.grant).sort((a, b) => a.id - b.id);
 }
 
 /** What the rewards commands need. */
@@ -227,9 +251,11 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .description('Record one red packet per line of a merchant-platform upload file (first line: the wxappid; then "openid [amount]")')
     .argument('<file>', 'the upload file (at most 3,000 openid lines)')
     .requiredOption('--campaign <name>', 'the campaign in campaigns.yaml (texts, budget, limits)')
-    .option('--dry-run', 'validate only; record nothing')
-    .action(async function sendFileCommand(file: string, opts: { campaign: string; dryRun?: boolean }) {
+    .option('--batch <name>', 'the batch the lines belong to (default: the file name); a follower is granted once per batch, however the file is edited and re-run')
+    .option('--dry-run', 'run every check a real run runs (amounts, limits, budget, pause) and say what it would pay and refuse; record nothing')
+    .action(async function sendFileCommand(file: string, opts: { campaign: string; batch?: string; dryRun?: boolean }) {
       const text = fs.readFileSync(file, 'utf8');
+      const batch = batchName(opts.batch, file);
       await withContext(async (ctx) => {
         const config = ctx.config();
         const campaign = config.campaigns[opts.campaign];
@@ -241,18 +267,45 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           amountRangeFen: { min: range.min * campaign.totalNum, max: range.max * campaign.totalNum },
         });
         if (!parsed.ok) throw new SendFileError(parsed.problems);
-        if (opts.dryRun) {
-          out(`${file}: ${parsed.file.lines.length} line(s) valid for campaign ${opts.campaign}; nothing recorded (--dry-run)`);
-          return;
-        }
         const rewards = createRewards({ ledger: ctx.ledger, config: () => config, clock: ctx.clock, mchId: ctx.mchId, log: ctx.log });
-        const report = await sendFile({ rewards, clock: ctx.clock }, parsed.file, { campaign: opts.campaign });
+        const report = await sendFile({ rewards, ledger: ctx.ledger, clock: ctx.clock }, parsed.file, { campaign: opts.campaign, batch, dryRun: opts.dryRun });
+        const verb = report.dryRun ? 'would be recorded' : 'recorded now';
         out(
-          `${file}: ${report.lines} line(s); ${report.granted} recorded now (${fenToYuan(report.amountFen)} yuan), ` +
-            `${report.alreadyRecorded} recorded by an earlier run, ${report.refused.length} refused`,
+          `${file} (batch ${batch}, campaign ${opts.campaign}): ${report.lines} line(s); ${report.granted} ${verb} (${fenToYuan(report.amountFen)} yuan), ` +
+            `${report.alreadyRecorded} granted by an earlier run, ${report.refused.length} ${report.dryRun ? 'would be refused' : 'refused'}`,
         );
         for (const r of report.refused) out(`  line ${r.line}: ${r.openId} ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`);
-        if (report.granted > 0) out('The running bot sends them (outbox worker); see "wechat-bot ledger".');
+        if (report.dryRun) out('Nothing was recorded (--dry-run).');
+        else if (report.granted > 0) out('The running bot sends them (outbox worker); see "wechat-bot redpack batch status".');
+        if (report.dryRun ? report.refused.length > 0 : report.granted === 0 && report.refused.length > 0) process.exitCode = 1;
+      });
+    });
+
+  redpack
+    .command('batch')
+    .description('Batches recorded by send-file')
+    .command('status')
+    .description('What a batch has come to: its followers per status and amount, and the lines refused (with why)')
+    .argument('<name>', 'the batch name (send-file --batch, default the file name)')
+    .option('--campaign <name>', 'only this campaign (default: every campaign with a batch of that name)')
+    .action(async function batchStatusCommand(name: string, opts: { campaign?: string }) {
+      await withContext(async (ctx) => {
+        const rows = await batchGrants(ctx.ledger, name, opts.campaign);
+        if (rows.length === 0) {
+          out(`no batch named ${name}${opts.campaign ? ` in campaign ${opts.campaign}` : ''} in the ledger`);
+          process.exitCode = 1;
+          return;
+        }
+        const byStatus = new Map<string, { count: number; fen: number }>();
+        for (const g of rows) {
+          const k = `${g.campaign}\t${g.status}`;
+          const t = byStatus.get(k) ?? { count: 0, fen: 0 };
+          t.count += 1;
+          if (g.outcome === 'granted') t.fen += g.amountFen;
+          byStatus.set(k, t);
+        }
+        out(table([['CAMPAIGN', 'STATUS', 'FOLLOWERS', 'AMOUNT (yuan)'], ...[...byStatus].map(([k, t]) => [...k.split('\t'), String(t.count), t.fen ? fenToYuan(t.fen) : '-'])]));
+        for (const g of rows.filter((r) => r.status === 'REFUSED' || r.status === 'FAILED')) out(`  ${g.openId} ${g.status}: ${g.reason ?? g.lastError ?? ''}`);
       });
     });
 
