@@ -197,13 +197,17 @@ describe('PayClient.request', () => {
   });
 
   it('should get CA_ERROR with a sandbox certificate of another merchant', async () => {
+    // loadMerchantCert refuses this pair at start (subject CN ≠ mch_id); built by hand to see what the server says.
+    expect(() => loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.otherMchCert, keyPemPath: SANDBOX_PAY_CERTS.otherMchKey, mchId: MCH })).toThrow(
+      /belongs to merchant 1900000999/,
+    );
     const client = createPayClient({
       mchId: MCH,
       key: KEY,
       appId: SANDBOX_CREDENTIALS.appId,
       baseUrl: h.sandbox.url,
       clientIp: '127.0.0.1',
-      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.otherMchCert, keyPemPath: SANDBOX_PAY_CERTS.otherMchKey, mchId: MCH }),
+      cert: { cert: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchKey) },
       ca: h.sandbox.ca,
     });
     try {
