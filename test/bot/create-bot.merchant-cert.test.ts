@@ -8,15 +8,14 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createBot, type Bot } from '../../src/bot/create-bot';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { fixedClock } from '../../src/lib/clock';
-import { createLogger } from '../../src/lib/logger';
 import { PayConfigError } from '../../src/pay/errors';
 import { MERCHANT_CERT_METRICS } from '../../src/pay/watch-merchant-cert';
 import { SANDBOX_PAY_CERTS } from '../../src/sandbox/pay-server';
+import { captureLog } from '../helpers/capture-log';
 import { AT, FIXTURE_MCH_ID, FIXTURE_VALID_TO, MERCHANT_CERT_FIXTURES } from '../pay/merchant-cert-fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -52,16 +51,10 @@ function realEnv(cert: Record<string, string>, mchId = FIXTURE_MCH_ID): NodeJS.P
 }
 
 async function start(env: NodeJS.ProcessEnv, now: number): Promise<{ bot?: Bot; error?: unknown; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { log, lines } = captureLog();
   const settings = loadSettings(env, dir);
   try {
-    const bot = await createBot({ settings, clock: fixedClock(now), log: createLogger({ level: 'info', destination }), workers: false, watchConfig: false });
+    const bot = await createBot({ settings, clock: fixedClock(now), log, workers: false, watchConfig: false });
     return { bot, lines };
   } catch (error) {
     return { error, lines };

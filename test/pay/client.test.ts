@@ -7,7 +7,7 @@ import { createPayClient, loadMerchantCert, toPayError, type PayClientOptions } 
 import { PayConfigError, PayError, PayHttpError } from '../../src/pay/errors';
 import { signPayV2, verifyPayV2 } from '../../src/pay/sign';
 import { SANDBOX_PAY_CERTS } from '../../src/sandbox/pay-server';
-import { newBillNo, startPayHarness, type PayHarness } from './pay-harness';
+import { newBillNo, rejection, startPayHarness, type PayHarness } from './pay-harness';
 
 const KEY = SANDBOX_CREDENTIALS.payKey;
 const MCH = SANDBOX_CREDENTIALS.mchId;
@@ -15,15 +15,6 @@ const QUERY = '/mmpaymkttransfers/gethbinfo';
 
 function queryFields(billNo = newBillNo()) {
   return { mch_billno: billNo, mch_id: MCH, appid: SANDBOX_CREDENTIALS.appId, bill_type: 'MCHT' };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('createPayClient', () => {

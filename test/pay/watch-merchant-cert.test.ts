@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { fixedClock } from '../../src/lib/clock';
-import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { PayConfigError } from '../../src/pay/errors';
 import { MERCHANT_CERT_METRICS, watchMerchantCert, type WatchMerchantCertOptions } from '../../src/pay/watch-merchant-cert';
+import { captureLog } from '../helpers/capture-log';
 import { AT, DAY_MS, FIXTURE_MCH_ID, FIXTURE_VALID_TO, MERCHANT_CERT_FIXTURES } from './merchant-cert-fixtures';
 
 const FILE = MERCHANT_CERT_FIXTURES.p12;
@@ -12,20 +11,10 @@ const cert = { pfx: fs.readFileSync(FILE), passphrase: FIXTURE_MCH_ID };
 
 /** A watch with a captured log, a fresh registry and a manual clock at `now`. */
 function rig(now: number, overrides: Partial<WatchMerchantCertOptions> = {}) {
-  const lines: Record<string, unknown>[] = [];
-  let onLine: (() => void) | undefined;
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      onLine?.();
-      cb();
-    },
-  });
-  const log = createLogger({ level: 'info', destination });
+  const { log, lines, nextLine } = captureLog();
   const metrics = createMetrics();
   const clock = fixedClock(now);
   const options: WatchMerchantCertOptions = { cert, file: FILE, mchId: FIXTURE_MCH_ID, clock, log, metrics, intervalMs: 0, ...overrides };
-  const nextLine = () => new Promise<void>((resolve) => (onLine = resolve));
   return { lines, metrics, clock, options, nextLine };
 }
 
