@@ -156,7 +156,7 @@ export interface PaySandboxOptions {
    * Which answers carry `sign` (transport refusals never do). `sends` (default): send answers (and
    * SYSTEMERROR) signed, gethbinfo not; `none`: no answer signed — what api.mch.weixin.qq.com does for
    * red packets, although the doc's field table lists `sign` (see `src/pay/client.ts`); `all`: gethbinfo
-   * signed too. `badSignatureRate` always answers with a (wrong) `sign`.
+   * signed too. `badSignatureRate` answers sends with a wrong `sign` in every shape, gethbinfo only with `all`.
    */
   answerSign?: 'sends' | 'none' | 'all';
   log?: Logger;
