@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from '../lib/metrics';
 import { createPayClient, type PayClient } from '../pay/client';
 import { loadMerchantCert } from '../pay/load-merchant-cert';
 import { createRedpackApi } from '../pay/redpack';
+import { watchMerchantCert } from '../pay/watch-merchant-cert';
 import type { RedpackApi } from '../pay/types';
 import { createReplyRenderer } from '../reply/render-reply';
 import type { RewardsConfig } from '../rewards/config-schema';
@@ -195,14 +196,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === WeChat Pay
     let payClient: PayClient | undefined;
     if (settings.pay.mchId && settings.pay.key) {
+      // The certificate must be this merchant's and not expired, or the start fails with the fix; the watch
+      // warns (log + metric) in its last 30 days, daily. The sandbox's own certificate passes the same check.
+      const certPath = sandbox ? SANDBOX_PAY_CERTS.p12 : settings.pay.certPath!;
       const cert = sandbox
-        ? loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: settings.pay.mchId })
+        ? loadMerchantCert({ certPath, mchId: settings.pay.mchId, now: () => clock.now() })
         : loadMerchantCert({
-            certPath: settings.pay.certPath!,
+            certPath,
             keyPemPath: settings.pay.keyPemPath,
             passphrase: settings.pay.certPassphrase,
             mchId: settings.pay.mchId,
+            now: () => clock.now(),
           });
+      const certWatch = watchMerchantCert({ cert, file: certPath, mchId: settings.pay.mchId, clock, log, metrics });
+      closers.push(() => certWatch.stop());
       payClient = createPayClient({
         mchId: settings.pay.mchId,
         key: settings.pay.key,

@@ -7,6 +7,25 @@
  * non-2xx status, unparseable body, bad signature) and otherwise returns the answer's fields, FAIL
  * answers included — the caller (e.g. `redpack.ts`) decides what a FAIL means.
  *
+ * Answer signatures — verified when present, an unsigned answer accepted:
+ * - The v2 doc lists `sign` among the answer fields, but api.mch.weixin.qq.com answers the red-packet
+ *   endpoints (sendredpack, sendgroupredpack, gethbinfo) without it: binarywang/WxJava#140 (a
+ *   sendredpack success answer with no `sign`; WxJava's `BaseWxPayResult.checkResult` verifies only
+ *   `if (getSign() != null)`), chanxuehong/wechat#220 (normal, group and query answers carry no `sign`),
+ *   TheNorthMemory/wechatpay-axios-plugin#56 (2024, sendredpack: "the response's sign(undefined)";
+ *   the maintainer: skip the check for such endpoints, #20). wechatpy's `_handle_result` checks none.
+ * - `sign` present (even empty) → checked in constant time with the request's algorithm. A mismatch
+ *   makes the whole answer untrusted: {@link PayHttpError} `bad_signature`, "outcome unknown". The
+ *   red-packet API reports it `uncertain` (BAD_SIGNATURE), never `sent`: the outbox keeps the grant's
+ *   bill number, asks `gethbinfo`, and re-sends only with the same bill number (WeChat Pay's re-entry
+ *   pays at most once).
+ * - `sign` absent → accepted. Refusing it would refuse every real red-packet answer. The answer came
+ *   over TLS from the server we verified (public roots; `rejectUnauthorized` is never off) on a
+ *   connection authenticated with our client certificate, so forging it takes a broken TLS — and even
+ *   then a forged answer cannot move money: the bill number never changes, so the worst it does is
+ *   misreport one grant (sent / failed) until reconciliation or an operator looks. Each answer's log
+ *   line says whether it was `signed`.
+ *
  * @example
  * const pay = createPayClient({ mchId, key, appId, baseUrl: 'https://api.mch.weixin.qq.com', clientIp: '203.0.113.7',
  *   cert: loadMerchantCert({ certPath: 'apiclient_cert.p12', mchId }) });
@@ -42,8 +61,6 @@ export interface PayClientOptions {
   ca?: Buffer | Buffer[];
   /** Whole-request deadline in ms (default 10 000). */
   timeoutMs?: number;
-  /** Reject answers whose `sign` is missing (default false: WeChat's red-packet answers often carry none). */
-  requireResponseSign?: boolean;
   log?: Logger;
 }
 
@@ -109,7 +126,6 @@ export function createPayClient(options: PayClientOptions): PayClient {
   const cert = options.cert;
   const certOptions = checkCert(cert);
   const log = options.log?.child({ module: 'pay' });
-  const requireResponseSign = options.requireResponseSign === true;
 
   const agent = new https.Agent({
     ...certOptions,
@@ -150,11 +166,11 @@ export function createPayClient(options: PayClientOptions): PayClient {
       log?.warn({ endpoint, billNo: callOptions.billNo, bytes: text.length }, 'WeChat Pay answer is not readable XML');
       throw new PayHttpError(endpoint, 'unparseable', 'the answer is not WeChat Pay XML (no return_code); outcome unknown');
     }
-    const hasSign = typeof answer.sign === 'string' && answer.sign !== '';
-    const bothSuccess = answer.return_code === 'SUCCESS' && answer.result_code === 'SUCCESS';
-    if (hasSign ? !verifyPayV2(answer, key, signType) : requireResponseSign && bothSuccess) {
-      log?.error({ endpoint, billNo: callOptions.billNo }, hasSign ? 'WeChat Pay answer has a bad signature' : 'WeChat Pay answer is not signed');
-      throw new PayHttpError(endpoint, 'bad_signature', hasSign ? 'the answer signature does not match; outcome unknown' : 'the answer is not signed; outcome unknown');
+    // Verified when present, accepted when absent (red-packet answers carry none): see the file comment.
+    const signed = answer.sign !== undefined;
+    if (signed && !verifyPayV2(answer, key, signType)) {
+      log?.error({ endpoint, billNo: callOptions.billNo, returnCode: answer.return_code, resultCode: answer.result_code }, 'WeChat Pay answer has a bad signature; treated as outcome unknown');
+      throw new PayHttpError(endpoint, 'bad_signature', 'the answer signature does not match; outcome unknown');
     }
     log?.info(
       {
@@ -164,6 +180,7 @@ export function createPayClient(options: PayClientOptions): PayClient {
         returnCode: answer.return_code,
         resultCode: answer.result_code,
         errCode: answer.err_code,
+        signed,
       },
       'WeChat Pay answered',
     );

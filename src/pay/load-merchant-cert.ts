@@ -1,14 +1,16 @@
 /**
  * Loads and checks the WeChat Pay merchant client certificate (`apiclient_cert.p12`, or the PEM pair
  * `apiclient_cert.pem` + `apiclient_key.pem`) once, at start. A missing, unreadable or wrongly protected
- * certificate throws {@link PayConfigError} with a message naming the file and what is wrong — never the
- * passphrase or the key.
+ * certificate, the certificate of another merchant (subject CN ≠ mch_id) or an expired one throws
+ * {@link PayConfigError} with a message naming the file, what is wrong and how to fix it — never the
+ * passphrase or the key. (Expiry that is near is reported by `watchMerchantCert`, not here.)
  *
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=4_3
  */
 import fs from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import tls from 'node:tls';
+import { checkMerchantCert, readMerchantCertInfo } from './check-merchant-cert';
 import { PayConfigError } from './errors';
 
 /** A merchant client certificate as Node's TLS takes it. */
@@ -22,7 +24,7 @@ export interface LoadMerchantCertOptions {
   /** PKCS#12 passphrase (WECHAT_PAY_CERT_PASSPHRASE); WeChat Pay sets it to the mch_id, the default. */
   passphrase?: string;
   mchId: string;
-  /** For the expiry check (default: now). */
+  /** For the expiry check (default: now); the bot passes its clock. */
   now?: () => number;
 }
 
@@ -53,7 +55,7 @@ export function loadMerchantCert(options: LoadMerchantCertOptions): MerchantCert
     } catch (err) {
       throw new PayConfigError(describeP12Failure(certPath, err, options.passphrase !== undefined));
     }
-    return { pfx: certFile, passphrase };
+    return usableOrThrow({ pfx: certFile, passphrase }, certPath, mchId, now);
   }
 
   if (!/-----BEGIN CERTIFICATE-----/.test(certFile.toString('latin1')))
@@ -73,20 +75,24 @@ export function loadMerchantCert(options: LoadMerchantCertOptions): MerchantCert
       `WeChat Pay merchant key ${keyPemPath ?? certPath} cannot be read: ${encrypted ? 'it is encrypted (export it unencrypted, or use the .p12)' : 'not a PEM private key'}`,
     );
   }
-  let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(certFile);
+    new X509Certificate(certFile);
   } catch {
     throw new PayConfigError(`WeChat Pay merchant certificate ${certPath} cannot be read: not a valid PEM certificate`);
   }
-  if (Date.parse(x509.validTo) < now())
-    throw new PayConfigError(`WeChat Pay merchant certificate ${certPath} expired on ${x509.validTo}: download a new one from the merchant platform`);
   try {
     tls.createSecureContext({ cert: certFile, key });
   } catch {
     throw new PayConfigError(`WeChat Pay merchant certificate ${certPath} and key ${keyPemPath ?? certPath} do not belong together`);
   }
-  return { cert: certFile, key };
+  return usableOrThrow({ cert: certFile, key }, certPath, mchId, now);
+}
+
+/** The certificate, once it is known to be this merchant's and not expired (both formats alike). */
+function usableOrThrow<T extends MerchantCert>(cert: T, certPath: string, mchId: string, now: () => number): T {
+  const verdict = checkMerchantCert(readMerchantCertInfo(cert), { mchId, now: now(), file: certPath });
+  if (!verdict.ok) throw new PayConfigError(verdict.problem);
+  return cert;
 }
 
 function readCertFile(file: string, variable: string): Buffer {

@@ -152,6 +152,13 @@ export interface PaySandboxOptions {
   merchantDailyAmountFen?: number;
   /** Unclaimed SENT packets turn REFUND after this long, seen on the next request (default 24 h). */
   refundAfterMs?: number;
+  /**
+   * Which answers carry `sign` (transport refusals never do). `sends` (default): send answers (and
+   * SYSTEMERROR) signed, gethbinfo not; `none`: no answer signed — what api.mch.weixin.qq.com does for
+   * red packets, although the doc's field table lists `sign` (see `src/pay/client.ts`); `all`: gethbinfo
+   * signed too. `badSignatureRate` answers sends with a wrong `sign` in every shape, gethbinfo only with `all`.
+   */
+  answerSign?: 'sends' | 'none' | 'all';
   log?: Logger;
 }
 
@@ -214,6 +221,8 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
   const perUserDailyAmountFen = options.perUserDailyAmountFen ?? 100_000;
   const merchantDailyAmountFen = options.merchantDailyAmountFen ?? 100_000_000;
   const refundAfterMs = options.refundAfterMs ?? 24 * 3600 * 1000;
+  const answerSign = options.answerSign ?? 'sends';
+  if (!['sends', 'none', 'all'].includes(answerSign)) throw new TypeError(`startPaySandbox: answerSign "${String(answerSign)}" is not sends, none or all`);
   const log = options.log?.child({ module: 'sandbox-pay' });
   let balanceFen = options.balanceFen ?? 100_000_000;
   const random = mulberry32(options.seed ?? 1);
@@ -482,15 +491,16 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       } else if (lost === 'GARBAGE') {
         res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>系统繁忙</body></html>');
       } else {
-        send(res, fail('SYSTEMERROR', '系统繁忙,请稍后再试.', { mch_billno: f.mch_billno, mch_id: mchId }), true, { signType });
+        send(res, fail('SYSTEMERROR', '系统繁忙,请稍后再试.', { mch_billno: f.mch_billno, mch_id: mchId }), answerSign !== 'none', { signType });
       }
       return;
     }
 
     if (endpoint === 'gethbinfo') {
       const { answer, hblist } = processQuery(f);
-      call.outcome = answer.err_code;
-      send(res, answer, false, { hblist });
+      const corruptQuery = answerSign === 'all' && rated && roll(faults.badSignatureRate);
+      call.outcome = corruptQuery ? 'BAD_SIGNATURE' : answer.err_code;
+      send(res, answer, answerSign === 'all', { hblist, corrupt: corruptQuery, signType });
       return;
     }
     const corrupt = rated && roll(faults.badSignatureRate);
@@ -498,7 +508,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     const { answer, paid } = processSend(endpoint, f, { processing });
     call.paid = paid;
     call.outcome = corrupt ? 'BAD_SIGNATURE' : answer.err_code;
-    send(res, answer, true, { corrupt, signType });
+    send(res, answer, answerSign !== 'none' || corrupt, { corrupt, signType });
   }
 
   const server = https.createServer(

@@ -7,7 +7,7 @@ import { createPayClient, loadMerchantCert, toPayError, type PayClientOptions } 
 import { PayConfigError, PayError, PayHttpError } from '../../src/pay/errors';
 import { signPayV2, verifyPayV2 } from '../../src/pay/sign';
 import { SANDBOX_PAY_CERTS } from '../../src/sandbox/pay-server';
-import { newBillNo, startPayHarness, type PayHarness } from './pay-harness';
+import { newBillNo, rejection, startPayHarness, type PayHarness } from './pay-harness';
 
 const KEY = SANDBOX_CREDENTIALS.payKey;
 const MCH = SANDBOX_CREDENTIALS.mchId;
@@ -15,15 +15,6 @@ const QUERY = '/mmpaymkttransfers/gethbinfo';
 
 function queryFields(billNo = newBillNo()) {
   return { mch_billno: billNo, mch_id: MCH, appid: SANDBOX_CREDENTIALS.appId, bill_type: 'MCHT' };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('createPayClient', () => {
@@ -197,13 +188,17 @@ describe('PayClient.request', () => {
   });
 
   it('should get CA_ERROR with a sandbox certificate of another merchant', async () => {
+    // loadMerchantCert refuses this pair at start (subject CN ≠ mch_id); built by hand to see what the server says.
+    expect(() => loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.otherMchCert, keyPemPath: SANDBOX_PAY_CERTS.otherMchKey, mchId: MCH })).toThrow(
+      /belongs to merchant 1900000999/,
+    );
     const client = createPayClient({
       mchId: MCH,
       key: KEY,
       appId: SANDBOX_CREDENTIALS.appId,
       baseUrl: h.sandbox.url,
       clientIp: '127.0.0.1',
-      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.otherMchCert, keyPemPath: SANDBOX_PAY_CERTS.otherMchKey, mchId: MCH }),
+      cert: { cert: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchKey) },
       ca: h.sandbox.ca,
     });
     try {

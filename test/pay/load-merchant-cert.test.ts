@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadMerchantCert } from '../../src/pay/load-merchant-cert';
 import { PayConfigError } from '../../src/pay/errors';
 import { SANDBOX_PAY_CERTS } from '../../src/sandbox/pay-server';
+import { AT, FIXTURE_MCH_ID, MERCHANT_CERT_FIXTURES } from './merchant-cert-fixtures';
 
 const MCH = '1900000109';
 let tmp: string;
@@ -131,6 +132,29 @@ describe('loadMerchantCert', () => {
         }),
       /expired on/,
     );
+  });
+
+  describe.each([
+    ['.p12', { certPath: MERCHANT_CERT_FIXTURES.p12 }],
+    ['PEM pair', { certPath: MERCHANT_CERT_FIXTURES.certPem, keyPemPath: MERCHANT_CERT_FIXTURES.keyPem }],
+  ])('subject and validity (%s)', (_format, files) => {
+    const load = (mchId: string, now: number) => loadMerchantCert({ ...files, passphrase: FIXTURE_MCH_ID, mchId, now: () => now });
+
+    it('should load the certificate of WECHAT_MCH_ID within its validity', () => {
+      expect(load(FIXTURE_MCH_ID, AT.fresh)).toBeDefined();
+      expect(load(FIXTURE_MCH_ID, AT.tenDaysLeft)).toBeDefined(); // near the end it still works; the bot warns
+    });
+
+    it('should refuse the certificate of another merchant, naming the file and both merchant ids', () => {
+      const err = expectConfigError(() => load('1900000999', AT.fresh), /belongs to merchant 1900000109 \(subject CN\), not to WECHAT_MCH_ID=1900000999/);
+      expect(err.message).toContain(files.certPath);
+    });
+
+    it('should refuse an expired certificate, saying where to get a new one', () => {
+      const err = expectConfigError(() => load(FIXTURE_MCH_ID, AT.expired), /expired on \d{4}-\d\d-\d\dT/);
+      expect(err.message).toContain(files.certPath);
+      expect(err.message).toMatch(/merchant platform.*API certificate/);
+    });
   });
 
   it('should refuse a key path given with a p12', () => {

@@ -63,3 +63,13 @@ export function redpackRequest(overrides: Partial<RedpackRequest> = {}): Redpack
     ...overrides,
   };
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
