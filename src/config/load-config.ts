@@ -30,7 +30,7 @@ import {
 } from '../reply/build-reply';
 import { compileRules, type CompiledRules } from '../rules/compile-rules';
 import { decide } from '../rules/engine';
-import { DEFAULT_GRANT_TEXTS, GRANT_OUTCOMES, type Action, type ReplySpec } from '../rules/actions';
+import { DEFAULT_GRANT_TEXTS, GRANT_REPLY_KEYS, type Action, type ReplySpec } from '../rules/actions';
 import { checkCardsConfig } from '../cards/check-cards-config';
 import { checkCampaignsAgainstLimits } from '../rewards/config-schema';
 import { checkSpendRules } from '../spend/spend-schema';
@@ -91,7 +91,7 @@ function actionSites(actions: readonly Action[], at: Path): { actions: { action:
     list.push({ action: a, path: p });
     if (a.type === 'reply') specSites(a.reply, [...p, 'reply'], specs);
     if (a.type === 'grant')
-      for (const o of GRANT_OUTCOMES) {
+      for (const o of GRANT_REPLY_KEYS) {
         const r = a.replies[o];
         if (r) specSites(r, [...p, 'replies', o], specs, a.campaign);
       }
@@ -211,7 +211,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
       return undefined;
     }
   };
-  const sample = { ...emptyTemplateVars(), openid: 'o-sample', text: 'sample', now: '2026-01-01 09:00:00', amount: '1.00' };
+  const sample = { ...emptyTemplateVars(), openid: 'o-sample', text: 'sample', now: '2026-01-01 09:00:00', amount: '1.00', send_after: '08:00' };
 
   if (rulesFile) {
     const sections: { actions: readonly Action[]; path: Path }[] = [

@@ -46,6 +46,8 @@ export interface TemplateVars {
   outcome: string;
   /** For grant replies: why it was refused, when known. */
   reason: string;
+  /** For a deferred grant's reply: when its packet goes out (HH:MM Beijing time). */
+  send_after: string;
 }
 
 /** Names a rule's `vars:` may not use, because the built-in variables have them. */
@@ -72,7 +74,7 @@ export const BUILTIN_VAR_NAMES: ReadonlySet<string> = new Set([
  * @see https://ejs.co/#docs
  */
 export function emptyTemplateVars(): TemplateVars {
-  return { openid: '', text: '', captures: [], groups: {}, scene: '', eventKey: '', now: '', amount: '', campaign: '', outcome: '', reason: '' };
+  return { openid: '', text: '', captures: [], groups: {}, scene: '', eventKey: '', now: '', amount: '', campaign: '', outcome: '', reason: '', send_after: '' };
 }
 
 // === Templates

@@ -67,19 +67,30 @@ export const GRANT_OUTCOMES: readonly GrantOutcome[] = [
 ];
 
 /**
+ * The keys of a grant's `replies`: one per outcome, and `deferred` — a grant recorded during quiet
+ * hours, whose packet goes out when they end (the follower must not hear "on its way… shortly").
+ */
+export type GrantReplyKey = GrantOutcome | 'deferred';
+
+/** Every {@link GrantReplyKey}, outcomes first. */
+export const GRANT_REPLY_KEYS: readonly GrantReplyKey[] = [...GRANT_OUTCOMES, 'deferred'];
+
+/**
  * The follower's reply for each outcome when the rule does not give one. EJS variables such as
- * `<%= amount %>` (yuan, e.g. "1.00") are available.
+ * `<%= amount %>` (yuan, e.g. "1.00"; empty for a reward without money, such as a coupon) and, for
+ * `deferred`, `<%= send_after %>` (HH:MM Beijing time) are available.
  *
  * @example DEFAULT_GRANT_TEXTS.granted
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export const DEFAULT_GRANT_TEXTS: Readonly<Record<GrantOutcome, string>> = {
+export const DEFAULT_GRANT_TEXTS: Readonly<Record<GrantReplyKey, string>> = {
   granted: '🎉 A reward is on its way to you<% if (amount) { %> (¥<%= amount %>)<% } %>. Please check your WeChat messages shortly.',
   already_claimed: 'You have already received this reward. Thank you for taking part!',
   limit_reached: 'Sorry, the rewards for today have all been handed out. Please try again tomorrow.',
   outside_hours: 'Rewards are handed out between 08:00 and 24:00 Beijing time. Please come back then.',
   campaign_over: 'Sorry, this campaign has ended. Thank you for your interest!',
   failed: 'Sorry, something went wrong while preparing your reward. Please try again later.',
+  deferred: '🎉 A reward is yours<% if (amount) { %> (¥<%= amount %>)<% } %>. It will be sent after <%= send_after %> Beijing time.',
 };
 
 /**
@@ -98,7 +109,13 @@ export interface RewardsPort {
     dedupeKey: string;
     ruleId: string;
     now: number;
-  }): Promise<{ outcome: GrantOutcome; amountFen?: number; reason?: string }>;
+  }): Promise<{
+    outcome: GrantOutcome;
+    amountFen?: number;
+    reason?: string;
+    /** Set when the grant waits for quiet hours to end: epoch ms of the earliest send. */
+    deferredUntil?: number;
+  }>;
 }
 
 // === Actions
@@ -111,7 +128,7 @@ export interface RewardsPort {
  */
 export type Action =
   | { type: 'reply'; reply: ReplySpec }
-  | { type: 'grant'; campaign: string; replies: Partial<Record<GrantOutcome, ReplySpec>> }
+  | { type: 'grant'; campaign: string; replies: Partial<Record<GrantReplyKey, ReplySpec>> }
   /** Hand the conversation to the customer-service system, optionally to one agent (`kf2001@gh_…`). */
   | { type: 'transfer_customer_service'; kfAccount?: string };
 

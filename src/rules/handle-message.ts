@@ -15,7 +15,7 @@ import { NO_REPLY, type Reply } from '../reply/reply';
 import { buildReply, emptyTemplateVars, type TemplateVars } from '../reply/build-reply';
 import type { BotConfig } from '../config/load-config';
 import { decide } from './engine';
-import { DEFAULT_GRANT_TEXTS, type GrantOutcome, type ReplySpec, type RewardsPort } from './actions';
+import { DEFAULT_GRANT_TEXTS, type GrantReplyKey, type ReplySpec, type RewardsPort } from './actions';
 
 export interface MessageHandlerDeps {
   /** Anything with `current()`: a `ConfigHolder`, or a fixed config in tests. */
@@ -59,6 +59,12 @@ export function messageVars(message: InboundMessage, now: number): TemplateVars 
   };
 }
 
+/** HH:MM of an instant, Beijing time. */
+function beijingHourMinute(ms: number): string {
+  const p = shanghaiParts(ms);
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
 function fenToYuanString(fen: number | undefined): string {
   if (fen === undefined || !Number.isFinite(fen)) return '';
   const abs = Math.abs(Math.round(fen));
@@ -86,7 +92,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
     message: InboundMessage,
     ruleId: string,
     now: number,
-  ): Promise<{ outcome: GrantOutcome; amountFen?: number; reason?: string }> {
+  ): Promise<Awaited<ReturnType<RewardsPort['grant']>>> {
     if (!deps.rewards) return { outcome: 'failed', reason: 'rewards are not configured' };
     try {
       return await deps.rewards.grant({ campaign, openId: message.FromUserName, dedupeKey: dedupeKey(message), ruleId, now });
@@ -96,7 +102,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
     }
   }
 
-  function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantOutcome, own: ReplySpec | undefined): ReplySpec {
+  function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
     if (own) return own;
     const c = (config.files.campaigns?.campaigns as Record<string, { replies?: Record<string, unknown> }> | undefined)?.[campaign];
     const text = c?.replies?.[outcome];
@@ -131,12 +137,16 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
           const result = await grant(action.campaign, message, action.ruleId, now);
           log.info({ ruleId: action.ruleId, campaign: action.campaign, outcome: result.outcome }, 'grant requested');
           if (!reply) {
-            const spec = grantReplySpec(config, action.campaign, result.outcome, action.replies[result.outcome]);
+            // A grant that waits for quiet hours to end answers with its own text, never "on its way".
+            const key: GrantReplyKey = result.outcome === 'granted' && result.deferredUntil !== undefined ? 'deferred' : result.outcome;
+            const spec = grantReplySpec(config, action.campaign, key, action.replies[key]);
             reply = tryBuild(
               spec,
               {
                 ...vars,
-                amount: fenToYuanString(result.amountFen),
+                // Empty for a reward without money (a coupon), so no reply ever says "¥0.00".
+                amount: result.amountFen ? fenToYuanString(result.amountFen) : '',
+                send_after: result.deferredUntil !== undefined ? beijingHourMinute(result.deferredUntil) : '',
                 campaign: action.campaign,
                 outcome: result.outcome,
                 reason: result.reason ?? '',

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { EVENT_NAMES, MSG_TYPES, type EventName, type MsgType } from '../wechat/inbound';
 import { MAX_NEWS_ARTICLES, type NewsArticle } from '../reply/reply';
 import { forward, keyedUnion, oneOrMany, regexString, strictObject } from '../config/schema-helpers';
-import { GRANT_OUTCOMES, type Action, type GrantOutcome, type ReplySpec } from './actions';
+import { GRANT_REPLY_KEYS, type Action, type GrantReplyKey, type ReplySpec } from './actions';
 
 // === Names
 
@@ -110,7 +110,7 @@ export const replySpecSchema: z.ZodType<ReplySpec> = z.lazy(() =>
 // === Actions
 
 const grantReplies = strictObject(
-  Object.fromEntries(GRANT_OUTCOMES.map((o) => [o, replySpecSchema.optional()])) as Record<GrantOutcome, z.ZodOptional<z.ZodType<ReplySpec>>>,
+  Object.fromEntries(GRANT_REPLY_KEYS.map((o) => [o, replySpecSchema.optional()])) as Record<GrantReplyKey, z.ZodOptional<z.ZodType<ReplySpec>>>,
 );
 
 /**
@@ -129,7 +129,7 @@ export const actionSchema: z.ZodType<Action> = keyedUnion<Action>('action', {
         (o): Action => ({
           type: 'grant',
           campaign: o.grant,
-          replies: Object.fromEntries(Object.entries(o.replies ?? {}).filter(([, r]) => r !== undefined)) as Partial<Record<GrantOutcome, ReplySpec>>,
+          replies: Object.fromEntries(Object.entries(o.replies ?? {}).filter(([, r]) => r !== undefined)) as Partial<Record<GrantReplyKey, ReplySpec>>,
         }),
       ),
       v,

@@ -31,6 +31,9 @@ rules:
     actions:
       - reply: first
       - transfer_customer_service: true
+  - id: coupon
+    match: { content: coupon }
+    actions: [ { grant: welcome-packet } ]
   - id: silent
     match: { event: CLICK, eventKey: SILENT }
     actions: []
@@ -147,6 +150,22 @@ describe('createMessageHandler', () => {
   ])('should reply to outcome %s with its variant (rule, then campaign, then default text)', async (outcome, expected) => {
     const rewards: RewardsPort = { grant: async () => ({ outcome, reason: 'budget exhausted' }) };
     await expect(handler({ rewards })(parseInboundXml(subscribeXml('store-nj')))).resolves.toEqual({ type: 'text', content: expected });
+  });
+
+  it("should answer a grant deferred by quiet hours with the deferred text, never the rule's 'on its way'", async () => {
+    const deferredUntil = shanghaiToEpoch(2026, 2, 3, 8, 0, 0);
+    const rewards: RewardsPort = { grant: async () => ({ outcome: 'granted', amountFen: 188, deferredUntil }) };
+    await expect(handler({ rewards })(parseInboundXml(subscribeXml('store-nj')))).resolves.toEqual({
+      type: 'text',
+      content: '🎉 A reward is yours (¥1.88). It will be sent after 08:00 Beijing time.',
+    });
+  });
+
+  it('should never say ¥0.00 for a reward without money (a coupon)', async () => {
+    const rewards: RewardsPort = { grant: async () => ({ outcome: 'granted', amountFen: 0 }) };
+    const h = handler({ rewards });
+    const reply = await h(parseInboundXml(textXml({ content: 'coupon' })));
+    expect(reply).toEqual({ type: 'text', content: '🎉 A reward is on its way to you. Please check your WeChat messages shortly.' });
   });
 
   it('should answer failed with a reason when no rewards are wired', async () => {

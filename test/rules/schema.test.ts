@@ -43,7 +43,7 @@ describe('rulesFileSchema', () => {
     [
       'an unknown grant outcome',
       'rules:\n  - id: a\n    actions: [ { grant: p, replies: { won: yay } } ]\n',
-      ['rules.yaml:3 rules[0].actions[0].replies.won: unknown key "won"; allowed keys: granted, already_claimed, limit_reached, outside_hours, campaign_over, failed'],
+      ['rules.yaml:3 rules[0].actions[0].replies.won: unknown key "won"; allowed keys: granted, already_claimed, limit_reached, outside_hours, campaign_over, failed, deferred'],
     ],
     ['too many news articles', 'rules:\n  - id: a\n    actions: [ { reply: { news: [ { title: a }, { title: b } ] } } ]\n', ['rules.yaml:3 rules[0].actions[0].reply.news: has 2 articles; WeChat shows at most 1 in a passive reply']],
     ['a bad transfer', 'rules:\n  - id: a\n    actions: [ { transfer_customer_service: yes } ]\n', ['rules.yaml:3 rules[0].actions[0].transfer_customer_service: expected true, or a mapping { kfAccount: "kf2001@gh_…" }']],
