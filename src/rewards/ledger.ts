@@ -293,8 +293,11 @@ export interface Ledger {
   findByBillNo(billNo: string): Promise<LedgerGrant | undefined>;
   findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined>;
 
-  /** Grants in the given statuses, least recently checked first (reconciliation, reports). */
-  listByStatus(statuses: readonly GrantStatus[], opts?: { limit?: number; sentBefore?: number }): Promise<LedgerGrant[]>;
+  /**
+   * Grants in the given statuses, least recently checked first (reconciliation, reports); with
+   * `kind`, only grants of that reward kind (`red_packet`, `card`).
+   */
+  listByStatus(statuses: readonly GrantStatus[], opts?: { limit?: number; sentBefore?: number; kind?: string }): Promise<LedgerGrant[]>;
   /** Every grant, oldest first (CSV export, tests). */
   listAll(opts?: { campaign?: string; limit?: number; afterId?: number }): Promise<LedgerGrant[]>;
   /** Counts and amounts per campaign and status. */

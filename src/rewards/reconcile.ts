@@ -47,7 +47,9 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const { ledger, redpack, clock, config } = deps;
   const log = deps.log.child({ module: 'rewards', job: 'reconcile' });
   const report: ReconcileReport = { checked: 0, received: 0, refunded: 0, refunding: 0, unchanged: 0, anomalies: 0, errors: 0 };
+  // Red packets only: gethbinfo knows nothing of coupons (they reconcile through card data).
   const grants = await ledger.listByStatus(['SENT', 'RFUND_ING'], {
+    kind: 'red_packet',
     limit: deps.limit ?? 500,
     sentBefore: clock.now() - (deps.minAgeMs ?? 0),
   });

@@ -188,7 +188,12 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
     },
     async listByStatus(statuses: readonly GrantStatus[], opts = {}) {
       return [...grants.values()]
-        .filter((g) => statuses.includes(g.status) && (opts.sentBefore === undefined || (g.sentAt ?? g.createdAt) <= opts.sentBefore))
+        .filter(
+          (g) =>
+            statuses.includes(g.status) &&
+            (opts.sentBefore === undefined || (g.sentAt ?? g.createdAt) <= opts.sentBefore) &&
+            (opts.kind === undefined || g.kind === opts.kind),
+        )
         .sort((a, b) => (a.checkedAt ?? -1) - (b.checkedAt ?? -1) || a.id - b.id)
         .slice(0, opts.limit ?? Infinity)
         .map(copy);

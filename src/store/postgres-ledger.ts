@@ -359,12 +359,13 @@ export class PostgresLedger implements Ledger {
     return this.one('SELECT * FROM ledger_grants WHERE dedupe_key = $1 AND rule_id = $2', [dedupeKey, ruleId]);
   }
 
-  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number } = {}): Promise<LedgerGrant[]> {
+  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number; kind?: string } = {}): Promise<LedgerGrant[]> {
     const { rows } = await this.pool.query<GrantRow>(
       `SELECT * FROM ledger_grants WHERE status = ANY($1::text[])
          AND ($2::bigint IS NULL OR COALESCE(sent_at, created_at) <= $2::bigint)
+         AND ($4::text IS NULL OR kind = $4::text)
        ORDER BY COALESCE(checked_at, -1), id LIMIT $3`,
-      [statuses, opts.sentBefore ?? null, opts.limit ?? null],
+      [statuses, opts.sentBefore ?? null, opts.limit ?? null, opts.kind ?? null],
     );
     return rows.map(rowToGrant);
   }

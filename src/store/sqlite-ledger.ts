@@ -404,16 +404,17 @@ export class SqliteLedger implements Ledger {
     return row ? rowToGrant(row) : undefined;
   }
 
-  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number } = {}): Promise<LedgerGrant[]> {
+  async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number; kind?: string } = {}): Promise<LedgerGrant[]> {
     if (statuses.length === 0) return [];
     const marks = statuses.map(() => '?').join(', ');
     const rows = this.db
       .prepare<unknown[], GrantRow>(
         `SELECT * FROM ledger_grants WHERE status IN (${marks})
            AND (? IS NULL OR COALESCE(sent_at, created_at) <= ?)
+           AND (? IS NULL OR kind = ?)
          ORDER BY COALESCE(checked_at, -1), id LIMIT ?`,
       )
-      .all(...statuses, opts.sentBefore ?? null, opts.sentBefore ?? null, opts.limit ?? -1);
+      .all(...statuses, opts.sentBefore ?? null, opts.sentBefore ?? null, opts.kind ?? null, opts.kind ?? null, opts.limit ?? -1);
     return rows.map(rowToGrant);
   }
 

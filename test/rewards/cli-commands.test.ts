@@ -117,12 +117,22 @@ describe('ledger', () => {
     expect(await run('ledger')).toBe('The ledger is empty.');
     await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)} 3\n`), '--campaign', 'bonus');
     await sendAll();
-    expect(await run('ledger')).toMatch(/CAMPAIGN\s+STATUS\s+COUNT\s+AMOUNT \(yuan\)\nbonus\s+SENT\s+2\s+4\.00/);
-    expect(await run('ledger', '--csv')).toBe('campaign,status,count,amount_yuan\nbonus,SENT,2,4.00');
+    expect(await run('ledger')).toMatch(/CAMPAIGN\s+STATUS\s+COUNT\s+AMOUNT \(yuan\)\s+NOT PAID \(yuan\)\nbonus\s+SENT\s+2\s+4\.00\s+-/);
+    expect(await run('ledger', '--csv')).toBe('campaign,status,count,amount_yuan,not_paid_yuan\nbonus,SENT,2,4.00,0.00');
     const grants = (await run('ledger', '--grants', '--csv')).split('\n');
     expect(grants[0]).toBe('id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,reason,attempts,send_listid,last_error');
     expect(grants).toHaveLength(3);
     expect(grants[2]).toContain(`bonus,${openIdOf(2)},3.00,${billOf(2)},SENT,granted`);
+  });
+});
+
+describe('ledger money columns', () => {
+  it('should never put what refused grants asked for into the paid amount', async () => {
+    await run('redpack', 'send-file', file('big.txt', `${APPID}\n${openIdOf(1)} 99.00\n${openIdOf(2)} 2.00\n`), '--campaign', 'bonus');
+    const text = await run('ledger');
+    expect(text).toMatch(/bonus\s+PENDING\s+1\s+99\.00\s+-/);
+    expect(text).toMatch(/bonus\s+REFUSED\s+1\s+-\s+2\.00/);
+    expect(await run('ledger', '--csv')).toContain('bonus,REFUSED,1,0.00,2.00');
   });
 });
 

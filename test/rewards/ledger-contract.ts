@@ -227,6 +227,10 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect((await ledger.listByStatus(['SENT'])).map((g) => g.id)).toEqual([b.grant.id, a.grant.id]);
         expect((await ledger.listByStatus(['SENT'], { limit: 1 })).map((g) => g.id)).toEqual([b.grant.id]);
         expect(await ledger.listByStatus(['SENT'], { sentBefore: T0 - 1 })).toEqual([]);
+        const card = await ledger.recordGrant(grantInput({ campaign: 'coupon', kind: 'card', amountFen: 0 }));
+        await ledger.settle(card.grant.id, { status: 'SENT', now: T0 });
+        expect((await ledger.listByStatus(['SENT'], { kind: 'red_packet' })).map((g) => g.id)).toEqual([b.grant.id, a.grant.id]);
+        expect((await ledger.listByStatus(['SENT'], { kind: 'card' })).map((g) => g.id)).toEqual([card.grant.id]);
         expect((await ledger.listAll({ campaign: 'a' })).map((g) => g.id)).toEqual([a.grant.id, b.grant.id]);
         expect((await ledger.listAll({ afterId: a.grant.id, limit: 1 })).map((g) => g.id)).toEqual([b.grant.id]);
         expect(await ledger.findByKey(a.grant.dedupeKey, a.grant.ruleId)).toMatchObject({ id: a.grant.id, checkedAt: T0 + 5 });

@@ -98,6 +98,9 @@ export async function batchGrants(ledger: Ledger, batch: string, campaign?: stri
   return [...latest.values()].map((v) => v.grant).sort((a, b) => a.id - b.id);
 }
 
+/** Statuses whose amount was never paid: a refused grant asked for it, a failed one could not pay it. */
+const NOT_PAID: ReadonlySet<string> = new Set(['REFUSED', 'FAILED']);
+
 /** What the rewards commands need. */
 export interface RewardsCliContext {
   ledger: Ledger;
@@ -360,15 +363,28 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           return;
         }
         const summary = await ctx.ledger.summary();
+        // Money columns hold only money paid or on its way; what refused or failed grants asked for
+        // is shown apart, so no total ever mixes refused and paid money.
+        const asked = (r: (typeof summary)[number]) => NOT_PAID.has(r.status);
         if (opts.csv) {
-          out(csv([['campaign', 'status', 'count', 'amount_yuan'], ...summary.map((r) => [r.campaign, r.status, r.count, fenToYuan(r.amountFen)])]));
+          out(
+            csv([
+              ['campaign', 'status', 'count', 'amount_yuan', 'not_paid_yuan'],
+              ...summary.map((r) => [r.campaign, r.status, r.count, fenToYuan(asked(r) ? 0 : r.amountFen), fenToYuan(asked(r) ? r.amountFen : 0)]),
+            ]),
+          );
           return;
         }
         if (summary.length === 0) {
           out('The ledger is empty.');
           return;
         }
-        out(table([['CAMPAIGN', 'STATUS', 'COUNT', 'AMOUNT (yuan)'], ...summary.map((r) => [r.campaign, r.status, String(r.count), fenToYuan(r.amountFen)])]));
+        out(
+          table([
+            ['CAMPAIGN', 'STATUS', 'COUNT', 'AMOUNT (yuan)', 'NOT PAID (yuan)'],
+            ...summary.map((r) => [r.campaign, r.status, String(r.count), asked(r) ? '-' : fenToYuan(r.amountFen), asked(r) ? fenToYuan(r.amountFen) : '-']),
+          ]),
+        );
         const paused = await ctx.ledger.pausedCampaigns();
         for (const p of paused) out(`PAUSED ${p.campaign} by ${p.by} at ${iso(p.pausedAt)}: ${p.reason}`);
       });
