@@ -281,6 +281,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // An in-flight claim lives no longer than the deadline, so a claim left by an instance that died
       // mid-request stops blocking WeChat's next retry (5 s later) on the surviving instances.
       dedupe: leaseInFlightClaims(store.dedupe, { seconds: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) / 1000 }),
+      bindings: store.bindings,
+      safeModeOnly: settings.wechat.safeModeOnly,
       log: log.child({ module: 'wechat' }),
       metrics,
       clock,
