@@ -45,7 +45,7 @@ import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
-import { createWebhook } from '../wechat/koa/create-webhook';
+import { createWebhook, type Delivery } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
 
 /** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
@@ -260,13 +260,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
     // === The webhook
     const ruleHandler = createMessageHandler({ config, rewards, clock, log: log });
-    const handler = async (message: InboundMessage) => {
+    const handler = async (message: InboundMessage, delivery: Delivery) => {
       // In sandbox mode the stand-in plays WeChat: it saw this follower interact.
       if (sandbox) sandbox.api.touch(message.FromUserName);
       // Card events first update the card ledger (receipt, gift, deletion, redemption, reviews); the
       // rules may still answer them.
       if (isCardEvent(message)) await handleCardEvent(message, { cards });
-      return ruleHandler(message);
+      return ruleHandler(message, delivery);
     };
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
     const app = createWebhook({
@@ -346,7 +346,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
           const a = server.address();
           const boundPort = typeof a === 'object' && a ? a.port : port;
-          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token });
+          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token, crypto });
           writeSandboxInfo(settings, sandbox, boundPort);
         }
         return server;

@@ -134,9 +134,9 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
     bindings: bindings ?? store.bindings,
     log,
     clock,
-    handler: function recordingHandler(message) {
+    handler: function recordingHandler(message, delivery) {
       handlerCalls.push(message);
-      return inner(message);
+      return inner(message, delivery);
     },
   });
   const errors: unknown[] = [];

@@ -191,6 +191,40 @@ describe('safe mode required (WECHAT_SAFE_MODE_ONLY)', () => {
   });
 });
 
+describe('a campaign with require_safe_mode', () => {
+  const clock = fixedClock(shanghaiToEpoch(2026, 11, 24, 10, 0, 0));
+
+  it('should record a refusal with its reason for a plain follow and grant an encrypted one', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'config', 'campaigns.yaml');
+    const yaml = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, yaml.replace('  welcome-packet:                # referenced by config/rules.yaml (grant on follow)\n', '$&    require_safe_mode: true\n'));
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/welcome-packet:.*\n    require_safe_mode: true/);
+    const { bot } = await startBot(dir, clock, { WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_SAFE_MODE_ONLY: '0' });
+    try {
+      const createTime = Math.floor(clock.now() / 1000);
+      const plain = await post(bot, signedQuery(bot.settings.wechat.token, { timestamp: createTime }), subscribeXml(undefined, { from: 'oPlain0000000000000000000001', createTime }));
+      expect(plain.status).toBe(200);
+      expect(parseXml(plain.text).Content).not.toMatch(/red packet/i);
+      const refused = await grantsTo(bot, 'oPlain');
+      expect(refused.map((g) => [g.campaign, g.status, g.outcome])).toEqual([['welcome-packet', 'REFUSED', 'failed']]);
+      expect(refused[0].reason).toMatch(/require_safe_mode.*plain mode/);
+
+      const crypto = createMessageCrypto({ encodingAESKey: AES_KEY, appId: bot.settings.wechat.appId });
+      const encrypt = crypto.encrypt(subscribeXml(undefined, { from: 'oSafe00000000000000000000001', createTime }));
+      const safe = await post(
+        bot,
+        signedQuery(bot.settings.wechat.token, { timestamp: createTime, encrypt }),
+        `<xml><ToUserName><![CDATA[gh_sample]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+      );
+      expect(safe.status).toBe(200);
+      expect((await grantsTo(bot, 'oSafe')).map((g) => [g.status, g.outcome])).toEqual([['PENDING', 'granted']]);
+    } finally {
+      await bot.close();
+    }
+  });
+});
+
 describe('across instances', () => {
   const clock = fixedClock(shanghaiToEpoch(2026, 11, 24, 10, 0, 0));
 

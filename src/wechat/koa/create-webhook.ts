@@ -24,7 +24,7 @@ import type { MessageCrypto } from '../crypto';
 import { bindRequest } from './bind-request';
 import { decrypt } from './decrypt';
 import { dedupe } from './dedupe';
-import { dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
+import { type Delivery, dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
 import { WebhookError } from './errors';
 import { handleErrors } from './handle-errors';
 import { parseMessage } from './parse-message';
@@ -33,7 +33,7 @@ import { requireSafeMode } from './require-safe-mode';
 import { type WebhookState, webhookQuery } from './state';
 import { verifySignature } from './verify-signature';
 
-export type { MessageHandler };
+export type { Delivery, MessageHandler };
 
 export interface WebhookOptions {
   token: string;
