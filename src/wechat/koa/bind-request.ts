@@ -13,8 +13,8 @@
  * is still the same message, and a plain body under a safe-mode triple (a downgrade) is another.
  *
  * When the store cannot be reached, a plain request is refused with 503 (nothing else ties its body to
- * its signature, and WeChat retries it), while an encrypted one goes on: its `msg_signature` binds
- * what the bot reads.
+ * its signature: handling it unchecked is exactly the replay this guards against), while an encrypted
+ * one goes on: its `msg_signature` binds what the bot reads.
  *
  * @example router.post('/wechat', verifySignature(…), readBody(), decrypt(…), bindRequest({ store: store.bindings, log }), …);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
