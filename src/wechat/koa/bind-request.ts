@@ -12,6 +12,9 @@
  * plain copies beside it are never read). So a retry that WeChat encrypts afresh under the same triple
  * is still the same message, and a plain body under a safe-mode triple (a downgrade) is another.
  *
+ * Not mounted when safe mode is required (`safeModeOnly`): every request handled then carries a
+ * `msg_signature` over its `Encrypt`, which binds the message already.
+ *
  * When the store cannot be reached, a plain request is refused with 503 (nothing else ties its body to
  * its signature: handling it unchecked is exactly the replay this guards against), while an encrypted
  * one goes on: its `msg_signature` binds what the bot reads.

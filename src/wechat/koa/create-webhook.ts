@@ -4,9 +4,10 @@
  * with `GET /healthz` and `GET /metrics`. No `listen()` here: `app.ts` listens, tests use
  * `app.callback()` with supertest.
  *
- * Flow of a POST: handleErrors → verifySignature → [requireSafeMode] → readBody → decrypt (safe mode
- * in, envelope out) → bindRequest (a signed URL carries one message) → parseMessage → dedupe →
- * dispatch (handler under the deadline guard, render once).
+ * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
+ * bindRequest (a signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the
+ * deadline guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before
+ * the body is read, and bindRequest is left out (msg_signature binds what the bot reads).
  *
  * @example
  * const app = createWebhook({ token, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, bindings: store.bindings, log });
@@ -112,7 +113,11 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
     readBody({ limitBytes: options.maxBodyBytes }),
     decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
-    bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock }),
+    // With safe mode required every handled request carries a msg_signature over its Encrypt, and only
+    // the decrypted message is read: that binds it already, so the store write is saved.
+    ...(options.safeModeOnly
+      ? []
+      : [bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock })]),
     parseMessage(),
     dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
     dispatch({

@@ -115,3 +115,24 @@ describe('requireSafeMode', () => {
     expect(() => createTestWebhook({ crypto: null, safeModeOnly: true })).toThrow('safeModeOnly needs crypto');
   });
 });
+
+describe('bindRequest under safeModeOnly', () => {
+  it('should not be mounted: msg_signature binds an encrypted request already (the store is never asked)', async () => {
+    let asked = 0;
+    const counting: BindingStore = {
+      bind: async () => {
+        asked++;
+        return 'bound';
+      },
+    };
+    const t = createTestWebhook({ clock: fixedClock(T0), safeModeOnly: true, bindings: counting });
+    const { body, encrypt } = encryptedBody(t.crypto!, textXml({ content: 'hi' }));
+    expect((await postWith(t, safeQuery(t, encrypt), body)).status).toBe(200);
+    // Another Encrypt under the same URL fails msg_signature; a plain body is refused by the mode.
+    const other = encryptedBody(t.crypto!, textXml({ content: 'pay me' }));
+    expect((await postWith(t, safeQuery(t, encrypt), other.body)).status).toBe(401);
+    expect((await postWith(t, plainQuery(t), textXml({ content: 'pay me' }))).status).toBe(403);
+    expect(asked).toBe(0);
+    expect(t.handlerCalls).toHaveLength(1);
+  });
+});
