@@ -378,7 +378,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Deletes expired kv, dedupe and counter rows (also done in the background every thousand writes).
+   * Deletes expired kv, dedupe, binding and counter rows (also done in the background every thousand writes).
    * Resolves to how many rows went.
    *
    * @example await store.sweepExpired() // → 3

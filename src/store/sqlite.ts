@@ -482,7 +482,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Deletes every expired kv, dedupe and counter row (reading the whole de-duplication table; the
+   * Deletes every expired kv, dedupe, binding and counter row (reading the whole de-duplication table; the
    * automatic sweep, every few hundred writes, looks at its oldest rows only). Returns how many rows
    * went.
    *
