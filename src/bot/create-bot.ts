@@ -46,7 +46,7 @@ import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
-import { createWebhook } from '../wechat/koa/create-webhook';
+import { createWebhook, type Delivery } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
 
 /** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
@@ -267,13 +267,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
     // === The webhook
     const ruleHandler = createMessageHandler({ config, rewards, clock, log: log });
-    const handler = async (message: InboundMessage) => {
+    const handler = async (message: InboundMessage, delivery: Delivery) => {
       // In sandbox mode the stand-in plays WeChat: it saw this follower interact.
       if (sandbox) sandbox.api.touch(message.FromUserName);
       // Card events first update the card ledger (receipt, gift, deletion, redemption, reviews); the
       // rules may still answer them.
       if (isCardEvent(message)) await handleCardEvent(message, { cards });
-      return ruleHandler(message);
+      return ruleHandler(message, delivery);
     };
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
     const app = createWebhook({
@@ -288,6 +288,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // An in-flight claim lives no longer than the deadline, so a claim left by an instance that died
       // mid-request stops blocking WeChat's next retry (5 s later) on the surviving instances.
       dedupe: leaseInFlightClaims(store.dedupe, { seconds: (options.deadlineMs ?? DEFAULT_DEADLINE_MS) / 1000 }),
+      bindings: store.bindings,
+      safeModeOnly: settings.wechat.safeModeOnly,
       log: log.child({ module: 'wechat' }),
       metrics,
       clock,
@@ -351,7 +353,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
           const a = server.address();
           const boundPort = typeof a === 'object' && a ? a.port : port;
-          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token });
+          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token, crypto });
           writeSandboxInfo(settings, sandbox, boundPort);
         }
         return server;

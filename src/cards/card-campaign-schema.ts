@@ -39,6 +39,8 @@ export const cardCampaignSchema = z
     /** Lifetime of a `qrcode` delivery's QR code in seconds (60–1800; default 1800). */
     qrcode_expire_seconds: z.number().int().min(60).max(1800).default(1800),
     enabled: z.boolean().default(true),
+    /** true: grant only for messages that arrived encrypted (safe or compatible mode); plain ones are refused. */
+    require_safe_mode: z.boolean().default(false),
     replies: z.record(z.string(), z.string().min(1)).default({}),
   })
   .strict()
@@ -50,6 +52,7 @@ export const cardCampaignSchema = z
     perUser: c.per_user,
     qrcodeExpireSeconds: c.qrcode_expire_seconds,
     enabled: c.enabled,
+    requireSafeMode: c.require_safe_mode,
     replies: c.replies,
   }));
 

@@ -45,6 +45,12 @@ export interface Settings {
     timestampWindowSeconds: number;
     /** Use /cgi-bin/stable_token instead of /cgi-bin/token (WECHAT_STABLE_TOKEN=1). */
     stableToken: boolean;
+    /**
+     * WECHAT_SAFE_MODE_ONLY: refuse plain requests, handle encrypted (safe or compatible mode) ones
+     * only. On by default whenever an AES key is set (configuring the key means the account chose
+     * safe mode; accepting plain too would leave the downgrade open); `0` while switching modes.
+     */
+    safeModeOnly: boolean;
   };
   pay: {
     mchId?: string;
@@ -124,9 +130,9 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   return n;
 }
 
-function bool(env: Env, name: string): boolean {
+function bool(env: Env, name: string, dflt = false): boolean {
   const raw = str(env, name);
-  if (raw === undefined) return false;
+  if (raw === undefined) return dflt;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new SettingsError(name, `"${raw}" is not a boolean (use 1/0, true/false)`);
@@ -224,6 +230,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       apiBase: url(env, 'WECHAT_API_BASE', 'https://api.weixin.qq.com'),
       timestampWindowSeconds: int(env, 'WECHAT_TIMESTAMP_WINDOW', 300, 1, 86400),
       stableToken: bool(env, 'WECHAT_STABLE_TOKEN'),
+      safeModeOnly: bool(env, 'WECHAT_SAFE_MODE_ONLY', encodingAESKey !== undefined),
     },
     pay: {
       mchId: mchId ?? (sandbox ? SANDBOX_CREDENTIALS.mchId : undefined),
@@ -251,6 +258,8 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     secrets: [],
   };
+  if (settings.wechat.safeModeOnly && encodingAESKey === undefined)
+    throw new SettingsError('WECHAT_SAFE_MODE_ONLY', 'needs WECHAT_ENCODING_AES_KEY (safe mode cannot be required without the key)');
   if (settings.store.redisPrefix !== undefined && !/^[A-Za-z0-9:_.-]{1,64}$/.test(settings.store.redisPrefix))
     throw new SettingsError('BOT_REDIS_PREFIX', 'must be 1–64 letters, digits or : _ . - (e.g. "mybot:")');
   if (settings.store.postgresSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(settings.store.postgresSchema))

@@ -259,6 +259,8 @@ export const redPacketCampaignSchema = z
     wxappid: z.string().regex(/^wx[0-9a-zA-Z]{14,18}$/).optional(),
     /** false: the campaign is switched off (grants answer `campaign_over`). */
     enabled: z.boolean().default(true),
+    /** true: grant only for messages that arrived encrypted (safe or compatible mode); plain ones are refused. */
+    require_safe_mode: z.boolean().default(false),
     replies: repliesSchema,
   })
   .strict()
@@ -309,6 +311,7 @@ export const redPacketCampaignSchema = z
       serviceProvider: sp ? { subMchId: sp.sub_mch_id, msgAppId: sp.msgappid, consumeMchId: sp.consume_mch_id } : undefined,
       wxAppId: c.wxappid,
       enabled: c.enabled,
+      requireSafeMode: c.require_safe_mode,
       replies: c.replies,
     };
   });

@@ -62,6 +62,23 @@ export function quietHoursEnd(now: number, quiet: Limits['quietHours']): number 
 }
 
 /**
+ * Refuses a grant of a campaign with `require_safe_mode` that a plain-mode message asked for. Plain
+ * mode signs no body: anyone holding one signed URL from a log could have written this message (see
+ * README, "What plain mode protects"). Recorded as refused (`failed`, with this reason) like any
+ * other limit, so the ledger shows why; grants no message asked for (`via` absent) pass.
+ *
+ * @example safeModeRefusal({ name: 'welcome', requireSafeMode: true }, 'plain') // → { outcome: 'failed', reason: '…' }
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ */
+export function safeModeRefusal(campaign: { name: string; requireSafeMode: boolean }, via: 'encrypted' | 'plain' | undefined): LimitRefusal | undefined {
+  if (!campaign.requireSafeMode || via !== 'plain') return undefined;
+  return {
+    outcome: 'failed',
+    reason: `campaign ${campaign.name} grants only for encrypted (safe-mode) messages (require_safe_mode); this one arrived in plain mode`,
+  };
+}
+
+/**
  * Refuses when the campaign is switched off, not started, over, or outside its daily hours.
  *
  * @example checkCampaignWindow(campaign, now) // → undefined | { outcome: 'outside_hours', reason }

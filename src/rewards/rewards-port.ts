@@ -19,7 +19,16 @@ export interface GrantRequest {
   ruleId: string;
   /** Epoch ms of the request (limits are evaluated at this instant, Beijing time). */
   now: number;
+  /**
+   * How the inbound WeChat message asking for this grant arrived: `encrypted` (safe or compatible
+   * mode) or `plain`. Absent when no message asked (a batch file, a payment notification). A campaign
+   * with `require_safe_mode` refuses `plain`.
+   */
+  via?: GrantVia;
 }
+
+/** How the message asking for a grant arrived (see {@link GrantRequest.via}). */
+export type GrantVia = 'encrypted' | 'plain';
 
 /** What the rules engine gets back. */
 export interface GrantResult {

@@ -14,7 +14,7 @@ import { planCardGrant } from '../cards/plan-card-grant';
 import { billNoPrefix } from './bill-no';
 import type { RedPacketCampaign, RewardsConfig } from './config-schema';
 import { firstExceeded, type GrantStatus, type Ledger, type LedgerGrant, type RecordGrantInput, type Usage } from './ledger';
-import { planGrant, type LimitRefusal } from './limits';
+import { planGrant, safeModeRefusal, type LimitRefusal } from './limits';
 import type { GrantRequest, GrantResult, RewardsPort } from './rewards-port';
 
 /** What {@link createRewards} needs. */
@@ -164,7 +164,8 @@ export function createRewards(deps: RewardsDeps): Rewards {
       // Card campaigns: limits and payload from src/cards (delivered by the outbox's card sender).
       const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
       const plan = planCardGrant(campaign, campaign.name, req.openId);
-      const refusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal;
+      const refusal: LimitRefusal | undefined =
+        safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal);
       return { input: { ...base, ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal } };
     }
     if (!campaign || campaign.kind !== 'red_packet') {
@@ -179,7 +180,8 @@ export function createRewards(deps: RewardsDeps): Rewards {
     const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
     const plan = planGrant({ campaign, limits, now, openId: req.openId, amountFen });
     const payload = redpackPayload(campaign, req.openId, amountFen);
-    const pausedRefusal: LimitRefusal | undefined = paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : undefined;
+    const pausedRefusal: LimitRefusal | undefined =
+      safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : undefined);
     return {
       input:
         plan.refusal || pausedRefusal

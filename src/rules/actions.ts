@@ -109,6 +109,8 @@ export interface RewardsPort {
     dedupeKey: string;
     ruleId: string;
     now: number;
+    /** How the message arrived: `encrypted` (safe or compatible mode) or `plain`. */
+    via?: 'encrypted' | 'plain';
   }): Promise<{
     outcome: GrantOutcome;
     amountFen?: number;

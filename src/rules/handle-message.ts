@@ -77,7 +77,9 @@ function fenToYuanString(fen: number | undefined): string {
  * @example createMessageHandler({ config: { current: () => config }, clock: fixedClock(t), log: silentLogger() })
  * @see https://github.com/node-webot/co-wechat/blob/master/lib/wechat.js
  */
-export function createMessageHandler(deps: MessageHandlerDeps): (message: InboundMessage) => Promise<Reply> {
+export function createMessageHandler(
+  deps: MessageHandlerDeps,
+): (message: InboundMessage, delivery?: { encrypted: boolean }) => Promise<Reply> {
   if (!deps || !deps.config || typeof deps.config.current !== 'function')
     throw new TypeError('createMessageHandler: deps.config must have current()');
   if (!deps.clock || typeof deps.clock.now !== 'function') throw new TypeError('createMessageHandler: deps.clock is required');
@@ -92,10 +94,11 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
     message: InboundMessage,
     ruleId: string,
     now: number,
+    via: 'encrypted' | 'plain',
   ): Promise<Awaited<ReturnType<RewardsPort['grant']>>> {
     if (!deps.rewards) return { outcome: 'failed', reason: 'rewards are not configured' };
     try {
-      return await deps.rewards.grant({ campaign, openId: message.FromUserName, dedupeKey: dedupeKey(message), ruleId, now });
+      return await deps.rewards.grant({ campaign, openId: message.FromUserName, dedupeKey: dedupeKey(message), ruleId, now, via });
     } catch (err) {
       log.error({ err, campaign, ruleId }, 'grant failed');
       return { outcome: 'failed', reason: 'internal error' };
@@ -109,7 +112,9 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
     return { kind: 'text', text: typeof text === 'string' ? text : DEFAULT_GRANT_TEXTS[outcome] };
   }
 
-  return async function handleMessage(message: InboundMessage): Promise<Reply> {
+  /** `delivery` omitted counts as plain: a caller that does not know cannot vouch for encryption. */
+  return async function handleMessage(message: InboundMessage, delivery?: { encrypted: boolean }): Promise<Reply> {
+    const via = delivery?.encrypted === true ? 'encrypted' : 'plain';
     const config = deps.config.current(); // one snapshot for the whole message
     const now = deps.clock.now();
     const decision = decide(message, config.rules, now);
@@ -134,7 +139,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
           if (!reply) reply = tryBuild(action.reply, vars, action.ruleId);
           break;
         case 'grant': {
-          const result = await grant(action.campaign, message, action.ruleId, now);
+          const result = await grant(action.campaign, message, action.ruleId, now, via);
           log.info({ ruleId: action.ruleId, campaign: action.campaign, outcome: result.outcome }, 'grant requested');
           if (!reply) {
             // A grant that waits for quiet hours to end answers with its own text, never "on its way".

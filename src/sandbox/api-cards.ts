@@ -29,16 +29,27 @@
 import { randomBytes } from 'node:crypto';
 import { cjkLength } from '../cards/cjk-length';
 import { shanghaiParts } from '../lib/clock';
+import type { MessageCrypto } from '../wechat/crypto';
 import { computeSignature } from '../wechat/signature';
 import { buildXml } from '../wechat/xml';
 import { SANDBOX_OK, SandboxApiError, type ApiSandbox, type SandboxRequest } from './api-server';
 
 // === Public types
 
+/**
+ * The bot's webhook as the sandbox pushes to it: plain mode, or with `crypto` safe mode (the body
+ * encrypted, `encrypt_type=aes` and `msg_signature` added), as WeChat pushes in the account's mode.
+ */
+export interface SandboxWebhook {
+  url: string;
+  token: string;
+  crypto?: Pick<MessageCrypto, 'encrypt'>;
+}
+
 /** Options of the card sandbox (`startApiSandbox({ cards })`). */
 export interface CardSandboxOptions {
-  /** Where events are POSTed (plain mode, signed with `token`). Settable later with `setWebhook`. */
-  webhook?: { url: string; token: string };
+  /** Where events are POSTed (signed with `token`). Settable later with `setWebhook`. */
+  webhook?: SandboxWebhook;
   /** The account's original id, sent as ToUserName (default gh_sandbox0000). */
   accountId?: string;
   /** Approve every card and sub-merchant at once (the CLI's in-process sandbox). */
@@ -90,7 +101,7 @@ export interface EmittedEvent {
 
 /** The card side of a running sandbox (`sandbox.cards`). */
 export interface CardSandbox {
-  setWebhook(webhook: { url: string; token: string } | undefined): void;
+  setWebhook(webhook: SandboxWebhook | undefined): void;
   readonly cards: ReadonlyMap<string, SandboxCard>;
   readonly codes: ReadonlyMap<string, SandboxCode>;
   readonly merchants: ReadonlyMap<number, SandboxMerchant>;
@@ -190,11 +201,18 @@ export function installCardSandbox(sandbox: ApiSandbox, options: CardSandboxOpti
     const nonce = randomBytes(6).toString('hex');
     const signature = computeSignature(webhook.token, timestamp, nonce);
     const sep = webhook.url.includes('?') ? '&' : '?';
+    let query = `signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`;
+    let body = ev.xml;
+    if (webhook.crypto) {
+      const encrypt = webhook.crypto.encrypt(ev.xml);
+      query += `&encrypt_type=aes&msg_signature=${computeSignature(webhook.token, timestamp, nonce, encrypt)}`;
+      body = buildXml({ ToUserName: accountId, Encrypt: encrypt });
+    }
     try {
-      const res = await fetch(`${webhook.url}${sep}signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`, {
+      const res = await fetch(`${webhook.url}${sep}${query}`, {
         method: 'POST',
         headers: { 'Content-Type': 'text/xml; charset=utf-8' },
-        body: ev.xml,
+        body,
       });
       ev.status = res.status;
       ev.body = await res.text();

@@ -127,6 +127,7 @@ function compose(driver: 'redis+sqlite' | 'redis+postgres', front: Store, backen
     driver,
     kv: front.kv,
     dedupe: front.dedupe,
+    bindings: front.bindings,
     counters: front.counters,
     backends,
     ping: async function ping() {

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
-import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /**
@@ -150,6 +150,30 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 }
 
+// === Request bindings
+
+/**
+ * `BindingStore` in a Map of digests: the first digest of a key stays until it expires.
+ *
+ * @example await new MemoryBindingStore().bind('sig:1:2:abc', digest, 661); // 'bound'
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ */
+export class MemoryBindingStore implements BindingStore {
+  private readonly map = new ExpiringMap<string>();
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  async bind(key: string, digest: string, ttlSeconds: number): Promise<Binding> {
+    validateKey('MemoryStore.bindings.bind', key);
+    validateValue('MemoryStore.bindings.bind', digest);
+    validateTtl('MemoryStore.bindings.bind', ttlSeconds);
+    const now = this.clock.now();
+    const current = this.map.get(key, now);
+    if (current !== undefined) return current === digest ? 'same' : 'other';
+    this.map.set(key, digest, now + ttlToMs(ttlSeconds), now);
+    return 'bound';
+  }
+}
+
 // === Counters
 
 /**
@@ -197,6 +221,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store & { re
     driver: 'memory' as const,
     kv: new MemoryKeyValueStore(clock),
     dedupe: new MemoryDedupeStore(clock),
+    bindings: new MemoryBindingStore(clock),
     counters: new MemoryCounterStore(clock),
     backends: {},
     ping: async function ping() {

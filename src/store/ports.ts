@@ -36,6 +36,30 @@ export interface DedupeStore {
   release(key: string): Promise<void>;
 }
 
+/** What {@link BindingStore.bind} found for a signed request. */
+export type Binding =
+  /** First sight of the key: it is bound to this digest now. */
+  | 'bound'
+  /** Already bound to this same digest: a retry of the same request. */
+  | 'same'
+  /** Already bound to another digest: the signed URL is being reused for another body. */
+  | 'other';
+
+/**
+ * Binds a signed webhook request to the first message it carried. WeChat's plain-mode `signature`
+ * covers only token, timestamp and nonce, not the body, so one captured URL would otherwise carry any
+ * body for the whole timestamp window. Atomic across processes; a binding is never overwritten,
+ * extended or released before it expires.
+ */
+export interface BindingStore {
+  /**
+   * Binds `key` to `digest` for `ttlSeconds` unless it is bound already, and says which it was.
+   *
+   * @example await store.bindings.bind(`sig:${timestamp}:${nonce}:${signature}`, sha256Hex(body), 661) // → 'bound'
+   */
+  bind(key: string, digest: string, ttlSeconds: number): Promise<Binding>;
+}
+
 /** Windowed counters for rate limits shared by every worker. */
 export interface CounterStore {
   /**
@@ -51,6 +75,8 @@ export interface Store {
   readonly driver: 'memory' | 'sqlite' | 'redis' | 'postgres' | string;
   kv: KeyValueStore;
   dedupe: DedupeStore;
+  /** Signed requests bound to their first body (the webhook's replay guard). */
+  bindings: BindingStore;
   counters: CounterStore;
   /** Resolves when the backing store answers; rejects otherwise (used by /healthz). */
   ping(): Promise<void>;

@@ -17,7 +17,7 @@
 import { Pool, type PoolConfig } from 'pg';
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
-import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { createSchemaIfMissing, migratePg } from './pg-migrate';
 import { redactUrl, urlHost } from './redact-url';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
@@ -48,6 +48,13 @@ export const PG_STORE_MIGRATIONS: readonly string[] = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+  // Signed webhook requests bound to the digest of their first body (`BindingStore`).
+  `CREATE TABLE store_bindings (
+     key        TEXT PRIMARY KEY,
+     digest     TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX store_bindings_expires ON store_bindings (expires_at);`,
 ];
 
 /** How many writes between two sweeps of expired rows. */
@@ -180,6 +187,48 @@ export class PostgresDedupeStore implements DedupeStore {
   }
 }
 
+// === Request bindings
+
+/**
+ * `BindingStore` on the `store_bindings` table: an upsert that only takes an absent or expired key;
+ * when it loses, a fresh read reports the live digest (retried if the row expired in between).
+ *
+ * @example await store.bindings.bind('sig:1714036504:1514711492:f464…', digest, 661) // → 'bound'
+ * @see https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT
+ */
+export class PostgresBindingStore implements BindingStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly clock: Clock,
+    private readonly wrote: () => void,
+  ) {}
+
+  async bind(key: string, digest: string, ttlSeconds: number): Promise<Binding> {
+    validateKey('PostgresStore.bindings.bind', key);
+    validateValue('PostgresStore.bindings.bind', digest);
+    validateTtl('PostgresStore.bindings.bind', ttlSeconds);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.clock.now();
+      const { rowCount } = await this.pool.query(
+        `INSERT INTO store_bindings (key, digest, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET digest = EXCLUDED.digest, expires_at = EXCLUDED.expires_at
+         WHERE store_bindings.expires_at <= $4`,
+        [key, digest, now + ttlToMs(ttlSeconds), now],
+      );
+      this.wrote();
+      if (rowCount === 1) return 'bound';
+      const { rows } = await this.pool.query<{ digest: string }>(
+        'SELECT digest FROM store_bindings WHERE key = $1 AND expires_at > $2',
+        [key, this.clock.now()],
+      );
+      if (rows[0]) return rows[0].digest === digest ? 'same' : 'other';
+      // expired between the two statements: try to take it again
+    }
+    // A binding that keeps expiring under us cannot be trusted to be ours.
+    return 'other';
+  }
+}
+
 // === Counters
 
 /**
@@ -255,6 +304,7 @@ export class PostgresStore implements Store {
   readonly driver = 'postgres' as const;
   readonly kv: PostgresKeyValueStore;
   readonly dedupe: PostgresDedupeStore;
+  readonly bindings: PostgresBindingStore;
   readonly counters: PostgresCounterStore;
   readonly backends: { readonly postgres: PostgresStore };
   private closed = false;
@@ -272,6 +322,7 @@ export class PostgresStore implements Store {
     const wrote = () => this.wrote();
     this.kv = new PostgresKeyValueStore(pool, clock, wrote);
     this.dedupe = new PostgresDedupeStore(pool, clock, wrote);
+    this.bindings = new PostgresBindingStore(pool, clock, wrote);
     this.counters = new PostgresCounterStore(pool, clock, wrote);
     this.backends = { postgres: this };
   }
@@ -327,7 +378,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Deletes expired kv, dedupe and counter rows (also done in the background every thousand writes).
+   * Deletes expired kv, dedupe, binding and counter rows (also done in the background every thousand writes).
    * Resolves to how many rows went.
    *
    * @example await store.sweepExpired() // → 3
@@ -339,6 +390,7 @@ export class PostgresStore implements Store {
     n += (await this.pool.query('DELETE FROM store_kv WHERE expires_at IS NOT NULL AND expires_at <= $1', [now])).rowCount ?? 0;
     n += (await this.pool.query('DELETE FROM store_dedupe WHERE expires_at <= $1', [now])).rowCount ?? 0;
     n += (await this.pool.query('DELETE FROM store_counters WHERE expires_at <= $1', [now])).rowCount ?? 0;
+    n += (await this.pool.query('DELETE FROM store_bindings WHERE expires_at <= $1', [now])).rowCount ?? 0;
     return n;
   }
 

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
-import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { redactUrl, urlHost } from './redact-url';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
@@ -51,6 +51,11 @@ return 0`);
 /** Returns '' when the claim is new, else the stored value ('i' or 'd:<reply>'). */
 const CLAIM = new LuaScript(`
 if redis.call('SET', KEYS[1], 'i', 'NX', 'PX', ARGV[1]) then return '' end
+return redis.call('GET', KEYS[1])`);
+
+/** Returns false when the key was bound now, else the digest it is bound to. */
+const BIND = new LuaScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 return redis.call('GET', KEYS[1])`);
 
 /** Returns { allowed (0|1), value }; the key's TTL starts at its first allowed increment. */
@@ -162,6 +167,30 @@ export class RedisDedupeStore implements DedupeStore {
   }
 }
 
+// === Request bindings
+
+/**
+ * `BindingStore` on Redis strings under `<prefix>bind:` holding the digest; `SET NX PX` plus a read
+ * of the winner's digest, in one Lua script.
+ *
+ * @example await store.bindings.bind('sig:1714036504:1514711492:f464…', digest, 661) // → 'bound'
+ * @see https://redis.io/docs/latest/commands/set/
+ */
+export class RedisBindingStore implements BindingStore {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+  async bind(key: string, digest: string, ttlSeconds: number): Promise<Binding> {
+    validateKey('RedisStore.bindings.bind', key);
+    validateValue('RedisStore.bindings.bind', digest);
+    validateTtl('RedisStore.bindings.bind', ttlSeconds);
+    const bound = (await BIND.run(this.client, [`${this.prefix}bind:${key}`], [digest, ttlToMs(ttlSeconds)])) as string | null;
+    if (bound === null) return 'bound';
+    return bound === digest ? 'same' : 'other';
+  }
+}
+
 // === Counters
 
 /**
@@ -214,6 +243,7 @@ export class RedisStore implements Store {
   readonly driver = 'redis' as const;
   readonly kv: RedisKeyValueStore;
   readonly dedupe: RedisDedupeStore;
+  readonly bindings: RedisBindingStore;
   readonly counters: RedisCounterStore;
   readonly backends: { readonly redis: RedisStore };
   private closed = false;
@@ -227,6 +257,7 @@ export class RedisStore implements Store {
   ) {
     this.kv = new RedisKeyValueStore(client, prefix);
     this.dedupe = new RedisDedupeStore(client, prefix);
+    this.bindings = new RedisBindingStore(client, prefix);
     this.counters = new RedisCounterStore(client, prefix);
     this.backends = { redis: this };
   }

@@ -18,7 +18,7 @@
  */
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
-import type { CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
@@ -52,6 +52,13 @@ export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
   // reply's TTL), adding pages to each group commit; de-duplication rows are swept by age instead
   // (see SqliteStore's sweep).
   `DROP INDEX IF EXISTS store_dedupe_expires;`,
+  // Signed webhook requests bound to the digest of their first body (`BindingStore`). Written in time
+  // order with one TTL per deployment, so they are swept by age like the de-duplication rows.
+  `CREATE TABLE store_bindings (
+     key        TEXT PRIMARY KEY,
+     digest     TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
 ];
 
 /** How many writes between two sweeps of expired rows. */
@@ -152,7 +159,7 @@ export class SqliteKeyValueStore implements KeyValueStore {
  * @example const c = await store.dedupe.claim('msg:123', 30); if (c.state === 'done') return c.reply;
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-export class SqliteDedupeStore implements DedupeStore {
+export class SqliteDedupeStore implements DedupeStore, BindingStore {
   private readonly stmts;
   constructor(
     private readonly db: Database,
@@ -173,6 +180,7 @@ export class SqliteDedupeStore implements DedupeStore {
          ON CONFLICT (key) DO UPDATE SET state = 'done', reply = excluded.reply, expires_at = excluded.expires_at`,
       ),
       release: db.prepare<[string]>("DELETE FROM store_dedupe WHERE key = ? AND state = 'in-flight'"),
+      ...bindingStatements(db),
     };
     const claimOne = (key: string, ttlMs: number, now: number): DedupeClaim => {
       if (this.stmts.take.run(key, now + ttlMs, now).changes === 1) return { state: 'new' };
@@ -182,6 +190,7 @@ export class SqliteDedupeStore implements DedupeStore {
       const now = this.clock.now();
       for (const p of batch) {
         if (p.kind === 'claim') p.result = claimOne(p.key, p.ttlMs, now);
+        else if (p.kind === 'bind') p.result = bindOne(this.stmts, p, now);
         else this.stmts.complete.run(p.key, p.reply, now + p.ttlMs);
       }
     });
@@ -217,6 +226,52 @@ export class SqliteDedupeStore implements DedupeStore {
     validateKey('SqliteStore.dedupe.release', key);
     this.stmts.release.run(key);
   }
+
+  /**
+   * `BindingStore.bind` on the `store_bindings` table, riding the same group commit as claims and
+   * completions (a message's binding costs no transaction of its own under load).
+   *
+   * @example await store.bindings.bind('sig:1714036504:1514711492:f464…', digest, 661) // → 'bound'
+   * @see https://www.sqlite.org/lang_upsert.html
+   */
+  async bind(key: string, digest: string, ttlSeconds: number): Promise<Binding> {
+    validateKey('SqliteStore.bindings.bind', key);
+    validateValue('SqliteStore.bindings.bind', digest);
+    validateTtl('SqliteStore.bindings.bind', ttlSeconds);
+    const pending: PendingBind = { kind: 'bind', key, digest, ttlMs: ttlToMs(ttlSeconds) };
+    await this.writes.add(pending);
+    this.sweeper.wrote();
+    return pending.result!;
+  }
+}
+
+// === Request bindings
+
+/** The statements of {@link SqliteDedupeStore.bind}. */
+function bindingStatements(db: Database) {
+  return {
+    /** Takes an absent or expired key; a live binding is never touched. */
+    bindTake: db.prepare<[string, string, number, number]>(
+      `INSERT INTO store_bindings (key, digest, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+       WHERE store_bindings.expires_at <= ?`,
+    ),
+    bindPeek: db.prepare<[string, number], { digest: string }>('SELECT digest FROM store_bindings WHERE key = ? AND expires_at > ?'),
+  };
+}
+
+/** One binding inside the write transaction: bound now, or the live binding compared. */
+function bindOne(stmts: ReturnType<typeof bindingStatements>, p: PendingBind, now: number): Binding {
+  if (stmts.bindTake.run(p.key, p.digest, now + p.ttlMs, now).changes === 1) return 'bound';
+  return stmts.bindPeek.get(p.key, now)?.digest === p.digest ? 'same' : 'other';
+}
+
+interface PendingBind {
+  kind: 'bind';
+  key: string;
+  digest: string;
+  ttlMs: number;
+  result?: Binding;
 }
 
 interface PendingClaim {
@@ -225,7 +280,7 @@ interface PendingClaim {
   ttlMs: number;
   result?: DedupeClaim;
 }
-type PendingWrite = PendingClaim | { kind: 'complete'; key: string; reply: string; ttlMs: number };
+type PendingWrite = PendingClaim | PendingBind | { kind: 'complete'; key: string; reply: string; ttlMs: number };
 
 /**
  * Collects items added during one turn of the event loop and writes them with one call (one
@@ -270,6 +325,19 @@ class GroupCommit<T> {
 function toClaim(row: { state: 'in-flight' | 'done'; reply: string | null } | undefined): DedupeClaim | undefined {
   if (!row) return undefined;
   return row.state === 'done' ? { state: 'done', reply: row.reply ?? '' } : { state: 'in-flight' };
+}
+
+/**
+ * Deletes expired bindings: among the oldest {@link DEDUPE_SWEEP_WINDOW} rows (the automatic sweep;
+ * like de-duplication rows they are written in time order with one TTL), or all of them. Returns how
+ * many went.
+ */
+function bindingSweeper(db: Database): (now: number, oldestOnly: boolean) => number {
+  const oldest = db.prepare<[number, number]>(
+    'DELETE FROM store_bindings WHERE rowid IN (SELECT rowid FROM store_bindings ORDER BY rowid LIMIT ?) AND expires_at <= ?',
+  );
+  const all = db.prepare<[number]>('DELETE FROM store_bindings WHERE expires_at <= ?');
+  return (now, oldestOnly) => (oldestOnly ? oldest.run(DEDUPE_SWEEP_WINDOW, now) : all.run(now)).changes;
 }
 
 // === Counters
@@ -348,6 +416,8 @@ export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
   readonly kv: SqliteKeyValueStore;
   readonly dedupe: SqliteDedupeStore;
+  /** The de-duplication store itself: bindings ride its group commit. */
+  readonly bindings: SqliteDedupeStore;
   readonly counters: SqliteCounterStore;
   /** The same adapter as the only backend, so `createStore()` callers find it uniformly. */
   readonly backends: { readonly sqlite: SqliteStore };
@@ -378,14 +448,16 @@ export class SqliteStore implements Store {
     );
     const dedupeAll = db.prepare<[number]>('DELETE FROM store_dedupe WHERE expires_at <= ?');
     const counters = db.prepare<[number]>('DELETE FROM store_counters WHERE expires_at <= ?');
+    const sweepBindings = bindingSweeper(db);
     const sweepTx = db.transaction((now: number, oldestOnly: boolean) => {
       const dedupe = oldestOnly ? dedupeOldest.run(DEDUPE_SWEEP_WINDOW, now) : dedupeAll.run(now);
-      return kv.run(now).changes + dedupe.changes + counters.run(now).changes;
+      return kv.run(now).changes + dedupe.changes + counters.run(now).changes + sweepBindings(now, oldestOnly);
     });
     this.sweep = (oldestOnly) => (this.closed ? 0 : sweepTx.immediate(clock.now(), oldestOnly));
     const sweeper = new Sweeper(() => this.sweep(true));
     this.kv = new SqliteKeyValueStore(db, clock, sweeper);
     this.dedupe = new SqliteDedupeStore(db, clock, sweeper);
+    this.bindings = this.dedupe;
     this.counters = new SqliteCounterStore(db, clock, sweeper);
     this.backends = { sqlite: this };
   }
@@ -410,7 +482,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Deletes every expired kv, dedupe and counter row (reading the whole de-duplication table; the
+   * Deletes every expired kv, dedupe, binding and counter row (reading the whole de-duplication table; the
    * automatic sweep, every few hundred writes, looks at its oldest rows only). Returns how many rows
    * went.
    *

@@ -17,7 +17,7 @@ import { createMetrics, type Metrics } from '../../src/lib/metrics';
 import type { Reply } from '../../src/reply/reply';
 import { createReplyRenderer, type ReplyRenderer } from '../../src/reply/render-reply';
 import { createMemoryStore } from '../../src/store/memory';
-import type { DedupeStore, Store } from '../../src/store/ports';
+import type { BindingStore, DedupeStore, Store } from '../../src/store/ports';
 import { createMessageCrypto, type MessageCrypto } from '../../src/wechat/crypto';
 import type { InboundMessage } from '../../src/wechat/inbound';
 import { type AppOptions, createWebhook } from '../../src/wechat/koa/create-webhook';
@@ -42,13 +42,15 @@ export const VIEWS_DIR = join(__dirname, '..', '..', 'views');
 
 // === Types
 
-export interface TestWebhookOverrides extends Partial<Omit<AppOptions, 'crypto' | 'dedupe' | 'log' | 'clock'>> {
+export interface TestWebhookOverrides extends Partial<Omit<AppOptions, 'crypto' | 'dedupe' | 'bindings' | 'log' | 'clock'>> {
   /** Default: the test token, appid and AES key (safe mode on). `null` = no AES key configured. */
   crypto?: MessageCrypto | null;
   /** Default: a fresh memory store on the test clock. */
   store?: Store;
   /** Replaces `store.dedupe` (a spy, or a store shared with another instance). */
   dedupe?: DedupeStore;
+  /** Replaces `store.bindings` (a failing store, or one shared with another instance). */
+  bindings?: BindingStore;
   /** Default: `fixedClock(Date.now())`, so signed queries with real time are in the window. */
   clock?: ManualClock;
   /** Default `debug`, so every line the edge can write is captured. */
@@ -93,7 +95,7 @@ export function echoHandler(message: InboundMessage): Reply {
  * views, safe mode configured with `TEST_AES_KEY`, a debug logger whose lines land in `logLines`.
  */
 export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWebhook {
-  const { crypto: cryptoOverride, store: storeOverride, dedupe, clock: clockOverride, logLevel, logSecrets, handler, ...rest } =
+  const { crypto: cryptoOverride, store: storeOverride, dedupe, bindings, clock: clockOverride, logLevel, logSecrets, handler, ...rest } =
     overrides;
   const clock = clockOverride ?? fixedClock(Date.now());
   const store = storeOverride ?? createMemoryStore({ clock });
@@ -129,11 +131,12 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
     metrics,
     crypto,
     dedupe: dedupe ?? store.dedupe,
+    bindings: bindings ?? store.bindings,
     log,
     clock,
-    handler: function recordingHandler(message) {
+    handler: function recordingHandler(message, delivery) {
       handlerCalls.push(message);
-      return inner(message);
+      return inner(message, delivery);
     },
   });
   const errors: unknown[] = [];

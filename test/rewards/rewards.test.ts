@@ -138,3 +138,40 @@ describe('pickAmount', () => {
     }
   });
 });
+
+describe('grant: require_safe_mode', () => {
+  const config = makeConfig({
+    welcome: redCampaign({ require_safe_mode: true }),
+    coupon: { kind: 'card', card: 'coffee-cash', max_cards: 5, require_safe_mode: true },
+    open: redCampaign(),
+  });
+
+  it('should record a refusal with the reason for a message that arrived in plain mode, and pay nothing', async () => {
+    const { rewards, ledger } = setup(config);
+    const result = await rewards.grant(req(1, { via: 'plain' }));
+    expect(result).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('require_safe_mode') });
+    const rows = await ledger.listAll();
+    expect(rows.map((g) => [g.status, g.outcome])).toEqual([['REFUSED', 'failed']]);
+    expect(rows[0].reason).toMatch(/arrived in plain mode/);
+    // A retry of the same plain message gets the same answer (the refusal is keyed like any grant).
+    expect((await rewards.grant(req(1, { via: 'plain' }))).outcome).toBe('failed');
+  });
+
+  it('should refuse a card campaign alike', async () => {
+    const { rewards } = setup(config);
+    expect(await rewards.grant(req(2, { campaign: 'coupon', via: 'plain' }))).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('require_safe_mode') });
+  });
+
+  it.each([
+    ['an encrypted message', 'encrypted'],
+    ['a grant no message asked for (batch file, payment)', undefined],
+  ])('should grant for %s', async (_what, via) => {
+    const { rewards } = setup(config);
+    expect((await rewards.grant(req(3, { via }))).outcome).toBe('granted');
+  });
+
+  it('should grant plain messages for a campaign without the setting', async () => {
+    const { rewards } = setup(config);
+    expect((await rewards.grant(req(4, { campaign: 'open', via: 'plain' }))).outcome).toBe('granted');
+  });
+});

@@ -138,7 +138,22 @@ describe('createMessageHandler', () => {
     };
     const message = parseInboundXml(subscribeXml('store-nj', { from: 'oFan' }));
     await expect(handler({ rewards })(message)).resolves.toEqual({ type: 'text', content: 'Store nj: ¥1.88 (granted)' });
-    expect(calls).toEqual([{ campaign: 'welcome-packet', openId: 'oFan', dedupeKey: dedupeKey(message), ruleId: 'follow-store', now: NOW }]);
+    expect(calls).toEqual([{ campaign: 'welcome-packet', openId: 'oFan', dedupeKey: dedupeKey(message), ruleId: 'follow-store', now: NOW, via: 'plain' }]);
+  });
+
+  it('should tell the rewards port how the message arrived: encrypted only when the webhook says so', async () => {
+    const vias: unknown[] = [];
+    const rewards: RewardsPort = {
+      grant: async (req) => {
+        vias.push(req.via);
+        return { outcome: 'granted', amountFen: 188 };
+      },
+    };
+    const h = handler({ rewards });
+    await h(parseInboundXml(subscribeXml('store-nj', { from: 'oA' })), { encrypted: true });
+    await h(parseInboundXml(subscribeXml('store-nj', { from: 'oB' })), { encrypted: false });
+    await h(parseInboundXml(subscribeXml('store-nj', { from: 'oC' })));
+    expect(vias).toEqual(['encrypted', 'plain', 'plain']);
   });
 
   it.each<[GrantOutcome, string]>([

@@ -260,6 +260,54 @@ export function runStoreContract(
       });
     });
 
+    // === bindings
+
+    describe('bindings.bind', () => {
+      const A = 'a'.repeat(64);
+      const B = 'b'.repeat(64);
+
+      it('should bind a key to its first digest, answer same for it and other for any other', async () => {
+        expect(await store.bindings.bind(k('sig'), A, 60)).toBe('bound');
+        expect(await store.bindings.bind(k('sig'), A, 60)).toBe('same');
+        expect(await store.bindings.bind(k('sig'), B, 60)).toBe('other');
+        expect(await handle(1).bindings.bind(k('sig'), B, 60)).toBe('other');
+        expect(await handle(1).bindings.bind(k('sig'), A, 60)).toBe('same');
+      });
+
+      it('should bind exactly one of 50 concurrent different digests (across handles)', async () => {
+        const digests = Array.from({ length: 50 }, (_, i) => String(i).padStart(64, '0'));
+        const results = await Promise.all(digests.map((d, i) => handle(i).bindings.bind(k('race'), d, 60)));
+        expect(results.filter((r) => r === 'bound')).toHaveLength(1);
+        expect(results.filter((r) => r === 'other')).toHaveLength(49);
+        const winner = digests[results.indexOf('bound')];
+        expect(await store.bindings.bind(k('race'), winner, 60)).toBe('same');
+      });
+
+      itClock('should keep the first digest for the whole TTL and free the key after it', async () => {
+        await store.bindings.bind(k('sig'), A, 5);
+        clock.advance(4_999);
+        expect(await store.bindings.bind(k('sig'), B, 5)).toBe('other');
+        expect(await store.bindings.bind(k('sig'), A, 5)).toBe('same'); // a retry does not extend it
+        clock.advance(1);
+        expect(await store.bindings.bind(k('sig'), B, 5)).toBe('bound');
+      });
+
+      it('should not mix binding keys with dedupe or kv keys of the same name', async () => {
+        await store.kv.set(k('same'), A);
+        await store.dedupe.claim(k('same'), 30);
+        expect(await store.bindings.bind(k('same'), B, 30)).toBe('bound');
+        expect(await store.kv.get(k('same'))).toBe(A);
+        expect(await store.dedupe.peek(k('same'))).toEqual({ state: 'in-flight' });
+      });
+
+      it('should reject an empty key, a bad digest and a bad TTL, binding nothing', async () => {
+        await expect(store.bindings.bind('', A, 30)).rejects.toThrow(TypeError);
+        await expect(store.bindings.bind(k('sig'), 7 as unknown as string, 30)).rejects.toThrow(TypeError);
+        await expect(store.bindings.bind(k('sig'), A, 0)).rejects.toThrow(RangeError);
+        expect(await store.bindings.bind(k('sig'), B, 30)).toBe('bound');
+      });
+    });
+
     // === counters
 
     describe('counters.incrementWithin / get', () => {

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { fixedClock } from '../../src/lib/clock';
 import { migratePg, schemaVersionPg, StoreMigrationError } from '../../src/store/pg-migrate';
-import { PostgresStore } from '../../src/store/postgres';
+import { PG_STORE_MIGRATIONS, PostgresStore } from '../../src/store/postgres';
 import { runStoreContract } from './contract';
 import { describeService } from './service-probe';
 
@@ -42,9 +42,9 @@ describeService('PostgresStore', [[DATABASE_URL, 5432]], () => {
     it('should create its schema, migrate once, and share its pool', async () => {
       const schema = `${RUN}_connect`;
       const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.connect(DATABASE_URL, { schema })));
-      expect(await schemaVersionPg(stores[0].pool, 'store')).toBe(1);
-      const { rows } = await stores[0].pool.query('SELECT component, version FROM schema_migrations');
-      expect(rows).toEqual([{ component: 'store', version: 1 }]);
+      expect(await schemaVersionPg(stores[0].pool, 'store')).toBe(PG_STORE_MIGRATIONS.length);
+      const { rows } = await stores[0].pool.query('SELECT component, version FROM schema_migrations ORDER BY version');
+      expect(rows).toEqual(PG_STORE_MIGRATIONS.map((_, i) => ({ component: 'store', version: i + 1 })));
       expect(stores[0].backends.postgres).toBe(stores[0]);
       expect(stores[0].schema).toBe(schema);
       for (const s of stores) await s.close();

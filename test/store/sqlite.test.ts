@@ -260,9 +260,43 @@ describe('SqliteStore migrations', () => {
     expect(indexes(db)).toEqual(['store_dedupe_expires']);
     db.close();
     const store = SqliteStore.open(file);
-    expect(schemaVersion(store.db, 'store')).toBe(2);
+    expect(schemaVersion(store.db, 'store')).toBe(SQLITE_STORE_MIGRATIONS.length);
     expect(indexes(store.db)).toEqual([]);
     await expect(store.dedupe.peek('k')).resolves.toEqual({ state: 'done', reply: 'r' });
+    await store.close();
+  });
+});
+
+describe('SqliteStore bindings', () => {
+  it('should add the bindings table to a version 2 file, keeping its de-duplication rows', async () => {
+    const file = tmpFile();
+    const db = openSqlite(file);
+    migrate(db, 'store', SQLITE_STORE_MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES ('k', 'done', 'r', ?)").run(Date.now() + 60_000);
+    db.close();
+    const store = SqliteStore.open(file);
+    await expect(store.dedupe.peek('k')).resolves.toEqual({ state: 'done', reply: 'r' });
+    await expect(store.bindings.bind('sig', 'd', 60)).resolves.toBe('bound');
+    await store.close();
+  });
+
+  it('should write the bindings and claims of one turn in one transaction (the group commit)', async () => {
+    const store = SqliteStore.open(tmpFile());
+    store.db.exec("CREATE TEMP TRIGGER refuse_bad BEFORE INSERT ON store_dedupe WHEN NEW.key LIKE 'bad%' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const results = await Promise.allSettled([store.bindings.bind('sig', 'first', 60), store.dedupe.claim('bad-1', 60)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']); // one transaction, rolled back as one
+    expect(await store.bindings.bind('sig', 'second', 60)).toBe('bound');
+    await store.close();
+  });
+
+  it('should sweep expired bindings with the other expired rows', async () => {
+    const clock = fixedClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = SqliteStore.open(tmpFile(), { clock });
+    await store.bindings.bind('a', 'd', 10);
+    await store.bindings.bind('b', 'd', 100);
+    clock.advance(10_000);
+    expect(store.sweepExpired()).toBe(1);
+    expect(store.db.prepare('SELECT key FROM store_bindings').pluck().all()).toEqual(['b']);
     await store.close();
   });
 });

@@ -276,17 +276,19 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--scan <scene>', 'scan a QR code with this scene (already following)')
     .option('--location <lat,lng>', 'send a location')
     .option('--url <url>', 'the webhook URL (default: the bot started by `npm start` here, else http://127.0.0.1:$PORT/wechat)')
-    .option('--safe', 'safe mode: encrypt with WECHAT_ENCODING_AES_KEY / WECHAT_APPID')
+    .option('--safe', 'safe mode: encrypt with WECHAT_ENCODING_AES_KEY / WECHAT_APPID (the default when WECHAT_SAFE_MODE_ONLY is on)')
     .option('--openid <openid>', 'the follower openid', 'o-simulated-follower')
     .action(async (textArg: string | undefined, opts: FollowerOptions & { url?: string; safe?: boolean; openid: string }) => {
       const input = followerInput(textArg, opts);
       const settings = loadSettings(process.env);
       if (opts.safe && !settings.wechat.encodingAESKey) throw new Error('--safe needs WECHAT_ENCODING_AES_KEY (43 characters)');
+      // A bot that requires safe mode refuses plain requests: play WeChat in the account's mode.
+      const safe = opts.safe === true || settings.wechat.safeModeOnly;
       const r = await simulate(input, {
         url: opts.url ?? runningSandbox(settings)?.webhook ?? `http://127.0.0.1:${settings.port}/wechat`,
         token: settings.wechat.token,
         openid: opts.openid,
-        ...(opts.safe ? { safe: { encodingAESKey: settings.wechat.encodingAESKey!, appId: settings.wechat.appId } } : {}),
+        ...(safe ? { safe: { encodingAESKey: settings.wechat.encodingAESKey!, appId: settings.wechat.appId } } : {}),
       });
       for (const line of r.lines) io.out(line);
     });

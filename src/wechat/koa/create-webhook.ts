@@ -5,10 +5,12 @@
  * `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
- * parseMessage → dedupe → dispatch (handler under the deadline guard, render once).
+ * bindRequest (a signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the
+ * deadline guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before
+ * the body is read, and bindRequest is left out (msg_signature binds what the bot reads).
  *
  * @example
- * const app = createWebhook({ token, appId, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, log });
+ * const app = createWebhook({ token, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, bindings: store.bindings, log });
  * app.listen(3000);
  */
 import Koa, { type Middleware, type ParameterizedContext } from 'koa';
@@ -18,19 +20,21 @@ import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import type { ReplyRenderer } from '../../reply/render-reply';
-import type { DedupeStore } from '../../store/ports';
+import type { BindingStore, DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
+import { bindRequest } from './bind-request';
 import { decrypt } from './decrypt';
 import { dedupe } from './dedupe';
-import { dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
+import { type Delivery, dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
 import { WebhookError } from './errors';
 import { handleErrors } from './handle-errors';
 import { parseMessage } from './parse-message';
 import { readBody } from './read-body';
+import { requireSafeMode } from './require-safe-mode';
 import { type WebhookState, webhookQuery } from './state';
 import { verifySignature } from './verify-signature';
 
-export type { MessageHandler };
+export type { Delivery, MessageHandler };
 
 export interface WebhookOptions {
   token: string;
@@ -39,6 +43,13 @@ export interface WebhookOptions {
   renderer: ReplyRenderer;
   handler: MessageHandler;
   dedupe: DedupeStore;
+  /** Where each signed request is bound to its first message (`store.bindings`), shared by every instance. */
+  bindings: BindingStore;
+  /**
+   * Refuse plain and `encrypt_type`-less requests (403): only encrypted ones are handled. Needs
+   * `crypto`. Default false here; the settings turn it on whenever an AES key is set.
+   */
+  safeModeOnly?: boolean;
   log: Logger;
   metrics?: Metrics;
   clock?: Clock;
@@ -80,6 +91,8 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
   const metrics = options.metrics ?? createMetrics();
   const guard = handleErrors({ log: options.log, metrics });
   const verify = verifySignature({ token: options.token, windowSeconds: options.timestampWindowSeconds, clock: options.clock });
+  if (options.safeModeOnly && !options.crypto)
+    throw new TypeError('createWebhook: safeModeOnly needs crypto (set WECHAT_ENCODING_AES_KEY, or turn WECHAT_SAFE_MODE_ONLY off)');
 
   const get = compose<ParameterizedContext<WebhookState>>([
     guard,
@@ -97,8 +110,14 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
   const post = compose<ParameterizedContext<WebhookState>>([
     guard,
     verify,
+    ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
     readBody({ limitBytes: options.maxBodyBytes }),
     decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
+    // With safe mode required every handled request carries a msg_signature over its Encrypt, and only
+    // the decrypted message is read: that binds it already, so the store write is saved.
+    ...(options.safeModeOnly
+      ? []
+      : [bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock })]),
     parseMessage(),
     dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
     dispatch({

@@ -52,6 +52,7 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
       try {
         const out = crypto.decrypt(encrypt);
         inner = out.xml;
+        ctx.state.decryptedXml = inner;
         ctx.state.keyIndex = out.keyIndex;
       } catch (err) {
         if (err instanceof WeChatCryptoError) throw new WebhookError(400, 'bad_crypto', 'could not decrypt the message');

@@ -15,7 +15,13 @@ import type { ReplyRenderer } from '../../reply/render-reply';
 import type { InboundMessage } from '../inbound';
 import type { WebhookState } from './state';
 
-export type MessageHandler = (message: InboundMessage) => Promise<Reply> | Reply;
+/** How the message reached us, for the handler (a campaign may grant only for encrypted ones). */
+export interface Delivery {
+  /** True when it came in safe or compatible mode (`msg_signature` verified, `Encrypt` decrypted). */
+  encrypted: boolean;
+}
+
+export type MessageHandler = (message: InboundMessage, delivery: Delivery) => Promise<Reply> | Reply;
 
 export interface DispatchOptions {
   handler: MessageHandler;
@@ -40,7 +46,7 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
     const message = ctx.state.message!;
     let work: Promise<Reply>;
     try {
-      work = Promise.resolve(handler(message));
+      work = Promise.resolve(handler(message, { encrypted: ctx.state.encrypted === true }));
     } catch (err) {
       work = Promise.reject(err);
     }

@@ -4,7 +4,7 @@
  */
 export class WebhookError extends Error {
   constructor(
-    readonly status: 400 | 401 | 405 | 413 | 500,
+    readonly status: 400 | 401 | 403 | 405 | 413 | 500 | 503,
     readonly outcome: string,
     message: string,
   ) {

@@ -31,7 +31,7 @@ export function handleErrors(options: HandleErrorsOptions): Middleware<WebhookSt
         ctx.state.outcome = err.outcome;
         ctx.status = err.status;
         ctx.type = 'text/plain';
-        ctx.body = err.status === 401 ? 'Unauthorized' : err.message;
+        ctx.body = err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : err.message;
         if (err.status === 405) ctx.set('Allow', 'GET, POST');
         if (err.status === 500) log.error({ err: { message: err.message } }, 'webhook misconfigured');
         else log.debug({ status: err.status, outcome: err.outcome }, err.message);

@@ -18,6 +18,8 @@ export interface WebhookState {
   keyIndex?: 0 | 1;
   /** The raw request body. */
   rawBody?: string;
+  /** Safe and compatible mode: the decrypted message XML (what the request binding hashes). */
+  decryptedXml?: string;
   /** The XML fields of the (decrypted) message. */
   fields?: Record<string, unknown>;
   message?: InboundMessage;

@@ -332,6 +332,7 @@ function routerOptions(overrides: Partial<WebhookOptions> = {}): { options: Webh
       renderer: createReplyRenderer({ viewsDir: VIEWS_DIR }),
       handler: echoHandler,
       dedupe: createMemoryStore().dedupe,
+      bindings: createMemoryStore().bindings,
       log,
       metrics: createMetrics(),
       ...overrides,
