@@ -23,6 +23,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
+import { STORE_BUSY } from './ports';
 
 type Database = BetterSqlite3.Database;
 
@@ -37,7 +38,7 @@ type Database = BetterSqlite3.Database;
  */
 export class StoreBusyError extends Error {
   override readonly name = 'StoreBusyError';
-  readonly code = 'STORE_BUSY';
+  readonly code = STORE_BUSY;
   constructor(
     /** How long the step waited for the lock, ms. */
     readonly waitedMs: number,

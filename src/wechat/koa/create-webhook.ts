@@ -5,7 +5,8 @@
  * `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
- * parseMessage → dedupe → dispatch (handler under the deadline guard, render once).
+ * parseMessage → answerByDeadline (WeChat is answered by the deadline, whatever the store does) →
+ * dedupe → dispatch (handler under the deadline guard, render once).
  *
  * @example
  * const app = createWebhook({ token, appId, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, log });
@@ -20,6 +21,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import type { ReplyRenderer } from '../../reply/render-reply';
 import type { DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
+import { answerByDeadline } from './answer-by-deadline';
 import { decrypt } from './decrypt';
 import { dedupe } from './dedupe';
 import { dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
@@ -100,6 +102,7 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     readBody({ limitBytes: options.maxBodyBytes }),
     decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
     parseMessage(),
+    answerByDeadline({ deadlineMs: options.deadlineMs }),
     dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
     dispatch({
       handler: options.handler,
