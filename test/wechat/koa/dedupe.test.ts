@@ -4,6 +4,7 @@ import { createMetrics } from '../../../src/lib/metrics';
 import type { Reply } from '../../../src/reply/reply';
 import { createMemoryStore } from '../../../src/store/memory';
 import type { DedupeClaim, DedupeStore } from '../../../src/store/ports';
+import { StoreBusyError } from '../../../src/store/run-when-unlocked';
 import type { InboundMessage } from '../../../src/wechat/inbound';
 import { dedupe } from '../../../src/wechat/koa/dedupe';
 import { parseXml } from '../../../src/wechat/xml';
@@ -327,6 +328,85 @@ describe('dedupe', () => {
     const retry = await post(t, xml);
     expect(retry.text).toBe('success');
     expect(t.handlerCalls).toHaveLength(1);
+  });
+
+  describe('when the claim cannot be made at once', () => {
+    it('should answer `success` by the deadline while the claim waits, then run the handler once and deliver its reply late', async () => {
+      const store = createMemoryStore();
+      const lockReleased = deferred();
+      const late = deferred<Reply>();
+      // A claim that waits (as SQLite's does while another process holds the lock), then goes through.
+      const waiting: DedupeStore = {
+        claim: async (key, ttl) => {
+          await lockReleased.promise;
+          return store.dedupe.claim(key, ttl);
+        },
+        complete: (key, reply, ttl) => store.dedupe.complete(key, reply, ttl),
+        peek: (key) => store.dedupe.peek(key),
+        release: (key) => store.dedupe.release(key),
+      };
+      const t = createTestWebhook({ store, dedupe: waiting, deadlineMs: 100, onLateReply: async (_m, reply) => late.resolve(reply) });
+      const xml = textXml({ content: 'during the lock' });
+      const first = await post(t, xml);
+      expect(first.text).toBe('success');
+      // A copy arriving meanwhile waits for the first one here: it never runs beside it.
+      const copy = await post(t, xml);
+      expect(copy.text).toBe('success');
+      expect(t.handlerCalls).toHaveLength(0);
+
+      lockReleased.resolve();
+      expect(await late.promise).toEqual({ type: 'text', content: 'during the lock' }); // however fast the handler
+      expect(t.handlerCalls).toHaveLength(1);
+      await new Promise((r) => setImmediate(r));
+      const retry = await post(t, xml);
+      expect(retry.text).toBe('success'); // the stored answer of the late run
+      expect(t.handlerCalls).toHaveLength(1);
+      const metrics = (await request(t.callback).get('/metrics')).text;
+      expect(metrics).toContain('wechat_requests_total{outcome="deadline"} 1');
+      expect(metrics).toContain('wechat_requests_total{outcome="duplicate"} 2');
+    });
+
+    it('should not run a message whose claim failed because the store stayed busy, and emit the error', async () => {
+      const busy = new StoreBusyError(30_000, new Error('database is locked'));
+      const locked: DedupeStore = {
+        claim: async () => {
+          throw busy;
+        },
+        complete: async () => undefined,
+        peek: async () => undefined,
+        release: async () => undefined,
+      };
+      const t = createTestWebhook({ dedupe: locked });
+      const res = await post(t, textXml({ content: 'locked out' }));
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('success');
+      expect(t.handlerCalls).toHaveLength(0);
+      expect(t.errors).toEqual([busy]);
+      const metrics = (await request(t.callback).get('/metrics')).text;
+      expect(metrics).toContain('wechat_requests_total{outcome="store_busy"} 1');
+    });
+
+    it('should run a message once when the store is down and a copy arrives while it runs (fail open, one at a time)', async () => {
+      const down: DedupeStore = {
+        claim: async () => {
+          throw new Error('store unreachable');
+        },
+        complete: async () => undefined,
+        peek: async () => undefined,
+        release: async () => undefined,
+      };
+      const { gate, entered, handler } = gatedHandler();
+      const t = createTestWebhook({ dedupe: down, handler });
+      const xml = textXml({ content: 'only once' });
+      const both = Promise.all([post(t, xml), post(t, xml)]);
+      await entered.promise;
+      await hitsReached(t, 1);
+      gate.resolve();
+      const [a, b] = await both;
+      expect(t.handlerCalls).toHaveLength(1);
+      expect(a.text).toBe(b.text);
+      expect(parseXml(a.text).Content).toBe('only once');
+    });
   });
 
   it('should keep keys at least 5 minutes, and forget them after the TTL', async () => {
