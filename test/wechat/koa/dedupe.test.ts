@@ -49,6 +49,18 @@ function spyDedupe(inner: DedupeStore) {
   };
 }
 
+/** A dedupe store whose every claim fails with `error` (down, or busy past its wait). */
+function claimFails(error: Error): DedupeStore {
+  return {
+    claim: async () => {
+      throw error;
+    },
+    complete: async () => undefined,
+    peek: async () => undefined,
+    release: async () => undefined,
+  };
+}
+
 /**
  * Resolves once `n` copies waited for a first attempt (`wechat_dedupe_hits_total`). Copies in one
  * process wait for the first one there, without a claim of their own, so the store cannot tell.
@@ -157,14 +169,7 @@ describe('dedupe', () => {
   });
 
   it('should still answer the follower when the dedupe store is down (fail open), and emit the error', async () => {
-    const down: DedupeStore = {
-      claim: async () => {
-        throw new Error('store unreachable');
-      },
-      complete: async () => undefined,
-      peek: async () => undefined,
-      release: async () => undefined,
-    };
+    const down = claimFails(new Error('store unreachable'));
     const t = createTestWebhook({ dedupe: down });
     const res = await post(t, textXml({ content: 'still here' }));
     expect(res.status).toBe(200);
@@ -368,14 +373,7 @@ describe('dedupe', () => {
 
     it('should not run a message whose claim failed because the store stayed busy, and emit the error', async () => {
       const busy = new StoreBusyError(30_000, new Error('database is locked'));
-      const locked: DedupeStore = {
-        claim: async () => {
-          throw busy;
-        },
-        complete: async () => undefined,
-        peek: async () => undefined,
-        release: async () => undefined,
-      };
+      const locked = claimFails(busy);
       const t = createTestWebhook({ dedupe: locked });
       const res = await post(t, textXml({ content: 'locked out' }));
       expect(res.status).toBe(200);
@@ -387,14 +385,7 @@ describe('dedupe', () => {
     });
 
     it('should run a message once when the store is down and a copy arrives while it runs (fail open, one at a time)', async () => {
-      const down: DedupeStore = {
-        claim: async () => {
-          throw new Error('store unreachable');
-        },
-        complete: async () => undefined,
-        peek: async () => undefined,
-        release: async () => undefined,
-      };
+      const down = claimFails(new Error('store unreachable'));
       const { gate, entered, handler } = gatedHandler();
       const t = createTestWebhook({ dedupe: down, handler });
       const xml = textXml({ content: 'only once' });
