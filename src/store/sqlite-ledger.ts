@@ -3,7 +3,8 @@
  * takes the database's single write lock before reading, so the check-then-reserve steps of
  * `recordGrant` are serialised across threads AND processes sharing the file. A lock held by another
  * process never stalls the event loop: every step waits a few ms in SQLite, then on timers
- * (`runWhenUnlocked`) until the lock is free or `StoreBusyError` (nothing applied). WAL + `synchronous=FULL` (see `openSqlite`) make a commit survive a crash.
+ * (`runWhenUnlocked`) until the lock is free or `StoreBusyError` (nothing applied). WAL +
+ * `synchronous=FULL` (see `openSqlite`) make a commit survive a crash.
  *
  * @example
  * const store = SqliteStore.open('data/bot.sqlite');

@@ -83,8 +83,9 @@ export interface OpenSqliteOptions {
  * (why: the same file holds the money ledger — a commit acknowledged to the outbox worker must
  * survive a power cut, at the price of one fsync per commit, which is negligible at WeChat message
  * rates), a `busy_timeout` of a few ms (a longer lock held by another process is waited for on
- * timers by `runWhenUnlocked`, so it never stalls the event loop), a 2 MiB page cache (see `cacheKib`), and foreign keys on. `':memory:'` opens a private in-memory
- * database (WAL does not apply there).
+ * timers by `runWhenUnlocked`, so it never stalls the event loop), a 2 MiB page cache (see
+ * `cacheKib`), and foreign keys on. `':memory:'` opens a private in-memory database (WAL does not
+ * apply there).
  *
  * @example const db = openSqlite('data/bot.sqlite'); db.prepare('SELECT 1').get();
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
@@ -125,8 +126,9 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Datab
  * is version `i + 1`; applied versions are recorded in `schema_migrations(component, version)`. Each
  * step runs in its own `BEGIN IMMEDIATE` transaction that re-checks the version after taking the
  * write lock, so two processes starting at once apply every step exactly once (the second waits,
- * with `busy_timeout` raised to {@link MIGRATION_BUSY_TIMEOUT_MS}, then sees the step done). Steps are append-only: never edit a shipped step, add a
- * new one. A database with more versions than `steps` (a newer deploy ran first) is left alone.
+ * with `busy_timeout` raised to {@link MIGRATION_BUSY_TIMEOUT_MS}, then sees the step done). Steps
+ * are append-only: never edit a shipped step, add a new one. A database with more versions than
+ * `steps` (a newer deploy ran first) is left alone.
  *
  * A step may hold several statements separated by `;` (it runs through `db.exec`).
  *
@@ -138,7 +140,8 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Datab
 export function migrate(db: Database, component: string, steps: readonly string[]): void {
   if (typeof component !== 'string' || component.length === 0) throw new TypeError('migrate: component must be a non-empty string');
   if (!Array.isArray(steps)) throw new TypeError('migrate: steps must be an array of SQL strings');
-  withBusyTimeout(db, MIGRATION_BUSY_TIMEOUT_MS, () => applySteps(db, component, steps));
+  const busy = Math.max(db.pragma('busy_timeout', { simple: true }) as number, MIGRATION_BUSY_TIMEOUT_MS);
+  withBusyTimeout(db, busy, () => applySteps(db, component, steps));
 }
 
 function applySteps(db: Database, component: string, steps: readonly string[]): void {
