@@ -131,8 +131,34 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
 export interface AppOptions extends WebhookOptions {
   /** Health of the dependencies, for `GET /healthz`: `ok: false` answers 503. */
   health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  /**
+   * `GET /healthz` answers 503 when `health` has not answered within this, ms (default 2000): a
+   * health check that hangs on a dependency must not hang the load balancer's probe.
+   */
+  healthTimeoutMs?: number;
   /** Extra routes (admin endpoints) mounted after the webhook. */
   routers?: Router[];
+}
+
+/**
+ * Resolves or rejects as `promise` does, or rejects with "health check timed out after N ms" first.
+ *
+ * @example await withinMs(options.health(), 2000);
+ */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`health check timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Error codes of a connection the client closed or broke, which Koa passes to `app.on('error')`. */
@@ -145,11 +171,13 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   app.proxy = true;
   app.silent = true;
   const webhook = createWebhookMiddleware({ ...options, metrics });
+  const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
+  if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) throw new TypeError('createWebhook: healthTimeoutMs must be a number > 0');
   const ops = new Router();
   ops.get('/healthz', async function healthz(ctx) {
     let body: { ok: boolean } & Record<string, unknown>;
     try {
-      body = options.health ? await options.health() : { ok: true };
+      body = options.health ? await withinMs(options.health(), healthTimeoutMs) : { ok: true };
     } catch (err) {
       body = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
