@@ -5,6 +5,21 @@
  * Keys are plain strings; adapters add their own namespace prefix. TTLs are in seconds.
  */
 
+/**
+ * The `code` of the error a store rejects with when another process held its lock for longer than the
+ * store waits (SQLite's `StoreBusyError`): nothing was applied, and the same step may succeed later.
+ */
+export const STORE_BUSY = 'STORE_BUSY';
+
+/**
+ * True for a store's "busy: locked by another process" error (see {@link STORE_BUSY}).
+ *
+ * @example try { await store.dedupe.claim(key, 600) } catch (e) { if (isStoreBusy(e)) … }
+ */
+export function isStoreBusy(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === STORE_BUSY;
+}
+
 /** Key-value with expiry: the token cache, locks, cached replies. */
 export interface KeyValueStore {
   get(key: string): Promise<string | undefined>;

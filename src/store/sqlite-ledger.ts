@@ -1,8 +1,10 @@
 /**
  * The ledger on SQLite (the default store). Every write runs in a `BEGIN IMMEDIATE` transaction, which
  * takes the database's single write lock before reading, so the check-then-reserve steps of
- * `recordGrant` are serialised across threads AND processes sharing the file (others wait on
- * `busy_timeout`). WAL + `synchronous=FULL` (see `openSqlite`) make a commit survive a crash.
+ * `recordGrant` are serialised across threads AND processes sharing the file. A lock held by another
+ * process never stalls the event loop: every step waits a few ms in SQLite, then on timers
+ * (`runWhenUnlocked`) until the lock is free or `StoreBusyError` (nothing applied). WAL +
+ * `synchronous=FULL` (see `openSqlite`) make a commit survive a crash.
  *
  * @example
  * const store = SqliteStore.open('data/bot.sqlite');
@@ -34,7 +36,8 @@ import {
   SETTLED_STATUSES,
   type GrantRow,
 } from './ledger-rows';
-import { migrate, type Database } from './sqlite-migrate';
+import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
+import { migrate, MIGRATION_BUSY_TIMEOUT_MS, type Database } from './sqlite-migrate';
 
 /** Schema steps of the `ledger` component (append-only). */
 export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
@@ -224,8 +227,11 @@ export class SqliteLedger implements Ledger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
     // The first process to open a new ledger draws its tag; every later one (and every restart) reads it.
-    db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(newLedgerTag());
-    const row = db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
+    // At startup, like the migrations: this write may wait in SQLite for another process's lock.
+    const row = withBusyTimeout(db, MIGRATION_BUSY_TIMEOUT_MS, () => {
+      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(newLedgerTag());
+      return db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
+    });
     return new SqliteLedger(db, options.ownsDb ?? false, checkedLedgerTag(row?.value));
   }
 
@@ -243,11 +249,15 @@ export class SqliteLedger implements Ledger {
    * Every promise resolves only after its batch has committed, so a grant acknowledged to a follower,
    * or a SENDING mark made before a call to WeChat Pay, is durable. Atomicity and isolation are
    * unchanged: the batch holds the database's write lock from its first read to its commit.
+   *
+   * A batch that finds the database locked by another process is rolled back and retried as a whole
+   * on timers (`runWhenUnlocked`), or fails as a whole with `StoreBusyError`; one batch is written at
+   * a time, so later writes queue behind it in order.
    */
   private write<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.writing) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
@@ -256,40 +266,60 @@ export class SqliteLedger implements Ledger {
 
   private queue: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
+  /** A batch is being written (maybe waiting for a lock held elsewhere); the next waits for it. */
+  private writing = false;
 
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.queue.splice(0, 256);
-    if (this.queue.length > 0) {
+    if (!this.db.open) {
+      for (const item of batch) item.reject(new Error('ledger: the database is closed'));
+      this.flushNext();
+      return;
+    }
+    this.writing = true;
+    runWhenUnlocked(this.db, () => this.writeBatch(batch)).then(
+      (results) => {
+        this.writing = false;
+        this.flushNext();
+        batch.forEach(function settleItem(item, i) {
+          const r = results[i];
+          if (r.ok) item.resolve(r.value);
+          else item.reject(r.error);
+        });
+      },
+      (error: unknown) => {
+        this.writing = false;
+        this.flushNext();
+        for (const item of batch) item.reject(error);
+      },
+    );
+  }
+
+  private flushNext(): void {
+    if (this.queue.length > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    if (!this.db.open) {
-      for (const item of batch) item.reject(new Error('ledger: the database is closed'));
-      return;
-    }
+  }
+
+  /** One attempt at a batch: every write in its savepoint, all in one `BEGIN IMMEDIATE` transaction. */
+  private writeBatch(batch: readonly { run: () => unknown }[]): ({ ok: true; value: unknown } | { ok: false; error: unknown })[] {
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              results.push({ ok: true, value: this.savepoint(item.run) });
-            } catch (error) {
-              results.push({ ok: false, error });
-            }
+    this.db
+      .transaction(() => {
+        for (const item of batch) {
+          try {
+            results.push({ ok: true, value: this.savepoint(item.run) });
+          } catch (error) {
+            // A lock held elsewhere is no failure of this write: the whole batch is retried.
+            if (isSqliteBusy(error)) throw error;
+            results.push({ ok: false, error });
           }
-        })
-        .immediate();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    batch.forEach(function settleItem(item, i) {
-      const r = results[i];
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.error);
-    });
+        }
+      })
+      .immediate();
+    return results;
   }
 
   async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
@@ -390,53 +420,62 @@ export class SqliteLedger implements Ledger {
     await this.write(() => this.q.checked.run(now, id));
   }
 
+  /** A read, retried on timers while another process holds a lock that blocks it (see `write`). */
+  private read<T>(fn: () => T): Promise<T> {
+    return runWhenUnlocked(this.db, fn);
+  }
+
   async getGrant(id: number): Promise<LedgerGrant | undefined> {
-    return this.grantById(id);
+    return this.read(() => this.grantById(id));
   }
 
   async findByBillNo(billNo: string): Promise<LedgerGrant | undefined> {
-    const row = this.q.byBill.get(billNo);
+    const row = await this.read(() => this.q.byBill.get(billNo));
     return row ? rowToGrant(row) : undefined;
   }
 
   async findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined> {
-    const row = this.q.byKey.get(dedupeKey, ruleId);
+    const row = await this.read(() => this.q.byKey.get(dedupeKey, ruleId));
     return row ? rowToGrant(row) : undefined;
   }
 
   async listByStatus(statuses: readonly GrantStatus[], opts: { limit?: number; sentBefore?: number; kind?: string } = {}): Promise<LedgerGrant[]> {
     if (statuses.length === 0) return [];
     const marks = statuses.map(() => '?').join(', ');
-    const rows = this.db
-      .prepare<unknown[], GrantRow>(
-        `SELECT * FROM ledger_grants WHERE status IN (${marks})
-           AND (? IS NULL OR COALESCE(sent_at, created_at) <= ?)
-           AND (? IS NULL OR kind = ?)
-         ORDER BY COALESCE(checked_at, -1), id LIMIT ?`,
-      )
-      .all(...statuses, opts.sentBefore ?? null, opts.sentBefore ?? null, opts.kind ?? null, opts.kind ?? null, opts.limit ?? -1);
+    const rows = await this.read(() =>
+      this.db
+        .prepare<unknown[], GrantRow>(
+          `SELECT * FROM ledger_grants WHERE status IN (${marks})
+             AND (? IS NULL OR COALESCE(sent_at, created_at) <= ?)
+             AND (? IS NULL OR kind = ?)
+           ORDER BY COALESCE(checked_at, -1), id LIMIT ?`,
+        )
+        .all(...statuses, opts.sentBefore ?? null, opts.sentBefore ?? null, opts.kind ?? null, opts.kind ?? null, opts.limit ?? -1),
+    );
     return rows.map(rowToGrant);
   }
 
   async listAll(opts: { campaign?: string; limit?: number; afterId?: number } = {}): Promise<LedgerGrant[]> {
-    const rows = this.db
-      .prepare<unknown[], GrantRow>(
-        'SELECT * FROM ledger_grants WHERE (? IS NULL OR campaign = ?) AND id > ? ORDER BY id LIMIT ?',
-      )
-      .all(opts.campaign ?? null, opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? -1);
+    const rows = await this.read(() =>
+      this.db
+        .prepare<unknown[], GrantRow>(
+          'SELECT * FROM ledger_grants WHERE (? IS NULL OR campaign = ?) AND id > ? ORDER BY id LIMIT ?',
+        )
+        .all(opts.campaign ?? null, opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? -1),
+    );
     return rows.map(rowToGrant);
   }
 
   async summary(): Promise<LedgerSummaryRow[]> {
-    return this.q.summary.all().map(rowToSummary);
+    return (await this.read(() => this.q.summary.all())).map(rowToSummary);
   }
 
   async openCount(): Promise<number> {
-    return this.q.openCount.get()!.n;
+    return (await this.read(() => this.q.openCount.get()!)).n;
   }
 
   async usage(key: string): Promise<Usage> {
-    return this.usageOf(key);
+    return this.read(() => this.usageOf(key));
   }
 
   async pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void> {
@@ -448,7 +487,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async pausedCampaigns(): Promise<CampaignPause[]> {
-    return this.q.paused.all().map(rowToPause);
+    return (await this.read(() => this.q.paused.all())).map(rowToPause);
   }
 
   async close(): Promise<void> {

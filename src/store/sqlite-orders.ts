@@ -1,7 +1,9 @@
 /**
  * The order store on SQLite (default): table `spend_orders` in the bot's database file, migrated as
  * component `spend-orders`. `recordOrder` runs in one `BEGIN IMMEDIATE` transaction, so concurrent
- * notifications of one transaction (threads or processes sharing the file) record one row. Open it on a
+ * notifications of one transaction (threads or processes sharing the file) record one row. A lock held
+ * by another process never stalls the event loop: every step is retried on timers (`runWhenUnlocked`)
+ * until the lock is free, or fails with `OrderStoreError` caused by `StoreBusyError`. Open it on a
  * `synchronous=FULL` connection (as the ledger is): a recorded order survives a power cut before the
  * success answer leaves.
  *
@@ -11,6 +13,7 @@
 import type { OrderGrant, OrderStore, RecordOrderResult, StoredOrder } from '../spend/order-store';
 import { OrderStoreError } from '../spend/order-store';
 import { orderParams, rowToOrder, type OrderRow } from './order-rows';
+import { runWhenUnlocked } from './run-when-unlocked';
 import { migrate, type Database } from './sqlite-migrate';
 
 /** Schema steps of the `spend-orders` component (append-only). */
@@ -45,7 +48,7 @@ export const SQLITE_ORDER_MIGRATIONS: readonly string[] = [
  * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#transactionfunction---function
  */
 export class SqliteOrderStore implements OrderStore {
-  private readonly recordTx: (p: ReturnType<typeof orderParams>) => RecordOrderResult;
+  private readonly recordTx: (p: ReturnType<typeof orderParams>) => Promise<RecordOrderResult>;
 
   private constructor(
     readonly db: Database,
@@ -77,7 +80,7 @@ export class SqliteOrderStore implements OrderStore {
       }
       return { duplicate: true, upgraded: false, order: rowToOrder(have) };
     });
-    this.recordTx = (p) => tx.immediate(p);
+    this.recordTx = (p) => runWhenUnlocked(db, () => tx.immediate(p));
   }
 
   /**
@@ -93,7 +96,7 @@ export class SqliteOrderStore implements OrderStore {
 
   async recordOrder(order: Parameters<OrderStore['recordOrder']>[0], d: Parameters<OrderStore['recordOrder']>[1]): Promise<RecordOrderResult> {
     try {
-      return this.recordTx(orderParams(order, d));
+      return await this.recordTx(orderParams(order, d));
     } catch (error) {
       throw new OrderStoreError('the order could not be recorded', error);
     }
@@ -101,9 +104,11 @@ export class SqliteOrderStore implements OrderStore {
 
   async setGrant(transactionId: string, grant: OrderGrant): Promise<boolean> {
     try {
-      const r = this.db
-        .prepare('UPDATE spend_orders SET grant_info = ?, updated_at = ? WHERE transaction_id = ? AND grant_info IS NULL')
-        .run(JSON.stringify(grant), grant.at, transactionId);
+      const r = await runWhenUnlocked(this.db, () =>
+        this.db
+          .prepare('UPDATE spend_orders SET grant_info = ?, updated_at = ? WHERE transaction_id = ? AND grant_info IS NULL')
+          .run(JSON.stringify(grant), grant.at, transactionId),
+      );
       return r.changes === 1;
     } catch (error) {
       throw new OrderStoreError('the order\'s grant could not be stored', error);
@@ -111,14 +116,18 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   async findOrder(transactionId: string): Promise<StoredOrder | undefined> {
-    const row = this.db.prepare<[string], OrderRow>('SELECT * FROM spend_orders WHERE transaction_id = ?').get(transactionId);
+    const row = await runWhenUnlocked(this.db, () =>
+      this.db.prepare<[string], OrderRow>('SELECT * FROM spend_orders WHERE transaction_id = ?').get(transactionId),
+    );
     return row ? rowToOrder(row) : undefined;
   }
 
   async listOrders(opts: { limit?: number; beforeId?: number } = {}): Promise<StoredOrder[]> {
-    const rows = this.db
-      .prepare<[number, number], OrderRow>('SELECT * FROM spend_orders WHERE id < ? ORDER BY id DESC LIMIT ?')
-      .all(opts.beforeId ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 100);
+    const rows = await runWhenUnlocked(this.db, () =>
+      this.db
+        .prepare<[number, number], OrderRow>('SELECT * FROM spend_orders WHERE id < ? ORDER BY id DESC LIMIT ?')
+        .all(opts.beforeId ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 100),
+    );
     return rows.map(rowToOrder);
   }
 

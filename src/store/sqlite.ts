@@ -3,8 +3,10 @@
  *
  * Guarantees across processes that share the file: `kv.setIfAbsent`, `kv.deleteIfEquals`,
  * `dedupe.claim` / `release` and `counters.incrementWithin` are atomic, because each is one statement
- * or one `BEGIN IMMEDIATE` transaction (SQLite takes the database write lock first, and the other
- * process waits on `busy_timeout`). Committed writes survive a process crash (WAL) and, with the
+ * or one `BEGIN IMMEDIATE` transaction (SQLite takes the database write lock first). A lock held by
+ * another process never stalls the event loop: a step waits a few ms in SQLite, then retries on
+ * timers (`runWhenUnlocked`) until the lock is free or `busyRetryMs` runs out (`StoreBusyError`,
+ * nothing applied). Committed writes survive a process crash (WAL) and, with the
  * default `synchronous=FULL`, a power cut. Expiry follows the injected clock, so every process must
  * use the real clock in production (they agree only if their clocks do).
  *
@@ -19,6 +21,7 @@
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import { isSqliteBusy, isWaitingForLock, runWhenUnlocked } from './run-when-unlocked';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
@@ -68,6 +71,11 @@ const SWEEP_EVERY_WRITES = 500;
  * sweeps, so the sweeps keep up with the rows the writes add.
  */
 const DEDUPE_SWEEP_WINDOW = 2 * SWEEP_EVERY_WRITES;
+/**
+ * How long `ping()` (and so `/healthz`) waits for a write lock held by another process before it
+ * reports the store busy, ms: long enough for a CLI's short write, short enough to answer at once.
+ */
+const PING_LOCK_WAIT_MS = 250;
 
 /** Counts writes and sweeps expired rows now and then, so the tables do not grow without bound. */
 class Sweeper {
@@ -92,7 +100,7 @@ class Sweeper {
 export class SqliteKeyValueStore implements KeyValueStore {
   private readonly stmts;
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly sweeper: Sweeper,
   ) {
@@ -122,31 +130,33 @@ export class SqliteKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<string | undefined> {
     validateKey('SqliteStore.kv.get', key);
-    return this.stmts.get.get(key, this.clock.now())?.value;
+    return (await runWhenUnlocked(this.db, () => this.stmts.get.get(key, this.clock.now())))?.value;
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     validateKey('SqliteStore.kv.set', key);
     validateValue('SqliteStore.kv.set', value);
     if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.set', ttlSeconds);
-    this.stmts.set.run(key, value, this.expiry(ttlSeconds));
+    const expiresAt = this.expiry(ttlSeconds);
+    await runWhenUnlocked(this.db, () => this.stmts.set.run(key, value, expiresAt));
     this.sweeper.wrote();
   }
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     validateKey('SqliteStore.kv.setIfAbsent', key);
     validateValue('SqliteStore.kv.setIfAbsent', value);
     if (ttlSeconds !== undefined) validateTtl('SqliteStore.kv.setIfAbsent', ttlSeconds);
-    const result = this.stmts.setIfAbsent.run(key, value, this.expiry(ttlSeconds), this.clock.now());
+    const expiresAt = this.expiry(ttlSeconds);
+    const result = await runWhenUnlocked(this.db, () => this.stmts.setIfAbsent.run(key, value, expiresAt, this.clock.now()));
     this.sweeper.wrote();
     return result.changes === 1;
   }
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('SqliteStore.kv.deleteIfEquals', key);
     validateValue('SqliteStore.kv.deleteIfEquals', expected);
-    return this.stmts.deleteIfEquals.run(key, expected, this.clock.now()).changes === 1;
+    return (await runWhenUnlocked(this.db, () => this.stmts.deleteIfEquals.run(key, expected, this.clock.now()))).changes === 1;
   }
   async delete(key: string): Promise<void> {
     validateKey('SqliteStore.kv.delete', key);
-    this.stmts.delete.run(key);
+    await runWhenUnlocked(this.db, () => this.stmts.delete.run(key));
   }
 }
 
@@ -194,7 +204,9 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
         else this.stmts.complete.run(p.key, p.reply, now + p.ttlMs);
       }
     });
-    this.writes = new GroupCommit<PendingWrite>((batch) => writeTx.immediate(batch));
+    // A batch that finds the database locked by another process is retried as a whole on timers (or
+    // fails as a whole with StoreBusyError): a claim is never half-written, nor written twice.
+    this.writes = new GroupCommit<PendingWrite>((batch) => runWhenUnlocked(db, () => writeTx.immediate(batch)));
   }
 
   /**
@@ -220,11 +232,11 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
   }
   async peek(key: string): Promise<DedupeClaim | undefined> {
     validateKey('SqliteStore.dedupe.peek', key);
-    return toClaim(this.stmts.peek.get(key, this.clock.now()));
+    return toClaim(await runWhenUnlocked(this.db, () => this.stmts.peek.get(key, this.clock.now())));
   }
   async release(key: string): Promise<void> {
     validateKey('SqliteStore.dedupe.release', key);
-    this.stmts.release.run(key);
+    await runWhenUnlocked(this.db, () => this.stmts.release.run(key));
   }
 
   /**
@@ -286,11 +298,15 @@ type PendingWrite = PendingClaim | PendingBind | { kind: 'complete'; key: string
  * Collects items added during one turn of the event loop and writes them with one call (one
  * transaction); every `add()` settles after that transaction, with its error if it failed. The items
  * of one batch share one promise (a message's claim or completion is one of many in a busy turn).
+ * One batch is written at a time: while a batch waits for a lock held by another process, new items
+ * gather into the next batch, written once the first has settled (in order, never interleaved).
  */
 class GroupCommit<T> {
   private queue: T[] = [];
   private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
-  constructor(private readonly write: (batch: T[]) => void) {}
+  /** A batch is being written; the next one is flushed when it settles. */
+  private writing = false;
+  constructor(private readonly write: (batch: T[]) => Promise<unknown>) {}
 
   add(item: T): Promise<void> {
     this.queue.push(item);
@@ -302,7 +318,7 @@ class GroupCommit<T> {
         reject = rej;
       });
       this.batch = { promise, resolve, reject };
-      setImmediate(() => this.flush());
+      if (!this.writing) setImmediate(() => this.flush());
     }
     return this.batch.promise;
   }
@@ -312,13 +328,21 @@ class GroupCommit<T> {
     const batch = this.batch!;
     this.queue = [];
     this.batch = undefined;
-    try {
-      this.write(items);
-    } catch (err) {
-      batch.reject(err);
-      return;
-    }
-    batch.resolve();
+    this.writing = true;
+    const done = () => {
+      this.writing = false;
+      if (this.batch) setImmediate(() => this.flush());
+    };
+    this.write(items).then(
+      () => {
+        done();
+        batch.resolve();
+      },
+      (err: unknown) => {
+        done();
+        batch.reject(err);
+      },
+    );
   }
 }
 
@@ -351,9 +375,9 @@ function bindingSweeper(db: Database): (now: number, oldestOnly: boolean) => num
  */
 export class SqliteCounterStore implements CounterStore {
   private readonly stmts;
-  private readonly incrementTx: (key: string, by: number, limit: number, ttlMs: number) => { allowed: boolean; value: number };
+  private readonly incrementTx: (key: string, by: number, limit: number, ttlMs: number) => Promise<{ allowed: boolean; value: number }>;
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly sweeper: Sweeper,
   ) {
@@ -376,20 +400,20 @@ export class SqliteCounterStore implements CounterStore {
       else this.stmts.upsert.run(key, value, now + ttlMs);
       return { allowed: true, value };
     });
-    this.incrementTx = (key, by, limit, ttlMs) => tx.immediate(key, by, limit, ttlMs);
+    this.incrementTx = (key, by, limit, ttlMs) => runWhenUnlocked(db, () => tx.immediate(key, by, limit, ttlMs));
   }
 
   async incrementWithin(key: string, by: number, limit: number, ttlSeconds: number): Promise<{ allowed: boolean; value: number }> {
     validateKey('SqliteStore.counters.incrementWithin', key);
     validateIncrement('SqliteStore.counters.incrementWithin', by, limit);
     validateTtl('SqliteStore.counters.incrementWithin', ttlSeconds);
-    const result = this.incrementTx(key, by, limit, ttlToMs(ttlSeconds));
+    const result = await this.incrementTx(key, by, limit, ttlToMs(ttlSeconds));
     this.sweeper.wrote();
     return result;
   }
   async get(key: string): Promise<number> {
     validateKey('SqliteStore.counters.get', key);
-    return this.stmts.get.get(key, this.clock.now())?.value ?? 0;
+    return (await runWhenUnlocked(this.db, () => this.stmts.get.get(key, this.clock.now())))?.value ?? 0;
   }
 }
 
@@ -454,7 +478,7 @@ export class SqliteStore implements Store {
       return kv.run(now).changes + dedupe.changes + counters.run(now).changes + sweepBindings(now, oldestOnly);
     });
     this.sweep = (oldestOnly) => (this.closed ? 0 : sweepTx.immediate(clock.now(), oldestOnly));
-    const sweeper = new Sweeper(() => this.sweep(true));
+    const sweeper = new Sweeper(() => this.sweepUnlessLocked());
     this.kv = new SqliteKeyValueStore(db, clock, sweeper);
     this.dedupe = new SqliteDedupeStore(db, clock, sweeper);
     this.bindings = this.dedupe;
@@ -493,8 +517,35 @@ export class SqliteStore implements Store {
     return this.sweep(false);
   }
 
+  /**
+   * The automatic sweep: skipped while another process holds the lock (the next one catches up), so
+   * a write that committed never fails for it, and the loop never waits for it.
+   */
+  private sweepUnlessLocked(): number {
+    if (isWaitingForLock(this.db)) return 0;
+    try {
+      return this.sweep(true);
+    } catch (error) {
+      if (isSqliteBusy(error)) return 0;
+      throw error;
+    }
+  }
+
+  /**
+   * Resolves when the database can be written: takes the write lock and gives it back at once. Rejects
+   * with `StoreBusyError` ("store busy: …") when another process holds it for more than
+   * {@link PING_LOCK_WAIT_MS}, so `/healthz` answers fast instead of waiting for the lock.
+   *
+   * @example await store.ping(); // /healthz
+   * @see https://www.sqlite.org/lang_transaction.html
+   */
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    await runWhenUnlocked(this.db, () => this.probeWriteLock(), { waitMs: PING_LOCK_WAIT_MS });
+  }
+
+  private probeWriteLock(): void {
+    this.db.prepare('BEGIN IMMEDIATE').run();
+    this.db.prepare('ROLLBACK').run();
   }
 
   /** Closes the connection (idempotent). */

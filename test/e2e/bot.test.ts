@@ -3,47 +3,32 @@
  * data folder, the in-process API and Pay stand-ins — driven by signed requests over supertest.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createBot, type Bot } from '../../src/bot/create-bot';
-import { loadSettings } from '../../src/config/settings';
+import type { Bot } from '../../src/bot/create-bot';
 import { fixedClock, shanghaiToEpoch } from '../../src/lib/clock';
-import { silentLogger } from '../../src/lib/logger';
 import { parseXml } from '../../src/wechat/xml';
 import { textXml, subscribeXml } from '../helpers/inbound';
-import { signedQuery, toQueryString } from '../helpers/signed-query';
+import { startSampleBot, type SampleBot } from '../helpers/sample-bot';
 
 const BOB = 'oBob00000000000000000000001';
-const ROOT = path.join(__dirname, '..', '..');
 
 describe('createBot (sandbox mode, sample config)', () => {
   let dir: string;
   let bot: Bot;
+  let post: SampleBot['post'];
+  let sample: SampleBot | undefined;
   // 10:00 Beijing time: outside the red-packet quiet hours.
   const clock = fixedClock(shanghaiToEpoch(2026, 11, 24, 10, 0, 0));
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-e2e-'));
-    fs.cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
-    const settings = loadSettings(
-      { BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views') },
-      dir,
-    );
-    expect(settings.sandbox).toBe(true);
-    bot = await createBot({ settings, clock, log: silentLogger(), workers: false, watchConfig: false });
+    sample = await startSampleBot({ clock });
+    ({ bot, dir, post } = sample);
   });
 
   afterAll(async () => {
-    await bot?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await sample?.close();
   });
-
-  const post = (xml: string) =>
-    request(bot.app.callback())
-      .post(`/wechat?${toQueryString(signedQuery(bot.settings.wechat.token, { timestamp: Math.floor(clock.now() / 1000) }))}`)
-      .set('content-type', 'text/xml')
-      .send(xml);
 
   it('should answer a keyword with a text reply addressed back to the follower', async () => {
     const res = await post(textXml({ from: 'oAlice000000000000000000001', to: 'gh_sample', content: 'hello' }));

@@ -5,9 +5,10 @@
  * `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
- * bindRequest (a signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the
- * deadline guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before
- * the body is read, and bindRequest is left out (msg_signature binds what the bot reads).
+ * answerByDeadline (WeChat is answered by the deadline, whatever the store does) → bindRequest (a
+ * signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the deadline
+ * guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before the body is
+ * read, and bindRequest is left out (msg_signature binds what the bot reads).
  *
  * @example
  * const app = createWebhook({ token, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, bindings: store.bindings, log });
@@ -22,6 +23,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import type { ReplyRenderer } from '../../reply/render-reply';
 import type { BindingStore, DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
+import { answerByDeadline } from './answer-by-deadline';
 import { bindRequest } from './bind-request';
 import { decrypt } from './decrypt';
 import { dedupe } from './dedupe';
@@ -113,6 +115,8 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
     readBody({ limitBytes: options.maxBodyBytes }),
     decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
+    // From here on every step may wait on the store (binding, claim, ledger): WeChat gets its answer by the deadline.
+    answerByDeadline({ deadlineMs: options.deadlineMs }),
     // With safe mode required every handled request carries a msg_signature over its Encrypt, and only
     // the decrypted message is read: that binds it already, so the store write is saved.
     ...(options.safeModeOnly
@@ -147,8 +151,34 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
 export interface AppOptions extends WebhookOptions {
   /** Health of the dependencies, for `GET /healthz`: `ok: false` answers 503. */
   health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  /**
+   * `GET /healthz` answers 503 when `health` has not answered within this, ms (default 2000): a
+   * health check that hangs on a dependency must not hang the load balancer's probe.
+   */
+  healthTimeoutMs?: number;
   /** Extra routes (admin endpoints) mounted after the webhook. */
   routers?: Router[];
+}
+
+/**
+ * Resolves or rejects as `promise` does, or rejects with "health check timed out after N ms" first.
+ *
+ * @example await withinMs(options.health(), 2000);
+ */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`health check timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Error codes of a connection the client closed or broke, which Koa passes to `app.on('error')`. */
@@ -161,11 +191,13 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   app.proxy = true;
   app.silent = true;
   const webhook = createWebhookMiddleware({ ...options, metrics });
+  const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
+  if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) throw new TypeError('createWebhook: healthTimeoutMs must be a number > 0');
   const ops = new Router();
   ops.get('/healthz', async function healthz(ctx) {
     let body: { ok: boolean } & Record<string, unknown>;
     try {
-      body = options.health ? await options.health() : { ok: true };
+      body = options.health ? await withinMs(options.health(), healthTimeoutMs) : { ok: true };
     } catch (err) {
       body = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }

@@ -5,12 +5,22 @@
  * including a retry that arrives while the first is still being handled (it waits for it, up to the
  * deadline). Keys are kept 10 minutes by default (WeChat retries within ~15 s).
  *
+ * In one process, a message is never handled twice at once, whatever the store answers: a copy that
+ * arrives while another copy is being claimed or handled here waits for that one and does not ask the
+ * store. When the claim cannot be made:
+ * - the store is busy (`STORE_BUSY`: another process held the SQLite lock past the store's wait):
+ *   the message is not handled — its grants would hit the same locked file, and running it
+ *   unclaimed could run it twice; the error is emitted, WeChat got `success` by the deadline guard
+ *   (`answerByDeadline`), which also answers while the claim is still waiting;
+ * - the store fails otherwise (unreachable): the handler runs unclaimed (fail open: the follower is
+ *   answered; grants stay at most once, the ledger keys them by message and rule).
+ *
  * @example router.post('/wechat', …, dedupe({ store: store.dedupe, metrics }), dispatch(…));
  */
 import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Metrics } from '../../lib/metrics';
-import type { DedupeStore } from '../../store/ports';
+import { isStoreBusy, type DedupeClaim, type DedupeStore } from '../../store/ports';
 import { dedupeKey } from '../inbound';
 import type { WebhookState } from './state';
 
@@ -26,6 +36,11 @@ export interface DedupeOptions {
 }
 
 const SUCCESS = 'success';
+/** What `pollStore` returns when the deadline came before the other instance's reply. */
+const TIMED_OUT = Symbol('timed out');
+
+/** Wakes the copies of a message waiting here: with its reply, or `undefined` when it gave up. */
+type Waiter = (reply: string | undefined) => void;
 
 export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   const ttl = options.ttlSeconds ?? 600;
@@ -35,28 +50,29 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   const { store } = options;
   const hits = options.metrics.counter('wechat_dedupe_hits_total', 'Retries answered from the first reply');
   /**
-   * Messages being handled in this process, each with the retries waiting for its reply (most have
-   * none: the list is made empty and only grows when a retry arrives), so a local retry waits
-   * without polling.
+   * Messages being claimed or handled in this process, each with the copies waiting for its reply
+   * (most have none: the list is made empty and only grows when a copy arrives), so a copy waits
+   * here without polling, and never runs the handler while the first may still run it.
    */
-  const local = new Map<string, ((reply: string | undefined) => void)[]>();
+  const local = new Map<string, Waiter[]>();
+
+  /** Waits for the copy being handled here: its reply, `undefined` if it gave up, `success` at the deadline. */
+  function waitLocally(waiters: Waiter[], deadlineAt: number): Promise<string | undefined> {
+    return new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(SUCCESS), Math.max(0, deadlineAt - performance.now()));
+      waiters.push((reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+    });
+  }
 
   /**
-   * Waits for the first attempt's reply. `undefined` means its claim vanished — the first attempt
-   * failed and released it, or its instance died and the in-flight lease ran out — so the caller
-   * should claim the message and handle it itself.
+   * Waits for another instance's reply. `undefined` means its claim vanished — it failed and
+   * released it, or it died and the in-flight lease ran out — so the caller should claim the message
+   * and handle it itself.
    */
-  async function waitForFirst(key: string, deadlineAt: number): Promise<string | undefined> {
-    const waiters = local.get(key);
-    if (waiters) {
-      return new Promise<string | undefined>((resolve) => {
-        const timer = setTimeout(() => resolve(SUCCESS), Math.max(0, deadlineAt - performance.now()));
-        waiters.push((reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        });
-      });
-    }
+  async function pollStore(key: string, deadlineAt: number): Promise<string | undefined | typeof TIMED_OUT> {
     let delay = pollMs;
     while (performance.now() < deadlineAt) {
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadlineAt - performance.now()))));
@@ -65,43 +81,50 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
       if (state.state === 'done') return state.reply;
       delay = Math.min(delay * 2, 200);
     }
-    return SUCCESS;
+    return TIMED_OUT;
   }
 
-  return async function dedupeMiddleware(ctx, next) {
-    const message = ctx.state.message!;
-    const key = `dedupe:${message.ToUserName}:${dedupeKey(message)}`;
-    let claim: Awaited<ReturnType<DedupeStore['claim']>>;
+  /**
+   * Claims the message and runs the rest of the chain when this attempt owns it. Calls `settle` once
+   * the copies waiting here can be answered (with the reply, or `undefined` when they should try
+   * themselves); the caller settles with `undefined` if this returns or throws without settling.
+   */
+  async function claimAndHandle(
+    ctx: Parameters<Middleware<WebhookState>>[0],
+    next: () => Promise<unknown>,
+    key: string,
+    settle: Waiter,
+    countHit: () => void,
+  ): Promise<void> {
+    let claim: DedupeClaim;
     try {
       claim = await store.claim(key, ttl);
     } catch (err) {
+      ctx.app.emit('error', err, ctx);
+      if (isStoreBusy(err)) {
+        ctx.state.outcome = 'store_busy';
+        return;
+      }
       // The store is down. Failing open answers the follower (rewards stay at most once: the ledger
       // keys grants by message and rule); failing closed would lose the message, since WeChat does
-      // not retry a `success`.
-      ctx.app.emit('error', err, ctx);
+      // not retry a `success`. Copies arriving here meanwhile wait for this run.
       ctx.state.dedupeSkipped = true;
       await next();
+      settle(ctx.state.replyXml ?? SUCCESS);
       return;
     }
-    let counted = false;
     while (claim.state !== 'new') {
-      if (!counted) hits.inc();
-      counted = true;
-      const reply = claim.state === 'done' ? claim.reply : await waitForFirst(key, ctx.state.startedAt + deadlineMs);
+      countHit();
+      const reply = claim.state === 'done' ? claim.reply : await pollStore(key, ctx.state.startedAt + deadlineMs);
       if (reply !== undefined) {
         ctx.state.outcome = 'duplicate';
-        ctx.state.replyXml = reply;
+        ctx.state.replyXml = reply === TIMED_OUT ? SUCCESS : reply;
+        if (reply !== TIMED_OUT) settle(reply);
         return;
       }
       // The first attempt is gone without a reply: this retry takes the message over.
       claim = await store.claim(key, ttl);
     }
-    const waiters: ((reply: string | undefined) => void)[] = [];
-    local.set(key, waiters);
-    const settle = (value: string | undefined) => {
-      local.delete(key);
-      for (const wake of waiters) wake(value);
-    };
     let reply: string;
     try {
       await next();
@@ -118,6 +141,41 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
     } catch (err) {
       // The handler DID run: keep the claim (a retry must not run it twice) and still deliver the reply.
       ctx.app.emit('error', err, ctx);
+    }
+  }
+
+  return async function dedupeMiddleware(ctx, next) {
+    const message = ctx.state.message!;
+    const key = `dedupe:${message.ToUserName}:${dedupeKey(message)}`;
+    let counted = false;
+    const countHit = () => {
+      if (!counted) hits.inc();
+      counted = true;
+    };
+    // A copy of this message is being claimed or handled here: wait for it, never run beside it.
+    for (let first = local.get(key); first; first = local.get(key)) {
+      countHit();
+      const reply = await waitLocally(first, ctx.state.startedAt + deadlineMs);
+      if (reply !== undefined) {
+        ctx.state.outcome = 'duplicate';
+        ctx.state.replyXml = reply;
+        return;
+      }
+      // That copy gave the message up (its handler failed): claim it, unless another waiter did.
+    }
+    const waiters: Waiter[] = [];
+    local.set(key, waiters);
+    let settled = false;
+    const settle: Waiter = (reply) => {
+      if (settled) return;
+      settled = true;
+      local.delete(key);
+      for (const wake of waiters) wake(reply);
+    };
+    try {
+      await claimAndHandle(ctx, next, key, settle, countHit);
+    } finally {
+      settle(undefined);
     }
   };
 }

@@ -2,7 +2,9 @@
  * Runs the app's handler (typed message → reply value) under the deadline guard and renders the reply
  * once. If the handler has not finished by the deadline (default 4.5 s after arrival, inside WeChat's
  * 5 s), WeChat gets `success` at once, the work goes on, and its reply is delivered late through
- * `onLateReply` (the customer-service API) instead of being lost.
+ * `onLateReply` (the customer-service API) instead of being lost. So does a handler that starts only
+ * after WeChat was answered (`ctx.state.answered`, set by `answerByDeadline` while the store kept
+ * the message's claim waiting).
  *
  * @example router.post('/wechat', …, dispatch({ handler, renderer, log }));
  */
@@ -50,8 +52,9 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
     } catch (err) {
       work = Promise.reject(err);
     }
-    // One promise and one timer per message (cheaper than Promise.race over a timer promise).
-    const first = await new Promise<Reply | typeof LATE>((resolve, reject) => {
+    // One promise and one timer per message (cheaper than Promise.race over a timer promise). Once
+    // WeChat was answered, the reply can only go late, however fast the handler is.
+    const first = ctx.state.answered ? LATE : await new Promise<Reply | typeof LATE>((resolve, reject) => {
       const timer = setTimeout(resolve, Math.max(0, ctx.state.startedAt + deadlineMs - performance.now()), LATE);
       work.then(
         (reply) => {

@@ -25,6 +25,11 @@ export interface WebhookState {
   message?: InboundMessage;
   /** True when the dedupe store could not be reached and the message was handled without a claim. */
   dedupeSkipped?: boolean;
+  /**
+   * True once `answerByDeadline` answered WeChat (the deadline passed): later work must deliver its
+   * reply otherwise (the customer-service API).
+   */
+  answered?: boolean;
   /** The plain reply XML, or the literal `success`. */
   replyXml?: string;
 }

@@ -270,6 +270,14 @@ describe('createWebhook', () => {
       expect(res.body.ok).toBe(false);
     });
 
+    it('should answer 503 at once when the health function hangs (a store that never answers)', async () => {
+      const t = createTestWebhook({ health: () => new Promise(() => undefined), healthTimeoutMs: 50 });
+      const res = await request(t.callback).get('/healthz');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ ok: false, error: 'health check timed out after 50 ms' });
+      expect(() => createTestWebhook({ healthTimeoutMs: 0 })).toThrow(/healthTimeoutMs/);
+    });
+
     it('should answer 503 when the store of the health function is closed', async () => {
       const store = createMemoryStore();
       const t = createTestWebhook({

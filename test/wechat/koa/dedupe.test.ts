@@ -4,6 +4,7 @@ import { createMetrics } from '../../../src/lib/metrics';
 import type { Reply } from '../../../src/reply/reply';
 import { createMemoryStore } from '../../../src/store/memory';
 import type { DedupeClaim, DedupeStore } from '../../../src/store/ports';
+import { StoreBusyError } from '../../../src/store/run-when-unlocked';
 import type { InboundMessage } from '../../../src/wechat/inbound';
 import { dedupe } from '../../../src/wechat/koa/dedupe';
 import { parseXml } from '../../../src/wechat/xml';
@@ -48,6 +49,27 @@ function spyDedupe(inner: DedupeStore) {
   };
 }
 
+/** A dedupe store whose every claim fails with `error` (down, or busy past its wait). */
+function claimFails(error: Error): DedupeStore {
+  return {
+    claim: async () => {
+      throw error;
+    },
+    complete: async () => undefined,
+    peek: async () => undefined,
+    release: async () => undefined,
+  };
+}
+
+/**
+ * Resolves once `n` copies waited for a first attempt (`wechat_dedupe_hits_total`). Copies in one
+ * process wait for the first one there, without a claim of their own, so the store cannot tell.
+ */
+async function hitsReached(t: TestWebhook, n: number): Promise<void> {
+  const hits = t.metrics.counter('wechat_dedupe_hits_total', 'Retries answered from the first reply');
+  while (hits.get() < n) await new Promise((r) => setImmediate(r));
+}
+
 function post(t: TestWebhook, body: string) {
   return request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(body);
 }
@@ -80,9 +102,9 @@ describe('dedupe', () => {
     const t = createTestWebhook({ store, dedupe: spy.store, handler });
     const xml = textXml({ content: 'three at once' });
     const all = Promise.all([post(t, xml), post(t, xml), post(t, xml)]);
-    await spy.claimsReached(3); // all three arrived while the first is still being handled
-    expect(spy.claims.filter((c) => c.state === 'new')).toHaveLength(1);
-    expect(spy.claims.filter((c) => c.state === 'in-flight')).toHaveLength(2);
+    await hitsReached(t, 2); // all three arrived while the first is still being handled
+    // The two copies wait for the first one in this process: one claim in the store.
+    expect(spy.claims).toEqual([{ state: 'new' }]);
     t.clock.advance(2000); // a re-render would show in CreateTime
     gate.resolve();
     const responses = await all;
@@ -124,7 +146,7 @@ describe('dedupe', () => {
         .type('text/xml')
         .send(body);
     const all = Promise.all([send(), send(), send()]);
-    await spy.claimsReached(3);
+    await hitsReached(t, 2);
     gate.resolve();
     const responses = await all;
     expect(t.handlerCalls).toHaveLength(1);
@@ -147,14 +169,7 @@ describe('dedupe', () => {
   });
 
   it('should still answer the follower when the dedupe store is down (fail open), and emit the error', async () => {
-    const down: DedupeStore = {
-      claim: async () => {
-        throw new Error('store unreachable');
-      },
-      complete: async () => undefined,
-      peek: async () => undefined,
-      release: async () => undefined,
-    };
+    const down = claimFails(new Error('store unreachable'));
     const t = createTestWebhook({ dedupe: down });
     const res = await post(t, textXml({ content: 'still here' }));
     expect(res.status).toBe(200);
@@ -251,7 +266,7 @@ describe('dedupe', () => {
     });
     const xml = textXml({ content: 'after a failure' });
     const both = Promise.all([post(t, xml), post(t, xml)]);
-    await spy.claimsReached(2);
+    await hitsReached(t, 1);
     gate.resolve();
     const [a, b] = await both;
     // The failed attempt answers `success` (its error is emitted); the waiting retry handles it.
@@ -318,6 +333,72 @@ describe('dedupe', () => {
     const retry = await post(t, xml);
     expect(retry.text).toBe('success');
     expect(t.handlerCalls).toHaveLength(1);
+  });
+
+  describe('when the claim cannot be made at once', () => {
+    it('should answer `success` by the deadline while the claim waits, then run the handler once and deliver its reply late', async () => {
+      const store = createMemoryStore();
+      const lockReleased = deferred();
+      const late = deferred<Reply>();
+      // A claim that waits (as SQLite's does while another process holds the lock), then goes through.
+      const waiting: DedupeStore = {
+        claim: async (key, ttl) => {
+          await lockReleased.promise;
+          return store.dedupe.claim(key, ttl);
+        },
+        complete: (key, reply, ttl) => store.dedupe.complete(key, reply, ttl),
+        peek: (key) => store.dedupe.peek(key),
+        release: (key) => store.dedupe.release(key),
+      };
+      const t = createTestWebhook({ store, dedupe: waiting, deadlineMs: 100, onLateReply: async (_m, reply) => late.resolve(reply) });
+      const xml = textXml({ content: 'during the lock' });
+      const first = await post(t, xml);
+      expect(first.text).toBe('success');
+      // A copy arriving meanwhile waits for the first one here: it never runs beside it.
+      const copy = await post(t, xml);
+      expect(copy.text).toBe('success');
+      expect(t.handlerCalls).toHaveLength(0);
+
+      lockReleased.resolve();
+      expect(await late.promise).toEqual({ type: 'text', content: 'during the lock' }); // however fast the handler
+      expect(t.handlerCalls).toHaveLength(1);
+      await new Promise((r) => setImmediate(r));
+      const retry = await post(t, xml);
+      expect(retry.text).toBe('success'); // the stored answer of the late run
+      expect(t.handlerCalls).toHaveLength(1);
+      const metrics = (await request(t.callback).get('/metrics')).text;
+      // The first and its copy were answered by the deadline; the retry after the lock from the stored reply.
+      expect(metrics).toContain('wechat_requests_total{outcome="deadline"} 2');
+      expect(metrics).toContain('wechat_requests_total{outcome="duplicate"} 1');
+    });
+
+    it('should not run a message whose claim failed because the store stayed busy, and emit the error', async () => {
+      const busy = new StoreBusyError(30_000, new Error('database is locked'));
+      const locked = claimFails(busy);
+      const t = createTestWebhook({ dedupe: locked });
+      const res = await post(t, textXml({ content: 'locked out' }));
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('success');
+      expect(t.handlerCalls).toHaveLength(0);
+      expect(t.errors).toEqual([busy]);
+      const metrics = (await request(t.callback).get('/metrics')).text;
+      expect(metrics).toContain('wechat_requests_total{outcome="store_busy"} 1');
+    });
+
+    it('should run a message once when the store is down and a copy arrives while it runs (fail open, one at a time)', async () => {
+      const down = claimFails(new Error('store unreachable'));
+      const { gate, entered, handler } = gatedHandler();
+      const t = createTestWebhook({ dedupe: down, handler });
+      const xml = textXml({ content: 'only once' });
+      const both = Promise.all([post(t, xml), post(t, xml)]);
+      await entered.promise;
+      await hitsReached(t, 1);
+      gate.resolve();
+      const [a, b] = await both;
+      expect(t.handlerCalls).toHaveLength(1);
+      expect(a.text).toBe(b.text);
+      expect(parseXml(a.text).Content).toBe('only once');
+    });
   });
 
   it('should keep keys at least 5 minutes, and forget them after the TTL', async () => {

@@ -1,0 +1,89 @@
+import { performance } from 'node:perf_hooks';
+import Koa from 'koa';
+import request from 'supertest';
+import { answerByDeadline } from '../../../src/wechat/koa/answer-by-deadline';
+import type { WebhookState } from '../../../src/wechat/koa/state';
+import { deferred } from '../../helpers/test-webhook';
+
+/**
+ * A webhook-shaped app: the first middleware stamps the arrival and writes `replyXml` (as decrypt
+ * does), then the guard, then `work` (what dedupe and dispatch do).
+ */
+function appAround(work: Koa.Middleware<WebhookState>, deadlineMs = 50) {
+  const app = new Koa<WebhookState>();
+  const errors: unknown[] = [];
+  const answered: WebhookState[] = [];
+  app.silent = true;
+  app.on('error', (err: unknown) => errors.push(err));
+  app.use(async function respond(ctx, next) {
+    ctx.state.startedAt = performance.now();
+    await next();
+    answered.push({ ...ctx.state });
+    ctx.body = ctx.state.replyXml ?? 'success';
+  });
+  app.use(answerByDeadline({ deadlineMs }));
+  app.use(work);
+  return { callback: app.callback(), errors, answered };
+}
+
+describe('answerByDeadline', () => {
+  it('should refuse a deadline that is not a positive number, when built', () => {
+    expect(() => answerByDeadline({ deadlineMs: 0 })).toThrow(TypeError);
+    expect(() => answerByDeadline({ deadlineMs: Number.NaN })).toThrow(TypeError);
+  });
+
+  it('should pass the answer of work done in time through, without marking it answered', async () => {
+    const t = appAround(async (ctx) => {
+      ctx.state.replyXml = '<xml>in time</xml>';
+    });
+    const res = await request(t.callback).get('/');
+    expect(res.text).toBe('<xml>in time</xml>');
+    expect(t.answered[0].answered).toBeUndefined();
+  });
+
+  it('should answer `success` at the deadline while the work still waits, and let the work go on', async () => {
+    const store = deferred();
+    const finished = deferred<boolean | undefined>();
+    const t = appAround(async (ctx) => {
+      await store.promise; // a claim waiting for a lock held elsewhere
+      finished.resolve(ctx.state.answered);
+    });
+    const res = await request(t.callback).get('/');
+    expect(res.text).toBe('success');
+    expect(t.answered[0]).toMatchObject({ answered: true, outcome: 'deadline' });
+    store.resolve();
+    expect(await finished.promise).toBe(true); // the late work knows WeChat was answered
+  });
+
+  it('should answer with the reply already rendered when only the store write after it is late', async () => {
+    const store = deferred();
+    const t = appAround(async (ctx) => {
+      ctx.state.replyXml = '<xml>rendered</xml>';
+      ctx.state.outcome = 'reply';
+      await store.promise; // recording the reply waits for the lock
+    });
+    const res = await request(t.callback).get('/');
+    expect(res.text).toBe('<xml>rendered</xml>');
+    expect(t.answered[0]).toMatchObject({ answered: true, outcome: 'reply' });
+    store.resolve();
+  });
+
+  it('should send a failure after the deadline to app.on("error"), and let one before it propagate', async () => {
+    const late = deferred();
+    const lateApp = appAround(async () => {
+      await late.promise;
+      throw new Error('failed late');
+    });
+    expect((await request(lateApp.callback).get('/')).text).toBe('success');
+    late.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(lateApp.errors.map((e) => (e as Error).message)).toEqual(['failed late']);
+
+    const early = appAround(async () => {
+      throw new Error('failed early');
+    });
+    const res = await request(early.callback).get('/');
+    expect(res.status).toBe(500);
+    expect(early.errors.map((e) => (e as Error).message)).toEqual(['failed early']);
+  });
+});
