@@ -11,10 +11,12 @@
  * counted repetition above 1000. Everything else keeps its JavaScript meaning — `\s` includes the
  * ideographic space U+3000 and the other Unicode spaces, `.` stops at `\r`, U+2028 and U+2029 as well
  * as `\n`, `\a` is the letter "a", `[]` matches nothing and `[^]` anything, named groups may have
- * Chinese names — with two documented differences, both where JavaScript without the `u` flag is
- * surprising: patterns and texts are read as Unicode characters (an emoji is one character, where
- * JavaScript without `u` sees two halves), and a group inside a repetition keeps what it captured
- * in an earlier round when the last round skipped it (JavaScript clears it).
+ * Chinese names. Where JavaScript without the `u` flag is surprising, RE2 differs, as documented in
+ * README ("Patterns"): patterns and texts are read as Unicode characters (an emoji is one character,
+ * where JavaScript without `u` sees two halves); a group inside a repetition keeps what it captured
+ * in an earlier round when the last round skipped it, and captures "" for a round that matched
+ * nothing (JavaScript gives `undefined` for both; rules turn `undefined` into "" anyway); and
+ * `ignoreCase` folds case by Unicode, so the Kelvin sign K and the long s ſ count as k and s.
  *
  * @example
  * const re = compileLinearRegex('^(?:order|订单)\\s*(?<no>\\d+)$', 'i');

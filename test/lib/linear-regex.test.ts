@@ -80,6 +80,16 @@ describe('compileLinearRegex', () => {
     expect(compileLinearRegex('^谢谢😀$').test('谢谢😀')).toBe(/^谢谢😀$/.test('谢谢😀'));
   });
 
+  it('should keep a group’s capture from an earlier round of a repetition, where JavaScript clears it', () => {
+    expect(/(?:(a)|b)+/.exec('ab')?.[1]).toBeUndefined();
+    expect(compileLinearRegex('(?:(a)|b)+').exec('ab')?.captures).toEqual(['ab', 'a']);
+  });
+
+  it('should fold case by Unicode with ignoreCase (the Kelvin sign is a k, the long s an s)', () => {
+    expect([/k/i.test('\u212a'), /s/i.test('ſ')]).toEqual([false, false]);
+    expect([compileLinearRegex('k', 'i').test('\u212a'), compileLinearRegex('s', 'i').test('ſ')]).toEqual([true, true]);
+  });
+
   it('should capture "" for a group in a repetition that matched nothing, where JavaScript captures nothing', () => {
     // JavaScript rejects a round that matched nothing, so the group took no part; RE2 takes the round.
     expect(/^(\d*)?$/.exec('')?.[1]).toBeUndefined();
