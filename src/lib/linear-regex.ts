@@ -111,6 +111,9 @@ const DOT = `[^${rangesToClassBody(JS_LINE_TERMINATORS)}]`;
 const ANY = `[${hex(0)}-${hex(MAX_CODE_POINT)}]`;
 const NOTHING = `[^${hex(0)}-${hex(MAX_CODE_POINT)}]`;
 
+/** `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each maybe lazy (a `{` that is none of these is a literal in JavaScript without u). */
+const QUANTIFIER = /(?:[*+?]|\{(\d+)(,(\d*))?\})\??/y;
+
 /** RE2 has no `{n}` above this; JavaScript has no limit. */
 const MAX_REPEAT = 1000;
 
@@ -248,7 +251,8 @@ class Translator {
   private step(): void {
     const start = this.i;
     const c = this.peek();
-    const quantifier = /^(?:[*+?]|\{(\d+)(,(\d*))?\})\??/.exec(this.src.slice(this.i));
+    QUANTIFIER.lastIndex = this.i;
+    const quantifier = QUANTIFIER.exec(this.src);
     if (quantifier) return this.quantify(quantifier);
     switch (c) {
       case '|': {
