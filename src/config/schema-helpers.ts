@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { ConfigIssue } from './config-issue';
 import { formatPath } from './config-issue';
+import { linearRegexProblem, type LinearRegexFlags } from '../lib/linear-regex';
 
 // === Describing values
 
@@ -197,87 +198,22 @@ export function byteString(max: number, what = 'value') {
 }
 
 /**
- * A string that must compile as a JavaScript regular expression.
+ * An operator pattern: JavaScript regular-expression syntax that runs on the linear-time engine
+ * (`src/lib/linear-regex.ts`). A pattern JavaScript cannot read gets JavaScript's reason; one the
+ * linear-time engine cannot run (backreferences, lookahead, lookbehind, …) gets that reason and what
+ * to write instead. So no follower's text can make a rule take more than linear time.
  *
- * @example regexString().parse('^hi (\\w+)$')
- * @see https://developer.mozilla.org/docs/Web/JavaScript/Reference/Global_Objects/RegExp
+ * @example regexString().parse('^hi (\\w+)$'); regexString('u').parse('^\\p{Script=Han}+$')
+ * @see https://github.com/google/re2/wiki/Syntax
  */
-export function regexString() {
+export function regexString(flags: LinearRegexFlags = '') {
   return z
     .string()
     .min(1)
     .superRefine((s, ctx) => {
-      try {
-        new RegExp(s);
-      } catch (err) {
-        const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-        ctx.addIssue({ code: 'custom', message: `${showValue(s)} is not a valid regular expression: ${reason}` });
-        return;
-      }
-      if (hasNestedQuantifier(s))
-        ctx.addIssue({
-          code: 'custom',
-          message: `${showValue(s)} repeats a group that itself repeats (like "(a+)+"), which can take exponential time on some texts; rewrite it without the nested repetition`,
-        });
+      const problem = linearRegexProblem(s, flags);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${showValue(s)} ${problem}` });
     });
-}
-
-/**
- * True when an unboundedly repeated group contains an unbounded repetition (`(a+)+`, `(\w*)*`,
- * `(?:x+y)+`): the classic shape of catastrophic backtracking. A follower's text must never be able
- * to stall the bot, so such operator regexes are refused at load time.
- *
- * @example hasNestedQuantifier('(a+)+$') // true
- */
-export function hasNestedQuantifier(source: string): boolean {
-  /** For each open group: whether its body has an unbounded quantifier so far. */
-  const stack: boolean[] = [];
-  let lastGroupHadQuantifier = false;
-  let i = 0;
-  const unboundedAt = (j: number): boolean => {
-    const c = source[j];
-    if (c === '*' || c === '+') return true;
-    if (c === '{') return /^\{\d+,\}/.test(source.slice(j));
-    return false;
-  };
-  while (i < source.length) {
-    const c = source[i];
-    if (c === '\\') {
-      i += 2;
-      lastGroupHadQuantifier = false;
-      continue;
-    }
-    if (c === '[') {
-      // Skip a character class (escapes and a leading ] included).
-      i++;
-      if (source[i] === '^') i++;
-      if (source[i] === ']') i++;
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
-      i++;
-      lastGroupHadQuantifier = false;
-      continue;
-    }
-    if (c === '(') {
-      stack.push(false);
-      i++;
-      continue;
-    }
-    if (c === ')') {
-      lastGroupHadQuantifier = stack.pop() ?? false;
-      i++;
-      if (unboundedAt(i)) {
-        if (lastGroupHadQuantifier) return true;
-        if (stack.length > 0) stack[stack.length - 1] = true;
-      } else if (lastGroupHadQuantifier && stack.length > 0) {
-        stack[stack.length - 1] = true;
-      }
-      continue;
-    }
-    if (unboundedAt(i) && stack.length > 0) stack[stack.length - 1] = true;
-    lastGroupHadQuantifier = false;
-    i++;
-  }
-  return false;
 }
 
 // === Turning zod errors into config issues

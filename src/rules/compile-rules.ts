@@ -12,6 +12,7 @@
  */
 import { CARD_EVENT_NAMES, type EventName, type InboundMessage, type MsgType } from '../wechat/inbound';
 import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
+import { tryCompileLinearRegex, type LinearRegex, type LinearRegexFlags } from '../lib/linear-regex';
 import type { Action } from './actions';
 import type { ContentMatch, DateBound, MatchSpec, RuleSpec, RulesFile, WindowSpec } from './schema';
 
@@ -153,18 +154,36 @@ function quoteList(list: readonly string[]): string {
   return list.map((s) => JSON.stringify(s)).join(' or ');
 }
 
-function regexCapture(re: RegExp, get: (m: InboundMessage) => string | undefined): Capture {
+function regexCapture(re: LinearRegex, get: (m: InboundMessage) => string | undefined): Capture {
   return (m) => {
     const v = get(m);
     if (v === undefined) return undefined;
     const r = re.exec(v);
     if (!r) return undefined;
     const named = r.groups ? Object.fromEntries(Object.entries(r.groups).map(([k, g]) => [k, g ?? ''])) : undefined;
-    return { captures: Array.from(r, (g) => g ?? ''), ...(named ? { named } : {}) };
+    return { captures: r.captures.map((g) => g ?? ''), ...(named ? { named } : {}) };
   };
 }
 
-function compileContent(c: ContentMatch, checks: Check[], captures: Capture[], conditions: string[]) {
+/**
+ * An operator pattern on the linear-time engine (the schema has already refused what it cannot run;
+ * should anything slip through, it becomes an error at `path`, never a crash or a backtracking regex).
+ */
+function operatorRegex(source: string, flags: LinearRegexFlags, path: (string | number)[], issues: RuleIssue[]): LinearRegex | undefined {
+  const r = tryCompileLinearRegex(source, flags);
+  if (r.problem !== undefined) issues.push({ path, message: `${JSON.stringify(source)} ${r.problem}` });
+  return r.regex;
+}
+
+/** Adds a regex condition to `captures`; a refused pattern (the config is refused too) never matches. */
+function addRegex(re: LinearRegex | undefined, get: (m: InboundMessage) => string | undefined, captures: Capture[]): void {
+  captures.push(re ? regexCapture(re, get) : () => undefined);
+}
+
+/** Compiles an operator pattern found at a path under the rule's `match` (refusals become issues). */
+type CompileRegex = (source: string, flags: LinearRegexFlags, ...path: string[]) => LinearRegex | undefined;
+
+function compileContent(c: ContentMatch, checks: Check[], captures: Capture[], conditions: string[], regex: CompileRegex) {
   const ic = c.ignoreCase === true;
   const norm = (s: string) => (ic ? s.toLowerCase() : s);
   const textOf = (m: InboundMessage) => (m.MsgType === 'text' ? norm(m.Content.trim()) : undefined);
@@ -194,8 +213,7 @@ function compileContent(c: ContentMatch, checks: Check[], captures: Capture[], c
     });
     conditions.push(`text starts with ${quoteList(c.prefix)}${how}`);
   } else if (c.regex !== undefined) {
-    const re = new RegExp(c.regex, ic ? 'i' : '');
-    captures.push(regexCapture(re, (m) => (m.MsgType === 'text' ? m.Content.trim() : undefined)));
+    addRegex(regex(c.regex, ic ? 'i' : '', 'content', 'regex'), (m) => (m.MsgType === 'text' ? m.Content.trim() : undefined), captures);
     conditions.push(`text matches /${c.regex}/${ic ? 'i' : ''}`);
   }
   return undefined;
@@ -248,7 +266,8 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
 
   // Conditions.
   let exact: RuleCompilation['exact'];
-  if (match.content) exact = compileContent(match.content, checks, captures, conditions);
+  const regex: CompileRegex = (source, flags, ...path) => operatorRegex(source, flags, at(...path), issues);
+  if (match.content) exact = compileContent(match.content, checks, captures, conditions, regex);
   let eventKeys: string[] | undefined;
   if (match.eventKey) {
     const keys = new Set(match.eventKey);
@@ -260,7 +279,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     if (events) eventKeys = [...events].flatMap((e) => match.eventKey!.map((k) => `${e}\u0000${k}`));
   }
   if (match.eventKeyRegex !== undefined) {
-    captures.push(regexCapture(new RegExp(match.eventKeyRegex), (m) => field(m, 'EventKey')));
+    addRegex(regex(match.eventKeyRegex, '', 'eventKeyRegex'), (m) => field(m, 'EventKey'), captures);
     conditions.push(`event key matches /${match.eventKeyRegex}/`);
   }
   if (match.scene) {
@@ -272,7 +291,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     conditions.push(`QR scene is ${quoteList(match.scene)}`);
   }
   if (match.sceneRegex !== undefined) {
-    captures.push(regexCapture(new RegExp(match.sceneRegex), sceneOf));
+    addRegex(regex(match.sceneRegex, '', 'sceneRegex'), sceneOf, captures);
     conditions.push(`QR scene matches /${match.sceneRegex}/`);
   }
   if (match.hasScene !== undefined) {

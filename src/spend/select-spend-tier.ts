@@ -11,6 +11,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { shanghaiParts } from '../lib/clock';
+import { compileLinearRegex, type LinearRegex } from '../lib/linear-regex';
 import { fenToYuan } from '../rewards/config-schema';
 import type { SpendConfig, SpendRule } from './spend-schema';
 
@@ -39,12 +40,24 @@ export interface SpendRuleVerdict {
   reason?: string;
 }
 
+/**
+ * Each loaded rule's `attach.regex` on the linear-time engine, compiled the first time an order meets
+ * it (the schema already refused what that engine cannot run); a reloaded config brings new objects.
+ */
+const attachPatterns = new WeakMap<NonNullable<SpendRule['attach']>, LinearRegex>();
+
+function attachPattern(a: NonNullable<SpendRule['attach']>, source: string): LinearRegex {
+  let re = attachPatterns.get(a);
+  if (!re) attachPatterns.set(a, (re = compileLinearRegex(source, 'u')));
+  return re;
+}
+
 function attachMatches(rule: SpendRule, attach: string): boolean {
   const a = rule.attach;
   if (!a) return true;
   if (a.equals !== undefined) return attach === a.equals;
   if (a.prefix !== undefined) return attach.startsWith(a.prefix);
-  if (a.regex !== undefined) return new RegExp(a.regex, 'u').test(attach);
+  if (a.regex !== undefined) return attachPattern(a, a.regex).test(attach);
   return true;
 }
 

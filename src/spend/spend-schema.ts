@@ -20,6 +20,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { z } from 'zod';
+import { linearRegexProblem } from '../lib/linear-regex';
 import { amountRangeFor, fenToYuan, yuanToFen, type Campaign, type Limits } from '../rewards/config-schema';
 
 const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -49,13 +50,8 @@ const attachFilter = z
   .superRefine((a, ctx) => {
     const set = [a.equals, a.prefix, a.regex].filter((x) => x !== undefined).length;
     if (set !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of equals, prefix, regex' });
-    if (a.regex !== undefined) {
-      try {
-        new RegExp(a.regex, 'u');
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression: ${(err as Error).message}` });
-      }
-    }
+    const problem = a.regex === undefined ? undefined : linearRegexProblem(a.regex, 'u');
+    if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: problem });
   });
 
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

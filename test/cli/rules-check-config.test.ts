@@ -46,6 +46,29 @@ describe('runCheckConfig', () => {
     expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 3 rules, 2 warnings\)$/)]);
   });
 
+  it('should refuse patterns the linear-time engine cannot run, each with file:line, path and reason', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'unsupported-regex');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(1);
+    const file = displayPath(path.join(dir, 'rules.yaml'));
+    const cannot = 'which cannot run in linear time';
+    expect(io.errLines).toEqual([
+      `error: ${file}:5 rules[0].match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
+      `error: ${file}:10 rules[1].match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", ${cannot}; match the text itself and capture the part you need with a group`,
+      `error: ${file}:16 rules[2].match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", ${cannot}; match the text itself and capture the part you need with a group`,
+      `error: ${file}:21 rules[3].match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
+      `4 errors: config in ${dir} is NOT valid`,
+    ]);
+  });
+
+  it('should accept textbook backtracking bombs, which run in linear time', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'hostile-regex');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(0);
+    expect(io.errLines).toEqual([]);
+    expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 5 rules\)$/)]);
+  });
+
   it('should validate the shipped sample', () => {
     const io = capture();
     expect(runCheckConfig(path.join(ROOT, 'config'), { views: path.join(ROOT, 'views') }, io)).toBe(0);

@@ -69,6 +69,15 @@ describe('loadConfig (fixtures)', () => {
     ],
     ['bad-regex', () => [`${file('bad-regex')}:4 rules[0].match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group`]],
     [
+      'unsupported-regex',
+      () => [
+        `${file('unsupported-regex')}:5 rules[0].match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
+        `${file('unsupported-regex')}:10 rules[1].match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
+        `${file('unsupported-regex')}:16 rules[2].match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
+        `${file('unsupported-regex')}:21 rules[3].match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
+      ],
+    ],
+    [
       'too-many-buttons',
       () => [
         `${file('too-many-buttons', 'menu.yaml')}:1 button: has 4 top-level buttons; WeChat allows at most 3`,

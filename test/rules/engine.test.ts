@@ -277,3 +277,38 @@ rules:
     );
   });
 });
+
+describe('decide (operator patterns on the linear-time engine)', () => {
+  const HOSTILE = rulesFrom(`
+rules:
+  - { id: only-a, match: { content: { regex: "^(a|a)*$" } }, actions: [] }
+  - { id: ends-in-a, match: { content: { regex: "(a+)+$" } }, actions: [] }
+  - { id: a-then-b, match: { content: { regex: "(a|aa)*b", ignoreCase: true } }, actions: [] }
+  - { id: words, match: { content: { regex: "^(\\\\w+\\\\s?)*$" } }, actions: [] }
+  - { id: promo, match: { event: CLICK, eventKeyRegex: "^(P_|PROMO_)*(?<code>\\\\d+)$" }, actions: [] }
+  - { id: store, match: { sceneRegex: "^(store-?)+(?<store>\\\\w+)$" }, actions: [] }
+default: [ { reply: nothing matched } ]
+welcome: [ { reply: welcome } ]
+`);
+  const hostile = 'a'.repeat(50_000);
+
+  it.each([
+    ['a hostile text for every content rule', text(`${hostile}!`), [DEFAULT_RULE_ID]],
+    ['a long run that one rule accepts', text(hostile), ['only-a']],
+    ['a nested repetition that ends well', text(`b${hostile}`), ['ends-in-a']],
+    ['an alternation bomb that matches at its end', text(`${'A'.repeat(50_000)}B`), ['a-then-b']],
+    ['words and spaces, then a stop', text(`${'xy '.repeat(15_000)}。`), [DEFAULT_RULE_ID]],
+    ['a hostile menu key', click(`${'P_'.repeat(20_000)}PROMO_x`), []],
+    ['a hostile QR scene', follow(`${'store-'.repeat(8_000)}!`), [WELCOME_RULE_ID]],
+  ])('should decide %s to completion', (_, message, expected) => {
+    // Each of these takes exponential time on a backtracking engine.
+    expect(ids(message, HOSTILE)).toEqual(expected);
+  });
+
+  it('should capture groups of a hostile-shaped pattern', () => {
+    expect(decide(click('P_PROMO_P_42'), HOSTILE, NOON).matched).toEqual([{ ruleId: 'promo', captures: ['P_PROMO_P_42', 'P_', '42'], named: { code: '42' } }]);
+    expect(decide(follow('store-store-nanjing'), HOSTILE, NOON).matched[0]).toMatchObject({ ruleId: 'store', named: { store: 'nanjing' } });
+    // \w is ASCII, as in JavaScript: a Chinese store name is not a word character.
+    expect(decide(follow('store-南京'), HOSTILE, NOON).matched[0].ruleId).toBe(WELCOME_RULE_ID);
+  });
+});

@@ -21,6 +21,21 @@ describe('rulesFileSchema', () => {
       ['rules.yaml:3 rules[0].match.contnet: unknown key "contnet"; allowed keys: msgType, event, eventKey, eventKeyRegex, content, scene, sceneRegex, hasScene, cardId'],
     ],
     ['a bad regex', one('{ content: { regex: "a(" } }'), ['rules.yaml:3 rules[0].match.content.regex: "a(" is not a valid regular expression: Unterminated group']],
+    [
+      'a backreference',
+      one('{ content: { regex: "(a)\\\\1" } }'),
+      ['rules.yaml:3 rules[0].match.content.regex: "(a)\\\\1" uses a backreference "\\1", which cannot run in linear time; repeat the group\'s pattern instead of referring back to what it matched'],
+    ],
+    [
+      'a lookahead in an event-key pattern',
+      one('{ event: CLICK, eventKeyRegex: "^(?=PROMO)" }'),
+      ['rules.yaml:3 rules[0].match.eventKeyRegex: "^(?=PROMO)" uses a lookahead "(?=…)", which cannot run in linear time; match the text itself and capture the part you need with a group'],
+    ],
+    [
+      'a lookbehind in a scene pattern',
+      one('{ sceneRegex: "(?<!b)a" }'),
+      ['rules.yaml:3 rules[0].match.sceneRegex: "(?<!b)a" uses a lookbehind "(?<!…)", which cannot run in linear time; match the text itself and capture the part you need with a group'],
+    ],
     ['two content matchers', one('{ content: { equals: a, prefix: b } }'), ['rules.yaml:3 rules[0].match.content: has several matchers (equals, prefix); use one per rule, or split the rule']],
     ['no content matcher', one('{ content: { ignoreCase: true } }'), ['rules.yaml:3 rules[0].match.content: needs exactly one of equals, contains, prefix, regex, keywords']],
     ['an empty keyword list', one('{ content: { keywords: [] } }'), ['rules.yaml:3 rules[0].match.content.keywords: has 0 items; at least 1 required']],

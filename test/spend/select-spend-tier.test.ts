@@ -40,10 +40,18 @@ describe('selectSpendTier', () => {
     [{ prefix: 'promo:' }, 'xpromo:', false],
     [{ regex: '^vip-\\d+$' }, 'vip-12', true],
     [{ regex: '^vip-\\d+$' }, 'vip-x', false],
+    [{ regex: '^会员-\\p{Script=Han}+$' }, '会员-黄金', true],
     ['plain', 'plain', true],
   ])('should filter on attach %j (attach %s → %s)', (attach, value, ok) => {
     const s = spendConfig({ rules: [{ ...SPEND_YAML.rules[0], attach }] });
     expect(Boolean(selectSpendTier(s, order(10000, { attach: value }), T0).decision)).toBe(ok);
+  });
+
+  it('should run an attach pattern on the linear-time engine, however hostile the attach', () => {
+    // On a backtracking engine the second order would take longer than the universe has existed.
+    const s = spendConfig({ rules: [{ ...SPEND_YAML.rules[0], attach: { regex: '^(vip|VIP)-(a|a)*$' } }] });
+    expect(selectSpendTier(s, order(10000, { attach: `vip-${'a'.repeat(100_000)}` }), T0).decision).toBeDefined();
+    expect(selectSpendTier(s, order(10000, { attach: `vip-${'a'.repeat(100_000)}!` }), T0).reason).toContain('does not match');
   });
 
   it('should filter on product tags (any of)', () => {

@@ -43,6 +43,16 @@ describe('loadConfig with spend.yaml', () => {
     ['a bad amount', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: '1.234', amount: 10 }] }] }, 'spend.yaml rules[0].tiers[0].min: "1.234" is not an amount in yuan with at most 2 decimals (e.g. 100.00)'],
     ['a tier listed twice', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }, { min: 100, amount: 20 }] }] }, 'spend.yaml rules[0].tiers[1].min: tier 100.00 is listed twice'],
     ['a bad regex', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '(' } }] }, 'spend.yaml rules[0].attach.regex: is not a valid regular expression'],
+    [
+      'an attach regex with a lookbehind',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '(?<=vip-)\\d+' } }] },
+      'spend.yaml rules[0].attach.regex: uses a lookbehind "(?<=…)", which cannot run in linear time',
+    ],
+    [
+      'an attach regex with a backreference',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '^(\\d)\\1$' } }] },
+      'spend.yaml rules[0].attach.regex: uses a backreference "\\1", which cannot run in linear time',
+    ],
     ['two filters in one attach', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { equals: 'a', prefix: 'b' } }] }, 'spend.yaml rules[0].attach: give exactly one of equals, prefix, regex'],
     ['a duplicate id', { rules: [SPEND_YAML.rules[0], SPEND_YAML.rules[0]] }, 'spend.yaml rules[1].id: "spend-100" is used by an earlier rule'],
     ['a window backwards', { rules: [{ ...SPEND_YAML.rules[0], window: { from: '2026-02-01', to: '2026-01-01' } }] }, 'spend.yaml rules[0].window: window.from is after window.to'],
