@@ -1,7 +1,7 @@
 /**
- * Entry point: load settings (env + `.env`), build the bot, listen on PORT, start the workers, reload
- * the operator config on SIGHUP, and shut down cleanly on SIGINT/SIGTERM. Composition only: everything
- * is wired in `src/bot/create-bot.ts`.
+ * Entry point: load settings (env + `.env`), build the bot, listen on PORT (and ADMIN_PORT), start the
+ * workers, reload the operator config on SIGHUP, and shut down cleanly on SIGINT/SIGTERM. Composition
+ * only: everything is wired in `src/bot/create-bot.ts`.
  */
 import 'dotenv/config';
 import { createBot } from './src/bot/create-bot';
@@ -20,13 +20,8 @@ async function main(): Promise<void> {
   }
   const bot = await createBot({ settings });
   bot.config.installSighup();
-  const server = await bot.listen(settings.port);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  bot.log.info(
-    { port, sandbox: settings.sandbox, store: bot.store.driver, config: bot.config.status().version },
-    `wechat-bot listening on http://127.0.0.1:${port}/wechat${settings.sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''}`,
-  );
+  // Listens on PORT/HOST (and ADMIN_PORT/ADMIN_HOST) and logs the addresses actually bound.
+  await bot.listen();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
