@@ -135,7 +135,7 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
   if (typeof options.counters?.incrementWithin !== 'function' || typeof options.kv?.get !== 'function')
     throw new TypeError('staffAuth: counters and kv (the shared store) are required');
   const policy = lockoutPolicy(options.policy);
-  const limiter = { ...options, policy, clock: options.clock ?? systemClock };
+  const limiter: Limiter = { counters: options.counters, kv: options.kv, clock: options.clock ?? systemClock, policy };
 
   return async function staffAuthGuard(ctx, next) {
     const header = ctx.get('authorization');

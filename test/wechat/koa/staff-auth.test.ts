@@ -2,18 +2,20 @@
  * The staff guard (`staff-auth.ts`) as `createWebhook` mounts it: lockout after wrong tokens (429 with
  * Retry-After, the right token refused meanwhile), the audit lines (never the token), expiry on the
  * injected clock, doubling, X-Forwarded-For spoofing, the global budget, and a lockout shared by two
- * instances on one SQLite file and on one Redis.
+ * instances on one SQLite file, one Redis and one PostgreSQL.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Router } from '@koa/router';
 import Redis from 'ioredis';
+import { Pool } from 'pg';
 import request from 'supertest';
 import { fixedClock } from '../../../src/lib/clock';
 import { parseTrustedProxies } from '../../../src/lib/client-address';
 import { createMemoryStore } from '../../../src/store/memory';
 import type { Store } from '../../../src/store/ports';
+import { PostgresStore } from '../../../src/store/postgres';
 import { RedisStore } from '../../../src/store/redis';
 import { SqliteStore } from '../../../src/store/sqlite';
 import { bearerVerdict } from '../../../src/wechat/koa/staff-auth';
@@ -231,6 +233,27 @@ describe('staffAuth across instances', () => {
     it('should share failures and the lockout between two instances on one Redis', async () => {
       const a = await RedisStore.connect(REDIS_URL, { prefix: PREFIX });
       const b = await RedisStore.connect(REDIS_URL, { prefix: PREFIX });
+      try {
+        await expectSharedLockout(a, b);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+
+  const DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const SCHEMA = `wbt_staff_${process.pid}_${Date.now().toString(36)}`;
+  describeService('on PostgreSQL', [[DATABASE_URL, 5432]], () => {
+    afterAll(async () => {
+      const admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
+      await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+      await admin.end();
+    });
+
+    it('should share failures and the lockout between two instances on one PostgreSQL', async () => {
+      const a = await PostgresStore.connect(DATABASE_URL, { schema: SCHEMA });
+      const b = await PostgresStore.connect(DATABASE_URL, { schema: SCHEMA });
       try {
         await expectSharedLockout(a, b);
       } finally {
