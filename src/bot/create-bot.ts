@@ -357,7 +357,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           sandbox.api.cards.setWebhook({ url: `${reachableUrl(bound)}/wechat`, token: settings.wechat.token });
           writeSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
         }
-        logListening(log, { bound, admin: adminServer?.address() as AddressInfo | undefined, settings, store, config, sandbox: Boolean(sandbox) });
+        logListening(log, { bound, admin: adminServer?.address() as AddressInfo | undefined, store, config, sandbox: Boolean(sandbox) });
         return server;
       },
       async close() {
@@ -399,16 +399,16 @@ async function stopServer(server: http.Server): Promise<void> {
 }
 
 /** `http://<address>:<port>` as bound (`[::]` / `0.0.0.0` = every interface). */
-export function boundUrl(a: AddressInfo): string {
+function boundUrl(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
 /** A URL of the server reachable from this machine: loopback when it listens on every interface. */
 function reachableUrl(a: AddressInfo): string {
-  if (a.address === '::' || a.address === '0.0.0.0') return `http://127.0.0.1:${a.port}`;
-  return boundUrl(a);
+  return isWildcard(a) ? `http://127.0.0.1:${a.port}` : boundUrl(a);
 }
 
+/** True for the any-address binds (every interface). */
 function isWildcard(a: AddressInfo): boolean {
   return a.address === '::' || a.address === '0.0.0.0';
 }
@@ -416,10 +416,10 @@ function isWildcard(a: AddressInfo): boolean {
 /** The start line: the addresses really bound, so "listening on 127.0.0.1" is never said of `::`. */
 function logListening(
   log: Logger,
-  info: { bound: AddressInfo; admin?: AddressInfo; settings: Settings; store: CompositeStore; config: ConfigHolder; sandbox: boolean },
+  info: { bound: AddressInfo; admin?: AddressInfo; store: CompositeStore; config: ConfigHolder; sandbox: boolean },
 ): void {
   const { bound, admin, sandbox } = info;
-  const where = (a: AddressInfo) => `${boundUrl(a)}${isWildcard(a) ? ' (every interface)' : ''}`;
+  const where = (a: AddressInfo, path = '') => `${boundUrl(a)}${path}${isWildcard(a) ? ' (every interface)' : ''}`;
   const adminText = admin ? `; staff endpoints, detailed /healthz and /metrics on ${where(admin)}` : '';
   log.info(
     {
@@ -430,7 +430,7 @@ function logListening(
       store: info.store.driver,
       config: info.config.status().version,
     },
-    `wechat-bot listening on ${boundUrl(bound)}/wechat${isWildcard(bound) ? ' (every interface)' : ''}${adminText}` +
+    `wechat-bot listening on ${where(bound, '/wechat')}${adminText}` +
       (sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''),
   );
 }

@@ -2,8 +2,8 @@
  * Builds the WeChat webhook: one Koa middleware for `GET|POST <path>` (default `/wechat`) running the
  * middleware below in order (or a `@koa/router` router around it), and a complete Koa app around it
  * with `GET /healthz`, `GET /metrics` and the staff routes behind the bearer guard (`staff-auth.ts`);
- * or, for a separate admin port, the public and the admin half of that app. No `listen()` here: `app.ts` listens, tests use
- * `app.callback()` with supertest.
+ * or, for a separate admin port, the public and the admin half of that app. No `listen()` here:
+ * `app.ts` listens, tests use `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
  * parseMessage → dedupe → dispatch (handler under the deadline guard, render once).
@@ -237,7 +237,7 @@ function opsRouter(options: AppOptions, metrics: Metrics, guards: BearerGuards, 
       report = { ok: false, details: { error: err instanceof Error ? err.message : String(err) } };
     }
     ctx.status = report.ok ? 200 : 503;
-    ctx.body = { ok: report.ok, ...report.summary, ...(staff ? report.details : undefined) };
+    ctx.body = { ...report.summary, ...(staff ? report.details : undefined), ok: report.ok };
   });
   if (surface === 'public') return router;
   router.get('/metrics', ...(guards.metrics ? [guards.metrics] : []), async function metricsRoute(ctx) {
