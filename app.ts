@@ -1,7 +1,7 @@
 /**
  * Entry point: load settings (the environment, then the `.env` beside package.json), build the bot,
- * listen on PORT, start the workers, reload the operator config on SIGHUP, and shut down cleanly on
- * SIGINT/SIGTERM. Composition only: everything is wired in `src/bot/create-bot.ts`.
+ * listen on PORT (and ADMIN_PORT), start the workers, reload the operator config on SIGHUP, and shut
+ * down cleanly on SIGINT/SIGTERM. Composition only: everything is wired in `src/bot/create-bot.ts`.
  */
 import { createBot } from './src/bot/create-bot';
 import { loadDotEnv } from './src/config/dotenv';
@@ -22,16 +22,12 @@ async function main(): Promise<void> {
   }
   const bot = await createBot({ settings });
   bot.config.installSighup();
-  const server = await bot.listen(settings.port);
+  // Listens on PORT/HOST (and ADMIN_PORT/ADMIN_HOST) and logs the addresses actually bound.
+  await bot.listen();
   // Names this process (not npm's) for `wechat-bot reload` and `kill -HUP $(cat data/wechat-bot.pid)`.
   const pidFile = registerPid(settings.dataDir);
   process.once('exit', () => pidFile.remove());
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  bot.log.info(
-    { port, pid: process.pid, pidFile: pidFile.path, sandbox: settings.sandbox, store: bot.store.driver, config: bot.config.status().version },
-    `wechat-bot listening on http://127.0.0.1:${port}/wechat${settings.sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''}`,
-  );
+  bot.log.info({ pid: process.pid, pidFile: pidFile.path }, 'pid file written');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type Koa from 'koa';
 import { createApiClient, type ApiClient } from '../api/client';
@@ -46,7 +47,7 @@ import { SqliteLedger } from '../store/sqlite-ledger';
 import { openSqlite } from '../store/sqlite-migrate';
 import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
-import { createWebhook, type Delivery } from '../wechat/koa/create-webhook';
+import { type AppOptions, createWebhook, type Delivery } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
 
 /** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
@@ -67,7 +68,12 @@ export interface BotOptions {
 }
 
 export interface Bot {
+  /** The app on PORT: everything, or (with ADMIN_PORT) the public half. */
   readonly app: Koa<WebhookState>;
+  /** With ADMIN_PORT: the app of the admin listener (staff routes, detailed /healthz, /metrics). */
+  readonly adminApp?: Koa<WebhookState>;
+  /** The admin listener, once `listen()` started it (ADMIN_PORT set). */
+  readonly adminServer?: http.Server;
   readonly settings: Settings;
   readonly log: Logger;
   readonly config: ConfigHolder;
@@ -83,7 +89,10 @@ export interface Bot {
   readonly metrics: Metrics;
   /** Present in sandbox mode: the in-process stand-ins of WeChat's servers. */
   readonly sandbox?: { api: ApiSandbox; pay: PaySandbox };
-  /** Starts the HTTP server (port 0 = any free port) and the workers. */
+  /**
+   * Starts the HTTP server on `port`/`host` (default PORT/HOST; port 0 = any free port), the admin
+   * server when ADMIN_PORT is set, and the workers; logs the addresses actually bound.
+   */
   listen(port?: number, host?: string): Promise<http.Server>;
   close(): Promise<void>;
 }
@@ -276,11 +285,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       return ruleHandler(message, delivery);
     };
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
-    const app = createWebhook({
-      routers: [
-        ...(payNotify ? [payNotify] : []),
-        ...(settings.adminToken ? [createCardAdminRouter({ cards, adminToken: settings.adminToken })] : []),
-      ],
+    const appOptions: AppOptions = {
+      routers: payNotify ? [payNotify] : [],
+      adminToken: settings.adminToken,
+      staffRouters: settings.adminToken ? [createCardAdminRouter({ cards })] : [],
+      metricsToken: settings.metricsToken,
+      auth: settings.adminToken || settings.metricsToken ? { counters: store.counters, kv: store.kv, trustedProxies: settings.trustedProxies } : undefined,
       token: settings.wechat.token,
       crypto,
       renderer,
@@ -298,8 +308,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       onLateReply: async (message, reply) => {
         await api.customMessage.sendReply(message.FromUserName, reply);
       },
+      // Anyone sees `ok` and whether the store answers; config errors (file paths), the store's error
+      // text and the driver only go to a caller with the admin token.
       health: async () => {
-        const status = config.status();
         let storeOk = true;
         let storeError: string | undefined;
         try {
@@ -310,18 +321,25 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }
         return {
           ok: storeOk,
-          store: { driver: store.driver, ok: storeOk, error: storeError },
-          config: status,
-          sandbox: Boolean(sandbox),
+          summary: { store: storeOk ? 'ok' : /^store busy/.test(storeError ?? '') ? 'busy' : 'down' },
+          details: { store: { driver: store.driver, ok: storeOk, error: storeError }, config: config.status(), sandbox: Boolean(sandbox) },
         };
       },
-    });
+    };
+    const split = settings.adminPort !== undefined;
+    const app = createWebhook({ ...appOptions, surface: split ? 'public' : 'all' });
+    const adminApp = split ? createWebhook({ ...appOptions, surface: 'admin' }) : undefined;
 
     let server: http.Server | undefined;
+    let adminServer: http.Server | undefined;
     let reconcileJob: { stop(): Promise<void> } | undefined;
     const workers = options.workers ?? true;
     const bot: Bot = {
       app,
+      adminApp,
+      get adminServer() {
+        return adminServer;
+      },
       settings,
       log,
       config,
@@ -335,37 +353,26 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       worker,
       metrics,
       sandbox,
-      async listen(port = settings.port, host?: string) {
-        server = http.createServer(app.callback());
-        // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
-        server.requestTimeout = 15_000;
-        server.headersTimeout = 10_000;
-        server.keepAliveTimeout = 5_000;
-        await new Promise<void>((resolve, reject) => {
-          server!.once('error', reject);
-          server!.listen(port, host, () => resolve());
-        });
+      async listen(port = settings.port, host = settings.host) {
+        server = await startServer(app, port, host);
+        if (adminApp) adminServer = await startServer(adminApp, settings.adminPort ?? 0, settings.adminHost);
         if (workers) {
           worker.start();
           reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig });
         }
+        const bound = server.address() as AddressInfo;
         if (sandbox) {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
-          const a = server.address();
-          const boundPort = typeof a === 'object' && a ? a.port : port;
-          sandbox.api.cards.setWebhook({ url: `http://127.0.0.1:${boundPort}/wechat`, token: settings.wechat.token, crypto });
-          writeSandboxInfo(settings, sandbox, boundPort);
+          sandbox.api.cards.setWebhook({ url: `${reachableUrl(bound)}/wechat`, token: settings.wechat.token, crypto });
+          writeSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
         }
+        logListening(log, { bound, admin: adminServer?.address() as AddressInfo | undefined, store, config, sandbox: Boolean(sandbox) });
         return server;
       },
       async close() {
         await worker.stop().catch(() => undefined);
         await reconcileJob?.stop().catch(() => undefined);
-        if (server) {
-          const s = server;
-          await new Promise<void>((resolve) => s.close(() => resolve()));
-          s.closeAllConnections?.();
-        }
+        await Promise.all([server, adminServer].map((s) => (s ? stopServer(s) : undefined)));
         if (sandbox) removeSandboxInfo(settings);
         await closeAll();
       },
@@ -377,6 +384,66 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   }
 }
 
+// === Listeners
+
+/** An HTTP server for `app`, listening on `port`/`host` (host undefined: every interface). */
+async function startServer(app: Koa<WebhookState>, port: number, host: string | undefined): Promise<http.Server> {
+  const server = http.createServer(app.callback());
+  // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+async function stopServer(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections?.();
+  await closed;
+  server.closeAllConnections?.();
+}
+
+/** `http://<address>:<port>` as bound (`[::]` / `0.0.0.0` = every interface). */
+function boundUrl(a: AddressInfo): string {
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/** A URL of the server reachable from this machine: loopback when it listens on every interface. */
+function reachableUrl(a: AddressInfo): string {
+  return isWildcard(a) ? `http://127.0.0.1:${a.port}` : boundUrl(a);
+}
+
+/** True for the any-address binds (every interface). */
+function isWildcard(a: AddressInfo): boolean {
+  return a.address === '::' || a.address === '0.0.0.0';
+}
+
+/** The start line: the addresses really bound, so "listening on 127.0.0.1" is never said of `::`. */
+function logListening(
+  log: Logger,
+  info: { bound: AddressInfo; admin?: AddressInfo; store: CompositeStore; config: ConfigHolder; sandbox: boolean },
+): void {
+  const { bound, admin, sandbox } = info;
+  const where = (a: AddressInfo, path = '') => `${boundUrl(a)}${path}${isWildcard(a) ? ' (every interface)' : ''}`;
+  const adminText = admin ? `; staff endpoints, detailed /healthz and /metrics on ${where(admin)}` : '';
+  log.info(
+    {
+      address: bound.address,
+      port: bound.port,
+      ...(admin ? { adminAddress: admin.address, adminPort: admin.port } : {}),
+      sandbox,
+      store: info.store.driver,
+      config: info.config.status().version,
+    },
+    `wechat-bot listening on ${where(bound, '/wechat')}${adminText}` +
+      (sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''),
+  );
+}
+
 // === Sandbox discovery for the CLI
 
 /** Where a running bot in sandbox mode writes the URLs of its stand-in servers, for the CLI. */
@@ -384,12 +451,12 @@ export function sandboxInfoPath(settings: Pick<Settings, 'dataDir'>): string {
   return path.join(settings.dataDir, 'sandbox.json');
 }
 
-function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, port: number): void {
+function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, webhook: string): void {
   try {
     fs.mkdirSync(settings.dataDir, { recursive: true });
     fs.writeFileSync(
       sandboxInfoPath(settings),
-      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook: `http://127.0.0.1:${port}/wechat` }, null, 2),
+      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook }, null, 2),
     );
   } catch {
     // Discovery is a convenience; the bot runs without it.

@@ -1,19 +1,20 @@
 /**
- * The staff endpoint for redeeming card codes, protected by the admin bearer token (`BOT_ADMIN_TOKEN`,
- * `settings.adminToken`), compared in constant time. Mount it beside the webhook:
- * `createWebhook({ …, routers: [createCardAdminRouter({ cards, adminToken })] })`.
+ * The staff endpoint for redeeming card codes. It is a staff route: mount it only behind the admin
+ * bearer guard (`BOT_ADMIN_TOKEN`), which `createWebhook` puts in front of its staff routers (rate
+ * limit, lockout, audit line; see `src/wechat/koa/staff-auth.ts`):
+ * `createWebhook({ …, adminToken, auth, staffRouters: [createCardAdminRouter({ cards })] })`.
  *
  *   POST /admin/cards/consume   JSON `{ "code": "…", "card": "cafe-gift"?, "encrypted": false? }`
  *     200 `{ ok: true, code, cardId, cardName, openId }`
  *     409 `{ ok: false, code, reason, message }`  (already_used, wrong_card, not_found, expired, …)
- *     400 bad body · 401 missing/wrong token (`WWW-Authenticate: Bearer`) · 502 WeChat unreachable
+ *     400 bad body · 502 WeChat unreachable · from the guard: 401 missing/wrong token
+ *     (`WWW-Authenticate: Bearer`), 429 locked out (`Retry-After`)
  *
  * @example
  * curl -H "Authorization: Bearer $BOT_ADMIN_TOKEN" -d '{"code":"110201201245","card":"cafe-gift"}' \
  *   -H 'Content-Type: application/json' http://localhost:3000/admin/cards/consume
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
  */
-import { timingSafeEqual } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Cards } from './cards';
 import { CardsError } from './cards';
@@ -21,26 +22,10 @@ import { CardsError } from './cards';
 /** Options of {@link createCardAdminRouter}. */
 export interface CardAdminRouterOptions {
   cards: Pick<Cards, 'consume'>;
-  /** BOT_ADMIN_TOKEN (≥ 16 characters). */
-  adminToken: string;
   /** Path prefix (default `/admin/cards`). */
   prefix?: string;
   /** Largest JSON body accepted (default 4 KiB). */
   maxBodyBytes?: number;
-}
-
-/**
- * Compares a presented bearer token with the expected one in constant time (lengths first).
- *
- * @example bearerMatches('Bearer abc…', 'abc…') // true
- * @see https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b
- */
-export function bearerMatches(header: string | undefined, expected: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!m) return false;
-  const a = Buffer.from(m[1]!, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 async function readJsonBody(req: NodeJS.ReadableStream, max: number): Promise<unknown> {
@@ -56,26 +41,18 @@ async function readJsonBody(req: NodeJS.ReadableStream, max: number): Promise<un
 }
 
 /**
- * Builds the staff router. Throws now when the token is missing or shorter than 16 characters.
+ * Builds the staff router (no guard of its own: `createWebhook` mounts it behind the admin guard).
  *
- * @example app.use(createCardAdminRouter({ cards, adminToken: settings.adminToken! }).routes());
+ * @example createWebhook({ …, adminToken, auth: { counters: store.counters, kv: store.kv }, staffRouters: [createCardAdminRouter({ cards })] });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
  */
 export function createCardAdminRouter(options: CardAdminRouterOptions): Router {
   if (!options || typeof options.cards?.consume !== 'function') throw new TypeError('createCardAdminRouter: cards is required');
-  if (typeof options.adminToken !== 'string' || options.adminToken.length < 16)
-    throw new TypeError('createCardAdminRouter: adminToken (BOT_ADMIN_TOKEN) must be at least 16 characters');
-  const { cards, adminToken } = options;
+  const { cards } = options;
   const max = options.maxBodyBytes ?? 4096;
   const router = new Router({ prefix: options.prefix ?? '/admin/cards' });
 
   router.post('/consume', async function consumeCode(ctx) {
-    if (!bearerMatches(ctx.get('authorization'), adminToken)) {
-      ctx.set('WWW-Authenticate', 'Bearer');
-      ctx.status = 401;
-      ctx.body = { ok: false, message: 'a valid admin bearer token is required' };
-      return;
-    }
     let body: unknown;
     try {
       // An upstream body parser may have read the body already.

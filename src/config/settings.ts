@@ -9,7 +9,9 @@
  * @example const settings = loadSettings(process.env);
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { parseTrustedProxies, type TrustedProxies } from '../lib/client-address';
 
 export class SettingsError extends Error {
   constructor(
@@ -23,6 +25,19 @@ export class SettingsError extends Error {
 
 export interface Settings {
   port: number;
+  /**
+   * HOST: the bind address of PORT. Default: `127.0.0.1` in sandbox mode (a laptop; the sandbox
+   * credentials are public), every interface otherwise (undefined: `::`, or `0.0.0.0` without IPv6).
+   */
+  host?: string;
+  /** ADMIN_PORT: serve the staff endpoints, the detailed /healthz and /metrics on this port only. */
+  adminPort?: number;
+  /** ADMIN_HOST: the bind address of ADMIN_PORT (default: HOST). */
+  adminHost?: string;
+  /** BOT_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token (≥ 16 characters). */
+  metricsToken?: string;
+  /** BOT_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client (default `loopback`). */
+  trustedProxies: TrustedProxies;
   /** Folder of the operator YAML (BOT_CONFIG_DIR, default `config/`). */
   configDir: string;
   /** Folder of the SQLite file and other local state (BOT_DATA_DIR, default `data/`). */
@@ -162,6 +177,15 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   throw new SettingsError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
 }
 
+function bindHost(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
+  if (host !== 'localhost' && net.isIP(host) === 0)
+    throw new SettingsError(name, `"${raw}" is not an IP address to bind to (e.g. 127.0.0.1, 0.0.0.0, ::)`);
+  return host;
+}
+
 function url(env: Env, name: string, dflt: string): string {
   const raw = str(env, name) ?? dflt;
   try {
@@ -215,8 +239,23 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(clientIp)) throw new SettingsError('WECHAT_PAY_CLIENT_IP', `"${clientIp}" is not an IPv4 address`);
 
   const dataDir = path.resolve(cwd, str(env, 'BOT_DATA_DIR') ?? 'data');
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = bindHost(env, 'HOST') ?? (sandbox ? '127.0.0.1' : undefined);
+  const adminPort = str(env, 'ADMIN_PORT') === undefined ? undefined : int(env, 'ADMIN_PORT', 0, 0, 65535);
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port) throw new SettingsError('ADMIN_PORT', `must differ from PORT (both are ${port})`);
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = parseTrustedProxies(str(env, 'BOT_TRUSTED_PROXIES') ?? 'loopback');
+  } catch (err) {
+    throw new SettingsError('BOT_TRUSTED_PROXIES', (err as Error).message);
+  }
   const settings: Settings = {
-    port: int(env, 'PORT', 3000, 0, 65535),
+    port,
+    host,
+    adminPort,
+    adminHost: bindHost(env, 'ADMIN_HOST') ?? host,
+    metricsToken: str(env, 'BOT_METRICS_TOKEN'),
+    trustedProxies,
     configDir: path.resolve(cwd, str(env, 'BOT_CONFIG_DIR') ?? 'config'),
     dataDir,
     viewsDir: path.resolve(cwd, str(env, 'BOT_VIEWS_DIR') ?? 'views'),
@@ -266,6 +305,8 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new SettingsError('BOT_PG_SCHEMA', 'must be a plain lower-case identifier (letters, digits, _; not starting with a digit)');
   if (settings.adminToken !== undefined && settings.adminToken.length < 16)
     throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
+  if (settings.metricsToken !== undefined && settings.metricsToken.length < 16)
+    throw new SettingsError('BOT_METRICS_TOKEN', 'must be at least 16 characters');
   settings.secrets = [
     settings.wechat.token,
     settings.wechat.appSecret,
@@ -275,6 +316,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     settings.pay.certPassphrase,
     settings.pay.apiV3Key,
     settings.adminToken,
+    settings.metricsToken,
   ].filter((s): s is string => typeof s === 'string' && !sandbox);
   return settings;
 }

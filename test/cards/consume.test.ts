@@ -1,6 +1,7 @@
-import Koa from 'koa';
 import request from 'supertest';
-import { bearerMatches, createCardAdminRouter } from '../../src/cards/card-admin-router';
+import { createCardAdminRouter } from '../../src/cards/card-admin-router';
+import { bearerMatches } from '../../src/wechat/koa/staff-auth';
+import { createTestWebhook } from '../helpers/test-webhook';
 import { startCardRig, type CardRig } from './helpers';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -72,17 +73,17 @@ describe('createCardAdminRouter', () => {
     await rig?.close();
   });
 
-  it('should refuse a short token when built', () => {
-    expect(() => createCardAdminRouter({ cards: { consume: async () => ({ ok: true }) as never }, adminToken: 'short' })).toThrow(/at least 16/);
+  it('should refuse a short admin token when built', () => {
+    const staffRouters = [createCardAdminRouter({ cards: { consume: async () => ({ ok: true }) as never } })];
+    expect(() => createTestWebhook({ adminToken: 'short', staffRouters })).toThrow(/at least 16/);
   });
 
   it('should redeem through HTTP only with the admin bearer token', async () => {
     rig = await startCardRig();
     const { giftId } = await ready(rig);
     const code = await rig.sandbox.cards.claim('o_1', giftId);
-    const app = new Koa();
-    app.use(createCardAdminRouter({ cards: rig.cards, adminToken: ADMIN }).routes());
-    const server = app.callback();
+    const t = createTestWebhook({ adminToken: ADMIN, staffRouters: [createCardAdminRouter({ cards: rig.cards })] });
+    const server = t.callback;
 
     await request(server).post('/admin/cards/consume').send({ code }).expect(401).expect('WWW-Authenticate', 'Bearer');
     await request(server).post('/admin/cards/consume').set('Authorization', `Bearer ${ADMIN}x`).send({ code }).expect(401);

@@ -46,7 +46,7 @@ describe('the bot while another process holds its SQLite write lock', () => {
     try {
       const health = await request(bot.app.callback()).get('/healthz');
       expect(health.status).toBe(503);
-      expect(health.body.store).toMatchObject({ driver: 'sqlite', ok: false, error: expect.stringMatching(/^store busy/) });
+      expect(health.body).toEqual({ ok: false, store: 'busy' });
 
       // The lock is still held: the answer comes from the deadline guard, not from the store.
       const first = await post(follow);

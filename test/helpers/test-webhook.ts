@@ -126,6 +126,8 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
   const inner = handler ?? echoHandler;
   const app = createWebhook({
     token: TEST_TOKEN,
+    // The bearer guards count failures in the test's store unless a test brings its own.
+    auth: { counters: store.counters, kv: store.kv },
     ...rest,
     renderer,
     metrics,

@@ -1,8 +1,9 @@
 /**
  * Builds the WeChat webhook: one Koa middleware for `GET|POST <path>` (default `/wechat`) running the
  * middleware below in order (or a `@koa/router` router around it), and a complete Koa app around it
- * with `GET /healthz` and `GET /metrics`. No `listen()` here: `app.ts` listens, tests use
- * `app.callback()` with supertest.
+ * with `GET /healthz`, `GET /metrics` and the staff routes behind the bearer guard (`staff-auth.ts`);
+ * or, for a separate admin port, the public and the admin half of that app. No `listen()` here:
+ * `app.ts` listens, tests use `app.callback()` with supertest.
  *
  * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
  * answerByDeadline (WeChat is answered by the deadline, whatever the store does) → bindRequest (a
@@ -34,6 +35,7 @@ import { parseMessage } from './parse-message';
 import { readBody } from './read-body';
 import { requireSafeMode } from './require-safe-mode';
 import { type WebhookState, webhookQuery } from './state';
+import { staffAuth, type StaffAuthShared, type StaffState } from './staff-auth';
 import { verifySignature } from './verify-signature';
 
 export type { Delivery, MessageHandler };
@@ -148,16 +150,43 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
   };
 }
 
+/** What `health()` reports for `GET /healthz`. */
+export interface HealthReport {
+  /** False answers 503. */
+  ok: boolean;
+  /** Coarse, non-sensitive fields anyone may see (e.g. `{ store: 'ok' }`). */
+  summary?: Record<string, string | number | boolean>;
+  /** Everything else (file paths, error texts, drivers, versions): only with the admin token. */
+  details?: Record<string, unknown>;
+}
+
+/** Which routes an app serves: everything on one port, or split over a public and an admin port. */
+export type AppSurface = 'all' | 'public' | 'admin';
+
 export interface AppOptions extends WebhookOptions {
   /** Health of the dependencies, for `GET /healthz`: `ok: false` answers 503. */
-  health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  health?: () => Promise<HealthReport>;
   /**
    * `GET /healthz` answers 503 when `health` has not answered within this, ms (default 2000): a
    * health check that hangs on a dependency must not hang the load balancer's probe.
    */
   healthTimeoutMs?: number;
-  /** Extra routes (admin endpoints) mounted after the webhook. */
+  /** Extra public routes mounted after the webhook (e.g. WeChat Pay's notifications); none under `/admin`. */
   routers?: Router[];
+  /** BOT_ADMIN_TOKEN: enables the staff routers and the detailed `/healthz` (needs `auth`). */
+  adminToken?: string;
+  /** Staff routes, served only behind the bearer guard (`staff-auth.ts`) with `adminToken`. */
+  staffRouters?: Router[];
+  /** BOT_METRICS_TOKEN: when set, `GET /metrics` needs it as a bearer token (needs `auth`). */
+  metricsToken?: string;
+  /** The failure counters and lockout policy of the bearer guards (the shared store). */
+  auth?: Omit<StaffAuthShared, 'log' | 'clock'>;
+  /**
+   * `all` (default): webhook, public routes, `/healthz`, `/metrics`, staff routes. `public`: webhook,
+   * public routes, the anonymous `/healthz`. `admin`: `/healthz` (detailed with the token), `/metrics`,
+   * staff routes. Routes an app does not serve answer 404.
+   */
+  surface?: AppSurface;
 }
 
 /**
@@ -184,33 +213,28 @@ function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** Error codes of a connection the client closed or broke, which Koa passes to `app.on('error')`. */
 const CLIENT_GONE = /^(?:ECONNRESET|EPIPE|ECONNABORTED|ERR_STREAM_PREMATURE_CLOSE|HPE_)/;
 
-/** A complete Koa app: the webhook, `/healthz`, `/metrics`, and an error listener that logs. */
+/**
+ * A complete Koa app: the webhook, `/healthz`, `/metrics`, the staff routes behind their guard, and an
+ * error listener that logs. With `surface`, one of the two apps of a split deployment (ADMIN_PORT).
+ *
+ * @example const app = createWebhook({ ...webhookOptions, adminToken, auth: { counters: store.counters, kv: store.kv }, staffRouters: [router] });
+ * @see https://koajs.com/#application
+ */
 export function createWebhook(options: AppOptions): Koa<WebhookState> {
+  const surface = options.surface ?? 'all';
   const metrics = options.metrics ?? createMetrics();
   const app = new Koa<WebhookState>();
   app.proxy = true;
   app.silent = true;
-  const webhook = createWebhookMiddleware({ ...options, metrics });
   const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
   if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) throw new TypeError('createWebhook: healthTimeoutMs must be a number > 0');
-  const ops = new Router();
-  ops.get('/healthz', async function healthz(ctx) {
-    let body: { ok: boolean } & Record<string, unknown>;
-    try {
-      body = options.health ? await withinMs(options.health(), healthTimeoutMs) : { ok: true };
-    } catch (err) {
-      body = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    }
-    ctx.status = body.ok ? 200 : 503;
-    ctx.body = body;
-  });
-  ops.get('/metrics', async function metricsRoute(ctx) {
-    ctx.type = 'text/plain; version=0.0.4';
-    ctx.body = metrics.render();
-  });
-  app.use(webhook);
-  app.use(ops.routes());
-  for (const r of options.routers ?? []) app.use(r.routes());
+  const guards = bearerGuards(options);
+  for (const r of options.routers ?? []) assertNotStaff(r);
+  if (surface !== 'admin') app.use(createWebhookMiddleware({ ...options, metrics }));
+  app.use(opsRouter(options, metrics, guards, surface).routes());
+  if (surface !== 'admin') for (const r of options.routers ?? []) app.use(r.routes());
+  if (surface !== 'public' && guards.admin && options.staffRouters?.length) app.use(staffRouter(guards.admin, options.staffRouters).routes());
+  if (surface !== 'public' && !guards.admin && options.staffRouters?.length) options.log.info('BOT_ADMIN_TOKEN is not set: the staff endpoints are off');
   app.on('error', (err: unknown) => {
     // Koa also emits the socket's errors when a client hangs up mid-request: not a failure of ours.
     const code = (err as { code?: unknown } | null)?.code;
@@ -222,4 +246,68 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
     options.log.error({ err: e }, 'webhook handler failed');
   });
   return app;
+}
+
+// === Operations and staff routes
+
+interface BearerGuards {
+  /** The admin token, required (staff routes). */
+  admin?: Middleware;
+  /** The admin token when a header is presented (`/healthz`: anonymous without one). */
+  adminOptional?: Middleware;
+  metrics?: Middleware;
+}
+
+/** The guards the tokens ask for, over one shared store, so all of them count failures together. */
+function bearerGuards(options: AppOptions): BearerGuards {
+  if ((options.adminToken || options.metricsToken) && !options.auth)
+    throw new TypeError('createWebhook: adminToken and metricsToken need auth (the store counting failed attempts)');
+  const shared = { ...options.auth!, log: options.log, clock: options.clock };
+  if (!options.adminToken) return options.metricsToken ? { metrics: staffAuth({ ...shared, token: options.metricsToken, label: 'metrics' }) } : {};
+  return {
+    admin: staffAuth({ ...shared, token: options.adminToken }),
+    adminOptional: staffAuth({ ...shared, token: options.adminToken, optional: true }),
+    metrics: options.metricsToken ? staffAuth({ ...shared, token: options.metricsToken, label: 'metrics' }) : undefined,
+  };
+}
+
+/**
+ * `GET /healthz` (anonymous: `ok` and the summary; with the admin token: the details too) and
+ * `GET /metrics` (behind the metrics token when set). On the public port of a split deployment
+ * `/healthz` is anonymous only (a token there is ignored) and `/metrics` is not served.
+ */
+function opsRouter(options: AppOptions, metrics: Metrics, guards: BearerGuards, surface: AppSurface): Router {
+  const router = new Router();
+  const healthGuards = surface !== 'public' && guards.adminOptional ? [guards.adminOptional] : [];
+  router.get('/healthz', ...healthGuards, async function healthz(ctx) {
+    const staff = (ctx.state as StaffState).staff === true;
+    let report: HealthReport;
+    try {
+      report = options.health ? await withinMs(options.health(), options.healthTimeoutMs ?? 2000) : { ok: true };
+    } catch (err) {
+      report = { ok: false, details: { error: err instanceof Error ? err.message : String(err) } };
+    }
+    ctx.status = report.ok ? 200 : 503;
+    ctx.body = { ...report.summary, ...(staff ? report.details : undefined), ok: report.ok };
+  });
+  if (surface === 'public') return router;
+  router.get('/metrics', ...(guards.metrics ? [guards.metrics] : []), async function metricsRoute(ctx) {
+    ctx.type = 'text/plain; version=0.0.4';
+    ctx.body = metrics.render();
+  });
+  return router;
+}
+
+/** The staff routers behind the guard: it runs for a request only when one of their routes matches. */
+function staffRouter(guard: Middleware, routers: Router[]): Router {
+  const parent = new Router();
+  parent.use(guard);
+  for (const r of routers) parent.use(r.routes());
+  return parent;
+}
+
+/** Staff routes live under `/admin` and go in `staffRouters`; a public router there would skip the guard. */
+function assertNotStaff(router: Router): void {
+  const staff = router.stack.find((layer) => typeof layer.path === 'string' && /^\/admin(?:\/|$)/.test(layer.path));
+  if (staff) throw new TypeError(`createWebhook: ${staff.path} is a staff route: pass its router as staffRouters, behind the admin token`);
 }
