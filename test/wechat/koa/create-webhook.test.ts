@@ -275,7 +275,7 @@ describe('createWebhook', () => {
       const t = createTestWebhook({ health: () => new Promise(() => undefined), healthTimeoutMs: 50 });
       const res = await request(t.callback).get('/healthz');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ ok: false, error: 'health check timed out after 50 ms' });
+      expect(res.body).toEqual({ ok: false }); // anonymous: the timeout's text is a detail, for the admin token only
       expect(() => createTestWebhook({ healthTimeoutMs: 0 })).toThrow(/healthTimeoutMs/);
     });
 
