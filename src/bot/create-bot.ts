@@ -338,7 +338,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         });
         if (workers) {
           worker.start();
-          reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig });
+          reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig, metrics });
         }
         if (sandbox) {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.

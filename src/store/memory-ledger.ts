@@ -157,7 +157,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       g.updatedAt = input.now;
       if (input.sendListId) g.sendListId = input.sendListId;
       if (input.reason !== undefined) g.reason = input.reason;
-      if (input.status !== 'FAILED' && g.sentAt === null) g.sentAt = input.now;
+      if (input.status !== 'FAILED' && input.status !== 'HELD' && g.sentAt === null) g.sentAt = input.now;
       if (FINAL_STATUSES.includes(input.status)) g.settledAt = input.now;
       g.nextAttemptAt = null;
       if (SETTLED_STATUSES.includes(input.status)) outbox.delete(id);

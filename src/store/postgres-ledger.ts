@@ -323,7 +323,7 @@ export class PostgresLedger implements Ledger {
       await c.query(
         `UPDATE ledger_grants SET status = $2, updated_at = $3,
            send_list_id = COALESCE($4, send_list_id), reason = COALESCE($5, reason),
-           sent_at = CASE WHEN $2 <> 'FAILED' AND sent_at IS NULL THEN $3 ELSE sent_at END,
+           sent_at = CASE WHEN $2 NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN $3 ELSE sent_at END,
            settled_at = CASE WHEN $6 THEN $3 ELSE settled_at END,
            next_attempt_at = NULL
          WHERE id = $1`,

@@ -189,7 +189,7 @@ export class SqliteLedger implements Ledger {
       settle: p(
         `UPDATE ledger_grants SET status = @status, updated_at = @now,
            send_list_id = COALESCE(@sendListId, send_list_id), reason = COALESCE(@reason, reason),
-           sent_at = CASE WHEN @status <> 'FAILED' AND sent_at IS NULL THEN @now ELSE sent_at END,
+           sent_at = CASE WHEN @status NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN @now ELSE sent_at END,
            settled_at = CASE WHEN @final = 1 THEN @now ELSE settled_at END,
            next_attempt_at = NULL
          WHERE id = @id AND status = @from`,
