@@ -5,7 +5,7 @@
  * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
+import { formatBillNo, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -40,7 +40,7 @@ function copy(g: LedgerGrant): LedgerGrant {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
-  const billTag = checkedLedgerTag(options.billTag ?? newLedgerTag());
+  const billTag = wantedLedgerTag(options.billTag) ?? newLedgerTag();
   const grants = new Map<number, LedgerGrant>();
   const byKey = new Map<string, number>();
   const byBill = new Map<string, number>();

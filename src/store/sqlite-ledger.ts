@@ -9,7 +9,7 @@
  * const ledger = SqliteLedger.create(store.db);
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
+import { formatBillNo, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -215,18 +215,20 @@ export class SqliteLedger implements Ledger {
 
   /**
    * Migrates the `ledger` tables on `db` and returns the adapter. Pass `{ ownsDb: true }` when
-   * `close()` should close the connection too.
+   * `close()` should close the connection too; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger
+   * takes, and must equal the tag of an existing one (see `ledgerTagFor`).
    *
-   * @example const ledger = SqliteLedger.create(store.db);
+   * @example const ledger = SqliteLedger.create(store.db, { billTag: '555' });
    * @see https://www.sqlite.org/lang_createtable.html
    */
-  static create(db: Database, options: { ownsDb?: boolean } = {}): SqliteLedger {
+  static create(db: Database, options: { ownsDb?: boolean; billTag?: string } = {}): SqliteLedger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
+    const wanted = wantedLedgerTag(options.billTag);
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
-    // The first process to open a new ledger draws its tag; every later one (and every restart) reads it.
-    db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(newLedgerTag());
+    // The first process to open a new ledger sets its tag; every later one (and every restart) reads it.
+    db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(wanted ?? newLedgerTag());
     const row = db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
-    return new SqliteLedger(db, options.ownsDb ?? false, checkedLedgerTag(row?.value));
+    return new SqliteLedger(db, options.ownsDb ?? false, ledgerTagFor(row?.value, wanted));
   }
 
   private grantById(id: number): LedgerGrant | undefined {
