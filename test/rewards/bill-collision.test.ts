@@ -122,6 +122,14 @@ describe('a bill number another ledger already used', () => {
     expect(staging.metrics.render()).toContain('rewards_operator_alerts_total{kind="billno_collision"} 1');
   });
 
+  it('should hold a service-provider grant (sub_mch_id, msgappid) whose answer names another re_openid', async () => {
+    await start();
+    const { staging, bill } = await collide({ prod: redCampaign({ service_provider: { sub_mch_id: '1900000110', msgappid: 'wx0000sandbox0000' } }) });
+    expect(pay.sandbox.payments.get(bill)).toMatchObject({ subMchId: '1900000110', openId: openIdOf(1) });
+    expect(await staging.worker.runOnce()).toMatchObject({ sent: 0, held: 1 });
+    await expectHeld(staging, bill, new RegExp(`re_openid ${openIdOf(1)}, not ${openIdOf(2)}`));
+  });
+
   it('should hold the grant when the send answer names another total_amount (same follower)', async () => {
     await start();
     const { staging, bill } = await collide({ staging: redCampaign({ amount: 2.0 }), follower: 1 });
