@@ -114,18 +114,22 @@ export function rewardsConfigOf(config: BotConfig): RewardsConfig {
  * store's pool), else the SQLite file on ONE connection of their own with `synchronous=FULL` (money: a
  * commit survives power loss), while the store's kv/dedupe connection may trade that for speed.
  */
-async function openDurable(store: CompositeStore, sqlitePath: string): Promise<{ ledger: Ledger; orders: OrderStore; close(): Promise<void> }> {
+async function openDurable(
+  store: CompositeStore,
+  sqlitePath: string,
+  billTag: string | undefined,
+): Promise<{ ledger: Ledger; orders: OrderStore; close(): Promise<void> }> {
   if (store.backends.postgres) {
     const pool = store.backends.postgres.pool;
     const { PostgresLedger } = require('../store/postgres-ledger') as typeof import('../store/postgres-ledger');
     const { PostgresOrderStore } = require('../store/postgres-orders') as typeof import('../store/postgres-orders');
-    return { ledger: await PostgresLedger.create(pool), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
+    return { ledger: await PostgresLedger.create(pool, { billTag }), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
   }
   if (store.backends.sqlite) {
     const db = openSqlite(sqlitePath, { synchronous: 'FULL' });
     try {
       return {
-        ledger: SqliteLedger.create(db),
+        ledger: SqliteLedger.create(db, { billTag }),
         orders: SqliteOrderStore.create(db),
         close: async () => {
           if (db.open) db.close();
@@ -136,7 +140,7 @@ async function openDurable(store: CompositeStore, sqlitePath: string): Promise<{
       throw error;
     }
   }
-  return { ledger: createMemoryLedger(), orders: createMemoryOrderStore(), close: async () => undefined };
+  return { ledger: createMemoryLedger({ billTag }), orders: createMemoryOrderStore(), close: async () => undefined };
 }
 
 export async function createBot(options: BotOptions): Promise<Bot> {
@@ -169,7 +173,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Store and ledger
     const store = options.store ?? (await createStore({ ...settings.store, clock }));
     if (!options.store) closers.push(() => store.close());
-    const { ledger, orders, close: closeDurable } = await openDurable(store, settings.store.sqlitePath);
+    const { ledger, orders, close: closeDurable } = await openDurable(store, settings.store.sqlitePath, settings.store.billNoTag);
     closers.push(closeDurable);
 
     // === Operator config, views, crypto
@@ -358,7 +362,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (adminApp) adminServer = await startServer(adminApp, settings.adminPort ?? 0, settings.adminHost);
         if (workers) {
           worker.start();
-          reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig });
+          reconcileJob = startReconcileJob({ ledger, redpack, clock, log: log, config: rewardsConfig, metrics });
         }
         const bound = server.address() as AddressInfo;
         if (sandbox) {

@@ -103,6 +103,11 @@ export interface Settings {
     redisPrefix?: string;
     /** BOT_PG_SCHEMA: the PostgreSQL schema of every table (created when missing; default: the search_path). */
     postgresSchema?: string;
+    /**
+     * BOT_BILLNO_TAG: the ledger's 3-digit tag inside its bill numbers (100–999; default: drawn when the
+     * ledger is created). Give staging and production different tags when they share a mch_id.
+     */
+    billNoTag?: string;
   };
   /**
    * BOT_OUTBOX_LEASE_MS: how long an outbox worker owns the grants it claimed (default 60 000). When an
@@ -291,6 +296,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       databaseUrl: str(env, 'DATABASE_URL'),
       redisPrefix: str(env, 'BOT_REDIS_PREFIX'),
       postgresSchema: str(env, 'BOT_PG_SCHEMA'),
+      billNoTag: str(env, 'BOT_BILLNO_TAG'),
     },
     outboxLeaseMs: int(env, 'BOT_OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
     adminToken: str(env, 'BOT_ADMIN_TOKEN'),
@@ -303,6 +309,9 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new SettingsError('BOT_REDIS_PREFIX', 'must be 1–64 letters, digits or : _ . - (e.g. "mybot:")');
   if (settings.store.postgresSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(settings.store.postgresSchema))
     throw new SettingsError('BOT_PG_SCHEMA', 'must be a plain lower-case identifier (letters, digits, _; not starting with a digit)');
+  // No leading zero: a tagged bill number must never equal one an untagged (older) ledger gave.
+  if (settings.store.billNoTag !== undefined && !/^[1-9]\d{2}$/.test(settings.store.billNoTag))
+    throw new SettingsError('BOT_BILLNO_TAG', 'must be three digits, 100–999 (no leading zero), different for every environment sharing a mch_id, e.g. 101 for staging and 901 for production');
   if (settings.adminToken !== undefined && settings.adminToken.length < 16)
     throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
   if (settings.metricsToken !== undefined && settings.metricsToken.length < 16)

@@ -193,13 +193,22 @@ function uncertainFromError(err: unknown): { status: 'uncertain'; code: string; 
 }
 
 /**
- * Classifies a send answer. Only `return_code` and `result_code` both SUCCESS, for our bill number, is
- * `sent`; FAIL answers go through {@link classifyRedpackError}.
+ * Classifies a send answer. Only `return_code` and `result_code` both SUCCESS, for our bill number,
+ * our `re_openid` and our `total_amount`, is `sent`. A SUCCESS naming another receiver or amount is a
+ * `collision`: WeChat Pay is re-entrant by bill number and answers a repeated bill with the FIRST
+ * packet's result, so the bill number was already another packet's (another ledger sharing the tag)
+ * and nothing was paid for this request. FATAL_ERROR ("mch_billno reused with another openid or
+ * amount") means the same here, since a grant's parameters are fixed at record time. Other FAIL
+ * answers go through {@link classifyRedpackError}.
  *
- * @example classifySendAnswer(parseXml(xml), request).status // 'sent' | 'uncertain' | 'config' | 'failed'
+ * Fission (`sendgroupredpack`): `re_openid` is the seed user and `total_amount` the whole group, the
+ * same values the request carries; service-provider mode answers the openid under `msgappid`, which is
+ * again the one sent.
+ *
+ * @example classifySendAnswer(parseXml(xml), request).status // 'sent' | 'uncertain' | 'config' | 'failed' | 'collision'
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function classifySendAnswer(answer: PayResponseFields, request: Pick<RedpackRequest, 'billNo' | 'amountFen'>): RedpackSendOutcome {
+export function classifySendAnswer(answer: PayResponseFields, request: Pick<RedpackRequest, 'billNo' | 'amountFen' | 'openId'>): RedpackSendOutcome {
   const returnCode = str(answer.return_code);
   const resultCode = str(answer.result_code);
   const errCode = str(answer.err_code);
@@ -208,15 +217,36 @@ export function classifySendAnswer(answer: PayResponseFields, request: Pick<Redp
     const billNo = str(answer.mch_billno);
     if (billNo !== undefined && billNo !== request.billNo)
       return { status: 'uncertain', code: 'BILLNO_MISMATCH', message: `the answer is for mch_billno ${billNo}, not ${request.billNo}` };
-    const amount = str(answer.total_amount);
-    if (amount !== undefined && amount !== String(request.amountFen))
-      return { status: 'uncertain', code: 'AMOUNT_MISMATCH', message: `the answer says total_amount ${amount}, not ${request.amountFen}` };
+    const mismatch = sendAnswerMismatch(answer, request);
+    if (mismatch !== undefined) return { status: 'collision', code: 'BILLNO_COLLISION', message: mismatch };
     return { status: 'sent', sendListId: str(answer.send_listid) ?? '' };
   }
   if (returnCode === undefined) return { status: 'uncertain', code: 'UNPARSEABLE', message: 'the answer has no return_code' };
+  if (errCode === 'FATAL_ERROR')
+    return {
+      status: 'collision',
+      code: 'BILLNO_COLLISION',
+      message: `FATAL_ERROR: mch_billno ${request.billNo} was already used with another openid or amount${message ? ` (${message})` : ''}`,
+    };
   if (errCode === undefined)
     return { status: 'uncertain', code: returnCode === 'SUCCESS' ? `RESULT_${resultCode ?? 'MISSING'}` : `RETURN_${returnCode}`, message };
   return { status: classifyRedpackError(errCode), code: errCode, message };
+}
+
+/**
+ * What a SUCCESS send answer says that is not this request's (`re_openid`, `total_amount`), or
+ * undefined when it matches. A field the answer leaves out is not held against it.
+ *
+ * @example sendAnswerMismatch({ re_openid: 'oOther', total_amount: '100' }, request) // 'the answer says re_openid oOther, not oUser'
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function sendAnswerMismatch(answer: PayResponseFields, request: Pick<RedpackRequest, 'amountFen' | 'openId'>): string | undefined {
+  const problems: string[] = [];
+  const openId = str(answer.re_openid);
+  if (openId !== undefined && openId !== request.openId) problems.push(`re_openid ${openId}, not ${request.openId}`);
+  const amount = str(answer.total_amount);
+  if (amount !== undefined && amount !== String(request.amountFen)) problems.push(`total_amount ${amount}, not ${request.amountFen}`);
+  return problems.length > 0 ? `the answer for this mch_billno says ${problems.join(' and ')}` : undefined;
 }
 
 /**
@@ -251,6 +281,8 @@ export function parseQueryAnswer(answer: PayResponseFields, billNo: string): Red
       detailId: str(answer.detail_id) ?? '',
       status: status as RedpackStatus,
       totalAmountFen,
+      ...(str(answer.hb_type) !== undefined ? { hbType: str(answer.hb_type) } : {}),
+      ...(/^\d+$/.test(str(answer.total_num) ?? '') ? { totalNum: Number(answer.total_num) } : {}),
       ...(str(answer.reason) !== undefined ? { reason: str(answer.reason) } : {}),
       ...(str(answer.send_time) !== undefined ? { sendTime: str(answer.send_time) } : {}),
       ...(str(answer.refund_time) !== undefined ? { refundTime: str(answer.refund_time) } : {}),

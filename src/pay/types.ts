@@ -41,8 +41,13 @@ export type RedpackSendOutcome =
    * ACCEPTMODE_ERROR, API_METHOD_CLOSED, …): pause the campaign, keep the grant pending. */
   | { status: 'config'; code: string; message: string }
   /** Final for this grant (SENDNUM_LIMIT, RCVDAMOUNT_LIMIT, SENDAMOUNT_LIMIT, MONEY_LIMIT, OPENID_ERROR,
-   * NO_AUTH, FATAL_ERROR, SEND_FAILED): settle as failed with the reason. */
-  | { status: 'failed'; code: string; message: string };
+   * NO_AUTH, SEND_FAILED): settle as failed with the reason. */
+  | { status: 'failed'; code: string; message: string }
+  /** The bill number already belongs to another packet: WeChat answered SUCCESS with another
+   * `re_openid` / `total_amount` (re-entry by bill number gives the FIRST packet's result), or
+   * FATAL_ERROR (the bill was used with other parameters). Nothing was paid for this request; the
+   * grant must be held for an operator, never marked SENT and never re-sent with this bill number. */
+  | { status: 'collision'; code: 'BILLNO_COLLISION'; message: string };
 
 /** `gethbinfo` status values, official spelling (`RFUND_ING` is not a typo of ours). */
 export type RedpackStatus = 'SENDING' | 'SENT' | 'FAILED' | 'RECEIVED' | 'RFUND_ING' | 'REFUND';
@@ -55,6 +60,10 @@ export type RedpackQueryOutcome =
         detailId: string;
         status: RedpackStatus;
         totalAmountFen: number;
+        /** `hb_type`: NORMAL or GROUP (fission), when answered. */
+        hbType?: string;
+        /** `total_num`, when answered. */
+        totalNum?: number;
         reason?: string;
         sendTime?: string;
         refundTime?: string;

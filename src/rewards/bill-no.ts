@@ -4,8 +4,8 @@
  * zero-padded to fill 28 characters (3 + 7 digits for the usual 10-digit mch_id). The same grant keeps
  * it for its whole life, so every retry is re-entrant on WeChat's side and can never pay twice.
  *
- * The tag (3 digits, drawn when the ledger is created, see {@link withLedgerTag}) keeps two ledgers on
- * one mch_id apart — staging beside production, or a ledger wiped and started again the same day.
+ * The tag (3 digits, drawn when the ledger is created or set with BOT_BILLNO_TAG, see
+ * {@link withLedgerTag} and {@link ledgerTagFor}) keeps two ledgers on one mch_id apart — staging beside production, or a ledger wiped and started again the same day.
  * Without it both would number their first bill of the day alike, and WeChat, re-entrant by bill
  * number, would answer the second with the first one's result: a grant silently never paid.
  *
@@ -71,13 +71,49 @@ const MIN_SEQUENCE_DIGITS = 4;
 const LEDGER_TAG = /^[1-9]\d{2}$/;
 
 /**
- * A new ledger's tag: three random digits, 100–999. No leading zero, so a tagged number never equals
- * one that a ledger of an earlier version (without a tag) gave the same day.
+ * A new ledger's tag: three random digits, 100–999, other than `taken` (the tags of the other ledgers
+ * this one can see) while one is free. No leading zero, so a tagged number never equals one that a
+ * ledger of an earlier version (without a tag) gave the same day: those carry a 10-digit sequence
+ * whose first digit is 0 until the billionth bill of a day.
  *
  * @example newLedgerTag() // → '417'
+ * @example newLedgerTag(new Set(['417'])) // → any tag but '417'
  */
-export function newLedgerTag(): string {
-  return String(randomInt(100, 1000));
+export function newLedgerTag(taken: ReadonlySet<string> = new Set()): string {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const tag = String(randomInt(100, 1000));
+    if (!taken.has(tag)) return tag;
+  }
+  throw new BillNoError('every bill tag 100–999 is taken by another ledger this one can see');
+}
+
+/**
+ * The tag a ledger opens with: the one it keeps (`stored`, checked), which must equal `wanted`
+ * (BOT_BILLNO_TAG) when one is asked for. A mismatch refuses to open rather than adopt: bill numbers
+ * are fixed when a grant is recorded, so switching tags never renumbers a recorded grant, but it must
+ * be the operator's decision (the new tag may be another environment's).
+ *
+ * @example ledgerTagFor('417', undefined) // → '417'
+ * @example ledgerTagFor('417', '555') // throws BillNoError naming both
+ */
+export function ledgerTagFor(stored: unknown, wanted: string | undefined): string {
+  const tag = checkedLedgerTag(stored);
+  if (wanted === undefined || wanted === tag) return tag;
+  throw new BillNoError(
+    `BOT_BILLNO_TAG is ${wanted} but this ledger numbers its bills with tag ${tag} (ledger_meta 'bill_tag'); refusing to open. ` +
+      `Set BOT_BILLNO_TAG=${tag} (or unset it) to keep this ledger's tag, or, to move this ledger to ${wanted}, stop every bot on it and run ` +
+      `UPDATE ledger_meta SET value = '${wanted}' WHERE key = 'bill_tag' — grants already recorded keep their bill numbers, new ones use the new tag`,
+  );
+}
+
+/**
+ * Checks a tag asked for by the operator (BOT_BILLNO_TAG) before it is used; undefined passes.
+ *
+ * @example wantedLedgerTag('555') // → '555';  wantedLedgerTag('055') // throws
+ */
+export function wantedLedgerTag(value: string | undefined): string | undefined {
+  if (value === undefined || isLedgerTag(value)) return value;
+  throw new BillNoError(`the bill tag asked for (BOT_BILLNO_TAG) must be three digits, 100–999 (got ${JSON.stringify(value)})`);
 }
 
 /** True for a well-formed ledger tag (three digits, 100–999). */

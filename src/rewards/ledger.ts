@@ -30,7 +30,11 @@ import type { GrantOutcome } from './rewards-port';
  * Life of a grant. PENDING/DEFERRED wait in the outbox; SENDING means a send was attempted and its
  * outcome is not known yet (the worker queries before sending again); SENT/RECEIVED/RFUND_ING/REFUND
  * mirror `gethbinfo` (official spelling); FAILED is final (reason kept); REFUSED never reached the
- * outbox (a limit said no; reason kept).
+ * outbox (a limit said no; reason kept); HELD is out of the outbox and waits for an operator: WeChat
+ * Pay answered for this bill number with another packet's data (`re_openid` / `total_amount` / kind
+ * not ours — a bill-number collision, reason `billno_collision: …`), so the grant is neither SENT nor
+ * FAILED, is never retried with that bill number, and keeps its reservations until an operator acts
+ * (see {@link BILLNO_COLLISION}).
  */
 export type GrantStatus =
   | 'PENDING'
@@ -41,7 +45,8 @@ export type GrantStatus =
   | 'RFUND_ING'
   | 'REFUND'
   | 'FAILED'
-  | 'REFUSED';
+  | 'REFUSED'
+  | 'HELD';
 
 export const GRANT_STATUSES = [
   'PENDING',
@@ -53,22 +58,32 @@ export const GRANT_STATUSES = [
   'REFUND',
   'FAILED',
   'REFUSED',
+  'HELD',
 ] as const satisfies readonly GrantStatus[];
 
 /** Statuses that still sit in the outbox. */
 export const OPEN_STATUSES: readonly GrantStatus[] = ['PENDING', 'DEFERRED', 'SENDING'];
 
 const MOVES: Record<GrantStatus, readonly GrantStatus[]> = {
-  PENDING: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
-  DEFERRED: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
-  SENDING: ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'],
-  SENT: ['RECEIVED', 'RFUND_ING', 'REFUND'],
-  RFUND_ING: ['REFUND'],
+  PENDING: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'],
+  DEFERRED: ['SENDING', 'SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'],
+  SENDING: ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'],
+  // Reconciliation may find that a packet recorded as SENT was another ledger's (a collision).
+  SENT: ['RECEIVED', 'RFUND_ING', 'REFUND', 'HELD'],
+  RFUND_ING: ['REFUND', 'HELD'],
   RECEIVED: [],
   REFUND: [],
   FAILED: [],
   REFUSED: [],
+  // Nothing moves a held grant automatically: an operator decides (issue 14's `redpack reissue`).
+  HELD: [],
 };
+
+/**
+ * Reason prefix of a grant HELD because WeChat Pay answered its bill number with another packet's
+ * data (`billno_collision: the answer says re_openid …`).
+ */
+export const BILLNO_COLLISION = 'billno_collision';
 
 /**
  * Whether a grant may move from one status to another. Settling is idempotent: a move that is not

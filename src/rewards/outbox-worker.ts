@@ -12,7 +12,9 @@
  *    (NOTENOUGH, API_METHOD_CLOSED, CA_ERROR, …) → pause the campaign (persisted in the ledger, so
  *    every worker holds it), alert (error log + `rewards_campaign_paused_total`), grant stays open with
  *    its bill number until `campaign resume`; final error → FAILED with the reason, reservations
- *    released, optional follower notice.
+ *    released, optional follower notice; the answer names another receiver or amount (or FATAL_ERROR),
+ *    also from `gethbinfo` in step 2 → a bill-number collision: HELD with an alert, never SENT, never
+ *    re-sent (see `bill-collision.ts`).
  *
  * A bill number is never replaced: WeChat Pay is re-entrant by `mch_billno`, so no retry, crash or
  * second worker can pay twice (invariant 2).
@@ -27,9 +29,10 @@ import os from 'node:os';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
-import type { RedpackApi, RedpackQueryOutcome, RedpackRequest, RedpackStatus } from '../pay/types';
+import type { RedpackApi, RedpackQueryOutcome, RedpackRequest } from '../pay/types';
 import type { CounterStore } from '../store/ports';
 import type { RewardsConfig } from './config-schema';
+import { holdAsCollision, queryMismatch } from './bill-collision';
 import type { Ledger, LedgerGrant, ReservationKind } from './ledger';
 import { quietHoursEnd, rateKey } from './limits';
 
@@ -73,6 +76,8 @@ export interface OutboxPass {
   processed: number;
   sent: number;
   failed: number;
+  /** Held as bill-number collisions (see `bill-collision.ts`). */
+  held: number;
   /** Put back for later (uncertain, rate, quiet hours, paused). */
   retried: number;
   /** True when the shared rate cap stopped this pass early. */
@@ -141,7 +146,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const pausedMetric = metrics.counter(REWARDS_METRICS.paused, 'Campaigns paused by the worker (configuration errors)');
   const alerts = metrics.counter(REWARDS_METRICS.alerts, 'Conditions that need an operator');
 
-  type Step = 'sent' | 'failed' | 'retried' | 'settled' | 'rate' | 'skipped';
+  type Step = 'sent' | 'failed' | 'retried' | 'settled' | 'rate' | 'skipped' | 'held';
   /** What lanes of one pass share: the rate cap was hit; campaigns paused during the pass. */
   interface PassState {
     rateLimited: boolean;
@@ -201,9 +206,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return 'failed';
   }
 
-  /** Settles from a `gethbinfo` status; undefined when the packet is still in flight (SENDING). */
-  async function settleFromQuery(g: LedgerGrant, info: { status: RedpackStatus; detailId: string; reason?: string }): Promise<Step | undefined> {
+  async function holdCollision(g: LedgerGrant, detail: string): Promise<Step> {
+    if (await holdAsCollision({ ledger, log, alerts, now: clock.now() }, g, detail)) settledMetric.inc({ status: 'HELD' });
+    return 'held';
+  }
+
+  /** Settles from a `gethbinfo` answer; undefined when the packet is still in flight (SENDING). */
+  async function settleFromQuery(g: LedgerGrant, info: Extract<RedpackQueryOutcome, { status: 'found' }>['info']): Promise<Step | undefined> {
     const now = clock.now();
+    const mismatch = queryMismatch(g, info);
+    if (mismatch !== undefined) return holdCollision(g, `gethbinfo: ${mismatch}`);
     switch (info.status) {
       case 'SENDING':
         return undefined;
@@ -300,6 +312,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       }
       case 'failed':
         return settleFailed(g, `${outcome.code}: ${outcome.message}`);
+      case 'collision':
+        return holdCollision(g, `${requestOf(g).kind === 'fission' ? 'sendgroupredpack' : 'sendredpack'}: ${outcome.message}`);
     }
   }
 
@@ -310,11 +324,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const r = rate();
     if (Number.isFinite(r)) {
       const free = r - (await counters.get(rateKey(clock.now())));
-      if (free <= 0) return { processed: 0, sent: 0, failed: 0, retried: 0, rateLimited: true };
+      if (free <= 0) return { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: true };
       limit = Math.min(batchSize, free);
     }
     const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit });
-    const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, retried: 0, rateLimited: false };
+    const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: false };
     const state: PassState = { rateLimited: false, paused: new Set() };
     let next = 0;
     async function lane(): Promise<void> {
@@ -331,6 +345,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         pass.processed += 1;
         if (step === 'sent') pass.sent += 1;
         else if (step === 'failed') pass.failed += 1;
+        else if (step === 'held') pass.held += 1;
         else if (step === 'retried' || step === 'rate') pass.retried += 1;
       }
     }

@@ -2,7 +2,8 @@
  * Reconciliation: asks WeChat Pay (`gethbinfo`) what became of packets the ledger has as SENT (or
  * RFUND_ING) and records RECEIVED, REFUND (unclaimed after 24 h; the campaign budget is given back
  * when the campaign says `restore_budget_on_refund: true`) or RFUND_ING. Least recently checked first,
- * so repeated runs walk the whole set.
+ * so repeated runs walk the whole set. An answer that is not the grant's own (another amount, kind or
+ * receiver: a bill-number collision) holds the grant (HELD, `billno_collision: …`) with an alert.
  *
  * @example const report = await reconcile({ ledger, redpack, clock, log, config });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
@@ -10,8 +11,11 @@
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { RedpackApi } from '../pay/types';
+import { createMetrics, type Metrics } from '../lib/metrics';
+import { holdAsCollision, queryMismatch } from './bill-collision';
 import type { RewardsConfig } from './config-schema';
 import type { Ledger, ReservationKind } from './ledger';
+import { REWARDS_METRICS } from './outbox-worker';
 
 export interface ReconcileDeps {
   ledger: Ledger;
@@ -23,6 +27,8 @@ export interface ReconcileDeps {
   limit?: number;
   /** Only packets sent at least this long ago (default 0). */
   minAgeMs?: number;
+  /** Prometheus registry for the operator alerts (default: a private one). */
+  metrics?: Metrics;
 }
 
 /** What one run found. */
@@ -34,6 +40,8 @@ export interface ReconcileReport {
   unchanged: number;
   /** Packets WeChat does not know or reports FAILED after a success: they need an operator. */
   anomalies: number;
+  /** Grants held because gethbinfo describes another packet (bill-number collision). */
+  collisions: number;
   errors: number;
 }
 
@@ -46,7 +54,8 @@ export interface ReconcileReport {
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const { ledger, redpack, clock, config } = deps;
   const log = deps.log.child({ module: 'rewards', job: 'reconcile' });
-  const report: ReconcileReport = { checked: 0, received: 0, refunded: 0, refunding: 0, unchanged: 0, anomalies: 0, errors: 0 };
+  const alerts = (deps.metrics ?? createMetrics()).counter(REWARDS_METRICS.alerts, 'Conditions that need an operator');
+  const report: ReconcileReport = { checked: 0, received: 0, refunded: 0, refunding: 0, unchanged: 0, anomalies: 0, collisions: 0, errors: 0 };
   // Red packets only: gethbinfo knows nothing of coupons (they reconcile through card data).
   const grants = await ledger.listByStatus(['SENT', 'RFUND_ING'], {
     kind: 'red_packet',
@@ -72,6 +81,12 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     if (q.status === 'not_found') {
       report.anomalies += 1;
       log.error({ alert: true, billNo: g.billNo, campaign: g.campaign }, 'ledger says SENT but gethbinfo does not know the bill');
+      continue;
+    }
+    const mismatch = queryMismatch(g, q.info);
+    if (mismatch !== undefined) {
+      if (await holdAsCollision({ ledger, log, alerts, now }, g, `gethbinfo: ${mismatch}`)) report.collisions += 1;
+      else report.unchanged += 1;
       continue;
     }
     const status = q.info.status;

@@ -4,9 +4,12 @@
  *
  * Like WeChat Pay it requires a client certificate (mutual TLS, signed by the sandbox CA, CN = mch_id),
  * checks signatures (MD5, or HMAC-SHA256 when `sign_type` says so), refuses undocumented or invalid
- * fields, keeps a merchant balance and per-follower daily limits, and is re-entrant by `mch_billno`: the
- * same bill number with the same parameters returns the first result and never pays again; with another
- * openid or amount it answers FATAL_ERROR. Faults (SYSTEMERROR, timeouts, resets, 5xx, garbage, bad
+ * fields, keeps a merchant balance and per-follower daily limits, and is re-entrant by `mch_billno`: a
+ * bill number already paid is answered with the FIRST packet's result and never pays again — with the
+ * first packet's `re_openid`, `total_amount` and `send_listid` even when this request names another
+ * openid or amount (how a bill-number collision between two ledgers looks from the bot; option
+ * `reentryMismatch: 'fatal_error'` answers FATAL_ERROR instead, the other documented answer). A bill
+ * of sendredpack re-sent to sendgroupredpack (or back) answers FATAL_ERROR. Faults (SYSTEMERROR, timeouts, resets, 5xx, garbage, bad
  * signatures, PROCESSING, forced err_codes, latency) are drawn from a seeded PRNG and model both
  * "paid, answer lost" and "not paid".
  *
@@ -159,6 +162,12 @@ export interface PaySandboxOptions {
    * signed too. `badSignatureRate` answers sends with a wrong `sign` in every shape, gethbinfo only with `all`.
    */
   answerSign?: 'sends' | 'none' | 'all';
+  /**
+   * A paid bill number sent again with another openid, amount or total_num: answer with the first
+   * packet's result (`first_result`, default — its re_openid and total_amount, never this request's)
+   * or with FATAL_ERROR (`fatal_error`). Either way nothing is paid again.
+   */
+  reentryMismatch?: 'first_result' | 'fatal_error';
   log?: Logger;
 }
 
@@ -223,6 +232,9 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
   const refundAfterMs = options.refundAfterMs ?? 24 * 3600 * 1000;
   const answerSign = options.answerSign ?? 'sends';
   if (!['sends', 'none', 'all'].includes(answerSign)) throw new TypeError(`startPaySandbox: answerSign "${String(answerSign)}" is not sends, none or all`);
+  const reentryMismatch = options.reentryMismatch ?? 'first_result';
+  if (reentryMismatch !== 'first_result' && reentryMismatch !== 'fatal_error')
+    throw new TypeError('startPaySandbox: reentryMismatch must be first_result or fatal_error');
   const log = options.log?.child({ module: 'sandbox-pay' });
   let balanceFen = options.balanceFen ?? 100_000_000;
   const random = mulberry32(options.seed ?? 1);
@@ -308,10 +320,11 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
         return { answer: fail('PARAM_ERROR', `consume_mch_id ${f.consume_mch_id} is neither the merchant nor a sub-merchant`, echo), paid: false };
     }
 
-    // Re-entry: the same bill number never pays twice.
+    // Re-entry: the same bill number never pays twice; the answer is the FIRST packet's.
     const existing = payments.get(f.mch_billno);
     if (existing) {
-      if (existing.endpoint !== endpoint || existing.openId !== f.re_openid || existing.amountFen !== Number(f.total_amount) || existing.totalNum !== Number(f.total_num))
+      const other = existing.openId !== f.re_openid || existing.amountFen !== Number(f.total_amount) || existing.totalNum !== Number(f.total_num);
+      if (existing.endpoint !== endpoint || (other && reentryMismatch === 'fatal_error'))
         return { answer: fail('FATAL_ERROR', 'mch_billno was already used with another openid, amount or kind', echo), paid: false };
       if (existing.status === 'SENDING') existing.status = 'SENT';
       return { answer: sentAnswer(existing), paid: false };

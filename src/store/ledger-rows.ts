@@ -64,8 +64,8 @@ export function rowToGrant(row: GrantRow): LedgerGrant {
   };
 }
 
-/** Statuses whose outbox entry is removed by `settle`. */
-export const SETTLED_STATUSES: readonly GrantStatus[] = ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED'];
+/** Statuses whose outbox entry is removed by `settle` (HELD: never retried automatically). */
+export const SETTLED_STATUSES: readonly GrantStatus[] = ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'];
 
 /** Statuses that end a grant's life (`settled_at` is set). */
 export const FINAL_STATUSES: readonly GrantStatus[] = ['RECEIVED', 'REFUND', 'FAILED', 'REFUSED'];

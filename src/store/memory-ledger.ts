@@ -5,7 +5,7 @@
  * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
+import { formatBillNo, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -40,7 +40,7 @@ function copy(g: LedgerGrant): LedgerGrant {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
-  const billTag = checkedLedgerTag(options.billTag ?? newLedgerTag());
+  const billTag = wantedLedgerTag(options.billTag) ?? newLedgerTag();
   const grants = new Map<number, LedgerGrant>();
   const byKey = new Map<string, number>();
   const byBill = new Map<string, number>();
@@ -157,7 +157,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       g.updatedAt = input.now;
       if (input.sendListId) g.sendListId = input.sendListId;
       if (input.reason !== undefined) g.reason = input.reason;
-      if (input.status !== 'FAILED' && g.sentAt === null) g.sentAt = input.now;
+      if (input.status !== 'FAILED' && input.status !== 'HELD' && g.sentAt === null) g.sentAt = input.now;
       if (FINAL_STATUSES.includes(input.status)) g.settledAt = input.now;
       g.nextAttemptAt = null;
       if (SETTLED_STATUSES.includes(input.status)) outbox.delete(id);

@@ -17,6 +17,8 @@ export interface OpenLedgerOptions {
   databaseUrl?: string;
   /** PostgreSQL schema (default: the connection's search_path). */
   postgresSchema?: string;
+  /** BOT_BILLNO_TAG: the tag of a new ledger; an existing ledger's tag must equal it. */
+  billNoTag?: string;
 }
 
 /**
@@ -31,11 +33,17 @@ export async function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
     const pool = await openPgPool(options.databaseUrl, options.postgresSchema, 'openLedger');
     const { PostgresLedger } = require('./postgres-ledger') as typeof import('./postgres-ledger');
     try {
-      return await PostgresLedger.create(pool, { ownsPool: true });
+      return await PostgresLedger.create(pool, { ownsPool: true, billTag: options.billNoTag });
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
     }
   }
-  return SqliteLedger.create(openSqlite(options.sqlitePath, { synchronous: 'FULL' }), { ownsDb: true });
+  const db = openSqlite(options.sqlitePath, { synchronous: 'FULL' });
+  try {
+    return SqliteLedger.create(db, { ownsDb: true, billTag: options.billNoTag });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

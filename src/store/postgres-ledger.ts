@@ -12,7 +12,7 @@
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
  */
 import type { Pool, PoolClient } from 'pg';
-import { BILL_NO_LENGTH, checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
+import { BILL_NO_LENGTH, BillNoError, formatBillNo, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -146,18 +146,33 @@ export class PostgresLedger implements Ledger {
   ) {}
 
   /**
-   * Migrates the `ledger` tables and returns the adapter. `{ ownsPool: true }` makes `close()` end the pool.
+   * Migrates the `ledger` tables and returns the adapter. `{ ownsPool: true }` makes `close()` end the
+   * pool; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger takes, and must equal the tag of an
+   * existing one (see `ledgerTagFor`).
    *
-   * @example const ledger = await PostgresLedger.create(store.pool);
+   * Ledgers in other schemas of the same database (BOT_PG_SCHEMA: staging beside production) are
+   * looked up under one advisory lock: a new ledger draws a tag none of them uses, and a ledger whose
+   * tag another one shares refuses to open, naming that schema — on one mch_id, WeChat Pay would
+   * answer the second's bills with the first's packets.
+   *
+   * @example const ledger = await PostgresLedger.create(store.pool, { billTag: settings.store.billNoTag });
    * @see https://www.postgresql.org/docs/current/ddl-schemas.html
    */
-  static async create(pool: Pool, options: { ownsPool?: boolean } = {}): Promise<PostgresLedger> {
+  static async create(pool: Pool, options: { ownsPool?: boolean; billTag?: string } = {}): Promise<PostgresLedger> {
     if (!pool || typeof pool.connect !== 'function') throw new TypeError('PostgresLedger.create: pool must be a pg Pool');
+    const wanted = wantedLedgerTag(options.billTag);
     await migratePg(pool, 'ledger', PG_LEDGER_MIGRATIONS);
-    // The first instance to open a new ledger draws its tag; every later one (and every restart) reads it.
-    await pool.query("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', $1) ON CONFLICT (key) DO NOTHING", [newLedgerTag()]);
-    const { rows } = await pool.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'");
-    return new PostgresLedger(pool, options.ownsPool ?? false, checkedLedgerTag(rows[0]?.value));
+    const client = await pool.connect();
+    try {
+      await client.query(TAG_LOCK_SQL);
+      try {
+        return new PostgresLedger(pool, options.ownsPool ?? false, await settleBillTag(client, wanted));
+      } finally {
+        await client.query(TAG_UNLOCK_SQL).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   /** Runs `fn` in a transaction on one client; retries deadlocks and serialization failures. */
@@ -323,7 +338,7 @@ export class PostgresLedger implements Ledger {
       await c.query(
         `UPDATE ledger_grants SET status = $2, updated_at = $3,
            send_list_id = COALESCE($4, send_list_id), reason = COALESCE($5, reason),
-           sent_at = CASE WHEN $2 <> 'FAILED' AND sent_at IS NULL THEN $3 ELSE sent_at END,
+           sent_at = CASE WHEN $2 NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN $3 ELSE sent_at END,
            settled_at = CASE WHEN $6 THEN $3 ELSE settled_at END,
            next_attempt_at = NULL
          WHERE id = $1`,
@@ -422,6 +437,72 @@ export class PostgresLedger implements Ledger {
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+// === Bill tags across schemas
+
+/** Serialises tag choices of every ledger in the database (all schemas), like the migration lock. */
+const TAG_LOCK_SQL = "SELECT pg_advisory_lock(hashtext('wechat-bot:ledger_bill_tag'))";
+const TAG_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('wechat-bot:ledger_bill_tag'))";
+
+/**
+ * Other ledgers this connection can read: every `ledger_meta` table outside the current schema whose
+ * schema and table it may use, with its bill tag (schemas it cannot read are not visible to it).
+ */
+async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>> {
+  const { rows: tables } = await client.query<{ schema: string }>(
+    `SELECT table_schema AS schema FROM information_schema.tables
+     WHERE table_name = 'ledger_meta' AND table_schema <> current_schema()
+       AND has_schema_privilege(table_schema, 'USAGE')
+       AND has_table_privilege(format('%I.%I', table_schema, table_name), 'SELECT')
+     ORDER BY table_schema`,
+  );
+  const tags = new Map<string, string>();
+  if (tables.length === 0) return tags;
+  const union = tables
+    .map((t, i) => `SELECT $${i + 1}::text AS schema, value FROM ${quoteIdent(t.schema)}.ledger_meta WHERE key = 'bill_tag'`)
+    .join(' UNION ALL ');
+  const { rows } = await client.query<{ schema: string; value: string }>(union, tables.map((t) => t.schema));
+  for (const r of rows) if (isLedgerTag(r.value)) tags.set(r.schema, r.value);
+  return tags;
+}
+
+/** Sets a new ledger's tag (or reads an existing one) and checks that no other visible ledger shares it. */
+async function settleBillTag(client: PoolClient, wanted: string | undefined): Promise<string> {
+  const others = await otherLedgerTags(client);
+  const read = async () =>
+    (await client.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'")).rows[0]?.value;
+  let stored = await read();
+  if (stored === undefined) {
+    // The first instance to open a new ledger sets its tag (checked first, so a refusal sets nothing);
+    // every later one (and every restart) reads it.
+    const tag = wanted ?? newLedgerTag(new Set(others.values()));
+    await refuseSharedTag(client, others, tag);
+    await client.query("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', $1) ON CONFLICT (key) DO NOTHING", [tag]);
+    stored = await read();
+  }
+  const tag = ledgerTagFor(stored, wanted);
+  await refuseSharedTag(client, others, tag);
+  return tag;
+}
+
+/** Throws when a ledger of another schema uses `tag`, naming the schemas. */
+async function refuseSharedTag(client: PoolClient, others: ReadonlyMap<string, string>, tag: string): Promise<void> {
+  const shared = [...others].filter(([, t]) => t === tag).map(([schema]) => schema);
+  if (shared.length > 0) {
+    const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
+    throw new BillNoError(
+      `the ledger in schema ${rows[0]?.schema} and the ledger in schema ${shared.join(', ')} of the same database both use bill tag ${tag}; ` +
+        'refusing to open: on one mch_id WeChat Pay would answer the second one\'s bills with the first one\'s packets. ' +
+        `Give each environment its own BOT_BILLNO_TAG (100–999) — for this ledger: stop its bots, UPDATE ledger_meta SET value = '<new tag>' ` +
+        "WHERE key = 'bill_tag' in this schema and set BOT_BILLNO_TAG to it (grants already recorded keep their bill numbers)",
+    );
+  }
+}
+
+/** A PostgreSQL identifier in double quotes. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Internal: the grant insert met a concurrent commit of the same key; the transaction is rolled back. */

@@ -11,7 +11,7 @@
  * const ledger = SqliteLedger.create(store.db);
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { checkedLedgerTag, formatBillNo, newLedgerTag, withLedgerTag } from '../rewards/bill-no';
+import { formatBillNo, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
   canMove,
   firstExceeded,
@@ -192,7 +192,7 @@ export class SqliteLedger implements Ledger {
       settle: p(
         `UPDATE ledger_grants SET status = @status, updated_at = @now,
            send_list_id = COALESCE(@sendListId, send_list_id), reason = COALESCE(@reason, reason),
-           sent_at = CASE WHEN @status <> 'FAILED' AND sent_at IS NULL THEN @now ELSE sent_at END,
+           sent_at = CASE WHEN @status NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN @now ELSE sent_at END,
            settled_at = CASE WHEN @final = 1 THEN @now ELSE settled_at END,
            next_attempt_at = NULL
          WHERE id = @id AND status = @from`,
@@ -218,21 +218,23 @@ export class SqliteLedger implements Ledger {
 
   /**
    * Migrates the `ledger` tables on `db` and returns the adapter. Pass `{ ownsDb: true }` when
-   * `close()` should close the connection too.
+   * `close()` should close the connection too; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger
+   * takes, and must equal the tag of an existing one (see `ledgerTagFor`).
    *
-   * @example const ledger = SqliteLedger.create(store.db);
+   * @example const ledger = SqliteLedger.create(store.db, { billTag: '555' });
    * @see https://www.sqlite.org/lang_createtable.html
    */
-  static create(db: Database, options: { ownsDb?: boolean } = {}): SqliteLedger {
+  static create(db: Database, options: { ownsDb?: boolean; billTag?: string } = {}): SqliteLedger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
+    const wanted = wantedLedgerTag(options.billTag);
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
-    // The first process to open a new ledger draws its tag; every later one (and every restart) reads it.
+    // The first process to open a new ledger sets its tag; every later one (and every restart) reads it.
     // At startup, like the migrations: this write may wait in SQLite for another process's lock.
     const row = withBusyTimeout(db, MIGRATION_BUSY_TIMEOUT_MS, () => {
-      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(newLedgerTag());
+      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(wanted ?? newLedgerTag());
       return db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
     });
-    return new SqliteLedger(db, options.ownsDb ?? false, checkedLedgerTag(row?.value));
+    return new SqliteLedger(db, options.ownsDb ?? false, ledgerTagFor(row?.value, wanted));
   }
 
   private grantById(id: number): LedgerGrant | undefined {

@@ -154,11 +154,14 @@ describe('RedpackApi.send', () => {
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
 
-  it('should answer FATAL_ERROR (failed) when a bill number is reused for another amount or openid', async () => {
+  it('should report a collision when a bill number is reused for another amount or openid (the first packet answers)', async () => {
     const r = redpackRequest();
     await h.redpacks.send(r);
-    expect(await h.redpacks.send({ ...r, amountFen: 200 })).toMatchObject({ status: 'failed', code: 'FATAL_ERROR' });
-    expect(await h.redpacks.send({ ...r, openId: 'oSomebodyElse0001' })).toMatchObject({ status: 'failed', code: 'FATAL_ERROR' });
+    expect(await h.redpacks.send({ ...r, amountFen: 200 })).toMatchObject({ status: 'collision', message: expect.stringContaining('total_amount 100, not 200') });
+    expect(await h.redpacks.send({ ...r, openId: 'oSomebodyElse0001' })).toMatchObject({
+      status: 'collision',
+      message: expect.stringContaining(`re_openid ${r.openId}, not oSomebodyElse0001`),
+    });
     expect(h.sandbox.payments.size).toBe(1);
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
@@ -220,7 +223,8 @@ describe('RedpackApi.send', () => {
     expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
   });
 
-  const forced = errTable.map((r) => r.code).filter((c) => c !== 'SUCCESS' && c !== 'NOT_FOUND' && !c.startsWith('<'));
+  // FATAL_ERROR is a bill-number collision in a send answer (see the collision tests).
+  const forced = errTable.map((r) => r.code).filter((c) => c !== 'SUCCESS' && c !== 'NOT_FOUND' && c !== 'FATAL_ERROR' && !c.startsWith('<'));
   it.each([...forced, '268458547', 'BRAND_NEW_CODE'])('should classify a forced %s like classifyRedpackError and pay nothing', async (code) => {
     h.sandbox.faults.set({ errCode: code });
     const r = redpackRequest();
@@ -417,6 +421,8 @@ describe('encodeRiskInfo', () => {
 });
 
 describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', () => {
+  /** re_openid of the sendredpack samples. */
+  const SAMPLE_OPENID = 'onqOjjmM1tad-3ROpncN-yUfa6uI';
   const byId = Object.fromEntries(xmlVectors.map((v) => [v.id, v]));
 
   it.each(xmlVectors.map((v) => [v.id, v] as const))('should parse %s with the expected fields', (_id, v) => {
@@ -429,21 +435,40 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
 
   it('should call the success sample sent with its send_listid', () => {
     const v = byId['sendredpack-success'];
-    expect(classifySendAnswer(parseXml(v.xml), { billNo: '0010010404201411170000046545', amountFen: 1 })).toEqual({
+    expect(classifySendAnswer(parseXml(v.xml), { billNo: '0010010404201411170000046545', amountFen: 1, openId: SAMPLE_OPENID })).toEqual({
       status: 'sent',
       sendListId: '100000000020150520314766074200',
     });
   });
 
-  it('should not call a success answer for another bill or amount sent', () => {
+  it('should not call a success answer for another bill sent', () => {
     const fields = parseXml(byId['sendredpack-success'].xml);
-    expect(classifySendAnswer(fields, { billNo: '0010010404201411170000046546', amountFen: 1 })).toMatchObject({ status: 'uncertain' });
-    expect(classifySendAnswer(fields, { billNo: '0010010404201411170000046545', amountFen: 2 })).toMatchObject({ status: 'uncertain' });
+    expect(classifySendAnswer(fields, { billNo: '0010010404201411170000046546', amountFen: 1, openId: SAMPLE_OPENID })).toMatchObject({ status: 'uncertain' });
+  });
+
+  it('should call a success answer with another total_amount or re_openid a bill-number collision, never sent', () => {
+    const fields = parseXml(byId['sendredpack-success'].xml);
+    const bill = '0010010404201411170000046545';
+    expect(classifySendAnswer(fields, { billNo: bill, amountFen: 2, openId: SAMPLE_OPENID })).toEqual({
+      status: 'collision',
+      code: 'BILLNO_COLLISION',
+      message: 'the answer for this mch_billno says total_amount 1, not 2',
+    });
+    expect(classifySendAnswer(fields, { billNo: bill, amountFen: 1, openId: 'oSomebodyElse0001' })).toEqual({
+      status: 'collision',
+      code: 'BILLNO_COLLISION',
+      message: `the answer for this mch_billno says re_openid ${SAMPLE_OPENID}, not oSomebodyElse0001`,
+    });
+  });
+
+  it('should call FATAL_ERROR (bill number used with other parameters) a collision, not a failure', () => {
+    const answer = { return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'FATAL_ERROR', err_code_des: 'openid和原始单参数不一致' };
+    expect(classifySendAnswer(answer, { billNo: 'x', amountFen: 1, openId: SAMPLE_OPENID })).toMatchObject({ status: 'collision', code: 'BILLNO_COLLISION' });
   });
 
   it('should call the legacy numeric failure uncertain (same bill number later)', () => {
     const v = byId['sendredpack-failure-numeric-errcode'];
-    expect(classifySendAnswer(parseXml(v.xml), { billNo: '0010010404201411170000046542', amountFen: 1 })).toMatchObject({
+    expect(classifySendAnswer(parseXml(v.xml), { billNo: '0010010404201411170000046542', amountFen: 1, openId: SAMPLE_OPENID })).toMatchObject({
       status: 'uncertain',
       code: '268458547',
     });
@@ -451,7 +476,7 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
 
   it('should call SENDNUM_LIMIT failed with WeChat\'s reason', () => {
     const v = byId['sendredpack-SENDNUM_LIMIT'];
-    expect(classifySendAnswer(parseXml(v.xml), { billNo: '20190621175230', amountFen: 3000 })).toEqual({
+    expect(classifySendAnswer(parseXml(v.xml), { billNo: '20190621175230', amountFen: 3000, openId: 'oq5lv5vSyLcFDE5CJbxa_2c_8wAw' })).toEqual({
       status: 'failed',
       code: 'SENDNUM_LIMIT',
       message: expect.stringContaining('超过限制'),
@@ -459,8 +484,8 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
   });
 
   it('should call answers without codes uncertain', () => {
-    expect(classifySendAnswer({}, { billNo: 'x', amountFen: 1 })).toMatchObject({ status: 'uncertain', code: 'UNPARSEABLE' });
-    expect(classifySendAnswer({ return_code: 'FAIL', return_msg: 'busy' }, { billNo: 'x', amountFen: 1 })).toMatchObject({
+    expect(classifySendAnswer({}, { billNo: 'x', amountFen: 1, openId: SAMPLE_OPENID })).toMatchObject({ status: 'uncertain', code: 'UNPARSEABLE' });
+    expect(classifySendAnswer({ return_code: 'FAIL', return_msg: 'busy' }, { billNo: 'x', amountFen: 1, openId: SAMPLE_OPENID })).toMatchObject({
       status: 'uncertain',
       code: 'RETURN_FAIL',
     });
@@ -475,6 +500,8 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
         detailId: '1000041701201801233000139830103',
         status: 'RECEIVED',
         totalAmountFen: 100,
+        hbType: 'NORMAL',
+        totalNum: 1,
         sendTime: '2018-01-23 13:45:08',
         receivedBy: [{ openId: 'o3yHF0uHuckI3yE6lwWiFQBQdVDI', amountFen: 100, receivedAt: '2018-01-23 13:45:31' }],
       },

@@ -176,13 +176,43 @@ describe('campaign pause|resume|list', () => {
   });
 });
 
+/** Another ledger's packet already paid under this ledger's n-th bill number (a shared bill tag). */
+async function paidElsewhere(n: number): Promise<void> {
+  const outcome = await pay.redpack.send({
+    kind: 'normal', billNo: billOf(n), openId: 'oElsewhere000001', amountFen: 100, totalNum: 1, sendName: '别处', wishing: '恭喜', actName: '活动', remark: '备注',
+  });
+  expect(outcome.status).toBe('sent');
+}
+
+describe('bill-number collisions in the ledger and reconcile commands', () => {
+  it('should list a held grant under the ledger summary with its reason', async () => {
+    await paidElsewhere(1);
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus');
+    await sendAll();
+    const text = await run('ledger');
+    expect(text).toMatch(/bonus\s+HELD\s+1\s+1\.00/);
+    expect(text).toContain(`HELD grant 1 (bonus, bill ${billOf(1)}, 1.00 yuan to ${openIdOf(1)}): billno_collision: sendredpack: the answer for this mch_billno says re_openid oElsewhere000001, not ${openIdOf(1)}`);
+  });
+
+  it('should count a SENT grant that gethbinfo shows to be another packet, and exit 2', async () => {
+    await paidElsewhere(1);
+    pay.sandbox.receive(billOf(1));
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus');
+    const g = (await s.ledger.findByBillNo(billOf(1)))!;
+    await s.ledger.settle(g.id, { status: 'SENT', now: clock.now() }); // as an older version recorded it
+    expect(await run('reconcile')).toBe('checked 1: 0 received, 0 refunded, 0 refunding, 0 unchanged, 0 query errors, 0 anomalies, 1 held as bill-number collisions');
+    expect(process.exitCode).toBe(2);
+    expect(await s.ledger.findByBillNo(billOf(1))).toMatchObject({ status: 'HELD' });
+  });
+});
+
 describe('reconcile', () => {
   it('should record what WeChat Pay says about SENT packets', async () => {
     await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`), '--campaign', 'bonus');
     await sendAll();
     pay.sandbox.receive(billOf(1));
     pay.sandbox.refundUnclaimed(0);
-    expect(await run('reconcile')).toBe('checked 2: 1 received, 1 refunded, 0 refunding, 0 unchanged, 0 query errors, 0 anomalies');
+    expect(await run('reconcile')).toBe('checked 2: 1 received, 1 refunded, 0 refunding, 0 unchanged, 0 query errors, 0 anomalies, 0 held as bill-number collisions');
     expect(await s.ledger.usage('budget:bonus')).toEqual({ count: 1, amountFen: 100 });
   });
 });

@@ -210,6 +210,27 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.usage('per-user:c1:oR')).toEqual({ count: 1, amountFen: 100 });
         expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'REFUND', sendListId: 'L1', sentAt: T0 + 1, settledAt: T0 + 3 });
       });
+
+      it('should hold a grant (bill-number collision): out of the outbox, reservations kept, not sent, moved by nothing', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oH', reservations: [perUser('oH'), budget(10)] }));
+        const reason = 'billno_collision: sendredpack: the answer for this mch_billno says re_openid oX, not oH';
+        expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 1, reason })).toBe(true);
+        for (const status of ['HELD', 'SENT', 'RECEIVED', 'REFUND', 'FAILED'] as const)
+          expect(await ledger.settle(grant.id, { status, now: T0 + 2, release: ['budget'] })).toBe(false);
+        expect(await ledger.openCount()).toBe(0);
+        expect(await ledger.claimDue({ owner: 'w', now: T0 + 10_000_000, leaseMs: 1000, limit: 10 })).toEqual([]);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'HELD', reason, billNo: grant.billNo, sentAt: null, settledAt: null });
+        expect((await ledger.listByStatus(['HELD'])).map((g) => g.id)).toEqual([grant.id]);
+        expect(await ledger.summary()).toContainEqual({ campaign: 'c1', status: 'HELD', count: 1, amountFen: 100 });
+      });
+
+      it('should hold a SENT grant that reconciliation finds to be another packet', async () => {
+        const { grant } = await ledger.recordGrant(grantInput());
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, sendListId: 'L1' })).toBe(true);
+        expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: gethbinfo: total_amount 500, not 100' })).toBe(true);
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'HELD', sentAt: T0 + 1, settledAt: null });
+      });
     });
 
     describe('reports', () => {

@@ -182,6 +182,52 @@ describe('startPaySandbox', () => {
     expect(sandbox.payments.get(f.mch_billno!)).toMatchObject({ endpoint: 'sendgroupredpack', totalNum: 3, amountFen: 300 });
   });
 
+  it.each([
+    ['another openid', { re_openid: 'oSomebodyElse0002' }],
+    ['another amount', { total_amount: '250' }],
+    ['another openid and amount', { re_openid: 'oSomebodyElse0002', total_amount: '250' }],
+  ])('should answer a repeated bill with %s with the FIRST packet\'s result, paying nothing', async (_label, overrides) => {
+    const f = sendFields();
+    const first = await client.request(SEND, f);
+    const balance = sandbox.balanceFen;
+    const again = await client.request(SEND, sendFields({ mch_billno: f.mch_billno, ...overrides }));
+    expect(again).toMatchObject({
+      result_code: 'SUCCESS',
+      mch_billno: f.mch_billno,
+      re_openid: 'oSandboxFollower0001',
+      total_amount: '100',
+      send_listid: first.send_listid,
+    });
+    expect(sandbox.balanceFen).toBe(balance);
+    expect(sandbox.payments.get(f.mch_billno!)).toMatchObject({ openId: 'oSandboxFollower0001', amountFen: 100, timesPaid: 1 });
+    const query = await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' });
+    expect(query).toMatchObject({ total_amount: '100', hb_type: 'NORMAL', total_num: '1' });
+  });
+
+  it('should answer a repeated group bill with the first group\'s seed user and whole amount', async () => {
+    const f = groupFields();
+    await client.request(GROUP, f);
+    const again = await client.request(GROUP, groupFields({ mch_billno: f.mch_billno, re_openid: 'oSomebodyElse0003', total_amount: '600' }));
+    expect(again).toMatchObject({ result_code: 'SUCCESS', re_openid: 'oSandboxFollower0001', total_amount: '300' });
+    expect(sandbox.payments.size).toBe(1);
+  });
+
+  it('should answer FATAL_ERROR to a repeated bill with other parameters when told to', async () => {
+    const strict = await startPaySandbox({ reentryMismatch: 'fatal_error' });
+    const c = clientFor(strict);
+    try {
+      const f = sendFields();
+      await c.request(SEND, f);
+      expect((await c.request(SEND, sendFields({ mch_billno: f.mch_billno, re_openid: 'oSomebodyElse0002' }))).err_code).toBe('FATAL_ERROR');
+      expect((await c.request(SEND, f)).result_code).toBe('SUCCESS');
+      expect(strict.payments.size).toBe(1);
+    } finally {
+      c.close();
+      await strict.close();
+    }
+    await expect(startPaySandbox({ reentryMismatch: 'other' as 'fatal_error' })).rejects.toThrow(/reentryMismatch/);
+  });
+
   it('should answer FATAL_ERROR when a bill of sendredpack is re-sent to sendgroupredpack', async () => {
     const f = sendFields();
     await client.request(SEND, f);

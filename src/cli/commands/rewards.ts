@@ -4,7 +4,7 @@
  *   redpack send-file FILE --campaign NAME   batch issuance (merchant platform upload format); validates every
  *                                            line first, records one grant per line; the same file twice issues nothing new
  *   redpack status BILLNO [--query] [--json] one grant as the ledger has it (and, with --query, as WeChat Pay has it)
- *   ledger [--csv] [--grants] [--campaign NAME]   counts and amounts per campaign and status (or every grant)
+ *   ledger [--csv] [--grants] [--campaign NAME]   counts and amounts per campaign and status (or every grant); HELD grants listed
  *   campaign pause NAME [--reason TEXT]      stop granting and sending a campaign
  *   campaign resume NAME                     grant and send again (after a NOTENOUGH top-up, for example)
  *   campaign list                            campaigns with their budget use and pause state
@@ -387,6 +387,8 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         );
         const paused = await ctx.ledger.pausedCampaigns();
         for (const p of paused) out(`PAUSED ${p.campaign} by ${p.by} at ${iso(p.pausedAt)}: ${p.reason}`);
+        for (const g of await ctx.ledger.listByStatus(['HELD']))
+          out(`HELD grant ${g.id} (${g.campaign}, bill ${g.billNo}, ${fenToYuan(g.amountFen)} yuan to ${g.openId}): ${g.reason ?? ''}`);
       });
     });
 
@@ -447,9 +449,9 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         const report = await reconcile({ ledger: ctx.ledger, redpack: ctx.redpack(), clock: ctx.clock, log: ctx.log, config: () => config, limit });
         out(
           `checked ${report.checked}: ${report.received} received, ${report.refunded} refunded, ${report.refunding} refunding, ` +
-            `${report.unchanged} unchanged, ${report.errors} query errors, ${report.anomalies} anomalies`,
+            `${report.unchanged} unchanged, ${report.errors} query errors, ${report.anomalies} anomalies, ${report.collisions} held as bill-number collisions`,
         );
-        if (report.anomalies > 0) process.exitCode = 2;
+        if (report.anomalies > 0 || report.collisions > 0) process.exitCode = 2;
       });
     });
 }
