@@ -15,6 +15,11 @@
  * Not mounted when safe mode is required (`safeModeOnly`): every request handled then carries a
  * `msg_signature` over its `Encrypt`, which binds the message already.
  *
+ * The binding is written without waiting here: `ctx.state.bound` carries its answer, and
+ * de-duplication awaits it together with its claim, so both ride in one group commit (one transaction
+ * on SQLite, one round trip on Redis) and nothing runs before the binding said yes. Every chain that
+ * runs a handler must await `ctx.state.bound` first (`dedupe` and `dispatch` do).
+ *
  * When the store cannot be reached, a plain request is refused with 503 (nothing else ties its body to
  * its signature: handling it unchecked is exactly the replay this guards against), while an encrypted
  * one goes on: its `msg_signature` binds what the bot reads.
@@ -76,22 +81,29 @@ export function bindRequest(options: BindRequestOptions): Middleware<WebhookStat
     const encrypted = ctx.state.encrypted === true;
     const xml = (encrypted ? ctx.state.decryptedXml : ctx.state.rawBody) ?? '';
     const ttl = bindingTtlSeconds(Number(q.timestamp), clock.now(), windowSeconds);
-    let binding: Awaited<ReturnType<BindingStore['bind']>>;
+    let pending: Promise<Awaited<ReturnType<BindingStore['bind']>>>;
     try {
-      binding = await store.bind(`sig:${q.timestamp}:${q.nonce}:${q.signature}`, messageDigest(encrypted, xml), ttl);
+      pending = store.bind(`sig:${q.timestamp}:${q.nonce}:${q.signature}`, messageDigest(encrypted, xml), ttl);
     } catch (err) {
-      ctx.app.emit('error', err, ctx);
-      if (!encrypted) throw new WebhookError(503, 'binding_unavailable', 'service unavailable, try again');
-      await next();
-      return;
+      pending = Promise.reject(err);
     }
-    if (binding === 'other') {
-      log.warn(
-        { timestamp: q.timestamp, nonce: q.nonce, encrypted, ip: ctx.ip },
-        'signed request reused with another body: refused (a captured webhook URL is being replayed)',
-      );
-      throw new WebhookError(403, 'signature_reused', 'signed request already used');
-    }
+    const bound = pending.then(
+      (binding) => {
+        if (binding !== 'other') return;
+        log.warn(
+          { timestamp: q.timestamp, nonce: q.nonce, encrypted, ip: ctx.ip },
+          'signed request reused with another body: refused (a captured webhook URL is being replayed)',
+        );
+        throw new WebhookError(403, 'signature_reused', 'signed request already used');
+      },
+      (err: unknown) => {
+        ctx.app.emit('error', err, ctx);
+        if (!encrypted) throw new WebhookError(503, 'binding_unavailable', 'service unavailable, try again');
+      },
+    );
+    // Observed by whoever awaits it; a request refused before that (bad XML) leaves it unobserved.
+    bound.catch(() => undefined);
+    ctx.state.bound = bound;
     await next();
   };
 }

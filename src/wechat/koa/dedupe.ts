@@ -23,6 +23,7 @@ import type { Metrics } from '../../lib/metrics';
 import { isStoreBusy, type DedupeClaim, type DedupeStore } from '../../store/ports';
 import { dedupeKey } from '../inbound';
 import type { WebhookState } from './state';
+import { WebhookError } from './errors';
 
 export interface DedupeOptions {
   store: DedupeStore;
@@ -98,8 +99,21 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
   ): Promise<void> {
     let claim: DedupeClaim;
     try {
-      claim = await store.claim(key, ttl);
+      const claiming = store.claim(key, ttl);
+      const { bound } = ctx.state;
+      if (bound) {
+        // The binding and the claim were queued together: wait for the binding's answer first.
+        claiming.catch(() => undefined);
+        try {
+          await bound;
+        } catch (refused) {
+          void claiming.then((c) => (c.state === 'new' ? store.release(key) : undefined)).catch(() => undefined);
+          throw refused;
+        }
+      }
+      claim = await claiming;
     } catch (err) {
+      if (err instanceof WebhookError) throw err;
       ctx.app.emit('error', err, ctx);
       if (isStoreBusy(err)) {
         ctx.state.outcome = 'store_busy';
@@ -154,6 +168,7 @@ export function dedupe(options: DedupeOptions): Middleware<WebhookState> {
     };
     // A copy of this message is being claimed or handled here: wait for it, never run beside it.
     for (let first = local.get(key); first; first = local.get(key)) {
+      if (ctx.state.bound) await ctx.state.bound; // a copy under a reused signature is refused, not answered
       countHit();
       const reply = await waitLocally(first, ctx.state.startedAt + deadlineMs);
       if (reply !== undefined) {

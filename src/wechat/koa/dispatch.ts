@@ -46,6 +46,8 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
   const deadlineMs = options.deadlineMs ?? 4500;
   return async function dispatchMiddleware(ctx, next) {
     const message = ctx.state.message!;
+    // Already awaited by de-duplication (then a resolved promise); here so no chain runs a handler first.
+    if (ctx.state.bound) await ctx.state.bound;
     let work: Promise<Reply>;
     try {
       work = Promise.resolve(handler(message, { encrypted: ctx.state.encrypted === true }));

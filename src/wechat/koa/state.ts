@@ -23,6 +23,12 @@ export interface WebhookState {
   /** The XML fields of the (decrypted) message. */
   fields?: Record<string, unknown>;
   message?: InboundMessage;
+  /**
+   * The request's signature binding, being written (see `bindRequest`): resolves when the message is
+   * the one its signed URL is bound to, rejects with the 403/503 to answer otherwise. De-duplication
+   * waits for it before anything runs; its store write rides in the same group commit as the claim.
+   */
+  bound?: Promise<void>;
   /** True when the dedupe store could not be reached and the message was handled without a claim. */
   dedupeSkipped?: boolean;
   /**

@@ -24,6 +24,46 @@ const downBindings: BindingStore = {
 };
 
 describe('bindRequest', () => {
+  it('should queue the binding and the claim together, and run nothing (claim released) when the binding refuses', async () => {
+    const { createMemoryStore } = await import('../../../src/store/memory');
+    const store = createMemoryStore();
+    const events: string[] = [];
+    let answer: (b: 'bound' | 'same' | 'other') => void = () => undefined;
+    const slowBindings: BindingStore = {
+      bind: () => {
+        events.push('bind');
+        return new Promise((resolve) => (answer = resolve));
+      },
+    };
+    const dedupe = {
+      ...store.dedupe,
+      claim: (key: string, ttl: number) => {
+        events.push('claim');
+        return store.dedupe.claim(key, ttl);
+      },
+      release: (key: string) => {
+        events.push('release');
+        return store.dedupe.release(key);
+      },
+    };
+    const t = createTestWebhook({ clock: fixedClock(T0), bindings: slowBindings, dedupe });
+    const pending = postWith(t, plainQuery(t), textXml({ content: 'forged' }));
+    const sent = pending.then((r) => r);
+    await new Promise<void>((resolve) => {
+      const wait = () => (events.length >= 2 ? resolve() : setImmediate(wait));
+      wait();
+    });
+    // Both writes are under way before the binding answered: one group commit, not two in a row.
+    expect(events).toEqual(['bind', 'claim']);
+    expect(t.handlerCalls).toHaveLength(0);
+    answer('other');
+    const res = await sent;
+    expect(res.status).toBe(403);
+    expect(t.handlerCalls).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['bind', 'claim', 'release']);
+  });
+
   it('should refuse a plain request with 503 when the binding store is down, handling nothing', async () => {
     const t = createTestWebhook({ clock: fixedClock(T0), bindings: downBindings });
     const res = await postWith(t, plainQuery(t), textXml({ content: 'hi' }));
