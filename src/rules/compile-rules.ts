@@ -343,6 +343,25 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
 // === The rule set
 
 /**
+ * Rule ids used twice, as errors at the later one. `undefined` entries (a rule whose id could not
+ * be read) are skipped, so this also runs on a rules file that failed its schema.
+ *
+ * @example duplicateRuleIds(['a', 'b', 'a']) // [{ path: ['rules', 2, 'id'], message: 'duplicate rule id "a" (also rules[0])' }]
+ * @see https://github.com/Wechat-Group/WxJava/blob/develop/weixin-java-mp/src/main/java/me/chanjar/weixin/mp/api/WxMpMessageRouterRule.java
+ */
+export function duplicateRuleIds(ids: readonly (string | undefined)[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    if (id === undefined) return;
+    const prev = seen.get(id);
+    if (prev !== undefined) out.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${id}" (also rules[${prev}])` });
+    else seen.set(id, i);
+  });
+  return out;
+}
+
+/**
  * Compiles the parsed rules file. `errors` refuse the config; `warnings` do not.
  *
  * @example const { rules } = compileRules(rulesFileSchema.parse(data)); decide(msg, rules, Date.now());
@@ -351,12 +370,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
 export function compileRules(file: RulesFile): { rules: CompiledRules; errors: RuleIssue[]; warnings: RuleIssue[] } {
   const errors: RuleIssue[] = [];
   const warnings: RuleIssue[] = [];
-  const seen = new Map<string, number>();
-  file.rules.forEach((r, i) => {
-    const prev = seen.get(r.id);
-    if (prev !== undefined) errors.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}" (also rules[${prev}])` });
-    else seen.set(r.id, i);
-  });
+  errors.push(...duplicateRuleIds(file.rules.map((r) => r.id)));
 
   const compiled = file.rules.map((r, i) => compileRule(r, i, errors));
   const list = compiled.map((c) => c.rule);
