@@ -96,3 +96,27 @@ describe('loadConfig (did you mean)', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('loadConfig (YAML syntax and templates)', () => {
+  it('should give line:column and a hint for a tab in the indentation', () => {
+    const { errors, rel } = check({ 'rules.yaml': 'rules:\n  - id: a\n\tactions: []\n' });
+    expect(errors).toEqual([
+      `${rel('rules.yaml')}:3:1: YAML syntax error: Tabs are not allowed as indentation; YAML indents with spaces only: replace the tab at the start of this line with spaces`,
+    ]);
+  });
+
+  it('should give line:column and a hint for items that do not line up', () => {
+    const { errors, rel } = check({ 'rules.yaml': 'rules:\n  - id: a\n    match: { content: hi }\n     actions: []\n' });
+    expect(errors).toEqual([
+      `${rel('rules.yaml')}:4:6: YAML syntax error: All mapping items must start at the same column; check the indentation: keys of one mapping, and the "- " items of one list, must start in the same column (use spaces, 2 per level)`,
+    ]);
+  });
+
+  it('should name the file and line of a broken template no rule uses', () => {
+    const { errors, rel } = check({
+      'rules.yaml': 'rules: []\ndefault: [ { reply: hi } ]\n',
+      'templates/unused.ejs': 'Hello\nthere\n<%= if ( %>\n',
+    });
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^${escape(rel('templates/unused.ejs'))}:3: does not compile: `))]);
+  });
+});

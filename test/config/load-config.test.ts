@@ -57,7 +57,12 @@ describe('loadConfig (fixtures)', () => {
   });
 
   it.each([
-    ['malformed', () => [`${file('malformed')}:4: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }`]],
+    [
+      'malformed',
+      () => [
+        `${file('malformed')}:4:5: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }; a { opened above is not closed: close it on the same line, or indent the lines that continue it`,
+      ],
+    ],
     [
       'unknown-reference',
       () => [
@@ -162,7 +167,7 @@ describe('loadConfig (fixtures)', () => {
       const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
       const rel = (f: string) => displayPath(path.join(tmp.dir, f));
       expect(r.ok ? [] : r.errors.map(formatIssue)).toEqual([
-        `${rel('templates/bad.ejs')}: does not compile: SyntaxError: Missing catch or finally after try`,
+        `${rel('templates/bad.ejs')}:1: does not compile: SyntaxError: Missing catch or finally after try`,
         `${rel('rules.yaml')}:5 rules[0] (id "a").actions[1].reply.template: template "t" fails with this rule's variables: line 1: ReferenceError: shop is not defined`,
         `${rel('rules.yaml')}:6 rules[0] (id "a").actions[2].reply: fails with the built-in variables: ReferenceError: opnid is not defined`,
         `${rel('rules.yaml')}:7 rules[0] (id "a").actions[3].reply: does not compile: SyntaxError: Unexpected token '}'`,
