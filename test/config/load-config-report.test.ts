@@ -120,3 +120,38 @@ describe('loadConfig (YAML syntax and templates)', () => {
     expect(errors).toEqual([expect.stringMatching(new RegExp(`^${escape(rel('templates/unused.ejs'))}:3: does not compile: `))]);
   });
 });
+
+describe('loadConfig (rules that can never match)', () => {
+  const rule = (id: string, match: string, extra = '') => `  - id: ${id}\n    match: ${match}\n${extra}    actions: [ { reply: ${id} } ]\n`;
+
+  it('should warn when an earlier rule answers the same literal keyword first', () => {
+    const { errors, warnings, rel } = check({
+      'rules.yaml': `rules:\n${rule('help', '{ content: { equals: [help, menu], ignoreCase: true } }')}${rule('help-again', '{ content: HELP }')}`,
+    });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([
+      `${rel('rules.yaml')}:5 rules[1] (id "help-again"): rule "help-again" can never match: rule "help" (rules[0]) above answers "HELP" (ignoring case) first; remove one, or give the earlier rule \`continue: true\``,
+    ]);
+  });
+
+  it('should warn when an earlier rule matches every message of the same event', () => {
+    const { warnings } = check({
+      'rules.yaml': `rules:\n${rule('any-click', '{ event: CLICK }')}${rule('help-click', '{ event: CLICK, eventKey: HELP }')}`,
+    });
+    expect(warnings).toEqual([expect.stringContaining('rules[1] (id "help-click"): rule "help-click" can never match: rule "any-click" (rules[0])')]);
+  });
+
+  it.each([
+    ['the earlier rule has continue', rule('help', '{ content: help }', '    continue: true\n') + rule('help-2', '{ content: help }')],
+    ['the earlier rule has a window', rule('help', '{ content: help }', '    window: { hours: "09:00-18:00" }\n') + rule('help-2', '{ content: help }')],
+    ['the keywords are only partly shared', rule('help', '{ content: help }') + rule('help-2', '{ content: { equals: [help, menu] } }')],
+    ['the earlier rule is case-sensitive, the later is not', rule('help', '{ content: help }') + rule('help-2', '{ content: { equals: help, ignoreCase: true } }')],
+    ['the earlier rule only contains the word', rule('help', '{ content: { contains: help } }') + rule('help-2', '{ content: help }')],
+    ['the earlier rule also needs a msgType the later one lacks', rule('c', '{ event: CLICK, eventKey: A }') + rule('d', '{ event: CLICK }')],
+    ['the earlier catch-all is for another event', rule('v', '{ event: VIEW }') + rule('c', '{ event: CLICK }')],
+  ])('should not warn when %s', (_why, rules) => {
+    const { errors, warnings } = check({ 'rules.yaml': `rules:\n${rules}` });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});
