@@ -146,6 +146,15 @@ export function listOf<T extends z.ZodType>(item: T, o: { min?: number; max?: nu
   });
 }
 
+/** ` — did you mean "x"?` for the first of `found` that is a near miss of one of `names`. */
+function nearKey(found: readonly string[], names: readonly string[]): string {
+  for (const k of found) {
+    const hint = didYouMean(k, names);
+    if (hint) return hint;
+  }
+  return '';
+}
+
 /**
  * A mapping that must contain exactly one of `keys` (the key names the variant, like
  * `{ reply: … }` vs `{ grant: … }`); the matching schema then parses the whole mapping.
@@ -175,7 +184,7 @@ export function keyedUnion<R>(
         code: 'custom',
         message:
           present.length === 0
-            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})`
+            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})${nearKey(Object.keys(v), names)}`
             : `${what} has several of the keys ${present.join(', ')}; use one per ${what}`,
       });
       return z.NEVER;

@@ -141,7 +141,7 @@ describe('loadConfig (fixtures)', () => {
       const rel = (f: string) => displayPath(path.join(tmp.dir, f));
       expect(r.ok ? [] : r.errors.map(formatIssue)).toEqual([
         expect.stringMatching(new RegExp(`^${rel('rules.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "a"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, SCAN, `)),
-        `${rel('menu.yaml')}:2 button[0].type: "clik" is not one of click, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, view, miniprogram, media_id, view_limited, article_id, article_view_limited`,
+        `${rel('menu.yaml')}:2 button[0].type: "clik" is not one of click, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, view, miniprogram, media_id, view_limited, article_id, article_view_limited — did you mean "click"?`,
         expect.stringContaining(`${rel('campaigns.yaml')}:3 campaigns.p.kind:`),
       ]);
     } finally {

@@ -47,13 +47,13 @@ describe('rulesFileSchema', () => {
     [
       'an unknown action',
       'rules:\n  - id: a\n    actions: [ { replyy: hi } ]\n',
-      ['rules.yaml:3 rules[0].actions[0]: action needs exactly one of the keys reply, grant, transfer_customer_service (found "replyy")'],
+      ['rules.yaml:3 rules[0].actions[0]: action needs exactly one of the keys reply, grant, transfer_customer_service (found "replyy") — did you mean "reply"?'],
     ],
     ['two actions in one item', 'rules:\n  - id: a\n    actions: [ { reply: hi, grant: x } ]\n', ['rules.yaml:3 rules[0].actions[0]: action has several of the keys reply, grant; use one per action']],
     [
       'an unknown reply kind',
       'rules:\n  - id: a\n    actions: [ { reply: { txt: hi } } ]\n',
-      ['rules.yaml:3 rules[0].actions[0].reply: reply needs exactly one of the keys text, template, random, image, voice, video, music, news, none (found "txt")'],
+      ['rules.yaml:3 rules[0].actions[0].reply: reply needs exactly one of the keys text, template, random, image, voice, video, music, news, none (found "txt") — did you mean "text"?'],
     ],
     [
       'an unknown grant outcome',
