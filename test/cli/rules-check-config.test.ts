@@ -35,6 +35,19 @@ describe('runCheckConfig', () => {
     expect(io.outLines).toEqual([]);
   });
 
+  it('should print schema and cross-file errors of one file in the same run, rules named by id, with did-you-mean', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'schema-and-reference');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(1);
+    const file = displayPath(path.join(dir, 'rules.yaml'));
+    expect(io.errLines).toEqual([
+      expect.stringMatching(/^error: .*rules\.yaml:5 rules\[0\] \(id "follow-from-store-qr"\)\.match\.evnt: unknown key "evnt" — did you mean "event"\?; allowed keys: /),
+      `error: ${file}:7 rules[0] (id "follow-from-store-qr").actions[0].grant: campaign "welcome-pakcet" is not defined in campaigns.yaml — did you mean "welcome-packet"? (defined: welcome-packet)`,
+      `error: ${file}:11 rules[1] (id "help").actions[0].reply.template: template "greet" not found in ${displayPath(path.join(dir, 'templates'))} (no templates there)`,
+      `3 errors: config in ${dir} is NOT valid`,
+    ]);
+  });
+
   it('should print warnings and still exit 0', () => {
     const io = capture();
     const dir = path.join(FIXTURES, 'warnings');
