@@ -13,20 +13,26 @@ export interface ConfigIssue {
   file: string;
   /** 1-based line in the file, when the problem has a place. */
   line?: number;
+  /** 1-based column, when known (YAML syntax errors). */
+  column?: number;
+  /** The id of the rule the path starts in (`rules[N]`), shown next to its index. */
+  ruleId?: string;
   /** The path inside the file, e.g. `rules[3].match.event`; empty for the whole file. */
   path: string;
   message: string;
 }
 
 /**
- * Formats an issue as one line: `file:line path: message`.
+ * Formats an issue as one line: `file:line[:column] path: message`, the rule's id next to its index
+ * (`rules[2] (id "follow-from-store-qr").match.event`).
  *
  * @example formatIssue({ file: 'config/menu.yaml', line: 2, path: 'button', message: 'at most 3 buttons' })
  * @see https://github.com/probot/probot/blob/master/src/context.ts
  */
 export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
-  return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
+  const path = issue.ruleId === undefined ? issue.path : issue.path.replace(/^rules\[\d+\]/, (at) => `${at} (id ${JSON.stringify(issue.ruleId)})`);
+  return path ? `${where} ${path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
 
 /**

@@ -19,6 +19,7 @@ import { DEFAULT_YAML_LIMITS, readYamlFile, type YamlLimits } from './read-yaml-
 import { configErrorMap, zodToIssues } from './schema-helpers';
 import { displayPath, ejsErrorMessage, loadTemplates } from './load-templates';
 import { menuKeys } from './menu-schema';
+import { didYouMean } from '../lib/closest-name';
 import {
   BUILTIN_VAR_NAMES,
   compileTemplate,
@@ -28,7 +29,8 @@ import {
   type CompiledTemplates,
   type TemplateFn,
 } from '../reply/build-reply';
-import { compileRules, type CompiledRules } from '../rules/compile-rules';
+import { compileRules, duplicateRuleIds, type CompiledRules } from '../rules/compile-rules';
+import { actionSchema } from '../rules/schema';
 import { decide } from '../rules/engine';
 import { DEFAULT_GRANT_TEXTS, GRANT_REPLY_KEYS, type Action, type ReplySpec } from '../rules/actions';
 import { checkCardsConfig } from '../cards/check-cards-config';
@@ -99,6 +101,78 @@ function actionSites(actions: readonly Action[], at: Path): { actions: { action:
   return { actions: list, specs };
 }
 
+// === Reading past schema errors
+
+/** A list of actions with its path in rules.yaml; holes where an action failed its schema. */
+interface ActionSection {
+  actions: readonly Action[];
+  path: Path;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The actions of `raw` that pass the schema, at their own indexes (a sparse array; `forEach` skips holes). */
+function salvageActions(raw: unknown): Action[] {
+  const out: Action[] = [];
+  if (Array.isArray(raw))
+    raw.forEach((a, j) => {
+      const r = actionSchema.safeParse(a);
+      if (r.success) out[j] = r.data;
+    });
+  return out;
+}
+
+/**
+ * The action lists of a rules file: from the parsed file, or — when the file failed its schema —
+ * whatever actions of the raw YAML still parse, so campaign and template references are checked in
+ * the same run as the schema errors.
+ */
+function actionSections(parsed: ConfigFiles['rules'] | undefined, raw: unknown): ActionSection[] {
+  if (parsed)
+    return [
+      ...parsed.rules.map((r, i) => ({ actions: r.actions, path: ['rules', i, 'actions'] as Path })),
+      { actions: parsed.default, path: ['default'] },
+      { actions: parsed.welcome, path: ['welcome'] },
+    ];
+  if (!isRecord(raw)) return [];
+  const rules = Array.isArray(raw.rules) ? raw.rules : [];
+  return [
+    ...rules.map((r, i) => ({ actions: salvageActions(isRecord(r) ? r.actions : undefined), path: ['rules', i, 'actions'] as Path })),
+    { actions: salvageActions(raw.default), path: ['default'] },
+    { actions: salvageActions(raw.welcome), path: ['welcome'] },
+  ];
+}
+
+/** The ids of the raw rules (undefined where a rule has no string id). */
+function rawRuleIds(raw: unknown): (string | undefined)[] {
+  const rules = isRecord(raw) && Array.isArray(raw.rules) ? raw.rules : [];
+  return rules.map((r) => (isRecord(r) && typeof r.id === 'string' ? r.id : undefined));
+}
+
+/** Campaign names of campaigns.yaml, also when the file failed its schema (the keys of `campaigns:`). */
+function campaignNamesOf(parsed: ConfigFiles['campaigns'] | undefined, raw: unknown, present: boolean): string[] | undefined {
+  if (parsed) return Object.keys(parsed.campaigns);
+  if (!present) return undefined;
+  return isRecord(raw) && isRecord(raw.campaigns) ? Object.keys(raw.campaigns) : undefined;
+}
+
+/**
+ * Names each rule by its id as well as its index (`ruleId`, which `formatIssue` shows as
+ * `rules[2] (id "follow-from-store-qr").match.event`), so an operator finds it without counting.
+ *
+ * @example nameRules([{ file, path: 'rules[0].match', message }], file, ['hello'])
+ */
+function nameRules(issues: ConfigIssue[], file: string | undefined, ids: readonly (string | undefined)[]): void {
+  for (const issue of issues) {
+    if (issue.file !== file) continue;
+    const m = /^rules\[(\d+)\]/.exec(issue.path);
+    const id = m ? ids[Number(m[1])] : undefined;
+    if (id !== undefined) issue.ruleId = id;
+  }
+}
+
 function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object' && !Object.isFrozen(v)) {
     Object.freeze(v);
@@ -139,6 +213,8 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
   const files: Partial<Record<ConfigFileKey, unknown>> = {};
   const lineOfs: Partial<Record<ConfigFileKey, (p: readonly PropertyKey[]) => number | undefined>> = {};
   const shown: Partial<Record<ConfigFileKey, string>> = {};
+  /** The YAML as read, also for files that failed their schema (cross-checks still look at them). */
+  const raw: Partial<Record<ConfigFileKey, unknown>> = {};
   for (const key of Object.keys(CONFIG_FILES) as ConfigFileKey[]) {
     const spec = CONFIG_FILES[key];
     const abs = path.join(absDir, spec.file);
@@ -163,6 +239,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
       lineOf = read.lineOf;
     }
     lineOfs[key] = lineOf;
+    raw[key] = data;
     const parsed = spec.schema.safeParse(data, { error: configErrorMap });
     if (!parsed.success) {
       errors.push(...zodToIssues(parsed.error, file, lineOf, data));
@@ -197,7 +274,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
   // 4. Cross-checks: campaigns, templates, inline EJS.
   const inline = new Map<string, TemplateFn>();
   const campaignsFile = files.campaigns as ConfigFiles['campaigns'] | undefined;
-  const campaignNames = campaignsFile ? Object.keys(campaignsFile.campaigns) : undefined;
+  const campaignNames = campaignNamesOf(campaignsFile, raw.campaigns, 'campaigns' in raw && raw.campaigns !== null);
   const compileInline = (s: string, onError: (msg: string) => void): TemplateFn | undefined => {
     if (!hasTags(s)) return undefined;
     const have = inline.get(s);
@@ -213,74 +290,68 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
   };
   const sample = { ...emptyTemplateVars(), openid: 'o-sample', text: 'sample', now: '2026-01-01 09:00:00', amount: '1.00', send_after: '08:00' };
 
-  if (rulesFile) {
-    const sections: { actions: readonly Action[]; path: Path }[] = [
-      ...rulesFile.rules.map((r, i) => ({ actions: r.actions, path: ['rules', i, 'actions'] as Path })),
-      { actions: rulesFile.default, path: ['default'] },
-      { actions: rulesFile.welcome, path: ['welcome'] },
-    ];
-    for (const section of sections) {
-      const { actions, specs } = actionSites(section.actions, section.path);
-      for (const { action, path: p } of actions) {
-        if (action.type === 'grant' && campaignNames !== undefined && !campaignNames.includes(action.campaign)) {
-          errors.push(
-            issueAt(
-              'rules',
-              [...p, 'grant'],
-              `campaign "${action.campaign}" is not defined in ${CONFIG_FILES.campaigns.file} (${
-                campaignNames.length > 0 ? `defined: ${campaignNames.join(', ')}` : 'no campaigns are defined'
-              })`,
-            ),
-          );
-        }
+  if (!rulesFile && 'rules' in raw) for (const e of duplicateRuleIds(rawRuleIds(raw.rules))) errors.push(issueAt('rules', e.path, e.message));
+  for (const section of actionSections(rulesFile, raw.rules)) {
+    const { actions, specs } = actionSites(section.actions, section.path);
+    for (const { action, path: p } of actions) {
+      if (action.type === 'grant' && campaignNames !== undefined && !campaignNames.includes(action.campaign)) {
+        errors.push(
+          issueAt(
+            'rules',
+            [...p, 'grant'],
+            `campaign "${action.campaign}" is not defined in ${CONFIG_FILES.campaigns.file}${didYouMean(action.campaign, campaignNames)} (${
+              campaignNames.length > 0 ? `defined: ${campaignNames.join(', ')}` : 'no campaigns are defined'
+            })`,
+          ),
+        );
       }
-      for (const site of specs) {
-        const s = site.spec;
-        const locals = { ...sample, campaign: site.campaign ?? '' };
-        const inlineLocals = { vars: {}, ...locals };
-        if (s.kind === 'template') {
-          const fn = loaded.named.get(s.template);
-          if (!fn) {
-            if (!loaded.sources.has(s.template)) {
-              const available = [...loaded.sources.keys()];
-              errors.push(
-                issueAt(
-                  'rules',
-                  [...site.path, 'template'],
-                  `template "${s.template}" not found in ${displayPath(path.join(viewsDir, 'templates'))} (${
-                    available.length > 0 ? `available: ${available.join(', ')}` : 'no templates there'
-                  })`,
-                ),
-              );
-            }
-            continue;
-          }
-          const clash = Object.keys(s.vars ?? {}).filter((k) => BUILTIN_VAR_NAMES.has(k));
-          if (clash.length > 0) {
+    }
+    for (const site of specs) {
+      const s = site.spec;
+      const locals = { ...sample, campaign: site.campaign ?? '' };
+      const inlineLocals = { vars: {}, ...locals };
+      if (s.kind === 'template') {
+        const fn = loaded.named.get(s.template);
+        if (!fn) {
+          if (!loaded.sources.has(s.template)) {
+            const available = [...loaded.sources.keys()];
             errors.push(
-              issueAt('rules', [...site.path, 'vars', clash[0]], `"${clash[0]}" is a built-in variable; choose another name (built-ins: ${[...BUILTIN_VAR_NAMES].join(', ')})`),
+              issueAt(
+                'rules',
+                [...site.path, 'template'],
+                `template "${s.template}" not found in ${displayPath(path.join(viewsDir, 'templates'))}${didYouMean(s.template, available)} (${
+                  available.length > 0 ? `available: ${available.join(', ')}` : 'no templates there'
+                })`,
+              ),
             );
-            continue;
-          }
-          try {
-            fn({ ...(s.vars ?? {}), vars: s.vars ?? {}, ...locals });
-          } catch (err) {
-            errors.push(issueAt('rules', [...site.path, 'template'], `template "${s.template}" fails with this rule's variables: ${ejsErrorMessage(err)}`));
           }
           continue;
         }
-        for (const str of templateStringsOf(s)) {
-          let failed = false;
-          const fn = compileInline(str, (msg) => {
-            failed = true;
-            errors.push(issueAt('rules', site.path, msg));
-          });
-          if (!fn || failed) continue;
-          try {
-            fn(inlineLocals);
-          } catch (err) {
-            errors.push(issueAt('rules', site.path, `fails with the built-in variables: ${ejsErrorMessage(err).replace(/^line \d+: /, '')}`));
-          }
+        const clash = Object.keys(s.vars ?? {}).filter((k) => BUILTIN_VAR_NAMES.has(k));
+        if (clash.length > 0) {
+          errors.push(
+            issueAt('rules', [...site.path, 'vars', clash[0]], `"${clash[0]}" is a built-in variable; choose another name (built-ins: ${[...BUILTIN_VAR_NAMES].join(', ')})`),
+          );
+          continue;
+        }
+        try {
+          fn({ ...(s.vars ?? {}), vars: s.vars ?? {}, ...locals });
+        } catch (err) {
+          errors.push(issueAt('rules', [...site.path, 'template'], `template "${s.template}" fails with this rule's variables: ${ejsErrorMessage(err)}`));
+        }
+        continue;
+      }
+      for (const str of templateStringsOf(s)) {
+        let failed = false;
+        const fn = compileInline(str, (msg) => {
+          failed = true;
+          errors.push(issueAt('rules', site.path, msg));
+        });
+        if (!fn || failed) continue;
+        try {
+          fn(inlineLocals);
+        } catch (err) {
+          errors.push(issueAt('rules', site.path, `fails with the built-in variables: ${ejsErrorMessage(err).replace(/^line \d+: /, '')}`));
         }
       }
     }
@@ -335,6 +406,10 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
         warnings.push(issueAt('menu', k.path, `no rule answers CLICK "${k.key}" (button "${k.name}"); followers who tap it get no reply`));
     }
   }
+
+  const ids = rawRuleIds(raw.rules);
+  nameRules(errors, shown.rules, ids);
+  nameRules(warnings, shown.rules, ids);
 
   if (errors.length > 0 || !compiled) {
     if (errors.length === 0) errors.push({ file: shown.rules ?? 'rules.yaml', path: '', message: 'rules could not be loaded' });

@@ -7,6 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import vm from 'node:vm';
+import ejs from 'ejs';
 import type { ConfigIssue } from './config-issue';
 import { compileTemplate, type TemplateFn } from '../reply/build-reply';
 import { NAME_PATTERN } from '../rules/schema';
@@ -31,6 +33,40 @@ export function ejsErrorMessage(err: unknown): string {
   if (/while compiling ejs/.test(text)) what = (/^(.*?) while compiling ejs/m.exec(text)?.[1] ?? what).replace(/ in \S+$/, '');
   const kind = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
   return `${lineMatch ? `line ${lineMatch[1]}: ` : ''}${kind}${what}`;
+}
+
+/**
+ * The template line of a syntax error EJS reports without one (a JavaScript syntax error inside a
+ * tag): the generated code is parsed again, without running it, and the error's line is mapped back
+ * through the `__line = N` markers EJS writes before each template line's code.
+ *
+ * @example ejsSyntaxErrorLine('Hello\n<%= if ( %>') // 2
+ * @see https://ejs.co/#docs
+ */
+export function ejsSyntaxErrorLine(source: string): number | undefined {
+  let generated: string;
+  try {
+    const t = new (ejs as unknown as { Template: new (text: string, o: object) => { generateSource(): void; source: string } }).Template(source, {
+      compileDebug: true,
+    });
+    t.generateSource();
+    generated = t.source;
+  } catch {
+    return undefined;
+  }
+  try {
+    new vm.Script(`(function () {${generated}\n})`, { filename: 'template' });
+    return undefined;
+  } catch (err) {
+    const at = /^template:(\d+)/.exec(String((err as Error).stack ?? ''));
+    if (!at) return undefined;
+    const before = generated.split('\n').slice(0, Number(at[1]));
+    for (let i = before.length - 1; i >= 0; i--) {
+      const m = /__line = (\d+)/.exec(before[i]);
+      if (m) return Number(m[1]);
+    }
+    return 1;
+  }
 }
 
 /** Display form of a path: relative to the working directory when inside it. */
@@ -92,7 +128,12 @@ export function loadTemplates(viewsDir: string): {
     } catch (err) {
       const msg = ejsErrorMessage(err);
       const line = /^line (\d+): /.exec(msg);
-      issues.push({ file, line: line ? Number(line[1]) : undefined, path: '', message: `does not compile: ${msg.replace(/^line \d+: /, '')}` });
+      issues.push({
+        file,
+        line: line ? Number(line[1]) : ejsSyntaxErrorLine(source),
+        path: '',
+        message: `does not compile: ${msg.replace(/^line \d+: /, '')}`,
+      });
     }
   }
   return { named, sources, issues };

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { KEY_BUTTON_TYPES, MENU_BUTTON_TYPES, MENU_LIMITS, type MenuButtonType } from '../api/menu';
 import { byteString, forward, listOf, showValue, strictObject } from './schema-helpers';
+import { didYouMean } from '../lib/closest-name';
 
 // === Limits (WeChat's, defined with the wire types)
 
@@ -65,7 +66,7 @@ function actionButton(nameBytes: number) {
         message:
           type === undefined
             ? `is required (one of ${MENU_BUTTON_TYPES.join(', ')})`
-            : `${showValue(type)} is not one of ${MENU_BUTTON_TYPES.join(', ')}`,
+            : `${showValue(type)} is not one of ${MENU_BUTTON_TYPES.join(', ')}${typeof type === 'string' ? didYouMean(type, MENU_BUTTON_TYPES) : ''}`,
       });
       return z.NEVER;
     }

@@ -89,6 +89,34 @@ function keyOf(node: unknown): string | undefined {
   return undefined;
 }
 
+// === Syntax errors in the operator's words
+
+/**
+ * The column to show for a syntax error: yaml puts indentation errors at the start of the line, so
+ * point at the first character after the (space) indentation instead, where the operator must look.
+ */
+function syntaxColumn(col: number | undefined, lineText: string): number | undefined {
+  if (col === undefined) return undefined;
+  const indent = /^ */.exec(lineText)![0].length;
+  return col <= indent && indent < lineText.length ? indent + 1 : col;
+}
+
+/**
+ * A plain hint for the usual YAML mistakes: a tab in the indentation, items that do not line up.
+ *
+ * @example yamlHint('TAB_AS_INDENT', 'Tabs are not allowed as indentation', '\t- id: a') // 'YAML indents with spaces only: …'
+ * @see https://eemeli.org/yaml/#errors
+ */
+export function yamlHint(code: string, message: string, lineText: string): string | undefined {
+  if (code === 'TAB_AS_INDENT' || /^ *\t/.test(lineText))
+    return 'YAML indents with spaces only: replace the tab at the start of this line with spaces';
+  const flow = /^Flow (map|sequence)/.exec(message);
+  if (flow) return `a ${flow[1] === 'map' ? '{' : '['} opened above is not closed: close it on the same line, or indent the lines that continue it`;
+  if (code === 'BAD_INDENT')
+    return 'check the indentation: keys of one mapping, and the "- " items of one list, must start in the same column (use spaces, 2 per level)';
+  return undefined;
+}
+
 // === Reading
 
 /**
@@ -143,10 +171,14 @@ export function parseYamlText(text: string, file: string, limits: YamlLimits = D
     return fail(`YAML could not be parsed: ${(err as Error).message}`);
   }
   const issues: ConfigIssue[] = [];
+  const lines = doc.errors.length + doc.warnings.length > 0 ? text.split(/\r?\n/) : [];
   for (const e of [...doc.errors, ...doc.warnings]) {
     const line = e.linePos?.[0]?.line;
+    const lineText = line === undefined ? '' : (lines[line - 1] ?? '');
+    const column = syntaxColumn(e.linePos?.[0]?.col, lineText);
     const msg = e.message.split(/ at line \d+, column \d+/)[0].split('\n')[0];
-    issues.push({ file, line, path: '', message: `YAML ${doc.errors.includes(e) ? 'syntax error' : 'error'}: ${msg}` });
+    const hint = yamlHint(e.code, msg, lineText);
+    issues.push({ file, line, column, path: '', message: `YAML ${doc.errors.includes(e) ? 'syntax error' : 'error'}: ${msg}${hint ? `; ${hint}` : ''}` });
   }
   if (issues.length > 0) return { ok: false, issues };
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ConfigIssue } from './config-issue';
 import { formatPath } from './config-issue';
 import { linearRegexProblem, type LinearRegexFlags } from '../lib/linear-regex';
+import { didYouMean } from '../lib/closest-name';
 
 // === Describing values
 
@@ -54,7 +55,8 @@ export const configErrorMap: z.core.$ZodErrorMap = (iss) => {
     case 'invalid_value': {
       const values = iss.values.map((v) => String(v));
       if (values.length === 1) return `expected ${values[0]}, got ${showValue(input)}`;
-      return `${showValue(input)} is not one of ${values.join(', ')}`;
+      const hint = typeof input === 'string' ? didYouMean(input, values) : '';
+      return `${showValue(input)} is not one of ${values.join(', ')}${hint}`;
     }
     case 'too_big': {
       const max = String(iss.maximum);
@@ -88,11 +90,12 @@ export const configErrorMap: z.core.$ZodErrorMap = (iss) => {
  * @see https://zod.dev/api#zstrictobject
  */
 export function strictObject<S extends z.core.$ZodLooseShape>(shape: S) {
-  const allowed = Object.keys(shape).join(', ');
+  const names = Object.keys(shape);
+  const allowed = names.join(', ');
   return z.strictObject(shape, {
     error: (iss) =>
       iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}; allowed keys: ${allowed}`
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}${didYouMean(iss.keys[0] ?? '', names)}; allowed keys: ${allowed}`
         : undefined,
   });
 }
@@ -143,6 +146,15 @@ export function listOf<T extends z.ZodType>(item: T, o: { min?: number; max?: nu
   });
 }
 
+/** ` — did you mean "x"?` for the first of `found` that is a near miss of one of `names`. */
+function nearKey(found: readonly string[], names: readonly string[]): string {
+  for (const k of found) {
+    const hint = didYouMean(k, names);
+    if (hint) return hint;
+  }
+  return '';
+}
+
 /**
  * A mapping that must contain exactly one of `keys` (the key names the variant, like
  * `{ reply: … }` vs `{ grant: … }`); the matching schema then parses the whole mapping.
@@ -172,7 +184,7 @@ export function keyedUnion<R>(
         code: 'custom',
         message:
           present.length === 0
-            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})`
+            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})${nearKey(Object.keys(v), names)}`
             : `${what} has several of the keys ${present.join(', ')}; use one per ${what}`,
       });
       return z.NEVER;

@@ -148,6 +148,8 @@ interface RuleCompilation {
   eventKeys?: string[];
   /** True when nothing but msgType/event constrains the rule (and no window, not continue). */
   catchAll: boolean;
+  /** True when the exact keywords are the rule's only condition (no window, not continue). */
+  onlyExact: boolean;
 }
 
 function quoteList(list: readonly string[]): string {
@@ -337,10 +339,81 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
   };
   const catchAll =
     checks.length === 0 && captures.length === 0 && inWindow === undefined && spec.continue !== true && !match.content;
-  return { rule, exact, eventKeys, catchAll };
+  const onlyExact =
+    exact !== undefined && checks.length === 1 && captures.length === 0 && inWindow === undefined && spec.continue !== true;
+  return { rule, exact, eventKeys, catchAll, onlyExact };
+}
+
+// === Rules that can never match
+
+/** True when every text `later`'s exact keywords accept is also accepted by `earlier`'s. */
+function keywordsCovered(earlier: NonNullable<RuleCompilation['exact']>, later: NonNullable<RuleCompilation['exact']>): boolean {
+  if (!earlier.ignoreCase && later.ignoreCase) return false; // "Help" would pass the later rule only
+  const have = new Set(earlier.keys);
+  return later.keys.every((k) => have.has(earlier.ignoreCase ? k.toLowerCase() : k));
+}
+
+/**
+ * Warnings for rules an earlier rule always answers first (first match wins unless `continue`).
+ * Only what can be proved is reported: an earlier rule without `continue` or `window` that is a
+ * catch-all for the later rule's message kinds, or whose only condition is exact keywords that
+ * include every keyword of the later rule (with a case rule at least as broad). Anything else — a
+ * window, `continue`, another condition on the earlier rule, keywords only partly shared — might
+ * let the later rule run, so it gets no warning.
+ */
+function shadowedRules(compiled: readonly RuleCompilation[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const catchAlls: RuleCompilation[] = [];
+  const keywordRules: RuleCompilation[] = [];
+  for (const c of compiled) {
+    const k = c.rule.kinds;
+    const all = catchAlls.find(
+      (s) =>
+        s.rule.kinds === undefined ||
+        (k !== undefined && [...k].every((x) => s.rule.kinds!.has(x) || (x.startsWith('event:') && s.rule.kinds!.has('event')))),
+    );
+    const exact = c.exact;
+    const word = all || !exact ? undefined : keywordRules.find((s) => keywordsCovered(s.exact!, exact));
+    if (all)
+      out.push({
+        path: ['rules', c.rule.index],
+        message: `rule "${c.rule.id}" can never match: rule "${all.rule.id}" (rules[${all.rule.index}]) above matches every ${
+          all.rule.kinds === undefined ? 'message' : [...all.rule.kinds].join('/') + ' message'
+        } first`,
+      });
+    else if (word)
+      out.push({
+        path: ['rules', c.rule.index],
+        message: `rule "${c.rule.id}" can never match: rule "${word.rule.id}" (rules[${word.rule.index}]) above answers ${quoteList(
+          exact!.keys,
+        )}${word.exact!.ignoreCase ? ' (ignoring case)' : ''} first; remove one, or give the earlier rule \`continue: true\``,
+      });
+    if (c.catchAll) catchAlls.push(c);
+    if (c.onlyExact) keywordRules.push(c);
+  }
+  return out;
 }
 
 // === The rule set
+
+/**
+ * Rule ids used twice, as errors at the later one. `undefined` entries (a rule whose id could not
+ * be read) are skipped, so this also runs on a rules file that failed its schema.
+ *
+ * @example duplicateRuleIds(['a', 'b', 'a']) // [{ path: ['rules', 2, 'id'], message: 'duplicate rule id "a" (also rules[0])' }]
+ * @see https://github.com/Wechat-Group/WxJava/blob/develop/weixin-java-mp/src/main/java/me/chanjar/weixin/mp/api/WxMpMessageRouterRule.java
+ */
+export function duplicateRuleIds(ids: readonly (string | undefined)[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    if (id === undefined) return;
+    const prev = seen.get(id);
+    if (prev !== undefined) out.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${id}" (also rules[${prev}])` });
+    else seen.set(id, i);
+  });
+  return out;
+}
 
 /**
  * Compiles the parsed rules file. `errors` refuse the config; `warnings` do not.
@@ -351,34 +424,12 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
 export function compileRules(file: RulesFile): { rules: CompiledRules; errors: RuleIssue[]; warnings: RuleIssue[] } {
   const errors: RuleIssue[] = [];
   const warnings: RuleIssue[] = [];
-  const seen = new Map<string, number>();
-  file.rules.forEach((r, i) => {
-    const prev = seen.get(r.id);
-    if (prev !== undefined) errors.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}" (also rules[${prev}])` });
-    else seen.set(r.id, i);
-  });
+  errors.push(...duplicateRuleIds(file.rules.map((r) => r.id)));
 
   const compiled = file.rules.map((r, i) => compileRule(r, i, errors));
   const list = compiled.map((c) => c.rule);
 
-  // Unreachable rules: a catch-all for some kinds shadows every later rule whose kinds are within them.
-  const shadows: { rule: CompiledRule; kinds: ReadonlySet<string> | undefined }[] = [];
-  for (const c of compiled) {
-    const k = c.rule.kinds;
-    const by = shadows.find(
-      (s) =>
-        s.kinds === undefined ||
-        (k !== undefined && [...k].every((x) => s.kinds!.has(x) || (x.startsWith('event:') && s.kinds!.has('event')))),
-    );
-    if (by)
-      warnings.push({
-        path: ['rules', c.rule.index],
-        message: `rule "${c.rule.id}" can never match: rule "${by.rule.id}" (rules[${by.rule.index}]) above matches every ${
-          by.kinds === undefined ? 'message' : [...by.kinds].join('/') + ' message'
-        } first`,
-      });
-    if (c.catchAll) shadows.push({ rule: c.rule, kinds: k });
-  }
+  warnings.push(...shadowedRules(compiled));
 
   // Indexes.
   const exactCs = new Map<string, number[]>();

@@ -28,11 +28,24 @@ describe('runCheckConfig', () => {
     expect(runCheckConfig(dir, { views: dir }, io)).toBe(1);
     const file = displayPath(path.join(dir, 'rules.yaml'));
     expect(io.errLines).toEqual([
-      `error: ${file}:5 rules[0].actions[0].grant: campaign "summer-packet" is not defined in campaigns.yaml (defined: welcome-packet)`,
-      `error: ${file}:9 rules[1].actions[0].reply.template: template "helpp" not found in ${displayPath(path.join(dir, 'templates'))} (no templates there)`,
+      `error: ${file}:5 rules[0] (id "follow").actions[0].grant: campaign "summer-packet" is not defined in campaigns.yaml (defined: welcome-packet)`,
+      `error: ${file}:9 rules[1] (id "help").actions[0].reply.template: template "helpp" not found in ${displayPath(path.join(dir, 'templates'))} (no templates there)`,
       `2 errors: config in ${dir} is NOT valid`,
     ]);
     expect(io.outLines).toEqual([]);
+  });
+
+  it('should print schema and cross-file errors of one file in the same run, rules named by id, with did-you-mean', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'schema-and-reference');
+    expect(runCheckConfig(dir, { views: dir }, io)).toBe(1);
+    const file = displayPath(path.join(dir, 'rules.yaml'));
+    expect(io.errLines).toEqual([
+      expect.stringMatching(/^error: .*rules\.yaml:5 rules\[0\] \(id "follow-from-store-qr"\)\.match\.evnt: unknown key "evnt" — did you mean "event"\?; allowed keys: /),
+      `error: ${file}:7 rules[0] (id "follow-from-store-qr").actions[0].grant: campaign "welcome-pakcet" is not defined in campaigns.yaml — did you mean "welcome-packet"? (defined: welcome-packet)`,
+      `error: ${file}:11 rules[1] (id "help").actions[0].reply.template: template "greet" not found in ${displayPath(path.join(dir, 'templates'))} (no templates there)`,
+      `3 errors: config in ${dir} is NOT valid`,
+    ]);
   });
 
   it('should print warnings and still exit 0', () => {
@@ -40,7 +53,7 @@ describe('runCheckConfig', () => {
     const dir = path.join(FIXTURES, 'warnings');
     expect(runCheckConfig(dir, { views: dir }, io)).toBe(0);
     expect(io.errLines).toEqual([
-      expect.stringMatching(/^warning: .*rules\.yaml:6 rules\[1\]: rule "hello" can never match/),
+      expect.stringMatching(/^warning: .*rules\.yaml:6 rules\[1\] \(id "hello"\): rule "hello" can never match/),
       expect.stringMatching(/^warning: .*menu\.yaml:3 button\[1\]\.key: no rule answers CLICK "ORDERS"/),
     ]);
     expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 3 rules, 2 warnings\)$/)]);
@@ -53,10 +66,10 @@ describe('runCheckConfig', () => {
     const file = displayPath(path.join(dir, 'rules.yaml'));
     const cannot = 'which cannot run in linear time';
     expect(io.errLines).toEqual([
-      `error: ${file}:5 rules[0].match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
-      `error: ${file}:10 rules[1].match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", ${cannot}; match the text itself and capture the part you need with a group`,
-      `error: ${file}:16 rules[2].match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", ${cannot}; match the text itself and capture the part you need with a group`,
-      `error: ${file}:21 rules[3].match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
+      `error: ${file}:5 rules[0] (id "same-word-twice").match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
+      `error: ${file}:10 rules[1] (id "price-in-yuan").match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", ${cannot}; match the text itself and capture the part you need with a group`,
+      `error: ${file}:16 rules[2] (id "promo-not-after-hash").match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", ${cannot}; match the text itself and capture the part you need with a group`,
+      `error: ${file}:21 rules[3] (id "store-twice").match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", ${cannot}; repeat the group's pattern instead of referring back to what it matched`,
       `4 errors: config in ${dir} is NOT valid`,
     ]);
   });
@@ -92,7 +105,7 @@ describe('wechat-bot check-config (the real command line)', () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(
-      'error: test/fixtures/config/bad-regex/rules.yaml:4 rules[0].match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group',
+      'error: test/fixtures/config/bad-regex/rules.yaml:4 rules[0] (id "order").match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group',
     );
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/^OK \(version [0-9a-f]{12}, 4 rules\)\n$/);

@@ -71,7 +71,7 @@ describe('createConfigHolder', () => {
     expect(e.issues).toHaveLength(2);
     expect(e.file).toBe(displayPath(path.join(tmp.dir, 'rules.yaml')));
     expect(e.path).toBe('rules[0].match.event');
-    expect(e.message).toMatch(/^invalid config \(2 errors\):\n {2}.*rules\.yaml:3 rules\[0\]\.match\.event: "subscrib" is not one of subscribe, /);
+    expect(e.message).toMatch(/^invalid config \(2 errors\):\n {2}.*rules\.yaml:3 rules\[0\] \(id "hello"\)\.match\.event: "subscrib" is not one of subscribe, /);
     expect(e.message).toContain(`menu.yaml:1 button: expected a list, got 3`);
   });
 
@@ -130,7 +130,7 @@ describe('createConfigHolder', () => {
       ok: false,
       version: good.version,
       loadedAt: '2026-02-02T01:00:00.000Z',
-      lastError: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\]\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, `)),
+      lastError: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "hello"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, `)),
       warnings: 0,
     });
     // A fix clears the error.

@@ -57,24 +57,29 @@ describe('loadConfig (fixtures)', () => {
   });
 
   it.each([
-    ['malformed', () => [`${file('malformed')}:4: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }`]],
+    [
+      'malformed',
+      () => [
+        `${file('malformed')}:4:5: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }; a { opened above is not closed: close it on the same line, or indent the lines that continue it`,
+      ],
+    ],
     [
       'unknown-reference',
       () => [
-        `${file('unknown-reference')}:5 rules[0].actions[0].grant: campaign "summer-packet" is not defined in campaigns.yaml (defined: welcome-packet)`,
-        `${file('unknown-reference')}:9 rules[1].actions[0].reply.template: template "helpp" not found in ${displayPath(
+        `${file('unknown-reference')}:5 rules[0] (id "follow").actions[0].grant: campaign "summer-packet" is not defined in campaigns.yaml (defined: welcome-packet)`,
+        `${file('unknown-reference')}:9 rules[1] (id "help").actions[0].reply.template: template "helpp" not found in ${displayPath(
           path.join(FIXTURES, 'unknown-reference', 'templates'),
         )} (no templates there)`,
       ],
     ],
-    ['bad-regex', () => [`${file('bad-regex')}:4 rules[0].match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group`]],
+    ['bad-regex', () => [`${file('bad-regex')}:4 rules[0] (id "order").match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group`]],
     [
       'unsupported-regex',
       () => [
-        `${file('unsupported-regex')}:5 rules[0].match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
-        `${file('unsupported-regex')}:10 rules[1].match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
-        `${file('unsupported-regex')}:16 rules[2].match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
-        `${file('unsupported-regex')}:21 rules[3].match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
+        `${file('unsupported-regex')}:5 rules[0] (id "same-word-twice").match.content.regex: "^(\\\\w+) \\\\1$" uses a backreference "\\1", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
+        `${file('unsupported-regex')}:10 rules[1] (id "price-in-yuan").match.content.regex: "\\\\d+(?=元)" uses a lookahead "(?=…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
+        `${file('unsupported-regex')}:16 rules[2] (id "promo-not-after-hash").match.eventKeyRegex: "(?<!#)PROMO" uses a lookbehind "(?<!…)", which cannot run in linear time; match the text itself and capture the part you need with a group`,
+        `${file('unsupported-regex')}:21 rules[3] (id "store-twice").match.sceneRegex: "^(?<s>\\\\w+)-\\\\k<s>$" uses a backreference "\\k<s>", which cannot run in linear time; repeat the group's pattern instead of referring back to what it matched`,
       ],
     ],
     [
@@ -108,7 +113,7 @@ describe('loadConfig (fixtures)', () => {
     const r = load('warnings');
     expect(r.ok).toBe(true);
     expect(r.warnings.map(formatIssue)).toEqual([
-      `${file('warnings')}:6 rules[1]: rule "hello" can never match: rule "everything-text" (rules[0]) above matches every text message first`,
+      `${file('warnings')}:6 rules[1] (id "hello"): rule "hello" can never match: rule "everything-text" (rules[0]) above matches every text message first`,
       `${file('warnings', 'menu.yaml')}:3 button[1].key: no rule answers CLICK "ORDERS" (button "Orders"); followers who tap it get no reply`,
     ]);
   });
@@ -135,8 +140,8 @@ describe('loadConfig (fixtures)', () => {
       const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
       const rel = (f: string) => displayPath(path.join(tmp.dir, f));
       expect(r.ok ? [] : r.errors.map(formatIssue)).toEqual([
-        expect.stringMatching(new RegExp(`^${rel('rules.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\]\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, SCAN, `)),
-        `${rel('menu.yaml')}:2 button[0].type: "clik" is not one of click, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, view, miniprogram, media_id, view_limited, article_id, article_view_limited`,
+        expect.stringMatching(new RegExp(`^${rel('rules.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "a"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, SCAN, `)),
+        `${rel('menu.yaml')}:2 button[0].type: "clik" is not one of click, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, view, miniprogram, media_id, view_limited, article_id, article_view_limited — did you mean "click"?`,
         expect.stringContaining(`${rel('campaigns.yaml')}:3 campaigns.p.kind:`),
       ]);
     } finally {
@@ -162,11 +167,11 @@ describe('loadConfig (fixtures)', () => {
       const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
       const rel = (f: string) => displayPath(path.join(tmp.dir, f));
       expect(r.ok ? [] : r.errors.map(formatIssue)).toEqual([
-        `${rel('templates/bad.ejs')}: does not compile: SyntaxError: Missing catch or finally after try`,
-        `${rel('rules.yaml')}:5 rules[0].actions[1].reply.template: template "t" fails with this rule's variables: line 1: ReferenceError: shop is not defined`,
-        `${rel('rules.yaml')}:6 rules[0].actions[2].reply: fails with the built-in variables: ReferenceError: opnid is not defined`,
-        `${rel('rules.yaml')}:7 rules[0].actions[3].reply: does not compile: SyntaxError: Unexpected token '}'`,
-        `${rel('rules.yaml')}:8 rules[0].actions[4].reply.vars.openid: "openid" is a built-in variable; choose another name (built-ins: openid, text, captures, groups, scene, eventKey, now, amount, campaign, outcome, reason, vars)`,
+        `${rel('templates/bad.ejs')}:1: does not compile: SyntaxError: Missing catch or finally after try`,
+        `${rel('rules.yaml')}:5 rules[0] (id "a").actions[1].reply.template: template "t" fails with this rule's variables: line 1: ReferenceError: shop is not defined`,
+        `${rel('rules.yaml')}:6 rules[0] (id "a").actions[2].reply: fails with the built-in variables: ReferenceError: opnid is not defined`,
+        `${rel('rules.yaml')}:7 rules[0] (id "a").actions[3].reply: does not compile: SyntaxError: Unexpected token '}'`,
+        `${rel('rules.yaml')}:8 rules[0] (id "a").actions[4].reply.vars.openid: "openid" is a built-in variable; choose another name (built-ins: openid, text, captures, groups, scene, eventKey, now, amount, campaign, outcome, reason, vars)`,
       ]);
     } finally {
       tmp.remove();

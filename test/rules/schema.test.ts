@@ -9,16 +9,16 @@ const one = (match: string, extra = '') => `rules:\n  - id: r\n    match: ${matc
 
 describe('rulesFileSchema', () => {
   it.each([
-    ['an unknown event', one('{ event: subscrib }'), [`rules.yaml:3 rules[0].match.event: "subscrib" is not one of ${EVENTS}`]],
+    ['an unknown event', one('{ event: subscrib }'), [`rules.yaml:3 rules[0].match.event: "subscrib" is not one of ${EVENTS} — did you mean "subscribe"?`]],
     [
       'an unknown msgType',
       one('{ msgType: txt }'),
-      ['rules.yaml:3 rules[0].match.msgType: "txt" is not one of text, image, voice, video, shortvideo, location, link, miniprogrampage, event, unknown'],
+      ['rules.yaml:3 rules[0].match.msgType: "txt" is not one of text, image, voice, video, shortvideo, location, link, miniprogrampage, event, unknown — did you mean "text"?'],
     ],
     [
       'an unknown match key',
       one('{ contnet: hi }'),
-      ['rules.yaml:3 rules[0].match.contnet: unknown key "contnet"; allowed keys: msgType, event, eventKey, eventKeyRegex, content, scene, sceneRegex, hasScene, cardId'],
+      ['rules.yaml:3 rules[0].match.contnet: unknown key "contnet" — did you mean "content"?; allowed keys: msgType, event, eventKey, eventKeyRegex, content, scene, sceneRegex, hasScene, cardId'],
     ],
     ['a bad regex', one('{ content: { regex: "a(" } }'), ['rules.yaml:3 rules[0].match.content.regex: "a(" is not a valid regular expression: Unterminated group']],
     [
@@ -47,13 +47,13 @@ describe('rulesFileSchema', () => {
     [
       'an unknown action',
       'rules:\n  - id: a\n    actions: [ { replyy: hi } ]\n',
-      ['rules.yaml:3 rules[0].actions[0]: action needs exactly one of the keys reply, grant, transfer_customer_service (found "replyy")'],
+      ['rules.yaml:3 rules[0].actions[0]: action needs exactly one of the keys reply, grant, transfer_customer_service (found "replyy") — did you mean "reply"?'],
     ],
     ['two actions in one item', 'rules:\n  - id: a\n    actions: [ { reply: hi, grant: x } ]\n', ['rules.yaml:3 rules[0].actions[0]: action has several of the keys reply, grant; use one per action']],
     [
       'an unknown reply kind',
       'rules:\n  - id: a\n    actions: [ { reply: { txt: hi } } ]\n',
-      ['rules.yaml:3 rules[0].actions[0].reply: reply needs exactly one of the keys text, template, random, image, voice, video, music, news, none (found "txt")'],
+      ['rules.yaml:3 rules[0].actions[0].reply: reply needs exactly one of the keys text, template, random, image, voice, video, music, news, none (found "txt") — did you mean "text"?'],
     ],
     [
       'an unknown grant outcome',
@@ -62,7 +62,7 @@ describe('rulesFileSchema', () => {
     ],
     ['too many news articles', 'rules:\n  - id: a\n    actions: [ { reply: { news: [ { title: a }, { title: b } ] } } ]\n', ['rules.yaml:3 rules[0].actions[0].reply.news: has 2 articles; WeChat shows at most 1 in a passive reply']],
     ['a bad transfer', 'rules:\n  - id: a\n    actions: [ { transfer_customer_service: yes } ]\n', ['rules.yaml:3 rules[0].actions[0].transfer_customer_service: expected true, or a mapping { kfAccount: "kf2001@gh_…" }']],
-    ['an unknown top-level key', 'rulez: []\n', ['rules.yaml:1 rulez: unknown key "rulez"; allowed keys: rules, default, welcome']],
+    ['an unknown top-level key', 'rulez: []\n', ['rules.yaml:1 rulez: unknown key "rulez" — did you mean "rules"?; allowed keys: rules, default, welcome']],
     ['a list at the top', '- a\n', ['rules.yaml:1: expected a mapping, got a list']],
   ])('should refuse %s with an exact message', (_n, text, expected) => {
     expect(schemaIssues(text)).toEqual(expected);

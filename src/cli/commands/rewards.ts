@@ -23,6 +23,7 @@ import pino from 'pino';
 import type { Command } from 'commander';
 import { loadSettings, SANDBOX_CREDENTIALS, type Settings } from '../../config/settings';
 import { systemClock, type Clock } from '../../lib/clock';
+import { closestName } from '../../lib/closest-name';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createPayClient, loadMerchantCert } from '../../pay/client';
 import { createRedpackApi } from '../../pay/redpack';
@@ -51,27 +52,6 @@ export function requireCampaign(config: RewardsConfig, name: string): void {
     `no campaign "${name}" in campaigns.yaml${near ? ` — did you mean "${near}"?` : ''}; ` +
       (names.length ? `campaigns: ${names.join(', ')}` : 'it defines no campaigns'),
   );
-}
-
-/** The name within edit distance ≤ max(2, a third of its length) of `word`, nearest first; undefined if none. */
-export function closestName(word: string, names: readonly string[]): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const n of names) {
-    const d = editDistance(word.toLowerCase(), n.toLowerCase());
-    if (d <= Math.max(2, Math.floor(n.length / 3)) && (!best || d < best.d)) best = { name: n, d };
-  }
-  return best?.name;
-}
-
-/** Levenshtein distance, O(a·b) time and O(b) memory (names are short). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /**
