@@ -69,7 +69,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: undefined,
+      // pino's default base: `pid` and `hostname` on every line, to tell instances and restarts apart.
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,
