@@ -5,6 +5,10 @@
  * - `bare`: a bare Koa app that only reads the body and returns a fixed XML string (the baseline).
  * - `plain` / `safe`: the real bot (createBot, SQLite store, echo-like rules) in plain or safe mode.
  * - `rules-10` / `rules-1000`: the real bot with 10 rules, or 1,000 keyword rules + 50 regex rules.
+ *
+ * The bot logs as in production: `createLogger` at LOG_LEVEL=info with the secrets scrubbed, through
+ * pino's asynchronous destination, so every request pays for its access line; only the file differs
+ * (`/dev/null` instead of stdout, which `run.ts` reads for `LISTENING`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,11 +76,13 @@ async function bot(mode: BenchMode): Promise<number> {
       BOT_DATA_DIR: path.join(dir, 'data'),
       BOT_VIEWS_DIR: VIEWS_DIR,
       WECHAT_API_BASE: 'http://127.0.0.1:9',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
     dir,
   );
-  const b = await createBot({ settings, workers: false, watchConfig: false, log: createLogger({ level: 'warn' }) });
+  const { default: pino } = await import('pino');
+  const log = createLogger({ level: settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: os.devNull, sync: false }) });
+  const b = await createBot({ settings, workers: false, watchConfig: false, log });
   const server = await b.listen(0, '127.0.0.1');
   const a = server.address();
   return typeof a === 'object' && a ? a.port : 0;

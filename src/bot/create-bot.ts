@@ -294,6 +294,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       adminToken: settings.adminToken,
       staffRouters: settings.adminToken ? [createCardAdminRouter({ cards })] : [],
       metricsToken: settings.metricsToken,
+      accessLog: settings.accessLog,
       auth: settings.adminToken || settings.metricsToken ? { counters: store.counters, kv: store.kv, trustedProxies: settings.trustedProxies } : undefined,
       token: settings.wechat.token,
       crypto,

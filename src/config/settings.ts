@@ -119,6 +119,8 @@ export interface Settings {
   adminToken?: string;
   /** LOG_LEVEL: one of {@link LOG_LEVELS} (default info; the CLI's default is warn). */
   logLevel: (typeof LOG_LEVELS)[number];
+  /** BOT_ACCESS_LOG: one access line per request at info (default true; 0 turns it off). */
+  accessLog: boolean;
   /** Every secret value, for scrubbing logs. */
   secrets: string[];
 }
@@ -301,6 +303,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     outboxLeaseMs: int(env, 'BOT_OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
     adminToken: str(env, 'BOT_ADMIN_TOKEN'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    accessLog: bool(env, 'BOT_ACCESS_LOG', true),
     secrets: [],
   };
   if (settings.wechat.safeModeOnly && encodingAESKey === undefined)

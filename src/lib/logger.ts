@@ -55,6 +55,38 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
+/** The `*.name` paths: censored by {@link redactNested}, one level down, instead of by pino's redact. */
+const NESTED_SECRET_KEYS = new Set(REDACT_PATHS.filter((p) => p.startsWith('*.')).map((p) => p.slice(2)));
+/** The exact paths, which pino's redact handles cheaply (its `*` wildcards cost ~15 µs a line). */
+const EXACT_PATHS = REDACT_PATHS.filter((p) => !p.startsWith('*.'));
+const CENSOR = '[redacted]';
+
+/**
+ * Censors `*.name` for every secret name one level down, as pino's `redact` would, at a fraction of
+ * its cost. Copies only what it changes (prototype and non-enumerable `message`/`stack` kept, so an
+ * Error still serializes as one); the caller's objects are never touched.
+ *
+ * @example redactNested({ api: { token: 't', url: 'u' } }); // { api: { token: '[redacted]', url: 'u' } }
+ */
+export function redactNested(obj: Record<string, unknown>): Record<string, unknown> {
+  let out = obj;
+  for (const key in obj) {
+    const value = obj[key];
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.prototype.hasOwnProperty.call(obj, key)) continue;
+    let copy: Record<string, unknown> | undefined;
+    for (const inner in value as Record<string, unknown>) {
+      if (!NESTED_SECRET_KEYS.has(inner) || (value as Record<string, unknown>)[inner] === undefined) continue;
+      copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>;
+      Object.defineProperty(copy, inner, { value: CENSOR, enumerable: true, writable: true, configurable: true });
+    }
+    if (copy) {
+      if (out === obj) out = { ...obj };
+      out[key] = copy;
+    }
+  }
+  return out;
+}
+
 /**
  * Builds the root logger. Besides path redaction, every configured secret value is scrubbed from the
  * serialized line, so a secret that slips into a message or an error text is still never written.
@@ -68,8 +100,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: undefined,
+      redact: { paths: EXACT_PATHS, censor: CENSOR },
+      formatters: { log: redactNested },
+      // pino's default base: `pid` and `hostname` on every line, to tell instances and restarts apart.
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

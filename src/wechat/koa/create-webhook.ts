@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import type { ReplyRenderer } from '../../reply/render-reply';
 import type { BindingStore, DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
+import { accessLog } from './access-log';
 import { answerByDeadline } from './answer-by-deadline';
 import { bindRequest } from './bind-request';
 import { decrypt } from './decrypt';
@@ -93,7 +94,7 @@ export function createWebhookRouter(options: WebhookOptions): Router<WebhookStat
 /** The webhook's handling of a request already routed to it, by method. */
 function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
   const metrics = options.metrics ?? createMetrics();
-  const guard = handleErrors({ log: options.log, metrics });
+  const guard = handleErrors({ log: options.log, metrics, clock: options.clock });
   const verify = verifySignature({ token: options.token, windowSeconds: options.timestampWindowSeconds, clock: options.clock });
   if (options.safeModeOnly && !options.crypto)
     throw new TypeError('createWebhook: safeModeOnly needs crypto (set WECHAT_ENCODING_AES_KEY, or turn WECHAT_SAFE_MODE_ONLY off)');
@@ -187,6 +188,11 @@ export interface AppOptions extends WebhookOptions {
    * staff routes. Routes an app does not serve answer 404.
    */
   surface?: AppSurface;
+  /**
+   * One access line per request at info (BOT_ACCESS_LOG; default true). Off, every response still
+   * carries its `X-Request-Id`.
+   */
+  accessLog?: boolean;
 }
 
 /**
@@ -230,20 +236,21 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) throw new TypeError('createWebhook: healthTimeoutMs must be a number > 0');
   const guards = bearerGuards(options);
   for (const r of options.routers ?? []) assertNotStaff(r);
+  app.use(accessLog({ log: options.log, enabled: options.accessLog }));
   if (surface !== 'admin') app.use(createWebhookMiddleware({ ...options, metrics }));
   app.use(opsRouter(options, metrics, guards, surface).routes());
   if (surface !== 'admin') for (const r of options.routers ?? []) app.use(r.routes());
   if (surface !== 'public' && guards.admin && options.staffRouters?.length) app.use(staffRouter(guards.admin, options.staffRouters).routes());
   if (surface !== 'public' && !guards.admin && options.staffRouters?.length) options.log.info('BOT_ADMIN_TOKEN is not set: the staff endpoints are off');
-  app.on('error', (err: unknown) => {
+  app.on('error', (err: unknown, ctx?: { state?: WebhookState }) => {
     // Koa also emits the socket's errors when a client hangs up mid-request: not a failure of ours.
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && CLIENT_GONE.test(code)) {
-      options.log.debug({ code }, 'client closed the connection early');
+      options.log.debug({ reqId: ctx?.state?.requestId, code }, 'client closed the connection early');
       return;
     }
     const e = err instanceof Error ? { message: err.message, name: err.name, stack: err.stack } : { message: String(err) };
-    options.log.error({ err: e }, 'webhook handler failed');
+    options.log.error({ reqId: ctx?.state?.requestId, err: e }, 'webhook handler failed');
   });
   return app;
 }

@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { type Clock, systemClock } from '../../lib/clock';
 import type { ReplyRenderer } from '../../reply/render-reply';
-import { type MessageCrypto, WeChatCryptoError } from '../crypto';
+import { CRYPTO_ERROR_CODES, type MessageCrypto, WeChatCryptoError } from '../crypto';
 import { checkMsgSignature, computeMsgSignature } from '../signature';
 import { MalformedXmlError, parseXml } from '../xml';
 import { WebhookError } from './errors';
@@ -47,7 +47,7 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
       const encrypt = outer.Encrypt;
       if (typeof encrypt !== 'string' || encrypt === '') throw new WebhookError(400, 'bad_xml', 'missing Encrypt element');
       if (!checkMsgSignature(token, { msg_signature: q.msg_signature, timestamp: q.timestamp, nonce: q.nonce }, encrypt))
-        throw new WebhookError(401, 'bad_signature', 'bad msg_signature');
+        throw new WebhookError(401, 'bad_signature', 'bad msg_signature', 'check WECHAT_TOKEN (msg_signature is signed with the Token)');
       let inner: string;
       try {
         const out = crypto.decrypt(encrypt);
@@ -55,7 +55,7 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
         ctx.state.decryptedXml = inner;
         ctx.state.keyIndex = out.keyIndex;
       } catch (err) {
-        if (err instanceof WeChatCryptoError) throw new WebhookError(400, 'bad_crypto', 'could not decrypt the message');
+        if (err instanceof WeChatCryptoError) throw new WebhookError(400, 'bad_crypto', 'could not decrypt the message', decryptHint(err));
         throw err;
       }
       try {
@@ -94,4 +94,11 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
       ctx.body = reply;
     }
   };
+}
+
+/** What the operator should check when a signed message does not decrypt. */
+function decryptHint(err: WeChatCryptoError): string {
+  return err.code === CRYPTO_ERROR_CODES.ValidateAppidError
+    ? 'check WECHAT_APPID (the message is for another account)'
+    : 'check WECHAT_ENCODING_AES_KEY (and WECHAT_ENCODING_AES_KEY_PREVIOUS after a rotation)';
 }

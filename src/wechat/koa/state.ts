@@ -8,6 +8,8 @@ import type { InboundMessage } from '../inbound';
 export interface WebhookState {
   /** `performance.now()` when the request arrived, for the deadline and the latency metric. */
   startedAt: number;
+  /** This request's id (`access-log.ts`): on the access line, on the request's log lines, in `X-Request-Id`. */
+  requestId?: string;
   /** The outcome label for metrics (`reply`, `empty`, `duplicate`, `bad_signature`, …). */
   outcome?: string;
   /** The parsed query string; read it through {@link webhookQuery}. */

@@ -28,7 +28,7 @@ export function verifySignature(options: VerifySignatureOptions): Middleware<Web
     const q = webhookQuery(ctx);
     const timestamp = q.timestamp;
     if (!checkSignature(token, { signature: q.signature, timestamp, nonce: q.nonce }))
-      throw new WebhookError(401, 'bad_signature', 'bad signature');
+      throw new WebhookError(401, 'bad_signature', 'bad signature', 'check WECHAT_TOKEN (it must equal the Token in the WeChat console)');
     const ts = Number(timestamp);
     // Whole seconds on both sides: `timestamp` has second granularity, so a fractional `now` would make
     // the window asymmetric (up to 1 s shorter into the past than into the future).
