@@ -9,13 +9,59 @@ import type { Command } from 'commander';
 import { SANDBOX_CREDENTIALS } from '../../config/settings';
 import { createLogger } from '../../lib/logger';
 import { startApiSandbox } from '../../sandbox/api-server';
-import { SANDBOX_PAY_CERTS, startPaySandbox } from '../../sandbox/pay-server';
+import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandboxFaults } from '../../sandbox/pay-server';
 import { addSandboxPayCommand } from './spend';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${value}" is not a port number (0–65535)`);
   return n;
+}
+
+/** Fault flags of `sandbox serve`, as commander hands them over (strings, or undefined when absent). */
+export interface SandboxFaultFlags {
+  systemErrorRate?: string;
+  timeoutRate?: string;
+  resetRate?: string;
+  http5xxRate?: string;
+  paidShare?: string;
+  latencyMs?: string;
+  errCode?: string;
+}
+
+const RATE_FLAGS = [
+  ['systemErrorRate', '--system-error-rate'],
+  ['timeoutRate', '--timeout-rate'],
+  ['resetRate', '--reset-rate'],
+  ['http5xxRate', '--http5xx-rate'],
+  ['paidShare', '--paid-share'],
+] as const;
+
+/**
+ * Turns the fault flags of `sandbox serve` into Pay sandbox faults; a bad value throws an error that
+ * names the flag and the allowed range, and nothing starts.
+ *
+ * @example faultsFromFlags({ systemErrorRate: '1' }) // { systemErrorRate: 1 }
+ */
+export function faultsFromFlags(flags: SandboxFaultFlags): PaySandboxFaults {
+  const faults: PaySandboxFaults = {};
+  for (const [key, flag] of RATE_FLAGS) {
+    const raw = flags[key];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${flag} "${raw}" is not a rate: give a number from 0 to 1, e.g. ${flag} 0.2`);
+    faults[key] = n;
+  }
+  if (flags.latencyMs !== undefined) {
+    const n = Number(flags.latencyMs);
+    if (!Number.isInteger(n) || n < 0 || n > 60_000) throw new Error(`--latency-ms "${flags.latencyMs}" is not a delay: give whole milliseconds from 0 to 60000`);
+    faults.latencyMs = n;
+  }
+  if (flags.errCode !== undefined) {
+    if (!/^[A-Z_]{2,32}$/.test(flags.errCode)) throw new Error(`--err-code "${flags.errCode}" is not a WeChat Pay err_code: give upper-case letters and _, e.g. --err-code NOTENOUGH`);
+    faults.errCode = flags.errCode;
+  }
+  return faults;
 }
 
 /**
@@ -49,10 +95,19 @@ export function register(program: Command): void {
     .description('run the API and Pay stand-ins until Ctrl-C and print the env a bot needs to use them')
     .option('--api-port <port>', 'port of the API stand-in (0 = any)', port, 0)
     .option('--pay-port <port>', 'port of the Pay stand-in (0 = any)', port, 0)
-    .action(async (opts: { apiPort: number; payPort: number }) => {
+    .option('--system-error-rate <rate>', 'share of Pay calls answered SYSTEMERROR (0–1)')
+    .option('--timeout-rate <rate>', 'share of Pay calls never answered (0–1)')
+    .option('--reset-rate <rate>', 'share of Pay calls whose connection is reset (0–1)')
+    .option('--http5xx-rate <rate>', 'share of Pay calls answered HTTP 503 (0–1)')
+    .option('--paid-share <rate>', 'of the sends that lose their answer, the share that WAS paid (0–1, default 0.5)')
+    .option('--latency-ms <ms>', 'delay before every Pay answer')
+    .option('--err-code <code>', 'answer every send with this err_code, e.g. NOTENOUGH')
+    .action(async (opts: { apiPort: number; payPort: number } & SandboxFaultFlags) => {
+      const faults = faultsFromFlags(opts);
       const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
       const api = await startApiSandbox({ port: opts.apiPort, acceptAnyFollower: true });
       const pay = await startPaySandbox({ port: opts.payPort, log });
+      pay.faults.set(faults);
       process.stdout.write(sandboxEnvText(api.url, pay.url));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
