@@ -220,6 +220,13 @@ const amountSchema = z.unknown().transform((v, ctx): { min: number; max: number 
   return { min: fen, max: fen };
 });
 
+/**
+ * People in one fission group, the sharer included: what `sendgroupredpack` accepts (the sandbox Pay
+ * server refuses the same with PARAM_ERROR, src/sandbox/pay-validate.ts). The minimum 3 is WeChat's
+ * published rule; the maximum 20 is the commonly documented one (wechat-protocol.md §6.3).
+ */
+export const FISSION_TOTAL_NUM = { min: 3, max: 20 } as const;
+
 const RED_PACKET_HARD_MAX_FEN = 20_000_000; // no WeChat scene goes near 200,000 yuan: catches typos
 
 /** One cash red-packet campaign (`kind: red_packet`). */
@@ -269,8 +276,12 @@ export const redPacketCampaignSchema = z
     const fission = c.type === 'fission';
     const totalNum = c.total_num ?? (fission ? 3 : 1);
     if (range.min > range.max) ctx.addIssue({ code: 'custom', path: ['amount', 'min'], message: 'min is above max' });
-    if (fission && totalNum < 3)
-      ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a fission red packet needs total_num ≥ 3 (the sharer included)' });
+    if (fission && (totalNum < FISSION_TOTAL_NUM.min || totalNum > FISSION_TOTAL_NUM.max))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['total_num'],
+        message: `a fission red packet (sendgroupredpack) takes total_num ${FISSION_TOTAL_NUM.min}–${FISSION_TOTAL_NUM.max} (the sharer included), not ${totalNum}`,
+      });
     if (!fission && totalNum !== 1)
       ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a normal red packet has total_num 1' });
     // Per-packet amount (for fission: the group total divided by the people in it).

@@ -169,6 +169,7 @@ describe('startPaySandbox', () => {
     ['client_ip', { client_ip: '127.0.0.1' }, 'PARAM_ERROR'],
     ['total_num 2', { total_num: '2', total_amount: '200' }, 'PARAM_ERROR'],
     ['total_num 21', { total_num: '21', total_amount: '2100' }, 'PARAM_ERROR'],
+    ['total_num 25', { total_num: '25', total_amount: '2500' }, 'PARAM_ERROR'],
     ['amt_type ALL_SAME', { amt_type: 'ALL_SAME' }, 'PARAM_ERROR'],
     ['too little money for 3 people', { total_amount: '250' }, 'MONEY_LIMIT'],
   ])('should refuse sendgroupredpack with %s', async (_label, overrides, code) => {
