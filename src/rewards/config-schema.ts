@@ -131,6 +131,8 @@ export const limitsFileSchema = z.preprocess(
         .preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable())
         .default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
       send_rate_per_second: z.number().int().min(1).max(10_000).default(30),
+      /** Optional second cap, per wall-clock minute (older WeChat documents: 1,800 per minute). */
+      send_rate_per_minute: z.number().int().min(1).max(600_000).nullable().default(null),
       merchant_daily: z
         .object({ count: z.number().int().min(1).nullable().default(null), amount: yuan.default(100_000_000) })
         .strict()
@@ -156,6 +158,7 @@ export const limitsFileSchema = z.preprocess(
       },
       quietHours: l.quiet_hours === null ? null : { fromMinute: l.quiet_hours.from, toMinute: l.quiet_hours.to, mode: l.quiet_hours.mode },
       sendRatePerSecond: l.send_rate_per_second,
+      sendRatePerMinute: l.send_rate_per_minute,
       merchantDaily: { count: l.merchant_daily.count, amountFen: l.merchant_daily.amount },
       followerDaily: { count: l.follower_daily.count, amountFen: l.follower_daily.amount },
     })),

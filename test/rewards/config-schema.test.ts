@@ -40,6 +40,7 @@ describe('limitsFileSchema', () => {
       amount: { minFen: 100, maxFen: 20000, minWithSceneFen: 30, maxAmountWithSceneFen: 499900 },
       quietHours: { fromMinute: 0, toMinute: 480, mode: 'defer' },
       sendRatePerSecond: 30,
+      sendRatePerMinute: null,
       merchantDaily: { count: null, amountFen: 100_000_000 },
       followerDaily: { count: 10, amountFen: 100_000 },
     });
@@ -51,6 +52,7 @@ describe('limitsFileSchema', () => {
       amount: { min: 0.5, max: 100 },
       quiet_hours: { from: '23:30', to: '07:00', mode: 'refuse' },
       send_rate_per_second: 5,
+      send_rate_per_minute: 50,
       merchant_daily: { count: 100, amount: 50 },
       follower_daily: { count: 2, amount: 3.5 },
     });
@@ -58,6 +60,7 @@ describe('limitsFileSchema', () => {
       amount: { minFen: 50, maxFen: 10000 },
       quietHours: { fromMinute: 1410, toMinute: 420, mode: 'refuse' },
       sendRatePerSecond: 5,
+      sendRatePerMinute: 50,
       merchantDaily: { count: 100, amountFen: 5000 },
       followerDaily: { count: 2, amountFen: 350 },
     });
