@@ -267,6 +267,29 @@ describe('PaySandbox faults', () => {
   });
 });
 
+describe('PaySandbox send rate', () => {
+  it('should answer FREQ_LIMIT past the merchant rate per minute, pay nothing, and take sends again the next minute', async () => {
+    const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
+    const sandbox = await startPaySandbox({ clock, sendRate: { perMinute: 3 } });
+    const client = clientFor(sandbox);
+    try {
+      const follower = (i: number) => ({ re_openid: `oRateFollower0000${i}` });
+      for (let i = 0; i < 3; i++) {
+        expect(await client.request(SEND, sendFields(follower(i)))).toMatchObject({ result_code: 'SUCCESS' });
+        clock.advance(10_000);
+      }
+      const over = sendFields(follower(3));
+      expect(await client.request(SEND, over)).toMatchObject({ result_code: 'FAIL', err_code: 'FREQ_LIMIT' });
+      expect(sandbox.payments.has(over.mch_billno!)).toBe(false);
+      clock.advance(30_000); // 12:01:00
+      expect(await client.request(SEND, over)).toMatchObject({ result_code: 'SUCCESS' });
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+});
+
 describe('PaySandbox.refundUnclaimed', () => {
   it('should refund SENT packets older than the given age and restore the balance', async () => {
     const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
