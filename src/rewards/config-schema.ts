@@ -96,9 +96,13 @@ const dailySpan = z
 
 // === limits.yaml
 
-/** Defaults follow WeChat Pay's published red-packet limits (wechat-protocol.md §6.1). */
+/**
+ * Defaults follow WeChat Pay's published red-packet limits (wechat-protocol.md §6.1): 1–200 yuan per
+ * packet by default, with or without `scene_id` — a wider range with `scene_id` exists only once the
+ * merchant set or applied for it on the merchant platform, so `amount.*_with_scene` start at 1–200 too.
+ */
 export const DEFAULT_LIMITS = {
-  amount: { min: 1, max: 200, min_with_scene: 0.3, max_with_scene: 4999 },
+  amount: { min: 1, max: 200, min_with_scene: 1, max_with_scene: 200 },
   quiet_hours: { from: '00:00', to: '08:00', mode: 'defer' },
   send_rate_per_second: 30,
   merchant_daily: { amount: 1_000_000 },
@@ -113,6 +117,11 @@ const quietHoursSchema = z
   })
   .strict();
 
+/** Without `scene_id` WeChat Pay pays at most 200.00 yuan per packet. */
+const NO_SCENE_MAX_FEN = 20_000;
+/** The most a merchant can have the per-packet maximum raised to (with `scene_id`): 4999.00 yuan. */
+const SCENE_MAX_FEN = 499_900;
+
 /** The whole `limits.yaml`. An empty file means every default. */
 export const limitsFileSchema = z.preprocess(
   (v) => (v === null || v === undefined ? {} : v),
@@ -122,15 +131,17 @@ export const limitsFileSchema = z.preprocess(
         .object({
           min: yuan.default(100),
           max: yuan.default(20000),
-          min_with_scene: yuan.default(30),
-          max_with_scene: yuan.default(499900),
+          min_with_scene: yuan.default(100),
+          max_with_scene: yuan.default(20000),
         })
         .strict()
-        .default({ min: 100, max: 20000, min_with_scene: 30, max_with_scene: 499900 }),
+        .default({ min: 100, max: 20000, min_with_scene: 100, max_with_scene: 20000 }),
       quiet_hours: z
         .preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable())
         .default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
       send_rate_per_second: z.number().int().min(1).max(10_000).default(30),
+      /** Optional second cap, per wall-clock minute (older WeChat documents: 1,800 per minute). */
+      send_rate_per_minute: z.number().int().min(1).max(600_000).nullable().default(null),
       merchant_daily: z
         .object({ count: z.number().int().min(1).nullable().default(null), amount: yuan.default(100_000_000) })
         .strict()
@@ -146,6 +157,15 @@ export const limitsFileSchema = z.preprocess(
       if (l.amount.min_with_scene > l.amount.max_with_scene)
         ctx.addIssue({ code: 'custom', path: ['amount', 'min_with_scene'], message: 'min_with_scene is above max_with_scene' });
       if (l.amount.min < 1) ctx.addIssue({ code: 'custom', path: ['amount', 'min'], message: 'must be at least 0.01' });
+      if (l.amount.min_with_scene < 1) ctx.addIssue({ code: 'custom', path: ['amount', 'min_with_scene'], message: 'must be at least 0.01' });
+      if (l.amount.max > NO_SCENE_MAX_FEN)
+        ctx.addIssue({ code: 'custom', path: ['amount', 'max'], message: `must be at most ${fenToYuan(NO_SCENE_MAX_FEN)}: WeChat Pay needs scene_id above that (use max_with_scene)` });
+      if (l.amount.max_with_scene > SCENE_MAX_FEN)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['amount', 'max_with_scene'],
+          message: `must be at most ${fenToYuan(SCENE_MAX_FEN)} (the most WeChat Pay raises a packet to, even with scene_id)`,
+        });
     })
     .transform((l) => ({
       amount: {
@@ -156,6 +176,7 @@ export const limitsFileSchema = z.preprocess(
       },
       quietHours: l.quiet_hours === null ? null : { fromMinute: l.quiet_hours.from, toMinute: l.quiet_hours.to, mode: l.quiet_hours.mode },
       sendRatePerSecond: l.send_rate_per_second,
+      sendRatePerMinute: l.send_rate_per_minute,
       merchantDaily: { count: l.merchant_daily.count, amountFen: l.merchant_daily.amount },
       followerDaily: { count: l.follower_daily.count, amountFen: l.follower_daily.amount },
     })),
@@ -220,6 +241,13 @@ const amountSchema = z.unknown().transform((v, ctx): { min: number; max: number 
   return { min: fen, max: fen };
 });
 
+/**
+ * People in one fission group, the sharer included: what `sendgroupredpack` accepts (the sandbox Pay
+ * server refuses the same with PARAM_ERROR, src/sandbox/pay-validate.ts). The minimum 3 is WeChat's
+ * published rule; the maximum 20 is the commonly documented one (wechat-protocol.md §6.3).
+ */
+export const FISSION_TOTAL_NUM = { min: 3, max: 20 } as const;
+
 const RED_PACKET_HARD_MAX_FEN = 20_000_000; // no WeChat scene goes near 200,000 yuan: catches typos
 
 /** One cash red-packet campaign (`kind: red_packet`). */
@@ -269,8 +297,12 @@ export const redPacketCampaignSchema = z
     const fission = c.type === 'fission';
     const totalNum = c.total_num ?? (fission ? 3 : 1);
     if (range.min > range.max) ctx.addIssue({ code: 'custom', path: ['amount', 'min'], message: 'min is above max' });
-    if (fission && totalNum < 3)
-      ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a fission red packet needs total_num ≥ 3 (the sharer included)' });
+    if (fission && (totalNum < FISSION_TOTAL_NUM.min || totalNum > FISSION_TOTAL_NUM.max))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['total_num'],
+        message: `a fission red packet (sendgroupredpack) takes total_num ${FISSION_TOTAL_NUM.min}–${FISSION_TOTAL_NUM.max} (the sharer included), not ${totalNum}`,
+      });
     if (!fission && totalNum !== 1)
       ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a normal red packet has total_num 1' });
     // Per-packet amount (for fission: the group total divided by the people in it).

@@ -6,7 +6,8 @@
  * - budget, packets, once-per-follower, follower daily count/amount, merchant daily count/amount:
  *   turned into {@link Reservation}s that the ledger checks and adds in the grant's transaction, so
  *   concurrent grants can't overshoot them;
- * - the send rate: enforced by the outbox worker with `CounterStore.incrementWithin` ({@link rateKey}).
+ * - the send rate (per second, and per minute when set): enforced by the outbox worker with
+ *   `CounterStore.incrementWithin` ({@link rateWindows}).
  *
  * @example
  * const plan = planGrant({ campaign, limits, now, openId, amountFen: 188 });
@@ -237,4 +238,41 @@ export function planGrant(input: {
  */
 export function rateKey(now: number): string {
   return `rewards:send-rate:${Math.floor(now / 1000)}`;
+}
+
+/**
+ * The counter key of the shared per-minute send rate (one counter per wall-clock minute).
+ *
+ * @example await counters.incrementWithin(rateKeyPerMinute(now), 1, 50, 120)
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rateKeyPerMinute(now: number): string {
+  return `rewards:send-rate-min:${Math.floor(now / 60_000)}`;
+}
+
+/** One fixed window of the shared send rate: its counter, cap, and when it ends. */
+export interface RateWindow {
+  key: string;
+  limit: number;
+  /** How long the counter must outlive its window (seconds). */
+  ttlSeconds: number;
+  /** Milliseconds from `now` until the window ends and a new counter starts. */
+  endsInMs: number;
+}
+
+/**
+ * The send-rate windows in force at `now`, per second first, then per minute; a rate that is
+ * `Infinity` (or a per-minute rate that is unset) has no window. Every worker counts in the same
+ * counters, so the caps hold across processes.
+ *
+ * @example rateWindows({ perSecond: 30, perMinute: 50 }, now) // → [{ key: 'rewards:send-rate:…', limit: 30, … }, { …, limit: 50 }]
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function rateWindows(rates: { perSecond: number; perMinute: number | null }, now: number): RateWindow[] {
+  const windows: RateWindow[] = [];
+  if (Number.isFinite(rates.perSecond))
+    windows.push({ key: rateKey(now), limit: rates.perSecond, ttlSeconds: 2, endsInMs: 1000 - (now % 1000) });
+  if (rates.perMinute !== null && Number.isFinite(rates.perMinute))
+    windows.push({ key: rateKeyPerMinute(now), limit: rates.perMinute, ttlSeconds: 120, endsInMs: 60_000 - (now % 60_000) });
+  return windows;
 }

@@ -5,7 +5,8 @@
  * 1. quiet hours now → put it back until they end (invariant 3: checked before any call to Pay);
  * 2. a previous attempt's outcome is unknown (status SENDING) → `gethbinfo` first: SENT/RECEIVED/… →
  *    settle; FAILED → settle failed; SENDING → try later; NOT_FOUND → send again, same bill number;
- * 3. the shared send rate (`CounterStore.incrementWithin`, one counter per second) → else next second;
+ * 3. the shared send rate (`CounterStore.incrementWithin`, one counter per second, and per minute when
+ *    `send_rate_per_minute` is set) → else when the full window ends;
  * 4. mark SENDING (attempts + 1) and send with the bill number fixed at record time, with the
  *    parameters snapshotted at record time;
  * 5. sent → SENT (send_listid); uncertain → retry later with backoff, same bill number; config error
@@ -34,7 +35,7 @@ import type { CounterStore } from '../store/ports';
 import type { RewardsConfig } from './config-schema';
 import { holdAsCollision, queryMismatch } from './bill-collision';
 import type { Ledger, LedgerGrant, ReservationKind } from './ledger';
-import { quietHoursEnd, rateKey } from './limits';
+import { quietHoursEnd, rateWindows, type RateWindow } from './limits';
 
 /** What {@link createOutboxWorker} needs. */
 export interface OutboxWorkerDeps {
@@ -82,6 +83,8 @@ export interface OutboxPass {
   retried: number;
   /** True when the shared rate cap stopped this pass early. */
   rateLimited: boolean;
+  /** When rate-limited: ms until the full window (second or minute) ends. */
+  rateWaitMs?: number;
 }
 
 export interface OutboxWorker {
@@ -149,12 +152,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   type Step = 'sent' | 'failed' | 'retried' | 'settled' | 'rate' | 'skipped' | 'held';
   /** What lanes of one pass share: the rate cap was hit; campaigns paused during the pass. */
   interface PassState {
-    rateLimited: boolean;
+    /** false, or how long (ms) until the full rate window ends. */
+    rateLimited: false | number;
     paused: Set<string>;
   }
 
-  function rate(): number {
-    return deps.ratePerSecond ?? config().limits.sendRatePerSecond;
+  /** The shared rate windows now (deps.ratePerSecond overrides limits.send_rate_per_second). */
+  function windows(): RateWindow[] {
+    const limits = config().limits;
+    const perSecond = deps.ratePerSecond ?? limits.sendRatePerSecond;
+    return rateWindows({ perSecond, perMinute: Number.isFinite(perSecond) ? limits.sendRatePerMinute : null }, clock.now());
   }
 
   function requestOf(g: LedgerGrant): RedpackRequest {
@@ -264,13 +271,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
 
     if (state.paused.has(g.campaign)) return retryLater(g, undefined, 0); // held until resumed
-    if (state.rateLimited) return retryLater(g, undefined, 1000 - (clock.now() % 1000));
-    const r = rate();
-    if (Number.isFinite(r)) {
-      const slot = await counters.incrementWithin(rateKey(clock.now()), 1, r, 2);
+    if (state.rateLimited !== false) return retryLater(g, undefined, state.rateLimited);
+    // A slot in every window, or no send: a later window's refusal leaves the earlier counters one
+    // higher for their (shorter) window — conservative, never above a cap.
+    for (const w of windows()) {
+      const slot = await counters.incrementWithin(w.key, 1, w.limit, w.ttlSeconds);
       if (!slot.allowed) {
-        state.rateLimited = true;
-        await retryLater(g, undefined, 1000 - (clock.now() % 1000));
+        state.rateLimited = w.endsInMs;
+        await retryLater(g, undefined, w.endsInMs);
         return 'rate';
       }
     }
@@ -321,11 +329,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     // Claim no more than the shared rate cap leaves this second: grants claimed beyond it would only
     // be put back one by one, starving the next second (seen as 0/40/0/40 sends across workers).
     let limit = batchSize;
-    const r = rate();
-    if (Number.isFinite(r)) {
-      const free = r - (await counters.get(rateKey(clock.now())));
-      if (free <= 0) return { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: true };
-      limit = Math.min(batchSize, free);
+    for (const w of windows()) {
+      const free = w.limit - (await counters.get(w.key));
+      if (free <= 0) return { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: true, rateWaitMs: w.endsInMs };
+      limit = Math.min(limit, free);
     }
     const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit });
     const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: false };
@@ -350,7 +357,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
-    pass.rateLimited = state.rateLimited;
+    pass.rateLimited = state.rateLimited !== false;
+    if (state.rateLimited !== false) pass.rateWaitMs = state.rateLimited;
     return pass;
   }
 
@@ -365,7 +373,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       running = runOnce()
         .then((pass) => {
           const busy = pass.processed > 0 && !pass.rateLimited;
-          schedule(busy ? 0 : pass.rateLimited ? 1000 - (clock.now() % 1000) : pollMs);
+          schedule(busy ? 0 : pass.rateLimited ? (pass.rateWaitMs ?? 1000 - (clock.now() % 1000)) : pollMs);
         })
         .catch((error: unknown) => {
           log.error({ err: error }, 'outbox pass failed');

@@ -148,6 +148,13 @@ export interface PaySandboxOptions {
   /** Per-packet range without scene_id (default [100, 20000]) and with it (default [1, 499999]). */
   amountRangeFen?: readonly [number, number];
   sceneAmountRangeFen?: readonly [number, number];
+  /**
+   * The merchant's send rate, as WeChat Pay enforces it: sends paid in the current wall-clock second /
+   * minute; one more answers FREQ_LIMIT (retry with the same bill number, after back-off). Default: no
+   * cap, so tests with a frozen clock can send in bulk; set `{ perSecond: 30 }` (WeChat's documented
+   * default) or `{ perMinute: … }` to rehearse it.
+   */
+  sendRate?: { perSecond?: number; perMinute?: number };
   /** Per follower per (Beijing) day: count (default 10) and amount (default 100 000 fen). */
   perUserDailyCount?: number;
   perUserDailyAmountFen?: number;
@@ -274,6 +281,22 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     return { count, amount };
   }
 
+  /** FREQ_LIMIT when one more send now would exceed the merchant's send rate (options.sendRate). */
+  function rateRefusal(): PayRefusal | undefined {
+    const now = clock.now();
+    const windows: [number | undefined, number, string][] = [
+      [options.sendRate?.perSecond, 1000, 'second'],
+      [options.sendRate?.perMinute, 60_000, 'minute'],
+    ];
+    for (const [limit, ms, per] of windows) {
+      if (limit === undefined) continue;
+      let sent = 0;
+      for (const p of payments.values()) if (Math.floor(p.sentAt / ms) === Math.floor(now / ms)) sent += 1;
+      if (sent >= limit) return { errCode: 'FREQ_LIMIT', des: `超过频率限制,请稍后再试 (the merchant sends at most ${limit} per ${per})` };
+    }
+    return undefined;
+  }
+
   function nextIds(): { sendListId: string; detailId: string } {
     seq += 1;
     const ymd = shanghaiParts(clock.now()).ymd;
@@ -334,7 +357,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       errCodeLeft -= 1;
       return { answer: fail(faults.errCode, `forced by the sandbox: ${faults.errCode}`, echo), paid: false };
     }
-    const amountProblem = checkAmount(f, amountRules);
+    const amountProblem = checkAmount(f, amountRules) ?? rateRefusal();
     if (amountProblem) return { answer: refuse(amountProblem, echo), paid: false };
     if (!OPENID.test(f.re_openid)) return { answer: fail('OPENID_ERROR', `openid ${f.re_openid} does not belong to ${f.msgappid ?? f.wxappid}`, echo), paid: false };
     const amount = Number(f.total_amount);

@@ -4,6 +4,7 @@
  *
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import { FISSION_TOTAL_NUM } from '../rewards/config-schema';
 
 /** A red-packet endpoint of the sandbox. */
 export type PaySandboxEndpoint = 'sendredpack' | 'sendgroupredpack' | 'gethbinfo';
@@ -89,7 +90,9 @@ export function validatePayFields(endpoint: PaySandboxEndpoint, fields: Record<s
     return { errCode: 'PARAM_ERROR', des: 'msgappid and consume_mch_id are only taken with sub_mch_id (service-provider mode)' };
   const num = Number(fields.total_num);
   if (endpoint === 'sendredpack' && num !== 1) return { errCode: 'PARAM_ERROR', des: 'total_num must be 1 for sendredpack' };
-  if (endpoint === 'sendgroupredpack' && (num < 3 || num > 20)) return { errCode: 'PARAM_ERROR', des: 'total_num must be 3–20 for sendgroupredpack' };
+  const group = FISSION_TOTAL_NUM;
+  if (endpoint === 'sendgroupredpack' && (num < group.min || num > group.max))
+    return { errCode: 'PARAM_ERROR', des: `total_num must be ${group.min}–${group.max} for sendgroupredpack` };
   return undefined;
 }
 

@@ -194,6 +194,19 @@ describe('loadConfig (fixtures)', () => {
     }
   });
 
+  it.each([21, 2])('should refuse a fission campaign with total_num %i at its file:line with the allowed range', (n) => {
+    const group = CAMPAIGNS_YAML.replace('    amount: 1.88\n', `    type: fission\n    total_num: ${n}\n    amount: 60.00\n`).replace('budget: 100.00', 'budget: 600.00');
+    const tmp = writeConfig({ 'rules.yaml': 'rules: []\n', 'campaigns.yaml': group });
+    try {
+      const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
+      expect(r.ok ? [] : r.errors.map(formatIssue)).toContain(
+        `${displayPath(path.join(tmp.dir, 'campaigns.yaml'))}:5 campaigns.welcome-packet.total_num: a fission red packet (sendgroupredpack) takes total_num 3–20 (the sharer included), not ${n}`,
+      );
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('should load the shipped sample config without errors or warnings', () => {
     const root = path.join(__dirname, '..', '..');
     const r = loadConfig(path.join(root, 'config'), { viewsDir: path.join(root, 'views') });

@@ -184,15 +184,21 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       await s.close();
     });
 
-    it('should cap sends at the configured rate per second, shared by every worker', async () => {
+    /** 100 grants due now, and two workers sharing one CounterStore (as Redis is across processes). */
+    async function hundredGrantsTwoWorkers(limits: Record<string, unknown>) {
       const s = sqliteLedger();
-      const config = makeConfig({ promo: redCampaign() }, { send_rate_per_second: 30 });
+      const config = makeConfig({ promo: redCampaign() }, limits);
       const { rewards, clock } = rewardsOn(s.ledger, config);
       for (let i = 0; i < 100; i++) await rewards.grant({ campaign: 'promo', openId: openIdOf(i), dedupeKey: `r${i}`, ruleId: 'r', now: T0 });
-      const counters = new MemoryCounterStore(clock); // shared, as Redis is across processes
+      const counters = new MemoryCounterStore(clock);
       const workers = [1, 2].map((n) =>
         createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters, clock, log: silentLogger(), config: () => config, owner: `w${n}`, batchSize: 40 }),
       );
+      return { s, clock, workers };
+    }
+
+    it('should cap sends at the configured rate per second, shared by every worker', async () => {
+      const { s, clock, workers } = await hundredGrantsTwoWorkers({ send_rate_per_second: 30 });
       const perSecond: number[] = [];
       for (let second = 0; second < 5; second++) {
         const before = pay.sandbox.callsTo('sendredpack').length;
@@ -202,6 +208,21 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
         clock.advance(1000);
       }
       expect(perSecond).toEqual([30, 30, 30, 10, 0]);
+      expect(pay.sandbox.payments.size).toBe(100);
+      await s.close();
+    });
+
+    it('should also cap sends per minute when send_rate_per_minute is set, shared by two workers on one CounterStore', async () => {
+      const { s, clock, workers } = await hundredGrantsTwoWorkers({ send_rate_per_second: 30, send_rate_per_minute: 50 });
+      const perSecond: number[] = [];
+      for (let second = 0; second < 62; second++) {
+        const before = pay.sandbox.callsTo('sendredpack').length;
+        const passes = await Promise.all([...workers, ...workers].map((w) => w.runOnce()));
+        if (second > 1 && second < 60) expect(passes.every((p) => p.rateLimited && p.rateWaitMs === (60 - second) * 1000)).toBe(true);
+        perSecond.push(pay.sandbox.callsTo('sendredpack').length - before);
+        clock.advance(1000);
+      }
+      expect(perSecond).toEqual([30, 20, ...Array<number>(58).fill(0), 30, 20]);
       expect(pay.sandbox.payments.size).toBe(100);
       await s.close();
     });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkAmount } from '../../src/rewards/limits';
 import {
   campaignsFileSchema,
   checkCampaignsAgainstLimits,
@@ -37,9 +38,10 @@ describe('fenToYuan', () => {
 describe('limitsFileSchema', () => {
   it('should default to WeChat Pay’s published limits', () => {
     expect(defaultLimits()).toEqual({
-      amount: { minFen: 100, maxFen: 20000, minWithSceneFen: 30, maxAmountWithSceneFen: 499900 },
+      amount: { minFen: 100, maxFen: 20000, minWithSceneFen: 100, maxAmountWithSceneFen: 20000 },
       quietHours: { fromMinute: 0, toMinute: 480, mode: 'defer' },
       sendRatePerSecond: 30,
+      sendRatePerMinute: null,
       merchantDaily: { count: null, amountFen: 100_000_000 },
       followerDaily: { count: 10, amountFen: 100_000 },
     });
@@ -51,6 +53,7 @@ describe('limitsFileSchema', () => {
       amount: { min: 0.5, max: 100 },
       quiet_hours: { from: '23:30', to: '07:00', mode: 'refuse' },
       send_rate_per_second: 5,
+      send_rate_per_minute: 50,
       merchant_daily: { count: 100, amount: 50 },
       follower_daily: { count: 2, amount: 3.5 },
     });
@@ -58,6 +61,7 @@ describe('limitsFileSchema', () => {
       amount: { minFen: 50, maxFen: 10000 },
       quietHours: { fromMinute: 1410, toMinute: 420, mode: 'refuse' },
       sendRatePerSecond: 5,
+      sendRatePerMinute: 50,
       merchantDaily: { count: 100, amountFen: 5000 },
       followerDaily: { count: 2, amountFen: 350 },
     });
@@ -143,9 +147,36 @@ describe('checkCampaignsAgainstLimits', () => {
         group: redCampaign({ type: 'fission', amount: 6, total_num: 3 }),
       },
     });
-    expect(checkCampaignsAgainstLimits(campaigns, defaultLimits())).toEqual([]);
+    const raised = limitsFileSchema.parse({ amount: { max_with_scene: 1000 } });
+    expect(checkCampaignsAgainstLimits(campaigns, raised)).toEqual([]);
     const tight = limitsFileSchema.parse({ amount: { max_with_scene: 250, min: 2.5 } });
     expect(checkCampaignsAgainstLimits(campaigns, tight).map((i) => i.path.join('.'))).toEqual(['campaigns.big.amount', 'campaigns.group.amount']);
+  });
+});
+
+describe('amount with scene_id', () => {
+  const big = (amount: number) =>
+    campaignsFileSchema.parse({ campaigns: { big: redCampaign({ amount, scene_id: 'PRODUCT_1', budget: 10_000 }) } }).campaigns;
+
+  it('should refuse above 200.00 yuan by default, even with scene_id (the merchant has not raised it)', () => {
+    expect(checkCampaignsAgainstLimits(big(300), defaultLimits())).toEqual([
+      { path: ['campaigns', 'big', 'amount'], message: 'must be within 1.00–200.00 yuan per packet (scene_id PRODUCT_1, limits.amount.*_with_scene)' },
+    ]);
+  });
+
+  it('should take a raised amount.max_with_scene up to 4999.00 yuan, and the send-time check the same', () => {
+    const raised = limitsFileSchema.parse({ amount: { max_with_scene: 1000 } });
+    expect(checkCampaignsAgainstLimits(big(1000), raised)).toEqual([]);
+    expect(checkCampaignsAgainstLimits(big(1000.01), raised)).toHaveLength(1);
+    const campaign = { sceneId: 'PRODUCT_1' as const, totalNum: 1 };
+    expect(checkAmount(100_000, campaign, raised)).toBeUndefined();
+    expect(checkAmount(100_001, campaign, raised)).toMatchObject({ outcome: 'limit_reached' });
+    expect(checkAmount(30_000, campaign, defaultLimits())).toMatchObject({ reason: 'amount 300.00 yuan is outside 1.00–200.00 yuan per packet' });
+    expect(limitsFileSchema.safeParse({ amount: { max_with_scene: 4999 } }).success).toBe(true);
+    const beyond = limitsFileSchema.safeParse({ amount: { max_with_scene: 5000 } });
+    expect(beyond.success).toBe(false);
+    expect(beyond.error!.issues).toEqual([expect.objectContaining({ path: ['amount', 'max_with_scene'], message: expect.stringContaining('at most 4999.00') })]);
+    expect(limitsFileSchema.safeParse({ amount: { max: 300 } }).success).toBe(false);
   });
 });
 

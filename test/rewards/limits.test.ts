@@ -59,7 +59,10 @@ describe('checkAmount', () => {
     expect(checkAmount(100, campaign(), limits)).toBeUndefined();
     expect(checkAmount(20001, campaign(), limits)?.outcome).toBe('limit_reached');
     expect(checkAmount(99, campaign(), limits)?.reason).toBe('amount 0.99 yuan is outside 1.00–200.00 yuan per packet');
-    expect(checkAmount(30000, campaign({ scene_id: 'PRODUCT_2' }), limits)).toBeUndefined();
+    expect(checkAmount(30000, campaign({ scene_id: 'PRODUCT_2' }), limits)?.outcome).toBe('limit_reached'); // not raised
+    const raised = limitsFileSchema.parse({ amount: { max_with_scene: 300 } });
+    expect(checkAmount(30000, campaign({ scene_id: 'PRODUCT_2' }), raised)).toBeUndefined();
+    expect(checkAmount(30000, campaign(), raised)?.outcome).toBe('limit_reached');
   });
 
   it('should check a fission group per person', () => {

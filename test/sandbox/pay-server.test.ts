@@ -169,6 +169,7 @@ describe('startPaySandbox', () => {
     ['client_ip', { client_ip: '127.0.0.1' }, 'PARAM_ERROR'],
     ['total_num 2', { total_num: '2', total_amount: '200' }, 'PARAM_ERROR'],
     ['total_num 21', { total_num: '21', total_amount: '2100' }, 'PARAM_ERROR'],
+    ['total_num 25', { total_num: '25', total_amount: '2500' }, 'PARAM_ERROR'],
     ['amt_type ALL_SAME', { amt_type: 'ALL_SAME' }, 'PARAM_ERROR'],
     ['too little money for 3 people', { total_amount: '250' }, 'MONEY_LIMIT'],
   ])('should refuse sendgroupredpack with %s', async (_label, overrides, code) => {
@@ -309,6 +310,29 @@ describe('PaySandbox faults', () => {
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     expect(new Set(a.map((x) => x.split(':')[0]))).toEqual(new Set(['SYSTEMERROR', 'BAD_SIGNATURE', 'SUCCESS']));
+  });
+});
+
+describe('PaySandbox send rate', () => {
+  it('should answer FREQ_LIMIT past the merchant rate per minute, pay nothing, and take sends again the next minute', async () => {
+    const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
+    const sandbox = await startPaySandbox({ clock, sendRate: { perMinute: 3 } });
+    const client = clientFor(sandbox);
+    try {
+      const follower = (i: number) => ({ re_openid: `oRateFollower0000${i}` });
+      for (let i = 0; i < 3; i++) {
+        expect(await client.request(SEND, sendFields(follower(i)))).toMatchObject({ result_code: 'SUCCESS' });
+        clock.advance(10_000);
+      }
+      const over = sendFields(follower(3));
+      expect(await client.request(SEND, over)).toMatchObject({ result_code: 'FAIL', err_code: 'FREQ_LIMIT' });
+      expect(sandbox.payments.has(over.mch_billno!)).toBe(false);
+      clock.advance(30_000); // 12:01:00
+      expect(await client.request(SEND, over)).toMatchObject({ result_code: 'SUCCESS' });
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
   });
 });
 
