@@ -305,6 +305,14 @@ export const redPacketCampaignSchema = z
       });
     if (!fission && totalNum !== 1)
       ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a normal red packet has total_num 1' });
+    // WeChat Pay's service-provider red packets (服务商模式, sub_mch_id) are normal packets only: there is
+    // no service-provider sendgroupredpack, so such a campaign would pause at its first send.
+    if (fission && c.service_provider)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service_provider'],
+        message: 'service-provider mode (sub_mch_id) sends normal red packets only: use type: normal, or drop service_provider',
+      });
     // Per-packet amount (for fission: the group total divided by the people in it).
     const perMin = range.min / totalNum;
     const perMax = range.max / totalNum;

@@ -207,6 +207,19 @@ describe('loadConfig (fixtures)', () => {
     }
   });
 
+  it('should refuse a fission campaign in service-provider mode (normal packets only)', () => {
+    const group = CAMPAIGNS_YAML.replace('    amount: 1.88\n', `    type: fission\n    total_num: 3\n    amount: 6.00\n    service_provider: { sub_mch_id: "1900000110", msgappid: "wx1234567890abcdef" }\n`);
+    const tmp = writeConfig({ 'rules.yaml': 'rules: []\n', 'campaigns.yaml': group });
+    try {
+      const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
+      expect(r.ok ? [] : r.errors.map(formatIssue).join('\n')).toContain(
+        'campaigns.welcome-packet.service_provider: service-provider mode (sub_mch_id) sends normal red packets only',
+      );
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('should load the shipped sample config without errors or warnings', () => {
     const root = path.join(__dirname, '..', '..');
     const r = loadConfig(path.join(root, 'config'), { viewsDir: path.join(root, 'views') });
