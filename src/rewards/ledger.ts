@@ -22,6 +22,7 @@
  * const due = await ledger.claimDue({ owner: 'w1', now, leaseMs: 30_000, limit: 50 });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import { fenToYuan } from './config-schema';
 import type { GrantOutcome } from './rewards-port';
 
 // === Statuses
@@ -152,11 +153,6 @@ export function firstExceeded(reservations: readonly Reservation[], usageOf: (ke
   return undefined;
 }
 
-/** Yuan with two decimals, from fen. */
-function yuan(fen: number): string {
-  return (fen / 100).toFixed(2);
-}
-
 /**
  * The reservation's reason with what was used and what this grant asked for, so a refusal says the
  * true cause: "campaign budget (500.00 yuan) or packets (100) used up: 8.75 yuan and 3 packets used,
@@ -165,10 +161,10 @@ function yuan(fen: number): string {
  */
 export function exceededReason(r: Reservation, u: Usage, overCount: boolean): string {
   if (r.kind === 'per_user') return r.reason;
-  const used = `${yuan(u.amountFen)} yuan and ${u.count} packet${u.count === 1 ? '' : 's'} used`;
+  const used = `${fenToYuan(u.amountFen)} yuan and ${u.count} packet${u.count === 1 ? '' : 's'} used`;
   const why = overCount
     ? `${u.count} of ${r.maxCount} packet${r.maxCount === 1 ? '' : 's'} used`
-    : `${used}, this grant's ${yuan(r.amountFen)} yuan would exceed ${yuan(r.maxAmountFen ?? 0)} yuan`;
+    : `${used}, this grant's ${fenToYuan(r.amountFen)} yuan would exceed ${fenToYuan(r.maxAmountFen ?? 0)} yuan`;
   return `${r.reason}: ${why}`;
 }
 
