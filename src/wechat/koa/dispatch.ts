@@ -70,7 +70,9 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
       );
     });
 
-    if (first === LATE) {
+    // answerByDeadline's timer may fire a moment before this one (both at the same deadline): a reply
+    // that comes in between finds WeChat answered already and goes late too, never dropped.
+    if (first === LATE || ctx.state.answered) {
       ctx.state.outcome = 'deadline';
       ctx.state.replyXml = 'success';
       const app = ctx.app;

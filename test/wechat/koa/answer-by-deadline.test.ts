@@ -87,3 +87,40 @@ describe('answerByDeadline', () => {
     expect(early.errors.map((e) => (e as Error).message)).toEqual(['failed early']);
   });
 });
+
+describe('answerByDeadline before dispatch', () => {
+  it('should deliver late a reply that arrives after WeChat was answered but before dispatch gave up on it', async () => {
+    const { dispatch } = await import('../../../src/wechat/koa/dispatch');
+    const { silentLogger } = await import('../../../src/lib/logger');
+    const gate = deferred();
+    const late = deferred<unknown>();
+    // dispatch's own guard (1 s) outlasts the outer one (20 ms): the reply comes in between.
+    const inner = dispatch({
+      handler: async () => {
+        await gate.promise;
+        return { type: 'text', content: 'worth the wait' };
+      },
+      renderer: { render: () => '<xml>rendered</xml>' } as never,
+      log: silentLogger(),
+      deadlineMs: 1000,
+      onLateReply: async (_m, reply) => late.resolve(reply),
+    });
+    const app = new Koa<WebhookState>();
+    app.silent = true;
+    app.use(async function respond(ctx, next) {
+      ctx.state.startedAt = performance.now();
+      await next();
+      ctx.body = ctx.state.replyXml ?? 'success';
+    });
+    app.use(answerByDeadline({ deadlineMs: 20 }));
+    app.use(async function withMessage(ctx, next) {
+      ctx.state.message = { MsgType: 'text', Content: 'q', FromUserName: 'oF', ToUserName: 'gh', CreateTime: 1, MsgId: '1' } as never;
+      await next();
+    });
+    app.use(inner);
+    const res = await request(app.callback()).get('/');
+    expect(res.text).toBe('success');
+    gate.resolve();
+    await expect(late.promise).resolves.toEqual({ type: 'text', content: 'worth the wait' });
+  });
+});
