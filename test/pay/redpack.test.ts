@@ -134,9 +134,10 @@ describe('RedpackApi.send', () => {
     [{ sceneId: 'PRODUCT_9' }, /sceneId/],
     [{ subMchId: SUB_MCH }, /needs msgAppId/],
     [{ msgAppId: APP }, /only for service-provider mode/],
-  ] as const)('should refuse %p locally as config without calling WeChat Pay', async (overrides, message) => {
+    [{ openId: 'o'.repeat(41) }, /openId must be 1–32 characters/],
+  ] as const)('should refuse %p locally as final for this grant without calling WeChat Pay', async (overrides, message) => {
     const outcome = await h.redpacks.send(redpackRequest(overrides as Partial<RedpackRequest>));
-    expect(outcome).toMatchObject({ status: 'config', code: 'LOCAL_PARAM_ERROR', message: expect.stringMatching(message) });
+    expect(outcome).toMatchObject({ status: 'failed', code: 'LOCAL_PARAM_ERROR', message: expect.stringMatching(message) });
     expect(h.sandbox.calls).toHaveLength(0);
   });
 
@@ -288,7 +289,7 @@ describe('RedpackApi.send against the sandbox rules', () => {
     const h = await startPayHarness({ sandbox: { merchantDailyAmountFen: 150 } });
     try {
       await h.redpacks.send(redpackRequest());
-      expect(await h.redpacks.send(redpackRequest({ openId: 'oAnotherFollower01' }))).toMatchObject({ status: 'failed', code: 'SENDAMOUNT_LIMIT' });
+      expect(await h.redpacks.send(redpackRequest({ openId: 'oAnotherFollower01' }))).toMatchObject({ status: 'config', code: 'SENDAMOUNT_LIMIT' });
     } finally {
       await h.close();
     }

@@ -22,6 +22,12 @@ afterEach(async () => {
   await pay.close();
 });
 
+/** Replaces this test's sandbox with one built with other options. */
+async function restartPay(opts: Parameters<typeof startPayRig>[0]): Promise<PayRig> {
+  await pay.close();
+  return startPayRig({ timeoutMs: 300, ...opts });
+}
+
 interface Rig {
   ledger: SqliteLedger;
   clock: ManualClock;
@@ -187,6 +193,63 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.usage(`per-user:welcome:${g0.openId}`)).toEqual({ count: 0, amountFen: 0 });
     expect(r.notices).toEqual([[g0.openId, 'Sorry!']]);
     expect(pay.sandbox.payments.has(bill)).toBe(false);
+    await r.close();
+  });
+
+  it('should settle a grant refused locally (a 41-character openid) FAILED, keep the campaign going, and never re-pause it after resume', async () => {
+    const r = await rig();
+    const [before] = await grantMany(r, 1);
+    const bad = await r.rewards.record({ campaign: 'welcome', openId: `o${'x'.repeat(40)}`, dedupeKey: 'evt:long-openid', ruleId: 'follow', now: r.clock.now() });
+    expect(bad.outcome).toBe('granted');
+    const [after] = await grantMany(r, 1);
+    // The state today's main left behind: the worker paused the campaign on this grant; the operator resumes.
+    await r.ledger.pauseCampaign('welcome', { reason: 'LOCAL_PARAM_ERROR: openId must be 1–32 characters', by: 'worker', now: r.clock.now() });
+    expect(await r.rewards.resume('welcome')).toBe(true);
+    expect(await r.worker.runOnce()).toMatchObject({ sent: 2, failed: 1 });
+    expect(await r.ledger.findByBillNo(bad.billNo!)).toMatchObject({ status: 'FAILED', reason: 'LOCAL_PARAM_ERROR: openId must be 1–32 characters' });
+    expect(sendsOf(bad.billNo!)).toHaveLength(0);
+    for (const bill of [before, after]) expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
+    expect(await r.ledger.pausedCampaigns()).toEqual([]);
+    expect(await r.ledger.usage('budget:welcome')).toEqual({ count: 2, amountFen: 200 });
+    // Seconds later (the issue saw a re-pause within 3 s): still running, new grants still granted and sent.
+    r.clock.advance(3000);
+    const [later] = await grantMany(r, 1);
+    await r.worker.runOnce();
+    expect(await r.ledger.pausedCampaigns()).toEqual([]);
+    expect(await r.ledger.findByBillNo(later)).toMatchObject({ status: 'SENT' });
+    expect(r.worker.metrics.counter(REWARDS_METRICS.paused, '').get({ campaign: 'welcome', code: 'LOCAL_PARAM_ERROR' })).toBe(0);
+    await r.close();
+  });
+
+  it.each(['OPENID_ERROR', 'PARAM_ERROR', 'NO_AUTH', 'MONEY_LIMIT'])(
+    'should settle only the grant WeChat Pay refused with %s FAILED, with the reason, and send the rest of the campaign',
+    async (code) => {
+      const r = await rig();
+      const bills = await grantMany(r, 3);
+      pay.sandbox.faults.set({ errCode: code, errCodeTimes: 1 });
+      expect(await r.worker.runOnce()).toMatchObject({ sent: 2, failed: 1 });
+      const failed = [];
+      for (const bill of bills) {
+        const g = (await r.ledger.findByBillNo(bill))!;
+        if (g.status === 'FAILED') failed.push(g);
+        else expect(g.status).toBe('SENT');
+      }
+      expect(failed).toHaveLength(1);
+      expect(failed[0].reason).toMatch(new RegExp(`^${code}: `));
+      expect(await r.ledger.pausedCampaigns()).toEqual([]);
+      await r.close();
+    },
+  );
+
+  it('should pause the campaign on the merchant daily amount (SENDAMOUNT_LIMIT) and keep the grant pending with its bill number', async () => {
+    pay = await restartPay({ sandbox: { merchantDailyAmountFen: 150 } });
+    const r = await rig();
+    const [first, second] = await grantMany(r, 2);
+    await r.worker.runOnce();
+    expect(await r.ledger.findByBillNo(first)).toMatchObject({ status: 'SENT' });
+    expect(await r.ledger.findByBillNo(second)).toMatchObject({ billNo: second, lastError: expect.stringContaining('SENDAMOUNT_LIMIT') });
+    expect((await r.ledger.findByBillNo(second))!.status).not.toBe('FAILED');
+    expect(await r.ledger.pausedCampaigns()).toEqual([expect.objectContaining({ campaign: 'welcome', by: 'worker', reason: expect.stringContaining('SENDAMOUNT_LIMIT') })]);
     await r.close();
   });
 
