@@ -253,6 +253,34 @@ describe('createOutboxWorker', () => {
     await r.close();
   });
 
+  it('should never send a grant an operator cancelled after this worker leased it', async () => {
+    const r = await rig();
+    const [cancelled, kept] = await grantMany(r, 2);
+    // The real ledger, with the operator's cancel landing between the worker's claim and its send.
+    const racing = new Proxy(r.ledger, {
+      get(target, key) {
+        if (key === 'claimDue')
+          return async (opts: Parameters<SqliteLedger['claimDue']>[0]) => {
+            const claimed = await target.claimDue(opts);
+            expect((await target.cancel(cancelled, { by: 'alice', reason: 'duplicate follower', now: r.clock.now() })).ok).toBe(true);
+            return claimed;
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const worker = createOutboxWorker({ ledger: racing, redpack: pay.redpack, counters: new MemoryCounterStore(r.clock), clock: r.clock, log: silentLogger(), config: () => r.config });
+    const pass = await worker.runOnce();
+    expect(pass).toMatchObject({ processed: 2, sent: 1 });
+    expect(sendsOf(cancelled)).toHaveLength(0);
+    expect(await r.ledger.findByBillNo(cancelled)).toMatchObject({ status: 'CANCELLED', attempts: 0 });
+    expect(await r.ledger.findByBillNo(kept)).toMatchObject({ status: 'SENT' });
+    r.clock.advance(120_000);
+    expect((await r.worker.runOnce()).processed).toBe(0);
+    expect(sendsOf(cancelled)).toHaveLength(0);
+    await r.close();
+  });
+
   it('should never send in quiet hours, and send deferred grants at 08:00', async () => {
     const r = await rig();
     r.clock.set(Date.parse('2026-03-02T07:00:00+08:00'));
