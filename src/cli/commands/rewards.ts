@@ -277,7 +277,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     }
   }
 
-  const redpack = program.command('redpack').description('Issue red packets in batch and look one up');
+  const redpack = program.command('redpack').description('Issue red packets in batch, look one up, cancel or reissue one');
 
   redpack
     .command('send-file')
