@@ -372,76 +372,90 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
       });
     });
 
-  redpack
-    .command('cancel')
-    .description('Cancel a red packet not sent yet (PENDING, DEFERRED) or HELD: it is never sent, its budget and limits are given back; recorded with who and why')
-    .argument('<billno>', 'the 28-digit mch_billno (see "ledger --grants")')
-    .requiredOption('--reason <text>', 'why (kept in the ledger and shown by "ledger")')
-    .option('--by <name>', 'the operator (default: your OS user name)')
-    .option('--dry-run', 'say what would happen; change nothing')
-    .action(async function cancelCommand(billNo: string, opts: { reason: string; by?: string; dryRun?: boolean }) {
-      await withContext(async (ctx) => {
-        const who = operatorOf(opts, ctx.clock.now());
-        if (opts.dryRun) {
-          const g = await ctx.ledger.findByBillNo(billNo);
-          const refused = cancelRefusal(g, billNo);
-          if (refused) {
-            out(`would not cancel ${billNo}: ${refused.message}. Nothing was changed (--dry-run).`);
-            process.exitCode = 1;
-            return;
-          }
-          out(`would cancel ${billNo}: ${grantSummary(g!)} would never be sent, and its budget and limits would be given back. Nothing was changed (--dry-run).`);
-          return;
-        }
-        const r = await ctx.ledger.cancel(billNo, who);
-        if (!r.ok) {
-          out(`${billNo} was not cancelled: ${r.message}`);
-          process.exitCode = 1;
-          return;
-        }
-        out(`cancelled ${billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}) will never be sent; its budget and limits were given back`);
+  type OperatorOpts = { reason: string; by?: string; dryRun?: boolean };
+  type OperatorHandler = (billNo: string, opts: OperatorOpts, ctx: RewardsCliContext, who: { by: string; reason: string; now: number }) => Promise<void>;
+  /** `redpack cancel|reissue <billno> --reason --by --dry-run`: an operator's action on one grant. */
+  function operatorCommand(name: string, text: { description: string; bill: string; dryRun: string }, handler: OperatorHandler): void {
+    redpack
+      .command(name)
+      .description(text.description)
+      .argument('<billno>', text.bill)
+      .requiredOption('--reason <text>', 'why (kept in the ledger and shown by "ledger")')
+      .option('--by <name>', 'the operator (default: your OS user name)')
+      .option('--dry-run', text.dryRun)
+      .action(async function operatorAction(billNo: string, opts: OperatorOpts) {
+        await withContext((ctx) => handler(billNo, opts, ctx, operatorOf(opts, ctx.clock.now())));
       });
-    });
+  }
 
-  redpack
-    .command('reissue')
-    .description('Pay a FAILED red packet again as a new grant (new bill number, linked to the old one), checked against the campaign\'s limits now; once per bill; recorded with who and why')
-    .argument('<billno>', 'the failed grant\'s 28-digit mch_billno (see "ledger --grants")')
-    .requiredOption('--reason <text>', 'why (kept in the ledger and shown by "ledger")')
-    .option('--by <name>', 'the operator (default: your OS user name)')
-    .option('--dry-run', 'run the same checks and say what would happen; record nothing')
-    .action(async function reissueCommand(billNo: string, opts: { reason: string; by?: string; dryRun?: boolean }) {
-      await withContext(async (ctx) => {
-        const who = operatorOf(opts, ctx.clock.now());
-        const refuse = (message: string) => {
-          out(`${opts.dryRun ? 'would not reissue' : 'did not reissue'} ${billNo}: ${message}${opts.dryRun ? '. Nothing was changed (--dry-run).' : ''}`);
+  operatorCommand(
+    'cancel',
+    {
+      description:
+        'Cancel a red packet not sent yet (PENDING, DEFERRED) or HELD: it is never sent, its budget and limits are given back; recorded with who and why',
+      bill: 'the 28-digit mch_billno (see "ledger --grants")',
+      dryRun: 'say what would happen; change nothing',
+    },
+    async function cancelCommand(billNo, opts, ctx, who) {
+      if (opts.dryRun) {
+        const g = await ctx.ledger.findByBillNo(billNo);
+        const refused = cancelRefusal(g, billNo);
+        if (refused) {
+          out(`would not cancel ${billNo}: ${refused.message}. Nothing was changed (--dry-run).`);
           process.exitCode = 1;
-        };
-        const old = await ctx.ledger.findByBillNo(billNo);
-        const refused = reissueRefusal(old, billNo);
-        if (refused || !old) return refuse(refused!.message);
-        const plan = planReissue(old, { config: ctx.config(), mchId: ctx.mchId, ...who });
-        if ('refusal' in plan) return refuse(plan.refusal);
-        const paused = (await ctx.ledger.pausedCampaigns()).find((p) => p.campaign === old.campaign);
-        const waits = paused ? `; campaign ${old.campaign} is paused (${paused.reason}): it waits until "campaign resume ${old.campaign}"` : '';
-        if (opts.dryRun) {
-          const usage = await usageNow(ctx.ledger, plan.input.reservations.map((r) => r.key));
-          const over = reissueLimitRefusal(plan.input.reservations, (k) => usage.get(k)!, old);
-          if (over) return refuse(over.message);
-          out(
-            `would reissue ${billNo} as a new grant: ${fenToYuan(old.amountFen)} yuan to ${old.openId} (campaign ${old.campaign}), ` +
-              `with a new bill number drawn when it is recorded${waits}. Nothing was recorded (--dry-run).`,
-          );
           return;
         }
-        const r = await ctx.ledger.reissue(billNo, { ...who, grant: plan.input });
-        if (!r.ok) return refuse(r.message);
+        out(`would cancel ${billNo}: ${grantSummary(g!)} would never be sent, and its budget and limits would be given back. Nothing was changed (--dry-run).`);
+        return;
+      }
+      const r = await ctx.ledger.cancel(billNo, who);
+      if (!r.ok) {
+        out(`${billNo} was not cancelled: ${r.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      out(`cancelled ${billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}) will never be sent; its budget and limits were given back`);
+    },
+  );
+
+  operatorCommand(
+    'reissue',
+    {
+      description:
+        "Pay a FAILED red packet again as a new grant (new bill number, linked to the old one), checked against the campaign's limits now; once per bill; recorded with who and why",
+      bill: "the failed grant's 28-digit mch_billno (see \"ledger --grants\")",
+      dryRun: 'run the same checks and say what would happen; record nothing',
+    },
+    async function reissueCommand(billNo, opts, ctx, who) {
+      const refuse = (message: string) => {
+        out(`${opts.dryRun ? 'would not reissue' : 'did not reissue'} ${billNo}: ${message}${opts.dryRun ? '. Nothing was changed (--dry-run).' : ''}`);
+        process.exitCode = 1;
+      };
+      const old = await ctx.ledger.findByBillNo(billNo);
+      const refused = reissueRefusal(old, billNo);
+      if (refused || !old) return refuse(refused!.message);
+      const plan = planReissue(old, { config: ctx.config(), mchId: ctx.mchId, ...who });
+      if ('refusal' in plan) return refuse(plan.refusal);
+      const paused = (await ctx.ledger.pausedCampaigns()).find((p) => p.campaign === old.campaign);
+      const waits = paused ? `; campaign ${old.campaign} is paused (${paused.reason}): it waits until "campaign resume ${old.campaign}"` : '';
+      if (opts.dryRun) {
+        const usage = await usageNow(ctx.ledger, plan.input.reservations.map((r) => r.key));
+        const over = reissueLimitRefusal(plan.input.reservations, (k) => usage.get(k)!, old);
+        if (over) return refuse(over.message);
         out(
-          `reissued ${billNo} as ${r.grant.billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}), ` +
-            `${r.grant.status}; the running bot sends it${waits}`,
+          `would reissue ${billNo} as a new grant: ${fenToYuan(old.amountFen)} yuan to ${old.openId} (campaign ${old.campaign}), ` +
+            `with a new bill number drawn when it is recorded${waits}. Nothing was recorded (--dry-run).`,
         );
-      });
-    });
+        return;
+      }
+      const r = await ctx.ledger.reissue(billNo, { ...who, grant: plan.input });
+      if (!r.ok) return refuse(r.message);
+      out(
+        `reissued ${billNo} as ${r.grant.billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}), ` +
+          `${r.grant.status}; the running bot sends it${waits}`,
+      );
+    },
+  );
 
   program
     .command('ledger')
