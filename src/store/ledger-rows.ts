@@ -5,7 +5,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import type { GrantOutcome } from '../rewards/rewards-port';
-import type { CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Reservation, Usage } from '../rewards/ledger';
+import type { CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 
 /** A `ledger_grants` row as a driver returns it (PostgreSQL BIGINTs arrive as strings). */
 export interface GrantRow {
@@ -91,31 +91,6 @@ export function operatorColumnsMigration(timeType: 'INTEGER' | 'BIGINT'): string
    CREATE UNIQUE INDEX ledger_grants_reissue_of ON ledger_grants (reissue_of)`;
 }
 
-/** Every reservation kind (a cancel gives them all back). */
-export const ALL_RESERVATION_KINDS = ['budget', 'per_user', 'follower_daily', 'merchant_daily'] as const;
-
-/** Statuses whose outbox entry is removed by `settle` (HELD: never retried automatically). */
-export const SETTLED_STATUSES: readonly GrantStatus[] = ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'];
-
-/** Statuses that end a grant's life (`settled_at` is set). */
-export const FINAL_STATUSES: readonly GrantStatus[] = ['RECEIVED', 'REFUND', 'FAILED', 'REFUSED'];
-
-/** Truncates an error text stored in `last_error` / `reason`. */
-export function clip(text: string | undefined | null, max = 500): string | null {
-  if (text === undefined || text === null) return null;
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/**
- * The part of each reservation a grant keeps (what `settle` gives back on release); used by every ledger adapter.
- *
- * @example const held = heldReservations(input.reservations);
- * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
- */
-export function heldReservations(reservations: readonly Reservation[]): HeldReservation[] {
-  return reservations.map(({ kind, key, count, amountFen }) => ({ kind, key, count, amountFen }));
-}
-
 /**
  * Converts a `ledger_usage` row (or its absence) into a {@link Usage}; no row means nothing used yet.
  *
@@ -145,3 +120,7 @@ export function rowToSummary(row: { campaign: string; status: string; count: num
 export function rowToPause(row: { campaign: string; reason: string; paused_by: string; paused_at: number | string }): CampaignPause {
   return { campaign: row.campaign, reason: row.reason, by: row.paused_by as CampaignPause['by'], pausedAt: num(row.paused_at) };
 }
+
+// Until every adapter runs the plans of src/rewards/ledger-plans.ts.
+export { clip } from '../lib/clip';
+export { ALL_RESERVATION_KINDS, FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from '../rewards/ledger-plans';

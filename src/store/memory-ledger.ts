@@ -5,27 +5,9 @@
  * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { formatBillNo, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
-import {
-  cancelRefusal,
-  canMove,
-  firstExceeded,
-  OPEN_STATUSES,
-  reissueLimitRefusal,
-  reissueRefusal,
-  type CampaignPause,
-  type CancelResult,
-  type GrantStatus,
-  type Ledger,
-  type LedgerGrant,
-  type LedgerSummaryRow,
-  type RecordGrantInput,
-  type RecordGrantResult,
-  type ReissueResult,
-  type SettleInput,
-  type Usage,
-} from '../rewards/ledger';
-import { ALL_RESERVATION_KINDS, FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from './ledger-rows';
+import { newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type { CampaignPause, GrantStatus, Ledger, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import { planCancel, planRecord, planReissue, planSettle, runPlan, type LedgerTx } from '../rewards/ledger-plans';
 
 interface OutboxEntry {
   campaign: string;
@@ -58,110 +40,70 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
   const usageOf = (key: string): Usage => usage.get(key) ?? { count: 0, amountFen: 0 };
   const keyOf = (dedupeKey: string, ruleId: string) => JSON.stringify([dedupeKey, ruleId]);
 
-  function insert(input: RecordGrantInput, fields: Partial<LedgerGrant>): LedgerGrant {
-    const g: LedgerGrant = {
-      id: nextId++,
-      dedupeKey: input.dedupeKey,
-      ruleId: input.ruleId,
-      kind: input.kind,
-      campaign: input.campaign,
-      openId: input.openId,
-      amountFen: input.amountFen,
-      billNo: null,
-      status: 'REFUSED',
-      outcome: 'failed',
-      reason: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      lastError: null,
-      sendListId: null,
-      payload: structuredClone(input.payload),
-      reservations: [],
-      createdAt: input.now,
-      updatedAt: input.now,
-      sentAt: null,
-      settledAt: null,
-      checkedAt: null,
-      operatorAction: null,
-      reissueOf: null,
-      reissuedAs: null,
-      ...fields,
-    };
+  function addUsage(deltas: readonly { key: string; count: number; amountFen: number }[]): void {
+    for (const d of deltas) {
+      const u = usageOf(d.key);
+      usage.set(d.key, { count: u.count + d.count, amountFen: u.amountFen + d.amountFen });
+    }
+  }
+
+  function insert(fields: Omit<LedgerGrant, 'id'>): LedgerGrant {
+    const g: LedgerGrant = { id: nextId++, ...structuredClone(fields) };
     grants.set(g.id, g);
-    byKey.set(keyOf(input.dedupeKey, input.ruleId), g.id);
+    byKey.set(keyOf(g.dedupeKey, g.ruleId), g.id);
     if (g.billNo) byBill.set(g.billNo, g.id);
-    return g;
+    return copy(g);
   }
 
-  function release(g: LedgerGrant, kinds?: readonly string[]): void {
-    for (const r of g.reservations) {
-      if (!kinds?.includes(r.kind)) continue;
-      const u = usageOf(r.key);
-      usage.set(r.key, { count: u.count - r.count, amountFen: u.amountFen - r.amountFen });
-    }
-  }
-
-  function recordOne(input: RecordGrantInput): RecordGrantResult {
-    const existing = byKey.get(keyOf(input.dedupeKey, input.ruleId));
-    if (existing !== undefined) return { duplicate: true, grant: copy(grants.get(existing)!) };
-    const refusal = input.refusal ?? firstExceeded(input.reservations, usageOf);
-    if (refusal) {
-      const g = insert(input, { status: 'REFUSED', outcome: refusal.outcome, reason: refusal.reason, settledAt: input.now });
-      return { duplicate: false, grant: copy(g) };
-    }
-    const prefix = withLedgerTag(input.billNoPrefix, billTag);
-    const n = (seq.get(prefix) ?? 0) + 1;
-    const billNo = formatBillNo(prefix, n);
-    seq.set(prefix, n);
-    for (const r of input.reservations) {
-      const u = usageOf(r.key);
-      usage.set(r.key, { count: u.count + r.count, amountFen: u.amountFen + r.amountFen });
-    }
-    const g = insert(input, {
-      billNo,
-      status: input.deferred ? 'DEFERRED' : 'PENDING',
-      outcome: 'granted',
-      reason: input.note ?? null,
-      nextAttemptAt: input.dueAt,
-      reservations: heldReservations(input.reservations),
-    });
-    outbox.set(g.id, { campaign: g.campaign, dueAt: input.dueAt, leaseOwner: null, leaseUntil: null });
-    return { duplicate: false, grant: copy(g) };
-  }
+  /** The storage steps of the plans (synchronous, so each plan runs atomically in this process). */
+  const steps: LedgerTx = {
+    findByKey(dedupeKey, ruleId) {
+      const id = byKey.get(keyOf(dedupeKey, ruleId));
+      return id === undefined ? undefined : copy(grants.get(id)!);
+    },
+    lockByBill(billNo) {
+      const id = byBill.get(billNo);
+      return id === undefined ? undefined : copy(grants.get(id)!);
+    },
+    lockById(id) {
+      const g = grants.get(id);
+      return g && copy(g);
+    },
+    lockUsage(keys) {
+      return new Map(keys.map((k) => [k, { ...usageOf(k) }]));
+    },
+    insert,
+    insertGranted({ grant, seqPrefix, billNoOf, usage: deltas, dueAt }) {
+      const n = (seq.get(seqPrefix) ?? 0) + 1;
+      const billNo = billNoOf(n);
+      seq.set(seqPrefix, n);
+      const g = insert({ ...grant, billNo });
+      addUsage(deltas);
+      outbox.set(g.id, { campaign: g.campaign, dueAt, leaseOwner: null, leaseUntil: null });
+      return { grant: g, seq: n };
+    },
+    update(id, from, change) {
+      const g = grants.get(id);
+      if (!g || g.status !== from) return false;
+      Object.assign(g, structuredClone(change));
+      return true;
+    },
+    dequeue(id) {
+      outbox.delete(id);
+    },
+    addUsage,
+  };
 
   const ledger: Ledger = {
     billTag,
-    async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-      return recordOne(input);
+    async recordGrant(input) {
+      return runPlan(planRecord(input, billTag), steps);
     },
-
-    async cancel(billNo, { by, reason, now }): Promise<CancelResult> {
-      const id = byBill.get(billNo);
-      const g = id === undefined ? undefined : grants.get(id)!;
-      const refused = cancelRefusal(g && copy(g), billNo);
-      if (refused || !g) return refused!;
-      g.status = 'CANCELLED';
-      g.operatorAction = { action: 'cancelled', by, reason, at: now };
-      g.updatedAt = now;
-      g.settledAt = now;
-      g.nextAttemptAt = null;
-      outbox.delete(g.id);
-      release(g, ALL_RESERVATION_KINDS);
-      return { ok: true, grant: copy(g) };
+    async cancel(billNo, input) {
+      return runPlan(planCancel(billNo, input), steps);
     },
-
-    async reissue(billNo, { by, reason, now, grant: input }): Promise<ReissueResult> {
-      const id = byBill.get(billNo);
-      const old = id === undefined ? undefined : grants.get(id)!;
-      const refused = reissueRefusal(old && copy(old), billNo) ?? reissueLimitRefusal(input.reservations, usageOf, old!);
-      if (refused || !old) return refused!;
-      const { grant } = recordOne(input);
-      const g = grants.get(grant.id)!;
-      g.reissueOf = billNo;
-      old.reissuedAs = g.billNo;
-      old.operatorAction = { action: 'reissued', by, reason, at: now };
-      old.updatedAt = now;
-      return { ok: true, grant: copy(g), original: copy(old) };
+    async reissue(billNo, input) {
+      return runPlan(planReissue(billNo, input, billTag), steps);
     },
 
     async claimDue({ owner, now, leaseMs, limit }) {
@@ -180,7 +122,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       const e = outbox.get(id);
       const g = grants.get(id);
       if (!e || !g || e.leaseOwner !== owner || e.leaseUntil === null || e.leaseUntil <= now) return false;
-      if (!OPEN_STATUSES.includes(g.status)) return false;
+      if (g.status !== 'PENDING' && g.status !== 'DEFERRED' && g.status !== 'SENDING') return false;
       g.status = 'SENDING';
       g.attempts += 1;
       g.updatedAt = now;
@@ -199,19 +141,8 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       g.updatedAt = now;
     },
 
-    async settle(id, input: SettleInput) {
-      const g = grants.get(id);
-      if (!g || !canMove(g.status, input.status)) return false;
-      g.status = input.status;
-      g.updatedAt = input.now;
-      if (input.sendListId) g.sendListId = input.sendListId;
-      if (input.reason !== undefined) g.reason = input.reason;
-      if (input.status !== 'FAILED' && input.status !== 'HELD' && g.sentAt === null) g.sentAt = input.now;
-      if (FINAL_STATUSES.includes(input.status)) g.settledAt = input.now;
-      g.nextAttemptAt = null;
-      if (SETTLED_STATUSES.includes(input.status)) outbox.delete(id);
-      release(g, input.release);
-      return true;
+    async settle(id, input) {
+      return runPlan(planSettle(id, input), steps);
     },
 
     async markChecked(id, now) {
@@ -220,16 +151,13 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
     },
 
     async getGrant(id) {
-      const g = grants.get(id);
-      return g && copy(g);
+      return steps.lockById(id);
     },
     async findByBillNo(billNo) {
-      const id = byBill.get(billNo);
-      return id === undefined ? undefined : copy(grants.get(id)!);
+      return steps.lockByBill(billNo);
     },
     async findByKey(dedupeKey, ruleId) {
-      const id = byKey.get(keyOf(dedupeKey, ruleId));
-      return id === undefined ? undefined : copy(grants.get(id)!);
+      return steps.findByKey(dedupeKey, ruleId);
     },
     async listByStatus(statuses: readonly GrantStatus[], opts = {}) {
       return [...grants.values()]
