@@ -6,6 +6,7 @@
  */
 import type { GrantOutcome } from '../rewards/rewards-port';
 import type { CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { GrantChange, NewGrant } from '../rewards/ledger-plans';
 
 /** A `ledger_grants` row as a driver returns it (PostgreSQL BIGINTs arrive as strings). */
 export interface GrantRow {
@@ -75,6 +76,93 @@ export function rowToGrant(row: GrantRow): LedgerGrant {
     reissueOf: row.reissue_of ?? null,
     reissuedAs: row.reissued_as ?? null,
   };
+}
+
+// === Writing grants (the columns the plans' `insert` and `update` steps write)
+
+/** Every column of `ledger_grants` but `id`, in the order of {@link grantValues}. */
+const GRANT_COLUMNS = [
+  'dedupe_key', 'rule_id', 'kind', 'campaign', 'open_id', 'amount_fen', 'bill_no', 'status', 'outcome', 'reason', 'attempts',
+  'next_attempt_at', 'last_error', 'send_list_id', 'payload', 'reservations', 'created_at', 'updated_at', 'sent_at', 'settled_at',
+  'checked_at', 'action', 'action_by', 'action_reason', 'action_at', 'reissue_of', 'reissued_as',
+] as const;
+
+/** The columns a plan changes, in the order of {@link changeValues}. */
+const CHANGE_COLUMNS = [
+  'status', 'reason', 'send_list_id', 'next_attempt_at', 'updated_at', 'sent_at', 'settled_at',
+  'action', 'action_by', 'action_reason', 'action_at', 'reissued_as',
+] as const;
+
+/**
+ * `INSERT INTO ledger_grants (…every column but id…) VALUES (…)` with the driver's placeholders
+ * (`() => '?'` for SQLite, `(i) => '$' + i` for PostgreSQL) and an optional tail (`RETURNING *`).
+ *
+ * @example db.prepare(insertGrantSql(() => '?')).run(...grantValues(grant))
+ */
+export function insertGrantSql(mark: (i: number) => string, tail = ''): string {
+  return `INSERT INTO ledger_grants (${GRANT_COLUMNS.join(', ')}) VALUES (${GRANT_COLUMNS.map((_, i) => mark(i + 1)).join(', ')}) ${tail}`;
+}
+
+/**
+ * A grant as the row {@link rowToGrant} reads back (without the id the store assigns).
+ *
+ * @example const row = grantRow(grant); const id = insert.run(...grantValues(row)).lastInsertRowid;
+ */
+export function grantRow(g: NewGrant): Omit<GrantRow, 'id'> {
+  const [action, action_by, action_reason, action_at] = actionValues(g.operatorAction);
+  return {
+    dedupe_key: g.dedupeKey,
+    rule_id: g.ruleId,
+    kind: g.kind,
+    campaign: g.campaign,
+    open_id: g.openId,
+    amount_fen: g.amountFen,
+    bill_no: g.billNo,
+    status: g.status,
+    outcome: g.outcome,
+    reason: g.reason,
+    attempts: g.attempts,
+    next_attempt_at: g.nextAttemptAt,
+    last_error: g.lastError,
+    send_list_id: g.sendListId,
+    payload: JSON.stringify(g.payload),
+    reservations: JSON.stringify(g.reservations),
+    created_at: g.createdAt,
+    updated_at: g.updatedAt,
+    sent_at: g.sentAt,
+    settled_at: g.settledAt,
+    checked_at: g.checkedAt,
+    action,
+    action_by,
+    action_reason,
+    action_at,
+    reissue_of: g.reissueOf,
+    reissued_as: g.reissuedAs,
+  };
+}
+
+/** The values of {@link insertGrantSql} for a row. */
+export function grantValues(row: Omit<GrantRow, 'id'>): unknown[] {
+  return GRANT_COLUMNS.map((c) => row[c]);
+}
+
+/**
+ * `UPDATE ledger_grants SET …changed columns… WHERE id = ? AND status = ?` (the values: {@link changeValues}, id, from).
+ *
+ * @example db.prepare(updateGrantSql(() => '?')).run(...changeValues(change), id, from)
+ */
+export function updateGrantSql(mark: (i: number) => string): string {
+  const n = CHANGE_COLUMNS.length;
+  return `UPDATE ledger_grants SET ${CHANGE_COLUMNS.map((c, i) => `${c} = ${mark(i + 1)}`).join(', ')} WHERE id = ${mark(n + 1)} AND status = ${mark(n + 2)}`;
+}
+
+/** The values of {@link updateGrantSql} for a change. */
+export function changeValues(c: GrantChange): unknown[] {
+  return [c.status, c.reason, c.sendListId, c.nextAttemptAt, c.updatedAt, c.sentAt, c.settledAt, ...actionValues(c.operatorAction), c.reissuedAs];
+}
+
+function actionValues(a: LedgerGrant['operatorAction']): [string | null, string | null, string | null, number | null] {
+  return a ? [a.action, a.by, a.reason, a.at] : [null, null, null, null];
 }
 
 /**

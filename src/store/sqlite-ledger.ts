@@ -11,37 +11,34 @@
  * const ledger = SqliteLedger.create(store.db);
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { formatBillNo, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
-import {
-  cancelRefusal,
-  canMove,
-  firstExceeded,
-  reissueLimitRefusal,
-  reissueRefusal,
-  type CampaignPause,
-  type CancelResult,
-  type OperatorInput,
-  type GrantStatus,
-  type Ledger,
-  type LedgerGrant,
-  type LedgerSummaryRow,
-  type RecordGrantInput,
-  type RecordGrantResult,
-  type ReissueResult,
-  type SettleInput,
-  type Usage,
+import { ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type {
+  CampaignPause,
+  CancelResult,
+  OperatorInput,
+  GrantStatus,
+  Ledger,
+  LedgerGrant,
+  LedgerSummaryRow,
+  RecordGrantInput,
+  RecordGrantResult,
+  ReissueResult,
+  SettleInput,
+  Usage,
 } from '../rewards/ledger';
+import { planCancel, planRecord, planReissue, planSettle, runPlan, type LedgerTx } from '../rewards/ledger-plans';
+import { clip } from '../lib/clip';
 import {
-  ALL_RESERVATION_KINDS,
-  clip,
-  FINAL_STATUSES,
-  heldReservations,
+  changeValues,
+  grantRow,
+  grantValues,
+  insertGrantSql,
   operatorColumnsMigration,
   rowToGrant,
   rowToPause,
   rowToSummary,
   rowToUsage,
-  SETTLED_STATUSES,
+  updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
@@ -108,45 +105,6 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
   operatorColumnsMigration('INTEGER'),
 ];
 
-/** The row just inserted, as `getGrant` would read it back (saves a query per grant). */
-function inserted(
-  input: RecordGrantInput,
-  id: number,
-  payload: string,
-  f: { billNo: string | null; status: GrantStatus; outcome: LedgerGrant['outcome']; reason: string | null; nextAttemptAt: number | null; reservations: string; settledAt: number | null },
-): LedgerGrant {
-  return rowToGrant({
-    id,
-    dedupe_key: input.dedupeKey,
-    rule_id: input.ruleId,
-    kind: input.kind,
-    campaign: input.campaign,
-    open_id: input.openId,
-    amount_fen: input.amountFen,
-    bill_no: f.billNo,
-    status: f.status,
-    outcome: f.outcome,
-    reason: f.reason,
-    attempts: 0,
-    next_attempt_at: f.nextAttemptAt,
-    last_error: null,
-    send_list_id: null,
-    payload,
-    reservations: f.reservations,
-    created_at: input.now,
-    updated_at: input.now,
-    sent_at: null,
-    settled_at: f.settledAt,
-    checked_at: null,
-    action: null,
-    action_by: null,
-    action_reason: null,
-    action_at: null,
-    reissue_of: null,
-    reissued_as: null,
-  });
-}
-
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
  *
@@ -178,12 +136,8 @@ export class SqliteLedger implements Ledger {
         `INSERT INTO ledger_bill_seq (prefix, last) VALUES (?, 1)
          ON CONFLICT (prefix) DO UPDATE SET last = last + 1 RETURNING last`,
       ),
-      insert: p(
-        `INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome, reason,
-           next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
-         VALUES (@dedupeKey, @ruleId, @kind, @campaign, @openId, @amountFen, @billNo, @status, @outcome, @reason,
-           @nextAttemptAt, @payload, @reservations, @now, @now, @settledAt)`,
-      ),
+      insert: p(insertGrantSql(() => '?')),
+      update: p(updateGrantSql(() => '?')),
       insertOutbox: p('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES (?, ?, ?)'),
       due: p<{ grant_id: number }>(
         `SELECT grant_id FROM ledger_outbox
@@ -205,26 +159,7 @@ export class SqliteLedger implements Ledger {
         `UPDATE ledger_grants SET next_attempt_at = @dueAt, last_error = COALESCE(@lastError, last_error), updated_at = @now
          WHERE id = @id`,
       ),
-      settle: p(
-        `UPDATE ledger_grants SET status = @status, updated_at = @now,
-           send_list_id = COALESCE(@sendListId, send_list_id), reason = COALESCE(@reason, reason),
-           sent_at = CASE WHEN @status NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN @now ELSE sent_at END,
-           settled_at = CASE WHEN @final = 1 THEN @now ELSE settled_at END,
-           next_attempt_at = NULL
-         WHERE id = @id AND status = @from`,
-      ),
       deleteOutbox: p('DELETE FROM ledger_outbox WHERE grant_id = ?'),
-      cancel: p(
-        `UPDATE ledger_grants SET status = 'CANCELLED', action = 'cancelled', action_by = @by, action_reason = @reason, action_at = @now,
-           updated_at = @now, settled_at = @now, next_attempt_at = NULL
-         WHERE id = @id AND status = @from`,
-      ),
-      markReissued: p(
-        `UPDATE ledger_grants SET action = 'reissued', action_by = @by, action_reason = @reason, action_at = @now, updated_at = @now,
-           reissued_as = @newBill
-         WHERE id = @id AND reissued_as IS NULL`,
-      ),
-      setReissueOf: p('UPDATE ledger_grants SET reissue_of = ? WHERE id = ?'),
       checked: p('UPDATE ledger_grants SET checked_at = ? WHERE id = ?'),
       summary: p<{ campaign: string; status: string; count: number; amount_fen: number }>(
         `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
@@ -241,6 +176,39 @@ export class SqliteLedger implements Ledger {
       ),
     };
     this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.steps = this.storageSteps();
+  }
+
+  /** The plans' storage steps on this connection (run inside the batch transaction, which holds the write lock). */
+  private readonly steps: LedgerTx;
+
+  private storageSteps(): LedgerTx {
+    const q = this.q;
+    const grant = (row: GrantRow | undefined) => (row ? rowToGrant(row) : undefined);
+    const insert = (g: Omit<LedgerGrant, 'id'>): LedgerGrant => {
+      const row = grantRow(g);
+      return rowToGrant({ id: Number(q.insert.run(...grantValues(row)).lastInsertRowid), ...row });
+    };
+    const addUsage: LedgerTx['addUsage'] = (deltas) => {
+      for (const d of deltas) q.addUsage.run(d.key, d.count, d.amountFen);
+    };
+    return {
+      findByKey: (dedupeKey, ruleId) => grant(q.byKey.get(dedupeKey, ruleId)),
+      lockByBill: (billNo) => grant(q.byBill.get(billNo)),
+      lockById: (id) => grant(q.byId.get(id)),
+      lockUsage: (keys) => new Map(keys.map((k) => [k, this.usageOf(k)])),
+      insert,
+      insertGranted: ({ grant: g, seqPrefix, billNoOf, usage, dueAt }) => {
+        const seq = q.nextSeq.get(seqPrefix)!.last;
+        const inserted = insert({ ...g, billNo: billNoOf(seq) });
+        addUsage(usage);
+        q.insertOutbox.run(inserted.id, inserted.campaign, dueAt);
+        return { grant: inserted, seq };
+      },
+      update: (id, from, change) => q.update.run(...changeValues(change), id, from).changes === 1,
+      dequeue: (id) => void q.deleteOutbox.run(id),
+      addUsage,
+    };
   }
 
   /**
@@ -352,52 +320,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-    return this.write(() => this.recordOneTx(input));
-  }
-
-  /** One grant, inside the batch transaction (a savepoint: its failure undoes only itself). */
-  private recordOneTx(input: RecordGrantInput): RecordGrantResult {
-    const existing = this.q.byKey.get(input.dedupeKey, input.ruleId);
-    if (existing) return { duplicate: true, grant: rowToGrant(existing) };
-    const base = {
-      dedupeKey: input.dedupeKey,
-      ruleId: input.ruleId,
-      kind: input.kind,
-      campaign: input.campaign,
-      openId: input.openId,
-      amountFen: input.amountFen,
-      payload: JSON.stringify(input.payload),
-      now: input.now,
-    };
-    const refusal = input.refusal ?? firstExceeded(input.reservations, this.usageOf);
-    if (refusal) {
-      const refused = {
-        billNo: null,
-        status: 'REFUSED' as const,
-        outcome: refusal.outcome,
-        reason: refusal.reason,
-        nextAttemptAt: null,
-        reservations: '[]',
-        settledAt: input.now,
-      };
-      const info = this.q.insert.run({ ...base, ...refused });
-      return { duplicate: false, grant: inserted(input, Number(info.lastInsertRowid), base.payload, refused) };
-    }
-    const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
-    const seq = this.q.nextSeq.get(prefix)!.last;
-    for (const r of input.reservations) this.q.addUsage.run(r.key, r.count, r.amountFen);
-    const fields = {
-      billNo: formatBillNo(prefix, seq),
-      status: input.deferred ? ('DEFERRED' as const) : ('PENDING' as const),
-      outcome: 'granted' as const,
-      reason: input.note ?? null,
-      nextAttemptAt: input.dueAt,
-      reservations: JSON.stringify(heldReservations(input.reservations)),
-      settledAt: null,
-    };
-    const id = Number(this.q.insert.run({ ...base, ...fields }).lastInsertRowid);
-    this.q.insertOutbox.run(id, input.campaign, input.dueAt);
-    return { duplicate: false, grant: inserted(input, id, base.payload, fields) };
+    return this.write(() => runPlan(planRecord(input, this.billTag), this.steps));
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
@@ -420,29 +343,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async settle(id: number, input: SettleInput): Promise<boolean> {
-    return this.write(() => {
-      const row = this.q.byId.get(id);
-      if (!row) return false;
-      const from = row.status as GrantStatus;
-      if (!canMove(from, input.status)) return false;
-      const changed =
-        this.q.settle.run({
-          id,
-          from,
-          status: input.status,
-          now: input.now,
-          sendListId: input.sendListId ?? null,
-          reason: clip(input.reason),
-          final: FINAL_STATUSES.includes(input.status) ? 1 : 0,
-        }).changes === 1;
-      if (!changed) return false;
-      if (SETTLED_STATUSES.includes(input.status)) this.q.deleteOutbox.run(id);
-      if (input.release?.length) {
-        for (const r of rowToGrant(row).reservations)
-          if (input.release.includes(r.kind)) this.q.addUsage.run(r.key, -r.count, -r.amountFen);
-      }
-      return true;
-    });
+    return this.write(() => runPlan(planSettle(id, input), this.steps));
   }
 
   async markChecked(id: number, now: number): Promise<void> {
@@ -451,33 +352,12 @@ export class SqliteLedger implements Ledger {
 
   /** See {@link Ledger.cancel}: one write of the batch (`BEGIN IMMEDIATE`), so no worker step interleaves. */
   async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
-    return this.write((): CancelResult => {
-      const row = this.q.byBill.get(billNo);
-      const grant = row ? rowToGrant(row) : undefined;
-      const refused = cancelRefusal(grant, billNo);
-      if (refused || !grant) return refused!;
-      const params = { id: grant.id, from: grant.status, by: clip(input.by), reason: clip(input.reason), now: input.now };
-      if (this.q.cancel.run(params).changes !== 1) throw new Error('ledger: cancel lost its row');
-      this.q.deleteOutbox.run(grant.id);
-      for (const r of grant.reservations) if (ALL_RESERVATION_KINDS.includes(r.kind)) this.q.addUsage.run(r.key, -r.count, -r.amountFen);
-      return { ok: true, grant: this.grantById(grant.id)! };
-    });
+    return this.write(() => runPlan(planCancel(billNo, input), this.steps));
   }
 
   /** See {@link Ledger.reissue}: the check, the new grant and the link in one write of the batch. */
   async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
-    return this.write((): ReissueResult => {
-      const row = this.q.byBill.get(billNo);
-      const old = row ? rowToGrant(row) : undefined;
-      const refused = reissueRefusal(old, billNo) ?? reissueLimitRefusal(input.grant.reservations, this.usageOf, old!);
-      if (refused || !old) return refused!;
-      const { duplicate, grant } = this.recordOneTx(input.grant);
-      if (duplicate || grant.billNo === null) throw new Error(`ledger: reissue of ${billNo} found its new grant recorded already`);
-      this.q.setReissueOf.run(billNo, grant.id);
-      const params = { id: old.id, by: clip(input.by), reason: clip(input.reason), now: input.now, newBill: grant.billNo };
-      if (this.q.markReissued.run(params).changes !== 1) throw new Error(`ledger: ${billNo} was reissued meanwhile`);
-      return { ok: true, grant: this.grantById(grant.id)!, original: this.grantById(old.id)! };
-    });
+    return this.write(() => runPlan(planReissue(billNo, input, this.billTag), this.steps));
   }
 
   /** A read, retried on timers while another process holds a lock that blocks it (see `write`). */
