@@ -209,6 +209,3 @@ export function rowToPause(row: { campaign: string; reason: string; paused_by: s
   return { campaign: row.campaign, reason: row.reason, by: row.paused_by as CampaignPause['by'], pausedAt: num(row.paused_at) };
 }
 
-// Until every adapter runs the plans of src/rewards/ledger-plans.ts.
-export { clip } from '../lib/clip';
-export { ALL_RESERVATION_KINDS, FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from '../rewards/ledger-plans';

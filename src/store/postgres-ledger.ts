@@ -12,37 +12,34 @@
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
  */
 import type { Pool, PoolClient } from 'pg';
-import { BILL_NO_LENGTH, BillNoError, formatBillNo, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
-import {
-  cancelRefusal,
-  canMove,
-  firstExceeded,
-  reissueLimitRefusal,
-  reissueRefusal,
-  type CampaignPause,
-  type CancelResult,
-  type OperatorInput,
-  type GrantStatus,
-  type Ledger,
-  type LedgerGrant,
-  type LedgerSummaryRow,
-  type RecordGrantInput,
-  type RecordGrantResult,
-  type ReissueResult,
-  type SettleInput,
-  type Usage,
+import { BillNoError, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type {
+  CampaignPause,
+  CancelResult,
+  OperatorInput,
+  GrantStatus,
+  Ledger,
+  LedgerGrant,
+  LedgerSummaryRow,
+  RecordGrantInput,
+  RecordGrantResult,
+  ReissueResult,
+  SettleInput,
+  Usage,
 } from '../rewards/ledger';
+import { GrantKeyTaken, planCancel, planRecord, planReissue, planSettle, runPlanAsync, type AsyncLedgerTx, type LedgerPlan } from '../rewards/ledger-plans';
+import { clip } from '../lib/clip';
 import {
-  ALL_RESERVATION_KINDS,
-  clip,
-  FINAL_STATUSES,
-  heldReservations,
+  changeValues,
+  grantRow,
+  grantValues,
+  insertGrantSql,
   operatorColumnsMigration,
   rowToGrant,
   rowToPause,
   rowToSummary,
   rowToUsage,
-  SETTLED_STATUSES,
+  updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
 import { migratePg } from './pg-migrate';
@@ -108,17 +105,19 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
   operatorColumnsMigration('BIGINT'),
 ];
 
-const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+/**
+ * Errors after which a transaction is run again: serialization_failure, deadlock_detected, and a
+ * unique key (`(dedupe_key, rule_id)`, `reissue_of`) taken by a concurrent commit — the plan, run
+ * again, then finds what that commit wrote.
+ */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
 
-const INSERT_GRANT = `INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
-    reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
-  ON CONFLICT (dedupe_key, rule_id) DO NOTHING
-  RETURNING *`;
+const INSERT_GRANT = insertGrantSql((i) => `$${i}`, 'ON CONFLICT (dedupe_key, rule_id) DO NOTHING RETURNING *');
+const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
 
 /**
  * A granted grant in one statement (run with the usage rows already locked): the next bill sequence
- * of the prefix, the grant row with its bill number, the usage added (only when the grant row was
+ * of the prefix ($7), the grant row with its bill number, the usage added (only when the grant row was
  * inserted), the outbox row. Returns the grant row plus `bill_seq`, or no row when `(dedupe_key,
  * rule_id)` already exists.
  */
@@ -127,8 +126,8 @@ const RECORD_GRANTED = `WITH seq AS (
     ON CONFLICT (prefix) DO UPDATE SET last = ledger_bill_seq.last + 1 RETURNING last
   ), g AS (
     INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
-      reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7 || lpad(seq.last::text, $14::int, '0'), $8, 'granted', $9, $10, $11, $12, $13, $13, NULL
+      reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at, reissue_of)
+    SELECT $1, $2, $3, $4, $5, $6, $7 || lpad(seq.last::text, $14::int, '0'), $8, $19::text, $9, $10, $11, $12, $13, $13, NULL, $20::text
     FROM seq
     ON CONFLICT (dedupe_key, rule_id) DO NOTHING
     RETURNING *
@@ -137,9 +136,65 @@ const RECORD_GRANTED = `WITH seq AS (
     FROM unnest($15::text[], $16::bigint[], $17::bigint[]) AS r (key, count, amount_fen)
     WHERE u.key = r.key AND EXISTS (SELECT 1 FROM g)
   ), queued AS (
-    INSERT INTO ledger_outbox (grant_id, campaign, due_at) SELECT id, campaign, $10 FROM g
+    INSERT INTO ledger_outbox (grant_id, campaign, due_at) SELECT id, campaign, $18::bigint FROM g
   )
   SELECT g.*, seq.last AS bill_seq FROM g, seq`;
+
+/**
+ * The plans' storage steps on one client inside its transaction. Row locks are taken in one order
+ * (usage rows sorted by key, then the grant row, then the outbox row).
+ */
+function pgSteps(c: PoolClient): AsyncLedgerTx {
+  const grant = async (sql: string, params: unknown[]) => {
+    const { rows } = await c.query<GrantRow>(sql, params);
+    return rows[0] ? rowToGrant(rows[0]) : undefined;
+  };
+  return {
+    findByKey: (dedupeKey, ruleId) => grant('SELECT * FROM ledger_grants WHERE dedupe_key = $1 AND rule_id = $2', [dedupeKey, ruleId]),
+    lockByBill: (billNo) => grant('SELECT * FROM ledger_grants WHERE bill_no = $1 FOR UPDATE', [billNo]),
+    lockById: (id) => grant('SELECT * FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]),
+    async lockUsage(keys) {
+      if (keys.length === 0) return new Map();
+      await c.query(
+        `INSERT INTO ledger_usage (key, count, amount_fen)
+         SELECT k, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`,
+        [keys],
+      );
+      const locked = await c.query<{ key: string; count: string; amount_fen: string }>(
+        'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE',
+        [keys],
+      );
+      return new Map(locked.rows.map((r) => [r.key, rowToUsage(r)]));
+    },
+    insert: (g) => grant(INSERT_GRANT, grantValues(grantRow(g))),
+    async insertGranted({ grant: g, seqPrefix, seqDigits, usage, dueAt }) {
+      const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
+        ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
+        seqPrefix,
+        g.status,
+        g.reason,
+        g.nextAttemptAt,
+        JSON.stringify(g.payload),
+        JSON.stringify(g.reservations),
+        g.createdAt,
+        seqDigits,
+        usage.map((u) => u.key),
+        usage.map((u) => u.count),
+        usage.map((u) => u.amountFen),
+        dueAt,
+        g.outcome,
+        g.reissueOf,
+      ]);
+      return rows[0] ? { grant: rowToGrant(rows[0]), seq: Number(rows[0].bill_seq) } : undefined;
+    },
+    update: async (id, from, change) => (await c.query(UPDATE_GRANT, [...changeValues(change), id, from])).rowCount === 1,
+    dequeue: async (id) => void (await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id])),
+    async addUsage(deltas) {
+      for (const d of deltas)
+        await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [d.key, d.count, d.amountFen]);
+    },
+  };
+}
 
 /**
  * Ledger adapter over a `pg` pool. The pool's `search_path` decides the schema (tests isolate runs
@@ -185,7 +240,7 @@ export class PostgresLedger implements Ledger {
     }
   }
 
-  /** Runs `fn` in a transaction on one client; retries deadlocks and serialization failures. */
+  /** Runs `fn` in a transaction on one client; retries deadlocks, serialization failures and keys taken meanwhile. */
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -196,7 +251,7 @@ export class PostgresLedger implements Ledger {
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        const code = (error as { code?: string }).code;
+        const code = error instanceof GrantKeyTaken ? '23505' : (error as { code?: string }).code;
         if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
         throw error;
       } finally {
@@ -210,95 +265,24 @@ export class PostgresLedger implements Ledger {
     return rows[0] ? rowToGrant(rows[0]) : undefined;
   }
 
+  /** Runs a plan (made anew for every attempt) in one transaction. */
+  private plan<T>(make: () => LedgerPlan<T>): Promise<T> {
+    return this.tx((c) => runPlanAsync(make(), pgSteps(c)));
+  }
+
   /**
    * Records a grant, or returns the first one recorded under its `(dedupeKey, ruleId)`.
    *
    * Every grant of a campaign locks the same usage rows (campaign budget, merchant day) and the bill
    * sequence row, so grants from all instances pass through those locks one at a time: what matters
-   * for throughput is how long they are held. A retry of a recorded grant is answered before any lock
-   * is taken; once the usage rows are locked, the rest is ONE statement (bill sequence + grant +
-   * usage + outbox) and the COMMIT — three round trips under the lock instead of eight or more, which
-   * is what keeps busy instances (whose event loops delay every round trip) from queueing for seconds.
+   * for throughput is how long they are held. Once the usage rows are locked, the rest is ONE
+   * statement (bill sequence + grant + usage + outbox, {@link RECORD_GRANTED}) and the COMMIT — three
+   * round trips under the lock instead of eight or more, which is what keeps busy instances (whose
+   * event loops delay every round trip) from queueing for seconds. A concurrent request with the same
+   * key that commits first makes the insert a no-op; the plan then runs again and answers its grant.
    */
   async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-    const known = await this.findByKey(input.dedupeKey, input.ruleId);
-    if (known) return { duplicate: true, grant: known };
-    const result = await this.tx((c) => this.recordIn(c, input)).catch((error: unknown) => {
-      if (error instanceof ConflictSignal) return 'conflict' as const;
-      throw error;
-    });
-    if (result !== 'conflict') return result;
-    // A concurrent request with the same key committed first: answer with its grant.
-    const first = await this.findByKey(input.dedupeKey, input.ruleId);
-    if (!first) throw new Error('ledger: idempotency conflict without a committed grant');
-    return { duplicate: true, grant: first };
-  }
-
-  /**
-   * The grant's transaction body (usage rows locked, then one statement); throws {@link ConflictSignal}
-   * when a concurrent request with the same `(dedupeKey, ruleId)` committed first.
-   */
-  private async recordIn(c: PoolClient, input: RecordGrantInput): Promise<RecordGrantResult> {
-    const keys = [...new Set(input.reservations.map((r) => r.key))].sort();
-    const usage = new Map<string, Usage>();
-    if (keys.length > 0) {
-      await c.query(
-        `INSERT INTO ledger_usage (key, count, amount_fen)
-         SELECT k, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`,
-        [keys],
-      );
-      const locked = await c.query<{ key: string; count: string; amount_fen: string }>(
-        'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE',
-        [keys],
-      );
-      for (const r of locked.rows) usage.set(r.key, { count: Number(r.count), amountFen: Number(r.amount_fen) });
-    }
-    // A concurrent request with the same key that committed meanwhile makes the insert below a
-    // no-op (ON CONFLICT DO NOTHING → ConflictSignal), answered with its grant after the rollback.
-
-    const common = [input.dedupeKey, input.ruleId, input.kind, input.campaign, input.openId, input.amountFen];
-    const refusal = input.refusal ?? firstExceeded(input.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 });
-    if (refusal) {
-      const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
-        ...common,
-        null,
-        'REFUSED',
-        refusal.outcome,
-        refusal.reason,
-        null,
-        JSON.stringify(input.payload),
-        '[]',
-        input.now,
-        input.now,
-      ]);
-      if (!rows[0]) throw new ConflictSignal();
-      return { duplicate: false, grant: rowToGrant(rows[0]) };
-    }
-    const held = heldReservations(input.reservations);
-    const add = new Map<string, { count: number; amountFen: number }>();
-    for (const r of input.reservations) {
-      const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
-      add.set(r.key, { count: a.count + r.count, amountFen: a.amountFen + r.amountFen });
-    }
-    const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
-    const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
-      ...common,
-      prefix,
-      input.deferred ? 'DEFERRED' : 'PENDING',
-      input.note ?? null,
-      input.dueAt,
-      JSON.stringify(input.payload),
-      JSON.stringify(held),
-      input.now,
-      BILL_NO_LENGTH - prefix.length,
-      [...add.keys()],
-      [...add.values()].map((a) => a.count),
-      [...add.values()].map((a) => a.amountFen),
-    ]);
-    if (!rows[0]) throw new ConflictSignal();
-    // Throws (and so rolls back) when the day's sequence is exhausted; then the SQL padding agrees.
-    if (formatBillNo(prefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
-    return { duplicate: false, grant: rowToGrant(rows[0]) };
+    return this.plan(() => planRecord(input, this.billTag));
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
@@ -347,24 +331,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async settle(id: number, input: SettleInput): Promise<boolean> {
-    return this.tx(async (c) => {
-      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
-      if (!rows[0]) return false;
-      const grant = rowToGrant(rows[0]);
-      if (!canMove(grant.status, input.status)) return false;
-      await c.query(
-        `UPDATE ledger_grants SET status = $2, updated_at = $3,
-           send_list_id = COALESCE($4, send_list_id), reason = COALESCE($5, reason),
-           sent_at = CASE WHEN $2 NOT IN ('FAILED', 'HELD') AND sent_at IS NULL THEN $3 ELSE sent_at END,
-           settled_at = CASE WHEN $6 THEN $3 ELSE settled_at END,
-           next_attempt_at = NULL
-         WHERE id = $1`,
-        [id, input.status, input.now, input.sendListId ?? null, clip(input.reason), FINAL_STATUSES.includes(input.status)],
-      );
-      if (SETTLED_STATUSES.includes(input.status)) await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id]);
-      if (input.release?.length) await this.giveBack(c, grant.reservations.filter((r) => input.release!.includes(r.kind)));
-      return true;
-    });
+    return this.plan(() => planSettle(id, input));
   }
 
   /**
@@ -373,71 +340,16 @@ export class PostgresLedger implements Ledger {
    * cancel is refused — or waits and then finds it CANCELLED and sends nothing.
    */
   async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
-    return this.tx(async (c): Promise<CancelResult> => {
-      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE bill_no = $1 FOR UPDATE', [billNo]);
-      const grant = rows[0] ? rowToGrant(rows[0]) : undefined;
-      const refused = cancelRefusal(grant, billNo);
-      if (refused || !grant) return refused!;
-      const done = await c.query<GrantRow>(
-        `UPDATE ledger_grants SET status = 'CANCELLED', action = 'cancelled', action_by = $2, action_reason = $3, action_at = $4,
-           updated_at = $4, settled_at = $4, next_attempt_at = NULL
-         WHERE id = $1 RETURNING *`,
-        [grant.id, clip(input.by), clip(input.reason), input.now],
-      );
-      await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [grant.id]);
-      await this.giveBack(c, grant.reservations.filter((r) => ALL_RESERVATION_KINDS.includes(r.kind)));
-      return { ok: true, grant: rowToGrant(done.rows[0]) };
-    });
+    return this.plan(() => planCancel(billNo, input));
   }
 
   /**
    * See {@link Ledger.reissue}. The old grant's row lock serialises every reissue of it across
    * instances; the unique `reissue_of` and `(dedupe_key, rule_id)` make a second new grant impossible
-   * even so.
+   * even so (a reissue that meets one runs again and is refused as already reissued).
    */
   async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
-    const result = await this.tx(async (c): Promise<ReissueResult> => {
-      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE bill_no = $1 FOR UPDATE', [billNo]);
-      const old = rows[0] ? rowToGrant(rows[0]) : undefined;
-      const refused = reissueRefusal(old, billNo);
-      if (refused || !old) return refused!;
-      const keys = [...new Set(input.grant.reservations.map((r) => r.key))];
-      const used = await c.query<{ key: string; count: string; amount_fen: string }>(
-        'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[])',
-        [keys],
-      );
-      const usage = new Map(used.rows.map((r) => [r.key, rowToUsage(r)]));
-      // A first look without locks; recordIn locks the usage rows and checks again.
-      const over = reissueLimitRefusal(input.grant.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 }, old);
-      if (over) return over;
-      const { grant } = await this.recordIn(c, input.grant);
-      if (grant.status === 'REFUSED') throw new ReissueRefusedSignal(grant.outcome, grant.reason ?? '');
-      const linked = await c.query<GrantRow>('UPDATE ledger_grants SET reissue_of = $2 WHERE id = $1 RETURNING *', [grant.id, billNo]);
-      const original = await c.query<GrantRow>(
-        `UPDATE ledger_grants SET action = 'reissued', action_by = $2, action_reason = $3, action_at = $4, updated_at = $4, reissued_as = $5
-         WHERE id = $1 AND reissued_as IS NULL RETURNING *`,
-        [old.id, clip(input.by), clip(input.reason), input.now, grant.billNo],
-      );
-      if (!original.rows[0]) throw new Error(`ledger: ${billNo} was reissued meanwhile`);
-      return { ok: true, grant: rowToGrant(linked.rows[0]), original: rowToGrant(original.rows[0]) };
-    }).catch(async (error: unknown): Promise<ReissueResult> => {
-      if (error instanceof ReissueRefusedSignal) {
-        const old = await this.findByBillNo(billNo);
-        return { ok: false, code: 'limit', message: `the new grant would be refused (${error.outcome}): ${error.reason}; nothing was recorded`, ...(old ? { grant: old } : {}) };
-      }
-      if (!(error instanceof ConflictSignal) && (error as { code?: string }).code !== '23505') throw error;
-      // Another instance recorded the reissue between our checks (unique key): answer as it stands.
-      const refused = reissueRefusal(await this.findByBillNo(billNo), billNo);
-      if (refused) return refused;
-      throw error;
-    });
-    return result;
-  }
-
-  /** Gives reservations back (sorted by key: the lock order of every transaction here). */
-  private async giveBack(c: PoolClient, held: readonly { key: string; count: number; amountFen: number }[]): Promise<void> {
-    for (const r of [...held].sort((a, b) => (a.key < b.key ? -1 : 1)))
-      await c.query('UPDATE ledger_usage SET count = count - $2, amount_fen = amount_fen - $3 WHERE key = $1', [r.key, r.count, r.amountFen]);
+    return this.plan(() => planReissue(billNo, input, this.billTag));
   }
 
   async markChecked(id: number, now: number): Promise<void> {
@@ -585,20 +497,4 @@ async function refuseSharedTag(client: PoolClient, others: ReadonlyMap<string, s
 /** A PostgreSQL identifier in double quotes. */
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Internal: the grant insert met a concurrent commit of the same key; the transaction is rolled back. */
-class ConflictSignal extends Error {
-  override readonly name = 'ConflictSignal';
-}
-
-/** Internal: a reissue's new grant met a limit once the usage rows were locked; rolled back (nothing recorded). */
-class ReissueRefusedSignal extends Error {
-  override readonly name = 'ReissueRefusedSignal';
-  constructor(
-    readonly outcome: string,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
 }
