@@ -25,7 +25,7 @@
 import type { Logger } from '../lib/logger';
 import type { Counter } from '../lib/metrics';
 import type { RedpackQueryOutcome } from '../pay/types';
-import { BILLNO_COLLISION, type Ledger, type LedgerGrant } from './ledger';
+import { BILLNO_COLLISION, type LedgerGrant, type LedgerWrites } from './ledger';
 
 type QueryInfo = Extract<RedpackQueryOutcome, { status: 'found' }>['info'];
 
@@ -58,7 +58,7 @@ export function queryMismatch(grant: Pick<LedgerGrant, 'openId' | 'amountFen' | 
 
 /** What {@link holdAsCollision} needs. */
 export interface HoldDeps {
-  ledger: Ledger;
+  ledger: Pick<LedgerWrites, 'settle'>;
   log: Logger;
   /** `rewards_operator_alerts_total`, labelled `kind`. */
   alerts: Counter;

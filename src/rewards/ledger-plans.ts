@@ -22,6 +22,7 @@ import {
   canMove,
   firstExceeded,
   LedgerError,
+  reissueLimitRefusal,
   reissueRefusal,
   type CancelResult,
   type GrantStatus,
@@ -359,9 +360,9 @@ export function* planReissue(billNo: string, input: OperatorInput & { grant: Rec
   const next = input.grant;
   if (yield* step('findByKey', next.dedupeKey, next.ruleId)) throw new LedgerError(`ledger: reissue of ${billNo} found its new grant recorded already`);
   const usage = yield* step('lockUsage', usageKeys(next.reservations));
-  const over = next.refusal ?? firstExceeded(next.reservations, usageIn(usage));
-  if (over)
-    return { ok: false, code: 'limit', message: `the new grant would be refused (${over.outcome}): ${over.reason}; nothing was recorded`, grant: old };
+  if (next.refusal) throw new LedgerError(`ledger: the reissue of ${billNo} was planned refused (${next.refusal.outcome}); nothing was recorded`);
+  const over = reissueLimitRefusal(next.reservations, usageIn(usage), old);
+  if (over) return over;
   const grant = yield* recordGranted(next, billTag, billNo);
   const change: GrantChange = {
     ...changeOf(old),

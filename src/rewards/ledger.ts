@@ -1,13 +1,15 @@
 /**
- * The ledger port: every grant, its bill number, its outbox entry and the limit reservations, behind
- * one small interface. The port belongs to the rewards domain (it is shaped by what rewards need);
- * adapters live in `src/store/` and all pass one contract suite (`test/rewards/ledger-contract.ts`):
+ * The ledger ports: every grant, its bill number, its outbox entry and the limit reservations. The
+ * ports belong to the rewards domain (they are shaped by what rewards need) and come in two:
+ * {@link LedgerWrites} (the grant path and the outbox) and {@link LedgerReports} (the CLI's and the
+ * console's queries); {@link Ledger} is both. Adapters live in `src/store/` and all pass one contract
+ * suite (`test/rewards/ledger-contract.ts`):
  *
  * - `src/store/memory-ledger.ts`    `createMemoryLedger()`        (tests, one process)
  * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db)`      (default; atomic across processes sharing the file)
  * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool)`  (many instances; row locks, SKIP LOCKED)
  *
- * ## Money rules the adapters guarantee
+ * ## Money rules (written once, in `ledger-plans.ts`; each adapter runs them in one transaction)
  * - `recordGrant` is ONE transaction: idempotency check on `(dedupeKey, ruleId)`, every reservation
  *   checked and added, the per-day bill sequence advanced, the grant row and its outbox entry
  *   inserted. Concurrent calls (threads, processes, instances) can never overshoot a reservation's
@@ -143,8 +145,8 @@ export interface Usage {
 }
 
 /**
- * The first reservation that would overflow, or undefined when all fit. Pure; every adapter uses it
- * inside its transaction, after reading (and, on PostgreSQL, locking) the current usage.
+ * The first reservation that would overflow, or undefined when all fit. Pure; the record and reissue
+ * plans (`ledger-plans.ts`) use it after the store has read (and, on PostgreSQL, locked) the usage.
  *
  * @example firstExceeded([{ ...r, maxCount: 1 }], () => ({ count: 1, amountFen: 100 })) // → r
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -322,8 +324,8 @@ function refusal(code: OperatorRefusalCode, message: string, grant?: LedgerGrant
 }
 
 /**
- * Why `redpack cancel` must not cancel this grant, or undefined when it may. Pure: every adapter calls
- * it inside its transaction on the row it has locked, so a worker that marked the grant SENDING a
+ * Why `redpack cancel` must not cancel this grant, or undefined when it may. Pure: the cancel plan
+ * (`ledger-plans.ts`) calls it on the row the store has locked, so a worker that marked the grant SENDING a
  * moment earlier wins, and a worker that comes after finds it CANCELLED (`markSending` refuses).
  *
  * @example cancelRefusal(await ledger.findByBillNo(bill), bill)?.message
@@ -353,8 +355,8 @@ export function cancelRefusal(g: LedgerGrant | undefined, billNo: string): Opera
 
 /**
  * Why `redpack reissue` must not re-pay this grant, or undefined when it may: only a FAILED red
- * packet, and only once (the old grant then links to the new one). Pure, called by every adapter
- * inside its transaction.
+ * packet, and only once (the old grant then links to the new one). Pure, called by the reissue plan
+ * (`ledger-plans.ts`) on the row the store has locked.
  *
  * @example reissueRefusal(grant, bill) // { code: 'not_failed', … } for a SENT grant
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -379,48 +381,77 @@ export function reissueLimitRefusal(reservations: readonly Reservation[], usageO
   return over ? refusal('limit', `the new grant would be refused (${over.outcome}): ${over.reason}; nothing was recorded`, original) : undefined;
 }
 
-// === The port
+// === The ports
 
-export interface Ledger {
+/**
+ * What the grant path and the outbox write through: record a grant, lease and settle outbox
+ * entries, operator cancel/reissue, campaign pauses, and the few reads those writes need (a grant by
+ * key or id, a reservation's usage, the paused campaigns). Used by `createRewards`, the outbox
+ * worker, reconciliation and the card sender.
+ *
+ * @example const { duplicate, grant } = await ledger.recordGrant(input);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export interface LedgerWrites {
   /**
    * This ledger's tag inside its bill numbers (three digits, drawn when the ledger was created and
    * kept with it), so two ledgers on one mch_id never number a bill alike. See `withLedgerTag`.
    */
   readonly billTag: string;
-
   /** Records a grant (or its refusal) atomically; see the module doc. */
   recordGrant(input: RecordGrantInput): Promise<RecordGrantResult>;
-
   /**
    * Leases up to `limit` due outbox entries (due, lease free or expired, campaign not paused), oldest
    * first. PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same entry
    * while a lease is live.
    */
   claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]>;
-
   /**
    * Marks an attempt (status SENDING, attempts + 1) just before calling WeChat Pay. Returns false when
    * the caller's lease is gone or the grant is no longer open — then it must not send.
    */
   markSending(id: number, opts: { owner: string; now: number }): Promise<boolean>;
-
   /** Gives the lease back and sets when to try again (same bill number), with the last error. */
   reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void>;
-
   /**
    * Moves a grant to a settled status when {@link canMove} allows it, removes its outbox entry (for
    * SENT and later or FAILED), and releases the named reservations — all in one transaction. Returns
    * false when nothing changed (already settled that way or further).
    */
   settle(id: number, input: SettleInput): Promise<boolean>;
-
   /** Records that reconciliation looked at a grant. */
   markChecked(id: number, now: number): Promise<void>;
-
+  /**
+   * Cancels a grant not yet sent (or HELD), in one transaction: status CANCELLED with who/why, out of
+   * the outbox (even while a worker holds its lease: that worker's `markSending` then fails), every
+   * reservation released. Refused (nothing changed) per {@link cancelRefusal}.
+   */
+  cancel(billNo: string, input: OperatorInput): Promise<CancelResult>;
+  /**
+   * Reissues a FAILED red packet as a new grant (`grant`, planned by `planReissue`: a new bill
+   * number, reservations checked), in one transaction with the old grant's link and who/why. Exactly
+   * once, across processes: refused per {@link reissueRefusal} / {@link reissueLimitRefusal}, and the
+   * new grant's `(dedupeKey, ruleId)` and `reissueOf` are unique.
+   */
+  reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult>;
+  pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void>;
+  /** Returns true when the campaign was paused. */
+  resumeCampaign(campaign: string): Promise<boolean>;
   getGrant(id: number): Promise<LedgerGrant | undefined>;
-  findByBillNo(billNo: string): Promise<LedgerGrant | undefined>;
   findByKey(dedupeKey: string, ruleId: string): Promise<LedgerGrant | undefined>;
+  pausedCampaigns(): Promise<CampaignPause[]>;
+  usage(key: string): Promise<Usage>;
+}
 
+/**
+ * The reporting queries of the CLI and the console (`redpack status`, `ledger summary`, CSV export):
+ * reads only.
+ *
+ * @example const rows = await ledger.summary();
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+export interface LedgerReports {
+  findByBillNo(billNo: string): Promise<LedgerGrant | undefined>;
   /**
    * Grants in the given statuses, least recently checked first (reconciliation, reports); with
    * `kind`, only grants of that reward kind (`red_packet`, `card`).
@@ -432,28 +463,10 @@ export interface Ledger {
   summary(): Promise<LedgerSummaryRow[]>;
   /** Grants still in the outbox. */
   openCount(): Promise<number>;
-  usage(key: string): Promise<Usage>;
+}
 
-  /**
-   * Cancels a grant not yet sent (or HELD), in one transaction: status CANCELLED with who/why, out of
-   * the outbox (even while a worker holds its lease: that worker's `markSending` then fails), every
-   * reservation released. Refused (nothing changed) per {@link cancelRefusal}.
-   */
-  cancel(billNo: string, input: OperatorInput): Promise<CancelResult>;
-
-  /**
-   * Reissues a FAILED red packet as a new grant (`grant`, planned by `planReissue`: a new bill
-   * number, reservations checked), in one transaction with the old grant's link and who/why. Exactly
-   * once, across processes: refused per {@link reissueRefusal} / {@link reissueLimitRefusal}, and the
-   * new grant's `(dedupeKey, ruleId)` and `reissueOf` are unique.
-   */
-  reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult>;
-
-  pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void>;
-  /** Returns true when the campaign was paused. */
-  resumeCampaign(campaign: string): Promise<boolean>;
-  pausedCampaigns(): Promise<CampaignPause[]>;
-
+/** A whole ledger, as every adapter implements it: both ports and `close()`. */
+export interface Ledger extends LedgerWrites, LedgerReports {
   close(): Promise<void>;
 }
 

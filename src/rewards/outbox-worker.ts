@@ -36,12 +36,12 @@ import type { RedpackApi, RedpackQueryOutcome, RedpackRequest } from '../pay/typ
 import type { CounterStore } from '../store/ports';
 import type { RewardsConfig } from './config-schema';
 import { holdAsCollision, queryMismatch } from './bill-collision';
-import type { Ledger, LedgerGrant, ReservationKind } from './ledger';
+import type { LedgerGrant, LedgerWrites, ReservationKind } from './ledger';
 import { quietHoursEnd, rateWindows, type RateWindow } from './limits';
 
 /** What {@link createOutboxWorker} needs. */
 export interface OutboxWorkerDeps {
-  ledger: Ledger;
+  ledger: LedgerWrites;
   redpack: RedpackApi;
   /** Shared counters (Redis when several processes run) for the send rate. */
   counters: CounterStore;

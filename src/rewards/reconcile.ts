@@ -14,11 +14,11 @@ import type { RedpackApi } from '../pay/types';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { holdAsCollision, queryMismatch } from './bill-collision';
 import type { RewardsConfig } from './config-schema';
-import type { Ledger, ReservationKind } from './ledger';
+import type { LedgerReports, LedgerWrites, ReservationKind } from './ledger';
 import { REWARDS_METRICS } from './outbox-worker';
 
 export interface ReconcileDeps {
-  ledger: Ledger;
+  ledger: LedgerWrites & Pick<LedgerReports, 'listByStatus'>;
   redpack: RedpackApi;
   clock: Clock;
   log: Logger;

@@ -13,13 +13,13 @@ import type { Logger } from '../lib/logger';
 import { planCardGrant } from '../cards/plan-card-grant';
 import { billNoPrefix } from './bill-no';
 import type { RedPacketCampaign, RewardsConfig } from './config-schema';
-import { firstExceeded, type GrantStatus, type Ledger, type LedgerGrant, type RecordGrantInput, type Usage } from './ledger';
+import { firstExceeded, type GrantStatus, type LedgerGrant, type LedgerWrites, type RecordGrantInput, type Usage } from './ledger';
 import { planGrant, safeModeRefusal, type LimitRefusal } from './limits';
 import type { GrantRequest, GrantResult, RewardsPort } from './rewards-port';
 
 /** What {@link createRewards} needs. */
 export interface RewardsDeps {
-  ledger: Ledger;
+  ledger: LedgerWrites;
   /** The current campaigns and limits (hot-reloaded config: read on every grant). */
   config: () => RewardsConfig;
   clock: Clock;
