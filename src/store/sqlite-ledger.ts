@@ -41,6 +41,7 @@ import {
   updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
+import { GroupCommit, type WriteOutcome } from './group-commit';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
 import { migrate, MIGRATION_BUSY_TIMEOUT_MS, type Database } from './sqlite-migrate';
 
@@ -240,74 +241,33 @@ export class SqliteLedger implements Ledger {
   private usageOf = (key: string): Usage => rowToUsage(this.q.usage.get(key));
 
   /**
-   * Group commit: every write (grants, leases, attempts, settlements) asked for in the same tick runs
-   * in ONE `BEGIN IMMEDIATE` transaction, each write in its own savepoint (its failure undoes only
-   * itself), so the fsync of `synchronous=FULL` is paid once per batch instead of once per write.
-   * Every promise resolves only after its batch has committed, so a grant acknowledged to a follower,
-   * or a SENDING mark made before a call to WeChat Pay, is durable. Atomicity and isolation are
-   * unchanged: the batch holds the database's write lock from its first read to its commit.
+   * Group commit ({@link GroupCommit}): every write (grants, leases, attempts, settlements) asked for
+   * in the same tick runs in ONE `BEGIN IMMEDIATE` transaction, each write in its own savepoint (its
+   * failure undoes only itself), so the fsync of `synchronous=FULL` is paid once per batch instead of
+   * once per write. Every promise resolves only after its batch has committed, so a grant acknowledged
+   * to a follower, or a SENDING mark made before a call to WeChat Pay, is durable. Atomicity and
+   * isolation are unchanged: the batch holds the database's write lock from its first read to its commit.
    *
    * A batch that finds the database locked by another process is rolled back and retried as a whole
-   * on timers (`runWhenUnlocked`), or fails as a whole with `StoreBusyError`; one batch is written at
-   * a time, so later writes queue behind it in order.
+   * on timers (`runWhenUnlocked`), or fails as a whole with `StoreBusyError`.
    */
   private write<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.flushScheduled && !this.writing) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writes.add(fn) as Promise<T>;
   }
 
-  private queue: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
-  /** A batch is being written (maybe waiting for a lock held elsewhere); the next waits for it. */
-  private writing = false;
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.queue.splice(0, 256);
-    if (!this.db.open) {
-      for (const item of batch) item.reject(new Error('ledger: the database is closed'));
-      this.flushNext();
-      return;
-    }
-    this.writing = true;
-    runWhenUnlocked(this.db, () => this.writeBatch(batch)).then(
-      (results) => {
-        this.writing = false;
-        this.flushNext();
-        batch.forEach(function settleItem(item, i) {
-          const r = results[i];
-          if (r.ok) item.resolve(r.value);
-          else item.reject(r.error);
-        });
-      },
-      (error: unknown) => {
-        this.writing = false;
-        this.flushNext();
-        for (const item of batch) item.reject(error);
-      },
-    );
-  }
-
-  private flushNext(): void {
-    if (this.queue.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
+  private readonly writes = new GroupCommit<() => unknown, unknown>((batch) => {
+    if (!this.db.open) return Promise.reject(new Error('ledger: the database is closed'));
+    return runWhenUnlocked(this.db, () => this.writeBatch(batch));
+  }, 256);
 
   /** One attempt at a batch: every write in its savepoint, all in one `BEGIN IMMEDIATE` transaction. */
-  private writeBatch(batch: readonly { run: () => unknown }[]): ({ ok: true; value: unknown } | { ok: false; error: unknown })[] {
-    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+  private writeBatch(batch: readonly (() => unknown)[]): WriteOutcome<unknown>[] {
+    const results: WriteOutcome<unknown>[] = [];
     this.db
       .transaction(() => {
-        for (const item of batch) {
+        for (const run of batch) {
           try {
-            results.push({ ok: true, value: this.savepoint(item.run) });
+            results.push({ ok: true, value: this.savepoint(run) });
           } catch (error) {
             // A lock held elsewhere is no failure of this write: the whole batch is retried.
             if (isSqliteBusy(error)) throw error;

@@ -21,6 +21,7 @@
 import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
+import { GroupCommit } from './group-commit';
 import { isSqliteBusy, isWaitingForLock, runWhenUnlocked } from './run-when-unlocked';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
@@ -206,7 +207,12 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
     });
     // A batch that finds the database locked by another process is retried as a whole on timers (or
     // fails as a whole with StoreBusyError): a claim is never half-written, nor written twice.
-    this.writes = new GroupCommit<PendingWrite>((batch) => runWhenUnlocked(db, () => writeTx.immediate(batch)));
+    this.writes = new GroupCommit<PendingWrite, void>((batch) =>
+      runWhenUnlocked(db, () => {
+        writeTx.immediate(batch);
+        return batch.map(() => WRITTEN);
+      }),
+    );
   }
 
   /**
@@ -214,7 +220,7 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
    * transaction, in arrival order (group commit): under load that is one WAL commit for many messages
    * instead of two each, and nothing is acknowledged before its transaction committed.
    */
-  private readonly writes: GroupCommit<PendingWrite>;
+  private readonly writes: GroupCommit<PendingWrite, void>;
 
   async claim(key: string, ttlSeconds: number): Promise<DedupeClaim> {
     validateKey('SqliteStore.dedupe.claim', key);
@@ -294,57 +300,8 @@ interface PendingClaim {
 }
 type PendingWrite = PendingClaim | PendingBind | { kind: 'complete'; key: string; reply: string; ttlMs: number };
 
-/**
- * Collects items added during one turn of the event loop and writes them with one call (one
- * transaction); every `add()` settles after that transaction, with its error if it failed. The items
- * of one batch share one promise (a message's claim or completion is one of many in a busy turn).
- * One batch is written at a time: while a batch waits for a lock held by another process, new items
- * gather into the next batch, written once the first has settled (in order, never interleaved).
- */
-class GroupCommit<T> {
-  private queue: T[] = [];
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
-  /** A batch is being written; the next one is flushed when it settles. */
-  private writing = false;
-  constructor(private readonly write: (batch: T[]) => Promise<unknown>) {}
-
-  add(item: T): Promise<void> {
-    this.queue.push(item);
-    if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.batch = { promise, resolve, reject };
-      if (!this.writing) setImmediate(() => this.flush());
-    }
-    return this.batch.promise;
-  }
-
-  private flush(): void {
-    const items = this.queue;
-    const batch = this.batch!;
-    this.queue = [];
-    this.batch = undefined;
-    this.writing = true;
-    const done = () => {
-      this.writing = false;
-      if (this.batch) setImmediate(() => this.flush());
-    };
-    this.write(items).then(
-      () => {
-        done();
-        batch.resolve();
-      },
-      (err: unknown) => {
-        done();
-        batch.reject(err);
-      },
-    );
-  }
-}
+/** A batch item written (its result, if any, is on the item). */
+const WRITTEN = { ok: true, value: undefined } as const;
 
 function toClaim(row: { state: 'in-flight' | 'done'; reply: string | null } | undefined): DedupeClaim | undefined {
   if (!row) return undefined;
