@@ -379,8 +379,12 @@ describe('RedpackApi.query', () => {
       });
 
       clock.advance(24 * 3600 * 1000);
-      const refunded = await h.redpacks.query(b.billNo); // the sandbox refunds by its clock
-      expect(refunded).toMatchObject({ status: 'found', info: { status: 'REFUND', refundAmountFen: 100, refundTime: '2026-03-02 10:01:00' } });
+      const refunding = await h.redpacks.query(b.billNo); // unclaimed for 24 h: the refund starts (sandbox clock)
+      expect(refunding).toMatchObject({ status: 'found', info: { status: 'RFUND_ING' } });
+      expect(h.sandbox.balanceFen).toBe(10_000 - 200);
+      clock.advance(3600 * 1000);
+      const refunded = await h.redpacks.query(b.billNo); // and ends an hour later (the sandbox's refundSettleMs)
+      expect(refunded).toMatchObject({ status: 'found', info: { status: 'REFUND', refundAmountFen: 100, refundTime: '2026-03-02 11:01:00' } });
       expect(h.sandbox.balanceFen).toBe(10_000 - 100);
       expect(h.sandbox.payments.get(a.billNo)!.status).toBe('RECEIVED');
     } finally {
