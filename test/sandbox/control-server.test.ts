@@ -2,35 +2,12 @@
  * The sandbox control endpoint: loopback only, a bearer token compared in constant time (a wrong or
  * missing one is 401 and changes nothing), payments listed, packets received and refunded, faults set.
  */
-import fs from 'node:fs';
-import https from 'node:https';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
-import { signPayV2 } from '../../src/pay/sign';
 import { checkPayFaults, startSandboxControl, type SandboxControl } from '../../src/sandbox/control-server';
-import { startPaySandbox, SANDBOX_PAY_CERTS, type PaySandbox } from '../../src/sandbox/pay-server';
-import { buildXml, parseXml } from '../../src/wechat/xml';
+import { startPaySandbox, type PaySandbox } from '../../src/sandbox/pay-server';
+import { sendRedpack } from '../helpers/send-redpack';
 
 const MCH = SANDBOX_CREDENTIALS.mchId;
-
-/** One signed sendredpack to the sandbox, as the bot's Pay client sends it. */
-export function sendRedpack(pay: PaySandbox, billNo: string, openId = 'oControlFollower1'): Promise<Record<string, unknown>> {
-  const f: Record<string, string> = {
-    nonce_str: 'n1', mch_billno: billNo, mch_id: MCH, wxappid: SANDBOX_CREDENTIALS.appId, send_name: 'Shop', re_openid: openId,
-    total_amount: '100', total_num: '1', wishing: 'hi', client_ip: '127.0.0.1', act_name: 'a', remark: 'r',
-  };
-  f.sign = signPayV2(f, SANDBOX_CREDENTIALS.payKey, 'MD5');
-  return new Promise((resolve, reject) => {
-    const req = https.request(`${pay.url}/mmpaymkttransfers/sendredpack`, {
-      method: 'POST', ca: pay.ca, cert: fs.readFileSync(SANDBOX_PAY_CERTS.clientCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.clientKey), agent: false,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(parseXml(Buffer.concat(chunks).toString('utf8'))));
-    });
-    req.on('error', reject);
-    req.end(buildXml(f));
-  });
-}
 
 const BILL = `${MCH}202612030000000001`;
 
