@@ -150,6 +150,7 @@ describe('RedpackApi.send', () => {
     expect(h.sandbox.callsTo('sendredpack')).toHaveLength(5);
     expect(h.sandbox.payments.size).toBe(1);
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
@@ -178,6 +179,7 @@ describe('RedpackApi.send', () => {
     const retry = await h.redpacks.send(r);
     expect(retry).toMatchObject({ status: 'sent' });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
@@ -198,6 +200,7 @@ describe('RedpackApi.send', () => {
     h.sandbox.faults.clear();
     expect(await h.redpacks.send(r)).toMatchObject({ status: 'sent' });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
 
@@ -210,6 +213,7 @@ describe('RedpackApi.send', () => {
     const retry = await h.redpacks.send(r);
     expect(retry).toEqual({ status: 'sent', sendListId: h.sandbox.payments.get(r.billNo)!.sendListId });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
   });
 
   it('should report PROCESSING as uncertain; the query and a retry then find it sent', async () => {
@@ -348,6 +352,7 @@ describe('RedpackApi.send against the sandbox rules', () => {
       for (const r of requests) {
         expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
         expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+        expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
       }
     } finally {
       await h.close();

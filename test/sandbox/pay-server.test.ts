@@ -138,6 +138,7 @@ describe('startPaySandbox', () => {
     expect(again.send_listid).toBe(first.send_listid);
     expect(again.send_time).toBe(first.send_time);
     expect(sandbox.payments.get(f.mch_billno!)!.timesPaid).toBe(1);
+    expect(sandbox.timesPaidTo(sandbox.payments.get(f.mch_billno!)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(sandbox.balanceFen).toBe(100_000 - 100);
     expect(sandbox.calls.map((c) => c.paid)).toEqual([true, false]);
   });
@@ -402,6 +403,7 @@ describe('PaySandbox payment counts', () => {
       await client.request(SEND, first);
       await client.request(SEND, first); // WeChat answers the same bill idempotently: not a payment
       expect(sandbox.payments.get(first.mch_billno!)!.timesPaid).toBe(1);
+      expect(sandbox.timesPaidTo(sandbox.payments.get(first.mch_billno!)!.openId)).toBe(1); // money left once for the follower, whatever the bill
       expect(sandbox.timesPaidTo(alice)).toBe(1);
       const second = sendFields({ re_openid: alice }); // a new bill number: a real second payment
       await client.request(SEND, second);
