@@ -13,6 +13,9 @@
  * signatures, PROCESSING, forced err_codes, latency) are drawn from a seeded PRNG and model both
  * "paid, answer lost" and "not paid".
  *
+ * Every payout is counted (`timesPaid` per bill, `timesPaidTo(openId)` per follower); with `stateFile`
+ * the bills survive a restart. What it models from WeChat's docs, and what it does not: docs/sandbox.md.
+ *
  * The certificates in `./certs` are public and sandbox-only (see `certs/README.md`).
  *
  * @example
@@ -171,10 +174,14 @@ export interface PaySandboxOptions {
    * 1800/min). `'unlimited'` lifts it, for tests that send in bulk at one frozen instant.
    */
   sendRate?: { perSecond?: number; perMinute?: number } | 'unlimited';
-  /** Per follower per (Beijing) day: count (default 10) and amount (default 100 000 fen). */
+  /**
+   * Per follower per (Beijing) day: count (default 10, then SENDNUM_LIMIT) and amount (default 100 000
+   * fen, then RCVDAMOUNT_LIMIT) — "单用户单日可领取红包个数上限--10个", "单用户单日收款金额上限--1000元" on
+   * the same sendredpack page.
+   */
   perUserDailyCount?: number;
   perUserDailyAmountFen?: number;
-  /** Merchant per day (default 100 000 000 fen). */
+  /** Merchant per day (default 100 000 000 fen, then SENDAMOUNT_LIMIT): "商户单日出资金额上限--100万元". */
   merchantDailyAmountFen?: number;
   /** Unclaimed SENT packets turn RFUND_ING after this long, seen on the next request (default 24 h, WeChat's window). */
   refundAfterMs?: number;
