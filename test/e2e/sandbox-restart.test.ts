@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { runSandboxPayments } from '../../src/cli/commands/sandbox-control';
 import { createBot, rewardsConfigOf, type Bot } from '../../src/bot/create-bot';
 import { loadSettings } from '../../src/config/settings';
 import { fixedClock, shanghaiToEpoch } from '../../src/lib/clock';
@@ -64,6 +65,12 @@ describe('a sandbox-mode bot restarted on the same data folder', () => {
         config: () => rewardsConfigOf(bot.config.current()),
       });
       expect(report).toMatchObject({ checked: 1, anomalies: 0, unchanged: 1, errors: 0 });
+      // The CLI finds the bot's sandbox through data/sandbox.json (mode 0600) and lists the bill.
+      await bot.listen(0, '127.0.0.1');
+      expect(fs.statSync(path.join(dir, 'data', 'sandbox.json')).mode & 0o777).toBe(0o600);
+      const out: string[] = [];
+      expect(await runSandboxPayments({ json: true }, { out: (l) => out.push(l), err: () => undefined }, { dataDir: path.join(dir, 'data') })).toBe(0);
+      expect(JSON.parse(out[0])).toEqual([expect.objectContaining({ billNo, openId: CAROL, timesPaid: 1, status: 'SENT' })]);
       bot.sandbox!.pay.receive(billNo);
       expect(await reconcile({ ledger: bot.ledger, redpack: bot.redpack, clock, log: silentLogger(), config: () => rewardsConfigOf(bot.config.current()) })).toMatchObject({ received: 1 });
       expect(bot.sandbox!.pay.timesPaidTo(CAROL)).toBe(1);
