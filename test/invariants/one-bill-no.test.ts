@@ -38,10 +38,12 @@ async function expectPaidExactlyOnce(ledger: Ledger, sandbox: PaySandbox, expect
     const paid = sandbox.payments.get(g.billNo!);
     expect(paid).toMatchObject({ timesPaid: 1, openId: g.openId, amountFen: g.amountFen });
     expect(sandbox.paymentsTo(g.openId)).toHaveLength(1);
+    expect(sandbox.timesPaidTo(g.openId)).toBe(1); // counted payouts, not records: a second payment would show 2
     expect([paid!.sendListId, paid!.detailId]).toContain(g.sendListId);
   }
   expect(new Set(grants.map((g) => g.billNo)).size).toBe(expected);
   expect([...sandbox.payments.values()].every((p) => p.timesPaid === 1)).toBe(true);
+  expect([...sandbox.payments.values()].reduce((n, p) => n + p.timesPaid, 0)).toBe(expected);
 }
 
 /**
