@@ -92,7 +92,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       withCards(async (cards) => {
         const list = await cards.list();
         if (opts.json) return out(JSON.stringify(list.map(({ synced: _s, ...r }) => r), null, 2));
-        out(table([['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'], ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, r.subMerchant ?? '', r.refuseReason ?? ''])]));
+        out(table([['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'], ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, subMerchantCell(r), r.refuseReason ?? (r.cardId ? '' : (r.subMerchantReason ?? ''))])]));
       }),
     );
   cardsCmd
@@ -193,4 +193,10 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
         out(table([['SUB-MERCHANT', 'MERCHANT_ID', 'STATUS', 'REASON'], ...list.map((r) => [r.name, r.merchantId === undefined ? '-' : String(r.merchantId), r.status, r.reason ?? ''])]));
       }),
     );
+}
+
+/** `corner-cafe (APPROVED)`: a card's sub-merchant with its review state, empty for a plain card. */
+function subMerchantCell(r: { subMerchant?: string; subMerchantStatus?: string }): string {
+  if (!r.subMerchant) return '';
+  return r.subMerchantStatus ? `${r.subMerchant} (${r.subMerchantStatus})` : r.subMerchant;
 }
