@@ -152,7 +152,23 @@ export interface Cards {
   /** The landing-page / QR link of a link-delivered grant, made once and remembered. */
   linkFor(grant: LedgerGrant): Promise<string>;
   consume(code: string, opts?: { card?: string; encrypted?: boolean }): Promise<ConsumeResult>;
+  /**
+   * Reconciles SENT card grants through card data: asks `card/user/getcardlist` which codes of the
+   * card the follower holds, and applies a code the bot has no record of as its missed
+   * `user_get_card` (linking it to the follower's awaiting grant, which settles RECEIVED). Grants
+   * are taken least recently checked first.
+   */
+  reconcile(opts?: { limit?: number }): Promise<CardReconcileReport>;
   report(opts?: { beginDate?: string; endDate?: string }): Promise<CardReportRow[]>;
+}
+
+/** What one {@link Cards.reconcile} run found. */
+export interface CardReconcileReport {
+  checked: number;
+  /** Settled RECEIVED from a code found in the follower's card list. */
+  received: number;
+  unchanged: number;
+  errors: number;
 }
 
 /** What {@link handleCardEvent} did. */
@@ -576,6 +592,39 @@ export function createCards(deps: CardsDeps): Cards {
     }
   }
 
+  // --- reconcile
+
+  async function reconcileGrants(opts: { limit?: number } = {}): Promise<CardReconcileReport> {
+    const report: CardReconcileReport = { checked: 0, received: 0, unchanged: 0, errors: 0 };
+    for (const g of await ledger.listByStatus(['SENT'], { kind: 'card', limit: opts.limit ?? 500 })) {
+      const cardName = String(g.payload.card ?? '');
+      const rec = await registry.getCard(cardName);
+      if (!rec.cardId) continue;
+      report.checked += 1;
+      let held: { code: string; cardId: string }[];
+      try {
+        held = await apiOf(config().cards[cardName]).card.userCardList(g.openId, rec.cardId);
+      } catch (err) {
+        report.errors += 1;
+        log.warn({ grant: g.id, card: cardName, reason: describeApiError(err) }, 'card reconcile: card/user/getcardlist failed; will retry next run');
+        continue;
+      }
+      for (const { code } of held) {
+        if (code === '' || (await tracker.getCode(rec.cardId, code))) continue;
+        // A code the bot never heard of: its user_get_card was missed (bot down, event lost).
+        const missed = { ToUserName: '', FromUserName: g.openId, CreateTime: Math.floor(clock.now() / 1000), MsgType: 'event', Event: 'user_get_card', CardId: rec.cardId, UserCardCode: code, IsGiveByFriend: '0' } as CardEvent;
+        await handleEvent(missed);
+      }
+      await ledger.markChecked(g.id, clock.now());
+      const after = await ledger.getGrant(g.id);
+      if (after?.status === 'RECEIVED') {
+        report.received += 1;
+        log.info({ grant: g.id, card: cardName }, 'card grant reconciled: the follower holds the card');
+      } else report.unchanged += 1;
+    }
+    return report;
+  }
+
   // --- consume
 
   async function consume(codeIn: string, opts: { card?: string; encrypted?: boolean } = {}): Promise<ConsumeResult> {
@@ -787,6 +836,7 @@ export function createCards(deps: CardsDeps): Cards {
     linkFor,
     consume,
     report,
+    reconcile: reconcileGrants,
   };
 }
 

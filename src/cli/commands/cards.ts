@@ -85,6 +85,19 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       }),
     );
   cardsCmd
+    .command('reconcile')
+    .description('Check SENT card grants against card/user/getcardlist and record RECEIVED where the follower holds the card (missed events)')
+    .option('--limit <n>', 'grants to check', '500')
+    .action((opts: { limit: string }) =>
+      withCards(async (cards) => {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+        const r = await cards.reconcile({ limit });
+        out(`checked ${r.checked} sent card grant${r.checked === 1 ? '' : 's'}: ${r.received} received, ${r.unchanged} unchanged, ${r.errors} errors`);
+        if (r.errors > 0) process.exitCode = 1;
+      }),
+    );
+  cardsCmd
     .command('list')
     .description('Every card of config/cards.yaml with its card_id, review status and sub-merchant')
     .option('--json', 'machine-readable output')
