@@ -377,7 +377,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       async close() {
         await worker.stop().catch(() => undefined);
         await reconcileJob?.stop().catch(() => undefined);
-        await Promise.all([server, adminServer].map((s) => (s ? stopServer(s) : undefined)));
+        await Promise.all([server, adminServer].filter((s) => s !== undefined).map(stopServer));
         if (sandbox) removeSandboxInfo(settings);
         await closeAll();
       },
@@ -393,6 +393,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
 /** An HTTP server for `app`, listening on `port`/`host` (host undefined: every interface). */
 async function startServer(app: Koa<WebhookState>, port: number, host: string | undefined): Promise<http.Server> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback never rejects: it answers errors itself (ctx.onerror)
   const server = http.createServer(app.callback());
   // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
   server.requestTimeout = 15_000;
