@@ -9,10 +9,16 @@ import { createLogger, createReplyRenderer, createStore, createWebhookMiddleware
 export async function createShopApp(token: string, log: Logger = createLogger()): Promise<{ app: Koa; close(): Promise<void> }> {
   const store = await createStore({ driver: 'memory', sqlitePath: '' }); // dedupe + request bindings; SQLite/Redis/PostgreSQL by options
   const app = new Koa();
-  app.use(async (ctx, next) => (ctx.path === '/' ? void (ctx.body = 'Welcome to the shop') : next()));
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/') return next();
+    ctx.body = 'Welcome to the shop'; // the host app's own route
+  });
   app.use(
     createWebhookMiddleware({
-      token, log, dedupe: store.dedupe, bindings: store.bindings,
+      token,
+      log,
+      dedupe: store.dedupe,
+      bindings: store.bindings,
       renderer: createReplyRenderer({ viewsDir: packageViewsDir() }),
       handler: (message) => ({ type: 'text', content: message.MsgType === 'text' ? `You said: ${message.Content}` : 'Hello from the shop' }),
     }),
