@@ -1,5 +1,5 @@
 /**
- * The arrows of docs/design.md (and the dependency direction of the style guide) as rules, checked by
+ * The arrows of ../shared/design.md (and the dependency direction of the style guide) as rules, checked by
  * `npm run lint:deps`. Known violations of today's tree are listed in
  * .dependency-cruiser-known-violations.json (`--ignore-known`): lint passes on them and fails on any
  * new one. Regenerate that file only when removing entries (`npm run lint:deps:baseline`), never to
