@@ -36,6 +36,8 @@ import { createRewards, type Rewards } from '../rewards/rewards';
 import { createMessageHandler } from '../rules/handle-message';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/pay-server';
+import { startSandboxControl, type SandboxControl } from '../sandbox/control-server';
+import { removeSandboxInfo, sandboxInfoFile, sandboxStateFile, writeSandboxInfo } from '../sandbox/sandbox-info';
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore } from '../store/create-store';
@@ -88,7 +90,7 @@ export interface Bot {
   readonly worker: OutboxWorker;
   readonly metrics: Metrics;
   /** Present in sandbox mode: the in-process stand-ins of WeChat's servers. */
-  readonly sandbox?: { api: ApiSandbox; pay: PaySandbox };
+  readonly sandbox?: { api: ApiSandbox; pay: PaySandbox; control: SandboxControl };
   /**
    * Starts the HTTP server on `port`/`host` (default PORT/HOST; port 0 = any free port), the admin
    * server when ADMIN_PORT is set, and the workers; logs the addresses actually bound.
@@ -162,9 +164,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // Playground: cards pass review at once, so a newcomer sees a card reward arrive.
       const api = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret, clock, cards: { autoApprove: true } });
       closers.push(() => api.close());
-      const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log });
+      // With the bot's own store (SQLite under data/), the Pay stand-in keeps its bills beside the ledger,
+      // so a restart changes nothing: reconciliation still finds every bill it paid.
+      const stateFile = options.store ? undefined : sandboxStateFile(settings.dataDir);
+      const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log, stateFile });
       closers.push(() => pay.close());
-      sandbox = { api, pay };
+      const control = await startSandboxControl({ pay });
+      closers.push(() => control.close());
+      sandbox = { api, pay, control };
       apiBase = api.url;
       payBase = pay.url;
       log.info({ api: api.url, pay: pay.url }, 'sandbox mode: no WeChat credentials set, using the built-in stand-in servers');
@@ -369,7 +376,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (sandbox) {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
           sandbox.api.cards.setWebhook({ url: `${reachableUrl(bound)}/wechat`, token: settings.wechat.token, crypto });
-          writeSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
+          writeBotSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
         }
         logListening(log, { bound, admin: adminServer?.address() as AddressInfo | undefined, store, config, sandbox: Boolean(sandbox) });
         return server;
@@ -378,7 +385,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         await worker.stop().catch(() => undefined);
         await reconcileJob?.stop().catch(() => undefined);
         await Promise.all([server, adminServer].filter((s) => s !== undefined).map(stopServer));
-        if (sandbox) removeSandboxInfo(settings);
+        if (sandbox) removeSandboxInfo(sandboxInfoPath(settings));
         await closeAll();
       },
     };
@@ -454,27 +461,15 @@ function logListening(
 
 /** Where a running bot in sandbox mode writes the URLs of its stand-in servers, for the CLI. */
 export function sandboxInfoPath(settings: Pick<Settings, 'dataDir'>): string {
-  return path.join(settings.dataDir, 'sandbox.json');
+  return sandboxInfoFile(settings.dataDir);
 }
 
-function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, webhook: string): void {
+function writeBotSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, webhook: string): void {
   try {
-    fs.mkdirSync(settings.dataDir, { recursive: true });
-    fs.writeFileSync(
-      sandboxInfoPath(settings),
-      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook }, null, 2),
-    );
+    const { api, pay, control } = sandbox;
+    writeSandboxInfo(sandboxInfoPath(settings), { pid: process.pid, api: api.url, pay: pay.url, webhook, control: control.url, token: control.token });
   } catch {
     // Discovery is a convenience; the bot runs without it.
   }
 }
 
-function removeSandboxInfo(settings: Settings): void {
-  try {
-    const file = sandboxInfoPath(settings);
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (info.pid === process.pid) fs.unlinkSync(file);
-  } catch {
-    // nothing to remove
-  }
-}

@@ -77,8 +77,10 @@ export function createRedpackApi(client: PayClient, options: RedpackApiOptions =
     send: async function sendRedpack(request: RedpackRequest): Promise<RedpackSendOutcome> {
       const built = buildSendFields(request, { mchId: client.mchId, wxappid, clientIp });
       if (typeof built === 'string') {
+        // Every field checked here is frozen in the grant at record time: the grant can never be sent
+        // as it is, and the campaign's other grants are not concerned — final for this grant only.
         log?.error({ billNo: request?.billNo, problem: built }, 'red packet refused locally');
-        return { status: 'config', code: 'LOCAL_PARAM_ERROR', message: built };
+        return { status: 'failed', code: 'LOCAL_PARAM_ERROR', message: built };
       }
       const endpoint = request.kind === 'fission' ? REDPACK_ENDPOINTS.sendGroup : REDPACK_ENDPOINTS.send;
       let answer: PayResponseFields;

@@ -37,11 +37,12 @@ export type RedpackSendOutcome =
   /** Accepted or maybe accepted, result unknown (SYSTEMERROR, PROCESSING, FREQ_LIMIT, unknown codes,
    * unparseable answers, network errors, timeouts, 5xx): query, then retry with the same bill number. */
   | { status: 'uncertain'; code: string; message: string }
-  /** Configuration problem (CA_ERROR, SIGN_ERROR, NOTENOUGH, ILLEGAL_APPID, MSGAPPID_ERROR,
-   * ACCEPTMODE_ERROR, API_METHOD_CLOSED, …): pause the campaign, keep the grant pending. */
+  /** Merchant-wide problem (CA_ERROR, SIGN_ERROR, NOTENOUGH, ILLEGAL_APPID, MSGAPPID_ERROR,
+   * ACCEPTMODE_ERROR, API_METHOD_CLOSED, SENDAMOUNT_LIMIT, …): pause the campaign, keep the grant pending. */
   | { status: 'config'; code: string; message: string }
-  /** Final for this grant (SENDNUM_LIMIT, RCVDAMOUNT_LIMIT, SENDAMOUNT_LIMIT, MONEY_LIMIT, OPENID_ERROR,
-   * NO_AUTH, SEND_FAILED): settle as failed with the reason. */
+  /** Final for this grant only (PARAM_ERROR, SENDNUM_LIMIT, RCVDAMOUNT_LIMIT, MONEY_LIMIT, OPENID_ERROR,
+   * NO_AUTH, SEND_FAILED, and LOCAL_PARAM_ERROR: refused by our own field check, never sent): settle
+   * as failed with the reason; the campaign goes on. */
   | { status: 'failed'; code: string; message: string }
   /** The bill number already belongs to another packet: WeChat answered SUCCESS with another
    * `re_openid` / `total_amount` (re-entry by bill number gives the FIRST packet's result), or

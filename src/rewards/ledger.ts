@@ -35,7 +35,9 @@ import type { GrantOutcome } from './rewards-port';
  * Pay answered for this bill number with another packet's data (`re_openid` / `total_amount` / kind
  * not ours — a bill-number collision, reason `billno_collision: …`), so the grant is neither SENT nor
  * FAILED, is never retried with that bill number, and keeps its reservations until an operator acts
- * (see {@link BILLNO_COLLISION}).
+ * (see {@link BILLNO_COLLISION}). CANCELLED: an operator cancelled it before it was sent
+ * (`redpack cancel`): out of the outbox, reservations released, never sent (who/why in
+ * {@link LedgerGrant.operatorAction}).
  */
 export type GrantStatus =
   | 'PENDING'
@@ -47,7 +49,8 @@ export type GrantStatus =
   | 'REFUND'
   | 'FAILED'
   | 'REFUSED'
-  | 'HELD';
+  | 'HELD'
+  | 'CANCELLED';
 
 export const GRANT_STATUSES = [
   'PENDING',
@@ -60,6 +63,7 @@ export const GRANT_STATUSES = [
   'FAILED',
   'REFUSED',
   'HELD',
+  'CANCELLED',
 ] as const satisfies readonly GrantStatus[];
 
 /** Statuses that still sit in the outbox. */
@@ -76,8 +80,10 @@ const MOVES: Record<GrantStatus, readonly GrantStatus[]> = {
   REFUND: [],
   FAILED: [],
   REFUSED: [],
-  // Nothing moves a held grant automatically: an operator decides (issue 14's `redpack reissue`).
+  // Nothing moves a held grant automatically: an operator decides (`redpack cancel`).
   HELD: [],
+  // Only `Ledger.cancel` reaches it (never `settle`), and nothing leaves it.
+  CANCELLED: [],
 };
 
 /**
@@ -228,6 +234,12 @@ export interface LedgerGrant {
   settledAt: number | null;
   /** Last reconciliation query. */
   checkedAt: number | null;
+  /** An operator cancelled or reissued this grant: who, why, when. */
+  operatorAction: OperatorAction | null;
+  /** On a reissued grant: the bill number of the failed grant it re-pays. */
+  reissueOf: string | null;
+  /** On a failed grant that was reissued: the new grant's bill number. */
+  reissuedAs: string | null;
 }
 
 /** `recordGrant`'s answer: `duplicate` when the key was already recorded (the first grant is returned). */
@@ -260,6 +272,111 @@ export interface SettleInput {
   reason?: string;
   /** Reservation kinds to give back (FAILED: all; REFUND with restore_budget_on_refund: ['budget']). */
   release?: readonly ReservationKind[];
+}
+
+// === Operator actions (`redpack cancel` / `redpack reissue`)
+
+/** Who decided, why, and when (recorded on the grant; `by` is the operator's name). */
+export interface OperatorInput {
+  by: string;
+  reason: string;
+  now: number;
+}
+
+/** An operator's decision as recorded on the grant it concerns. */
+export interface OperatorAction {
+  action: 'cancelled' | 'reissued';
+  by: string;
+  reason: string;
+  at: number;
+}
+
+/** Why an operator action changed nothing. */
+export type OperatorRefusalCode =
+  | 'unknown_bill'
+  | 'not_red_packet'
+  | 'already_sent'
+  | 'in_flight'
+  | 'closed'
+  | 'not_failed'
+  | 'already_reissued'
+  | 'limit';
+
+/** An operator action refused: nothing changed. `grant` is the grant as it is (when there is one). */
+export interface OperatorRefusal {
+  ok: false;
+  code: OperatorRefusalCode;
+  message: string;
+  grant?: LedgerGrant;
+}
+
+export type CancelResult = { ok: true; grant: LedgerGrant } | OperatorRefusal;
+/** `grant` is the new grant (new bill number, `reissueOf` = the old bill); `original` the failed one. */
+export type ReissueResult = { ok: true; grant: LedgerGrant; original: LedgerGrant } | OperatorRefusal;
+
+/** Statuses `redpack cancel` accepts: nothing was sent (PENDING, DEFERRED) or an operator holds it (HELD). */
+export const CANCELLABLE_STATUSES: readonly GrantStatus[] = ['PENDING', 'DEFERRED', 'HELD'];
+
+function refusal(code: OperatorRefusalCode, message: string, grant?: LedgerGrant): OperatorRefusal {
+  return { ok: false, code, message, ...(grant ? { grant } : {}) };
+}
+
+/**
+ * Why `redpack cancel` must not cancel this grant, or undefined when it may. Pure: every adapter calls
+ * it inside its transaction on the row it has locked, so a worker that marked the grant SENDING a
+ * moment earlier wins, and a worker that comes after finds it CANCELLED (`markSending` refuses).
+ *
+ * @example cancelRefusal(await ledger.findByBillNo(bill), bill)?.message
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function cancelRefusal(g: LedgerGrant | undefined, billNo: string): OperatorRefusal | undefined {
+  if (!g) return refusal('unknown_bill', `no grant with bill number ${billNo} in this ledger`);
+  if (g.kind !== 'red_packet') return refusal('not_red_packet', `${billNo} is a ${g.kind} grant, not a red packet`, g);
+  if (CANCELLABLE_STATUSES.includes(g.status)) return undefined;
+  switch (g.status) {
+    case 'SENDING':
+      return refusal(
+        'in_flight',
+        `${billNo} is SENDING: a send was attempted and WeChat Pay has not said yet whether it paid — it cannot be cancelled; ` +
+          `the outbox queries it next (see "redpack status ${billNo} --query")`,
+        g,
+      );
+    case 'SENT':
+    case 'RECEIVED':
+    case 'RFUND_ING':
+    case 'REFUND':
+      return refusal('already_sent', `${billNo} was already sent (${g.status}): a paid red packet cannot be cancelled`, g);
+    default:
+      return refusal('closed', `${billNo} is ${g.status}${g.status === 'CANCELLED' ? ' already' : ''}: nothing to cancel`, g);
+  }
+}
+
+/**
+ * Why `redpack reissue` must not re-pay this grant, or undefined when it may: only a FAILED red
+ * packet, and only once (the old grant then links to the new one). Pure, called by every adapter
+ * inside its transaction.
+ *
+ * @example reissueRefusal(grant, bill) // { code: 'not_failed', … } for a SENT grant
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function reissueRefusal(g: LedgerGrant | undefined, billNo: string): OperatorRefusal | undefined {
+  if (!g) return refusal('unknown_bill', `no grant with bill number ${billNo} in this ledger`);
+  if (g.kind !== 'red_packet') return refusal('not_red_packet', `${billNo} is a ${g.kind} grant, not a red packet`, g);
+  if (g.reissuedAs !== null)
+    return refusal('already_reissued', `${billNo} was already reissued as ${g.reissuedAs}${g.operatorAction ? ` by ${g.operatorAction.by}` : ''}: a grant is reissued once`, g);
+  if (g.status !== 'FAILED')
+    return refusal('not_failed', `${billNo} is ${g.status}, not FAILED: only a failed red packet can be reissued`, g);
+  return undefined;
+}
+
+/**
+ * The refusal for a reissue whose new grant would exceed a limit (nothing recorded), or undefined.
+ *
+ * @example reissueLimitRefusal(input.reservations, usageOf, original)
+ */
+export function reissueLimitRefusal(reservations: readonly Reservation[], usageOf: (key: string) => Usage, original: LedgerGrant): OperatorRefusal | undefined {
+  const over = firstExceeded(reservations, usageOf);
+  return over ? refusal('limit', `the new grant would be refused (${over.outcome}): ${over.reason}; nothing was recorded`, original) : undefined;
 }
 
 // === The port
@@ -316,6 +433,21 @@ export interface Ledger {
   /** Grants still in the outbox. */
   openCount(): Promise<number>;
   usage(key: string): Promise<Usage>;
+
+  /**
+   * Cancels a grant not yet sent (or HELD), in one transaction: status CANCELLED with who/why, out of
+   * the outbox (even while a worker holds its lease: that worker's `markSending` then fails), every
+   * reservation released. Refused (nothing changed) per {@link cancelRefusal}.
+   */
+  cancel(billNo: string, input: OperatorInput): Promise<CancelResult>;
+
+  /**
+   * Reissues a FAILED red packet as a new grant (`grant`, planned by `planReissue`: a new bill
+   * number, reservations checked), in one transaction with the old grant's link and who/why. Exactly
+   * once, across processes: refused per {@link reissueRefusal} / {@link reissueLimitRefusal}, and the
+   * new grant's `(dedupeKey, ruleId)` and `reissueOf` are unique.
+   */
+  reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult>;
 
   pauseCampaign(campaign: string, opts: { reason: string; by: CampaignPause['by']; now: number }): Promise<void>;
   /** Returns true when the campaign was paused. */

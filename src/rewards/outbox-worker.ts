@@ -9,11 +9,13 @@
  *    `send_rate_per_minute` is set) → else when the full window ends;
  * 4. mark SENDING (attempts + 1) and send with the bill number fixed at record time, with the
  *    parameters snapshotted at record time;
- * 5. sent → SENT (send_listid); uncertain → retry later with backoff, same bill number; config error
- *    (NOTENOUGH, API_METHOD_CLOSED, CA_ERROR, …) → pause the campaign (persisted in the ledger, so
+ * 5. sent → SENT (send_listid); uncertain → retry later with backoff, same bill number; merchant-wide
+ *    error (NOTENOUGH, API_METHOD_CLOSED, CA_ERROR, SENDAMOUNT_LIMIT, …) → pause the campaign (persisted in the ledger, so
  *    every worker holds it), alert (error log + `rewards_campaign_paused_total`), grant stays open with
- *    its bill number until `campaign resume`; final error → FAILED with the reason, reservations
- *    released, optional follower notice; the answer names another receiver or amount (or FATAL_ERROR),
+ *    its bill number until `campaign resume`; an error about this grant only (its follower, amount
+ *    or fields: OPENID_ERROR, SENDNUM_LIMIT, PARAM_ERROR, our own LOCAL_PARAM_ERROR, …) → FAILED with
+ *    the reason, reservations released, optional follower notice, the campaign goes on (so a resumed
+ *    campaign is never re-paused by the grant that is refused again); the answer names another receiver or amount (or FATAL_ERROR),
  *    also from `gethbinfo` in step 2 → a bill-number collision: HELD with an alert, never SENT, never
  *    re-sent (see `bill-collision.ts`).
  *

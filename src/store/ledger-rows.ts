@@ -31,6 +31,13 @@ export interface GrantRow {
   sent_at: number | string | null;
   settled_at: number | string | null;
   checked_at: number | string | null;
+  /** Operator actions (ledger migration 3): `cancelled` / `reissued`, by whom, why, when. */
+  action: string | null;
+  action_by: string | null;
+  action_reason: string | null;
+  action_at: number | string | null;
+  reissue_of: string | null;
+  reissued_as: string | null;
 }
 
 const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
@@ -61,8 +68,31 @@ export function rowToGrant(row: GrantRow): LedgerGrant {
     sentAt: numOrNull(row.sent_at),
     settledAt: numOrNull(row.settled_at),
     checkedAt: numOrNull(row.checked_at),
+    operatorAction:
+      row.action === 'cancelled' || row.action === 'reissued'
+        ? { action: row.action, by: row.action_by ?? '', reason: row.action_reason ?? '', at: num(row.action_at ?? 0) }
+        : null,
+    reissueOf: row.reissue_of ?? null,
+    reissuedAs: row.reissued_as ?? null,
   };
 }
+
+/**
+ * Schema step 3 of the ledger (both SQL adapters): operator actions on a grant and the reissue link.
+ * `reissue_of` is unique: a failed grant is reissued at most once, whichever process asks.
+ */
+export function operatorColumnsMigration(timeType: 'INTEGER' | 'BIGINT'): string {
+  return `ALTER TABLE ledger_grants ADD COLUMN action TEXT;
+   ALTER TABLE ledger_grants ADD COLUMN action_by TEXT;
+   ALTER TABLE ledger_grants ADD COLUMN action_reason TEXT;
+   ALTER TABLE ledger_grants ADD COLUMN action_at ${timeType};
+   ALTER TABLE ledger_grants ADD COLUMN reissue_of TEXT;
+   ALTER TABLE ledger_grants ADD COLUMN reissued_as TEXT;
+   CREATE UNIQUE INDEX ledger_grants_reissue_of ON ledger_grants (reissue_of)`;
+}
+
+/** Every reservation kind (a cancel gives them all back). */
+export const ALL_RESERVATION_KINDS = ['budget', 'per_user', 'follower_daily', 'merchant_daily'] as const;
 
 /** Statuses whose outbox entry is removed by `settle` (HELD: never retried automatically). */
 export const SETTLED_STATUSES: readonly GrantStatus[] = ['SENT', 'RECEIVED', 'RFUND_ING', 'REFUND', 'FAILED', 'HELD'];

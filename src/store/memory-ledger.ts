@@ -7,20 +7,25 @@
  */
 import { formatBillNo, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
+  cancelRefusal,
   canMove,
   firstExceeded,
   OPEN_STATUSES,
+  reissueLimitRefusal,
+  reissueRefusal,
   type CampaignPause,
+  type CancelResult,
   type GrantStatus,
   type Ledger,
   type LedgerGrant,
   type LedgerSummaryRow,
   type RecordGrantInput,
   type RecordGrantResult,
+  type ReissueResult,
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
-import { FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from './ledger-rows';
+import { ALL_RESERVATION_KINDS, FINAL_STATUSES, heldReservations, SETTLED_STATUSES } from './ledger-rows';
 
 interface OutboxEntry {
   campaign: string;
@@ -77,6 +82,9 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       sentAt: null,
       settledAt: null,
       checkedAt: null,
+      operatorAction: null,
+      reissueOf: null,
+      reissuedAs: null,
       ...fields,
     };
     grants.set(g.id, g);
@@ -85,34 +93,75 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
     return g;
   }
 
+  function release(g: LedgerGrant, kinds?: readonly string[]): void {
+    for (const r of g.reservations) {
+      if (!kinds?.includes(r.kind)) continue;
+      const u = usageOf(r.key);
+      usage.set(r.key, { count: u.count - r.count, amountFen: u.amountFen - r.amountFen });
+    }
+  }
+
+  function recordOne(input: RecordGrantInput): RecordGrantResult {
+    const existing = byKey.get(keyOf(input.dedupeKey, input.ruleId));
+    if (existing !== undefined) return { duplicate: true, grant: copy(grants.get(existing)!) };
+    const refusal = input.refusal ?? firstExceeded(input.reservations, usageOf);
+    if (refusal) {
+      const g = insert(input, { status: 'REFUSED', outcome: refusal.outcome, reason: refusal.reason, settledAt: input.now });
+      return { duplicate: false, grant: copy(g) };
+    }
+    const prefix = withLedgerTag(input.billNoPrefix, billTag);
+    const n = (seq.get(prefix) ?? 0) + 1;
+    const billNo = formatBillNo(prefix, n);
+    seq.set(prefix, n);
+    for (const r of input.reservations) {
+      const u = usageOf(r.key);
+      usage.set(r.key, { count: u.count + r.count, amountFen: u.amountFen + r.amountFen });
+    }
+    const g = insert(input, {
+      billNo,
+      status: input.deferred ? 'DEFERRED' : 'PENDING',
+      outcome: 'granted',
+      reason: input.note ?? null,
+      nextAttemptAt: input.dueAt,
+      reservations: heldReservations(input.reservations),
+    });
+    outbox.set(g.id, { campaign: g.campaign, dueAt: input.dueAt, leaseOwner: null, leaseUntil: null });
+    return { duplicate: false, grant: copy(g) };
+  }
+
   const ledger: Ledger = {
     billTag,
     async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-      const existing = byKey.get(keyOf(input.dedupeKey, input.ruleId));
-      if (existing !== undefined) return { duplicate: true, grant: copy(grants.get(existing)!) };
-      const refusal = input.refusal ?? firstExceeded(input.reservations, usageOf);
-      if (refusal) {
-        const g = insert(input, { status: 'REFUSED', outcome: refusal.outcome, reason: refusal.reason, settledAt: input.now });
-        return { duplicate: false, grant: copy(g) };
-      }
-      const prefix = withLedgerTag(input.billNoPrefix, billTag);
-      const n = (seq.get(prefix) ?? 0) + 1;
-      const billNo = formatBillNo(prefix, n);
-      seq.set(prefix, n);
-      for (const r of input.reservations) {
-        const u = usageOf(r.key);
-        usage.set(r.key, { count: u.count + r.count, amountFen: u.amountFen + r.amountFen });
-      }
-      const g = insert(input, {
-        billNo,
-        status: input.deferred ? 'DEFERRED' : 'PENDING',
-        outcome: 'granted',
-        reason: input.note ?? null,
-        nextAttemptAt: input.dueAt,
-        reservations: heldReservations(input.reservations),
-      });
-      outbox.set(g.id, { campaign: g.campaign, dueAt: input.dueAt, leaseOwner: null, leaseUntil: null });
-      return { duplicate: false, grant: copy(g) };
+      return recordOne(input);
+    },
+
+    async cancel(billNo, { by, reason, now }): Promise<CancelResult> {
+      const id = byBill.get(billNo);
+      const g = id === undefined ? undefined : grants.get(id)!;
+      const refused = cancelRefusal(g && copy(g), billNo);
+      if (refused || !g) return refused!;
+      g.status = 'CANCELLED';
+      g.operatorAction = { action: 'cancelled', by, reason, at: now };
+      g.updatedAt = now;
+      g.settledAt = now;
+      g.nextAttemptAt = null;
+      outbox.delete(g.id);
+      release(g, ALL_RESERVATION_KINDS);
+      return { ok: true, grant: copy(g) };
+    },
+
+    async reissue(billNo, { by, reason, now, grant: input }): Promise<ReissueResult> {
+      const id = byBill.get(billNo);
+      const old = id === undefined ? undefined : grants.get(id)!;
+      const refused = reissueRefusal(old && copy(old), billNo) ?? reissueLimitRefusal(input.reservations, usageOf, old!);
+      if (refused || !old) return refused!;
+      const { grant } = recordOne(input);
+      const g = grants.get(grant.id)!;
+      g.reissueOf = billNo;
+      old.reissuedAs = g.billNo;
+      old.operatorAction = { action: 'reissued', by, reason, at: now };
+      old.updatedAt = now;
+      return { ok: true, grant: copy(g), original: copy(old) };
     },
 
     async claimDue({ owner, now, leaseMs, limit }) {
@@ -161,11 +210,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       if (FINAL_STATUSES.includes(input.status)) g.settledAt = input.now;
       g.nextAttemptAt = null;
       if (SETTLED_STATUSES.includes(input.status)) outbox.delete(id);
-      for (const r of g.reservations) {
-        if (!input.release?.includes(r.kind)) continue;
-        const u = usageOf(r.key);
-        usage.set(r.key, { count: u.count - r.count, amountFen: u.amountFen - r.amountFen });
-      }
+      release(g, input.release);
       return true;
     },
 

@@ -14,22 +14,30 @@
 import type { Pool, PoolClient } from 'pg';
 import { BILL_NO_LENGTH, BillNoError, formatBillNo, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
+  cancelRefusal,
   canMove,
   firstExceeded,
+  reissueLimitRefusal,
+  reissueRefusal,
   type CampaignPause,
+  type CancelResult,
+  type OperatorInput,
   type GrantStatus,
   type Ledger,
   type LedgerGrant,
   type LedgerSummaryRow,
   type RecordGrantInput,
   type RecordGrantResult,
+  type ReissueResult,
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
 import {
+  ALL_RESERVATION_KINDS,
   clip,
   FINAL_STATUSES,
   heldReservations,
+  operatorColumnsMigration,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -96,6 +104,8 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
      key   TEXT PRIMARY KEY,
      value TEXT NOT NULL
    )`,
+  // Operator actions (redpack cancel / reissue) and the reissue link.
+  operatorColumnsMigration('BIGINT'),
 ];
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -213,67 +223,7 @@ export class PostgresLedger implements Ledger {
   async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
     const known = await this.findByKey(input.dedupeKey, input.ruleId);
     if (known) return { duplicate: true, grant: known };
-    const result = await this.tx(async (c): Promise<RecordGrantResult | 'conflict'> => {
-      const keys = [...new Set(input.reservations.map((r) => r.key))].sort();
-      const usage = new Map<string, Usage>();
-      if (keys.length > 0) {
-        await c.query(
-          `INSERT INTO ledger_usage (key, count, amount_fen)
-           SELECT k, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`,
-          [keys],
-        );
-        const locked = await c.query<{ key: string; count: string; amount_fen: string }>(
-          'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE',
-          [keys],
-        );
-        for (const r of locked.rows) usage.set(r.key, { count: Number(r.count), amountFen: Number(r.amount_fen) });
-      }
-      // A concurrent request with the same key that committed meanwhile makes the insert below a
-      // no-op (ON CONFLICT DO NOTHING → 'conflict'), answered with its grant after the rollback.
-
-      const common = [input.dedupeKey, input.ruleId, input.kind, input.campaign, input.openId, input.amountFen];
-      const refusal = input.refusal ?? firstExceeded(input.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 });
-      if (refusal) {
-        const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
-          ...common,
-          null,
-          'REFUSED',
-          refusal.outcome,
-          refusal.reason,
-          null,
-          JSON.stringify(input.payload),
-          '[]',
-          input.now,
-          input.now,
-        ]);
-        return rows[0] ? { duplicate: false, grant: rowToGrant(rows[0]) } : 'conflict';
-      }
-      const held = heldReservations(input.reservations);
-      const add = new Map<string, { count: number; amountFen: number }>();
-      for (const r of input.reservations) {
-        const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
-        add.set(r.key, { count: a.count + r.count, amountFen: a.amountFen + r.amountFen });
-      }
-      const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
-      const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
-        ...common,
-        prefix,
-        input.deferred ? 'DEFERRED' : 'PENDING',
-        input.note ?? null,
-        input.dueAt,
-        JSON.stringify(input.payload),
-        JSON.stringify(held),
-        input.now,
-        BILL_NO_LENGTH - prefix.length,
-        [...add.keys()],
-        [...add.values()].map((a) => a.count),
-        [...add.values()].map((a) => a.amountFen),
-      ]);
-      if (!rows[0]) throw new ConflictSignal();
-      // Throws (and so rolls back) when the day's sequence is exhausted; then the SQL padding agrees.
-      if (formatBillNo(prefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
-      return { duplicate: false, grant: rowToGrant(rows[0]) };
-    }).catch((error: unknown) => {
+    const result = await this.tx((c) => this.recordIn(c, input)).catch((error: unknown) => {
       if (error instanceof ConflictSignal) return 'conflict' as const;
       throw error;
     });
@@ -282,6 +232,73 @@ export class PostgresLedger implements Ledger {
     const first = await this.findByKey(input.dedupeKey, input.ruleId);
     if (!first) throw new Error('ledger: idempotency conflict without a committed grant');
     return { duplicate: true, grant: first };
+  }
+
+  /**
+   * The grant's transaction body (usage rows locked, then one statement); throws {@link ConflictSignal}
+   * when a concurrent request with the same `(dedupeKey, ruleId)` committed first.
+   */
+  private async recordIn(c: PoolClient, input: RecordGrantInput): Promise<RecordGrantResult> {
+    const keys = [...new Set(input.reservations.map((r) => r.key))].sort();
+    const usage = new Map<string, Usage>();
+    if (keys.length > 0) {
+      await c.query(
+        `INSERT INTO ledger_usage (key, count, amount_fen)
+         SELECT k, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`,
+        [keys],
+      );
+      const locked = await c.query<{ key: string; count: string; amount_fen: string }>(
+        'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE',
+        [keys],
+      );
+      for (const r of locked.rows) usage.set(r.key, { count: Number(r.count), amountFen: Number(r.amount_fen) });
+    }
+    // A concurrent request with the same key that committed meanwhile makes the insert below a
+    // no-op (ON CONFLICT DO NOTHING → ConflictSignal), answered with its grant after the rollback.
+
+    const common = [input.dedupeKey, input.ruleId, input.kind, input.campaign, input.openId, input.amountFen];
+    const refusal = input.refusal ?? firstExceeded(input.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 });
+    if (refusal) {
+      const { rows } = await c.query<GrantRow>(INSERT_GRANT, [
+        ...common,
+        null,
+        'REFUSED',
+        refusal.outcome,
+        refusal.reason,
+        null,
+        JSON.stringify(input.payload),
+        '[]',
+        input.now,
+        input.now,
+      ]);
+      if (!rows[0]) throw new ConflictSignal();
+      return { duplicate: false, grant: rowToGrant(rows[0]) };
+    }
+    const held = heldReservations(input.reservations);
+    const add = new Map<string, { count: number; amountFen: number }>();
+    for (const r of input.reservations) {
+      const a = add.get(r.key) ?? { count: 0, amountFen: 0 };
+      add.set(r.key, { count: a.count + r.count, amountFen: a.amountFen + r.amountFen });
+    }
+    const prefix = withLedgerTag(input.billNoPrefix, this.billTag);
+    const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
+      ...common,
+      prefix,
+      input.deferred ? 'DEFERRED' : 'PENDING',
+      input.note ?? null,
+      input.dueAt,
+      JSON.stringify(input.payload),
+      JSON.stringify(held),
+      input.now,
+      BILL_NO_LENGTH - prefix.length,
+      [...add.keys()],
+      [...add.values()].map((a) => a.count),
+      [...add.values()].map((a) => a.amountFen),
+    ]);
+    if (!rows[0]) throw new ConflictSignal();
+    // Throws (and so rolls back) when the day's sequence is exhausted; then the SQL padding agrees.
+    if (formatBillNo(prefix, Number(rows[0].bill_seq)) !== rows[0].bill_no) throw new Error('ledger: bill number mismatch');
+    return { duplicate: false, grant: rowToGrant(rows[0]) };
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
@@ -345,17 +362,82 @@ export class PostgresLedger implements Ledger {
         [id, input.status, input.now, input.sendListId ?? null, clip(input.reason), FINAL_STATUSES.includes(input.status)],
       );
       if (SETTLED_STATUSES.includes(input.status)) await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id]);
-      if (input.release?.length) {
-        const back = grant.reservations.filter((r) => input.release!.includes(r.kind)).sort((a, b) => (a.key < b.key ? -1 : 1));
-        for (const r of back)
-          await c.query('UPDATE ledger_usage SET count = count - $2, amount_fen = amount_fen - $3 WHERE key = $1', [
-            r.key,
-            r.count,
-            r.amountFen,
-          ]);
-      }
+      if (input.release?.length) await this.giveBack(c, grant.reservations.filter((r) => input.release!.includes(r.kind)));
       return true;
     });
+  }
+
+  /**
+   * See {@link Ledger.cancel}. The grant row is locked first (`FOR UPDATE`), so a worker's
+   * `markSending` (an UPDATE of that row) either committed before — then the grant is SENDING and the
+   * cancel is refused — or waits and then finds it CANCELLED and sends nothing.
+   */
+  async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
+    return this.tx(async (c): Promise<CancelResult> => {
+      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE bill_no = $1 FOR UPDATE', [billNo]);
+      const grant = rows[0] ? rowToGrant(rows[0]) : undefined;
+      const refused = cancelRefusal(grant, billNo);
+      if (refused || !grant) return refused!;
+      const done = await c.query<GrantRow>(
+        `UPDATE ledger_grants SET status = 'CANCELLED', action = 'cancelled', action_by = $2, action_reason = $3, action_at = $4,
+           updated_at = $4, settled_at = $4, next_attempt_at = NULL
+         WHERE id = $1 RETURNING *`,
+        [grant.id, clip(input.by), clip(input.reason), input.now],
+      );
+      await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [grant.id]);
+      await this.giveBack(c, grant.reservations.filter((r) => ALL_RESERVATION_KINDS.includes(r.kind)));
+      return { ok: true, grant: rowToGrant(done.rows[0]) };
+    });
+  }
+
+  /**
+   * See {@link Ledger.reissue}. The old grant's row lock serialises every reissue of it across
+   * instances; the unique `reissue_of` and `(dedupe_key, rule_id)` make a second new grant impossible
+   * even so.
+   */
+  async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
+    const result = await this.tx(async (c): Promise<ReissueResult> => {
+      const { rows } = await c.query<GrantRow>('SELECT * FROM ledger_grants WHERE bill_no = $1 FOR UPDATE', [billNo]);
+      const old = rows[0] ? rowToGrant(rows[0]) : undefined;
+      const refused = reissueRefusal(old, billNo);
+      if (refused || !old) return refused!;
+      const keys = [...new Set(input.grant.reservations.map((r) => r.key))];
+      const used = await c.query<{ key: string; count: string; amount_fen: string }>(
+        'SELECT key, count, amount_fen FROM ledger_usage WHERE key = ANY($1::text[])',
+        [keys],
+      );
+      const usage = new Map(used.rows.map((r) => [r.key, rowToUsage(r)]));
+      // A first look without locks; recordIn locks the usage rows and checks again.
+      const over = reissueLimitRefusal(input.grant.reservations, (k) => usage.get(k) ?? { count: 0, amountFen: 0 }, old);
+      if (over) return over;
+      const { grant } = await this.recordIn(c, input.grant);
+      if (grant.status === 'REFUSED') throw new ReissueRefusedSignal(grant.outcome, grant.reason ?? '');
+      const linked = await c.query<GrantRow>('UPDATE ledger_grants SET reissue_of = $2 WHERE id = $1 RETURNING *', [grant.id, billNo]);
+      const original = await c.query<GrantRow>(
+        `UPDATE ledger_grants SET action = 'reissued', action_by = $2, action_reason = $3, action_at = $4, updated_at = $4, reissued_as = $5
+         WHERE id = $1 AND reissued_as IS NULL RETURNING *`,
+        [old.id, clip(input.by), clip(input.reason), input.now, grant.billNo],
+      );
+      if (!original.rows[0]) throw new Error(`ledger: ${billNo} was reissued meanwhile`);
+      return { ok: true, grant: rowToGrant(linked.rows[0]), original: rowToGrant(original.rows[0]) };
+    }).catch(async (error: unknown): Promise<ReissueResult> => {
+      if (error instanceof ReissueRefusedSignal) {
+        const old = await this.findByBillNo(billNo);
+        return { ok: false, code: 'limit', message: `the new grant would be refused (${error.outcome}): ${error.reason}; nothing was recorded`, ...(old ? { grant: old } : {}) };
+      }
+      if (!(error instanceof ConflictSignal) && (error as { code?: string }).code !== '23505') throw error;
+      // Another instance recorded the reissue between our checks (unique key): answer as it stands.
+      const refused = reissueRefusal(await this.findByBillNo(billNo), billNo);
+      if (refused) return refused;
+      throw error;
+    });
+    return result;
+  }
+
+  /** Gives reservations back (sorted by key: the lock order of every transaction here). */
+  private async giveBack(c: PoolClient, held: readonly { key: string; count: number; amountFen: number }[]): Promise<void> {
+    for (const r of [...held].sort((a, b) => (a.key < b.key ? -1 : 1)))
+      await c.query('UPDATE ledger_usage SET count = count - $2, amount_fen = amount_fen - $3 WHERE key = $1', [r.key, r.count, r.amountFen]);
   }
 
   async markChecked(id: number, now: number): Promise<void> {
@@ -508,4 +590,15 @@ function quoteIdent(name: string): string {
 /** Internal: the grant insert met a concurrent commit of the same key; the transaction is rolled back. */
 class ConflictSignal extends Error {
   override readonly name = 'ConflictSignal';
+}
+
+/** Internal: a reissue's new grant met a limit once the usage rows were locked; rolled back (nothing recorded). */
+class ReissueRefusedSignal extends Error {
+  override readonly name = 'ReissueRefusedSignal';
+  constructor(
+    readonly outcome: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
 }

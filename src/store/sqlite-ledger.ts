@@ -13,22 +13,30 @@
  */
 import { formatBillNo, ledgerTagFor, newLedgerTag, wantedLedgerTag, withLedgerTag } from '../rewards/bill-no';
 import {
+  cancelRefusal,
   canMove,
   firstExceeded,
+  reissueLimitRefusal,
+  reissueRefusal,
   type CampaignPause,
+  type CancelResult,
+  type OperatorInput,
   type GrantStatus,
   type Ledger,
   type LedgerGrant,
   type LedgerSummaryRow,
   type RecordGrantInput,
   type RecordGrantResult,
+  type ReissueResult,
   type SettleInput,
   type Usage,
 } from '../rewards/ledger';
 import {
+  ALL_RESERVATION_KINDS,
   clip,
   FINAL_STATUSES,
   heldReservations,
+  operatorColumnsMigration,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -96,6 +104,8 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
      key   TEXT PRIMARY KEY,
      value TEXT NOT NULL
    )`,
+  // Operator actions (redpack cancel / reissue) and the reissue link.
+  operatorColumnsMigration('INTEGER'),
 ];
 
 /** The row just inserted, as `getGrant` would read it back (saves a query per grant). */
@@ -128,6 +138,12 @@ function inserted(
     sent_at: null,
     settled_at: f.settledAt,
     checked_at: null,
+    action: null,
+    action_by: null,
+    action_reason: null,
+    action_at: null,
+    reissue_of: null,
+    reissued_as: null,
   });
 }
 
@@ -198,6 +214,17 @@ export class SqliteLedger implements Ledger {
          WHERE id = @id AND status = @from`,
       ),
       deleteOutbox: p('DELETE FROM ledger_outbox WHERE grant_id = ?'),
+      cancel: p(
+        `UPDATE ledger_grants SET status = 'CANCELLED', action = 'cancelled', action_by = @by, action_reason = @reason, action_at = @now,
+           updated_at = @now, settled_at = @now, next_attempt_at = NULL
+         WHERE id = @id AND status = @from`,
+      ),
+      markReissued: p(
+        `UPDATE ledger_grants SET action = 'reissued', action_by = @by, action_reason = @reason, action_at = @now, updated_at = @now,
+           reissued_as = @newBill
+         WHERE id = @id AND reissued_as IS NULL`,
+      ),
+      setReissueOf: p('UPDATE ledger_grants SET reissue_of = ? WHERE id = ?'),
       checked: p('UPDATE ledger_grants SET checked_at = ? WHERE id = ?'),
       summary: p<{ campaign: string; status: string; count: number; amount_fen: number }>(
         `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
@@ -420,6 +447,37 @@ export class SqliteLedger implements Ledger {
 
   async markChecked(id: number, now: number): Promise<void> {
     await this.write(() => this.q.checked.run(now, id));
+  }
+
+  /** See {@link Ledger.cancel}: one write of the batch (`BEGIN IMMEDIATE`), so no worker step interleaves. */
+  async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
+    return this.write((): CancelResult => {
+      const row = this.q.byBill.get(billNo);
+      const grant = row ? rowToGrant(row) : undefined;
+      const refused = cancelRefusal(grant, billNo);
+      if (refused || !grant) return refused!;
+      const params = { id: grant.id, from: grant.status, by: clip(input.by), reason: clip(input.reason), now: input.now };
+      if (this.q.cancel.run(params).changes !== 1) throw new Error('ledger: cancel lost its row');
+      this.q.deleteOutbox.run(grant.id);
+      for (const r of grant.reservations) if (ALL_RESERVATION_KINDS.includes(r.kind)) this.q.addUsage.run(r.key, -r.count, -r.amountFen);
+      return { ok: true, grant: this.grantById(grant.id)! };
+    });
+  }
+
+  /** See {@link Ledger.reissue}: the check, the new grant and the link in one write of the batch. */
+  async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
+    return this.write((): ReissueResult => {
+      const row = this.q.byBill.get(billNo);
+      const old = row ? rowToGrant(row) : undefined;
+      const refused = reissueRefusal(old, billNo) ?? reissueLimitRefusal(input.grant.reservations, this.usageOf, old!);
+      if (refused || !old) return refused!;
+      const { duplicate, grant } = this.recordOneTx(input.grant);
+      if (duplicate || grant.billNo === null) throw new Error(`ledger: reissue of ${billNo} found its new grant recorded already`);
+      this.q.setReissueOf.run(billNo, grant.id);
+      const params = { id: old.id, by: clip(input.by), reason: clip(input.reason), now: input.now, newBill: grant.billNo };
+      if (this.q.markReissued.run(params).changes !== 1) throw new Error(`ledger: ${billNo} was reissued meanwhile`);
+      return { ok: true, grant: this.grantById(grant.id)!, original: this.grantById(old.id)! };
+    });
   }
 
   /** A read, retried on timers while another process holds a lock that blocks it (see `write`). */

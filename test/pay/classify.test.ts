@@ -36,7 +36,6 @@ const FROM_ISSUE: Record<string, RedpackErrorClass> = {
   API_METHOD_CLOSED: 'config',
   SENDNUM_LIMIT: 'failed',
   RCVDAMOUNT_LIMIT: 'failed',
-  SENDAMOUNT_LIMIT: 'failed',
   MONEY_LIMIT: 'failed',
   OPENID_ERROR: 'failed',
   NO_AUTH: 'failed',
@@ -45,6 +44,18 @@ const FROM_ISSUE: Record<string, RedpackErrorClass> = {
 };
 
 const codes = table.filter((r) => r.code !== 'SUCCESS' && !r.code.startsWith('<'));
+
+/**
+ * Issue 14: a refusal about one grant (this follower, this amount, this request's fields) settles that
+ * grant as failed; only merchant-wide refusals pause the campaign.
+ */
+const FROM_ISSUE_14: Record<string, RedpackErrorClass> = {
+  PARAM_ERROR: 'failed',
+  SENDAMOUNT_LIMIT: 'config',
+  DAY_OVER_LIMITED: 'config',
+  'DAY_ OVER_LIMITED': 'config',
+  SECOND_OVER_LIMITED: 'uncertain',
+};
 
 describe('classifyRedpackError', () => {
   it('should have the whole error table to check', () => {
@@ -61,6 +72,10 @@ describe('classifyRedpackError', () => {
   });
 
   it.each(Object.entries(FROM_ISSUE))('should put %s in the class issue 5 names (%s)', (code, cls) => {
+    expect(classifyRedpackError(code)).toBe(cls);
+  });
+
+  it.each(Object.entries(FROM_ISSUE_14))('should put %s in the class issue 14 names (%s)', (code, cls) => {
     expect(classifyRedpackError(code)).toBe(cls);
   });
 

@@ -3,6 +3,7 @@
  * and the pay sandbox.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { createRewardsCliContext, register, type RewardsCliContext } from '../../src/cli/commands/rewards';
@@ -120,7 +121,9 @@ describe('ledger', () => {
     expect(await run('ledger')).toMatch(/CAMPAIGN\s+STATUS\s+COUNT\s+AMOUNT \(yuan\)\s+NOT PAID \(yuan\)\nbonus\s+SENT\s+2\s+4\.00\s+-/);
     expect(await run('ledger', '--csv')).toBe('campaign,status,count,amount_yuan,not_paid_yuan\nbonus,SENT,2,4.00,0.00');
     const grants = (await run('ledger', '--grants', '--csv')).split('\n');
-    expect(grants[0]).toBe('id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,reason,attempts,send_listid,last_error');
+    expect(grants[0]).toBe(
+      'id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,reason,attempts,send_listid,last_error,operator_action,operator,operator_reason,reissue_of,reissued_as',
+    );
     expect(grants).toHaveLength(3);
     expect(grants[2]).toContain(`bonus,${openIdOf(2)},3.00,${billOf(2)},SENT,granted`);
   });
@@ -149,6 +152,113 @@ describe('redpack status', () => {
     expect(json).toMatchObject({ ledger: { billNo: bill, status: 'SENT' }, wechatPay: { status: 'found', info: { status: 'SENT' } } });
     expect(await run('redpack', 'status', billOf(99))).toContain('not in the ledger');
     expect(process.exitCode).toBe(1);
+  });
+});
+
+describe('redpack cancel', () => {
+  it('should say what --dry-run would do, cancel with who/why, and the outbox never sends it', async () => {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)} 2.00\n`), '--campaign', 'bonus');
+    const dry = await run('redpack', 'cancel', billOf(1), '--reason', 'wrong follower', '--by', 'alice', '--dry-run');
+    expect(dry).toBe(
+      `would cancel ${billOf(1)}: 1.00 yuan to ${openIdOf(1)} (campaign bonus, PENDING) would never be sent, and its budget and limits would be given back. Nothing was changed (--dry-run).`,
+    );
+    expect(await s.ledger.findByBillNo(billOf(1))).toMatchObject({ status: 'PENDING', operatorAction: null });
+    expect(await run('redpack', 'cancel', billOf(1), '--reason', 'wrong follower', '--by', 'alice')).toBe(
+      `cancelled ${billOf(1)} by alice: 1.00 yuan to ${openIdOf(1)} (campaign bonus) will never be sent; its budget and limits were given back`,
+    );
+    expect(process.exitCode).toBeUndefined();
+    await sendAll();
+    expect(pay.sandbox.callsTo('sendredpack').map((c) => c.fields.mch_billno)).toEqual([billOf(2)]);
+    const text = await run('ledger');
+    expect(text).toMatch(/bonus\s+CANCELLED\s+1\s+-\s+1\.00/);
+    expect(text).toMatch(/bonus\s+SENT\s+1\s+2\.00\s+-/);
+    expect(text).toMatch(new RegExp(`CANCELLED bill ${billOf(1)} \\(bonus, 1\\.00 yuan to ${openIdOf(1)}\\) cancelled by alice at 2026-03-02T02:00:00.000Z: wrong follower`));
+    expect(await run('ledger', '--csv')).toContain('bonus,CANCELLED,1,0.00,1.00');
+    expect(await run('redpack', 'status', billOf(1))).toMatch(/operator\s+cancelled by alice at .*: wrong follower/);
+    expect(await run('redpack', 'batch', 'status', 'a.txt')).toMatch(/bonus\s+CANCELLED\s+1\s+-/);
+    expect(await s.ledger.usage('budget:bonus')).toEqual({ count: 1, amountFen: 200 });
+  });
+
+  it('should refuse, exit 1 and change nothing: unknown bill, already cancelled, already sent, no reason', async () => {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n${openIdOf(2)}\n`), '--campaign', 'bonus');
+    await run('redpack', 'cancel', billOf(1), '--reason', 'r', '--by', 'alice');
+    await sendAll();
+    expect(await run('redpack', 'cancel', billOf(99), '--reason', 'r')).toBe(`${billOf(99)} was not cancelled: no grant with bill number ${billOf(99)} in this ledger`);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    expect(await run('redpack', 'cancel', billOf(1), '--reason', 'again', '--by', 'bob')).toBe(`${billOf(1)} was not cancelled: ${billOf(1)} is CANCELLED already: nothing to cancel`);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    expect(await run('redpack', 'cancel', billOf(2), '--reason', 'late', '--dry-run')).toBe(
+      `would not cancel ${billOf(2)}: ${billOf(2)} was already sent (SENT): a paid red packet cannot be cancelled. Nothing was changed (--dry-run).`,
+    );
+    expect(process.exitCode).toBe(1);
+    await expect(run('redpack', 'cancel', billOf(2))).rejects.toThrow(/required option '--reason <text>'/);
+    await expect(run('redpack', 'cancel', billOf(2), '--reason', '  ')).rejects.toThrow('--reason is required: say why (it is kept in the ledger)');
+    expect(await s.ledger.findByBillNo(billOf(1))).toMatchObject({ operatorAction: { by: 'alice', reason: 'r' } });
+    expect(await s.ledger.findByBillNo(billOf(2))).toMatchObject({ status: 'SENT', operatorAction: null });
+  });
+
+  it('should name the OS user as the operator when --by is not given', async () => {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus');
+    await run('redpack', 'cancel', billOf(1), '--reason', 'test');
+    expect((await s.ledger.findByBillNo(billOf(1)))!.operatorAction!.by).toBe(os.userInfo().username);
+  });
+});
+
+describe('redpack reissue', () => {
+  /** Records the lines, makes the first send fail with `code`, sends everything once. */
+  async function failFirst(lines: string, code = 'OPENID_ERROR'): Promise<void> {
+    await run('redpack', 'send-file', file('a.txt', `${APPID}\n${lines}`), '--campaign', 'bonus');
+    pay.sandbox.faults.set({ errCode: code, errCodeTimes: 1 });
+    await sendAll();
+    pay.sandbox.faults.clear();
+    expect(await s.ledger.findByBillNo(billOf(1))).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(code) });
+  }
+
+  it('should reissue a failed packet once, as a new bill linked to the old, and the outbox pays it once', async () => {
+    await failFirst(`${openIdOf(1)}\n${openIdOf(2)}\n`);
+    expect(await run('redpack', 'reissue', billOf(1), '--reason', 'openid fixed', '--by', 'alice', '--dry-run')).toBe(
+      `would reissue ${billOf(1)} as a new grant: 1.00 yuan to ${openIdOf(1)} (campaign bonus), with a new bill number drawn when it is recorded. Nothing was recorded (--dry-run).`,
+    );
+    expect(await s.ledger.openCount()).toBe(0);
+    expect(await run('redpack', 'reissue', billOf(1), '--reason', 'openid fixed', '--by', 'alice')).toBe(
+      `reissued ${billOf(1)} as ${billOf(3)} by alice: 1.00 yuan to ${openIdOf(1)} (campaign bonus), PENDING; the running bot sends it`,
+    );
+    expect(await run('redpack', 'reissue', billOf(1), '--reason', 'twice', '--by', 'bob')).toBe(
+      `did not reissue ${billOf(1)}: ${billOf(1)} was already reissued as ${billOf(3)} by alice: a grant is reissued once`,
+    );
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    await sendAll();
+    expect(pay.sandbox.payments.get(billOf(3))).toMatchObject({ timesPaid: 1, openId: openIdOf(1), amountFen: 100 });
+    expect(pay.sandbox.payments.has(billOf(1))).toBe(false);
+    const text = await run('ledger');
+    expect(text).toMatch(/bonus\s+FAILED\s+1\s+-\s+1\.00/);
+    expect(text).toMatch(/bonus\s+SENT\s+2\s+2\.00\s+-/);
+    expect(text).toContain(`REISSUED bill ${billOf(1)} as ${billOf(3)} (bonus, 1.00 yuan to ${openIdOf(1)}) reissued by alice at 2026-03-02T02:00:00.000Z: openid fixed`);
+    expect(await run('redpack', 'status', billOf(3))).toMatch(new RegExp(`reissue_of\\s+${billOf(1)}`));
+    expect(await run('redpack', 'status', billOf(1))).toMatch(new RegExp(`reissued_as\\s+${billOf(3)}`));
+    const batch = await run('redpack', 'batch', 'status', 'a.txt');
+    expect(batch).toMatch(/bonus\s+FAILED\s+1\s+-\n/); // what failed is not money paid
+    expect(batch).toMatch(/bonus\s+SENT\s+1\s+1\.00/);
+    expect(batch).toContain(`${openIdOf(1)} FAILED: OPENID_ERROR: forced by the sandbox: OPENID_ERROR (reissued as ${billOf(3)})`);
+  });
+
+  it('should refuse a grant that did not fail and one the budget no longer covers, in --dry-run as in the real run', async () => {
+    await failFirst(`${openIdOf(1)} 2.00\n${openIdOf(2)} 98.00\n`);
+    expect(await run('redpack', 'reissue', billOf(2), '--reason', 'x')).toBe(`did not reissue ${billOf(2)}: ${billOf(2)} is SENT, not FAILED: only a failed red packet can be reissued`);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    await run('redpack', 'send-file', file('b.txt', `${APPID}\n${openIdOf(3)} 2.00\n`), '--campaign', 'bonus');
+    const why = 'the new grant would be refused (campaign_over): campaign budget (100.00 yuan) or packets (100) used up';
+    expect(await run('redpack', 'reissue', billOf(1), '--reason', 'x', '--dry-run')).toContain(`would not reissue ${billOf(1)}: ${why}`);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    expect(await run('redpack', 'reissue', billOf(1), '--reason', 'x')).toContain(`did not reissue ${billOf(1)}: ${why}`);
+    expect(process.exitCode).toBe(1);
+    expect((await s.ledger.listAll()).filter((g) => g.reissueOf !== null)).toEqual([]);
+    expect(await s.ledger.findByBillNo(billOf(1))).toMatchObject({ reissuedAs: null, operatorAction: null });
   });
 });
 

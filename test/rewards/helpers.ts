@@ -94,17 +94,36 @@ export async function pgSchemaPool(max = 10): Promise<{ pool: Pool; schema: stri
   };
 }
 
-/** Ledger factories for the contract suite: each returns the ledger and a cleanup. */
-export type LedgerFactory = () => Promise<{ ledger: Ledger; close(): Promise<void> }>;
+/**
+ * Ledger factories for the contract suite: each returns the ledger and a cleanup, and `another()`:
+ * a second handle on the same store over its own connection(s), as a second process would open it
+ * (the memory ledger, one process by nature, returns itself).
+ */
+export type LedgerFactory = () => Promise<{ ledger: Ledger; close(): Promise<void>; another(): Promise<Ledger> }>;
 
-export const memoryLedgerFactory: LedgerFactory = async () => ({ ledger: createMemoryLedger(), close: async () => undefined });
+export const memoryLedgerFactory: LedgerFactory = async () => {
+  const ledger = createMemoryLedger();
+  return { ledger, close: async () => undefined, another: async () => ledger };
+};
 
 export const sqliteLedgerFactory: LedgerFactory = async () => {
   const s = sqliteLedger();
-  return { ledger: s.ledger, close: s.close };
+  const others: SqliteLedger[] = [];
+  return {
+    ledger: s.ledger,
+    another: async () => {
+      const other = SqliteLedger.create(openSqlite(s.file), { ownsDb: true });
+      others.push(other);
+      return other;
+    },
+    close: async () => {
+      for (const o of others) await o.close();
+      await s.close();
+    },
+  };
 };
 
-let sharedPg: { pool: Pool; drop(): Promise<void>; ledger: PostgresLedger } | undefined;
+let sharedPg: { pool: Pool; schema: string; drop(): Promise<void>; ledger: PostgresLedger } | undefined;
 
 /**
  * PostgreSQL: one schema for the whole file (migrated once), emptied before each use; call
@@ -118,7 +137,19 @@ export const pgLedgerFactory: LedgerFactory = async () => {
   await sharedPg.pool.query(
     'TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause RESTART IDENTITY',
   );
-  return { ledger: sharedPg.ledger, close: async () => undefined };
+  const pools: Pool[] = [];
+  const schema = sharedPg.schema;
+  return {
+    ledger: sharedPg.ledger,
+    another: async () => {
+      const pool = new Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+      pools.push(pool);
+      return PostgresLedger.create(pool);
+    },
+    close: async () => {
+      for (const p of pools) await p.end();
+    },
+  };
 };
 
 export async function dropSharedPg(): Promise<void> {

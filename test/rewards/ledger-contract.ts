@@ -48,9 +48,10 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
   describe(`${name} (ledger contract)`, () => {
     let ledger: Ledger;
     let close: () => Promise<void>;
+    let another: () => Promise<Ledger>;
 
     beforeEach(async () => {
-      ({ ledger, close } = await factory());
+      ({ ledger, close, another } = await factory());
     });
 
     /** The n-th bill of a Beijing day: mch_id + yyyymmdd + this ledger's tag + 7 sequence digits. */
@@ -230,6 +231,128 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, sendListId: 'L1' })).toBe(true);
         expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: gethbinfo: total_amount 500, not 100' })).toBe(true);
         expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'HELD', sentAt: T0 + 1, settledAt: null });
+      });
+    });
+
+    describe('cancel', () => {
+      const who = { by: 'alice', reason: 'wrong follower', now: T0 + 50 };
+
+      it('should cancel a pending grant: CANCELLED with who/why, out of the outbox, every reservation released', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oK', reservations: [perUser('oK'), budget(10)] }));
+        const done = await ledger.cancel(grant.billNo!, who);
+        expect(done).toMatchObject({ ok: true, grant: { id: grant.id, status: 'CANCELLED', settledAt: T0 + 50, nextAttemptAt: null } });
+        const g = (await ledger.getGrant(grant.id))!;
+        expect(g.operatorAction).toEqual({ action: 'cancelled', by: 'alice', reason: 'wrong follower', at: T0 + 50 });
+        expect(g).toMatchObject({ status: 'CANCELLED', billNo: grant.billNo, sentAt: null });
+        expect(await ledger.openCount()).toBe(0);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('per-user:c1:oK')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.claimDue({ owner: 'w', now: T0 + 10_000_000, leaseMs: 1000, limit: 10 })).toEqual([]);
+        expect(await ledger.summary()).toEqual([{ campaign: 'c1', status: 'CANCELLED', count: 1, amountFen: 100 }]);
+      });
+
+      it('should win over a worker that holds the lease: that worker can no longer mark it SENDING, settle or put it back', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ reservations: [budget(10)] }));
+        expect(await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 60_000, limit: 10 })).toHaveLength(1);
+        expect((await ledger.cancel(grant.billNo!, who)).ok).toBe(true);
+        expect(await ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1 })).toBe(false);
+        await ledger.reschedule(grant.id, { owner: 'w1', dueAt: T0 + 2, now: T0 + 2, lastError: 'x' });
+        for (const status of ['SENT', 'FAILED', 'HELD'] as const) expect(await ledger.settle(grant.id, { status, now: T0 + 3 })).toBe(false);
+        expect(await ledger.openCount()).toBe(0);
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'CANCELLED' });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+      });
+
+      it('should refuse when the worker marked it SENDING first, and cancel a HELD grant', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ reservations: [budget(10)] }));
+        await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 60_000, limit: 10 });
+        expect(await ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1 })).toBe(true);
+        expect(await ledger.cancel(grant.billNo!, who)).toMatchObject({ ok: false, code: 'in_flight', grant: { status: 'SENDING' } });
+        expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: x' })).toBe(true);
+        expect(await ledger.cancel(grant.billNo!, who)).toMatchObject({ ok: true, grant: { status: 'CANCELLED' } });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+      });
+
+      it('should refuse an unknown bill, a sent, failed or cancelled grant and a card grant, changing nothing', async () => {
+        expect(await ledger.cancel('1900000109202603020000000404', who)).toMatchObject({ ok: false, code: 'unknown_bill' });
+        const sent = await ledger.recordGrant(grantInput({ reservations: [budget(10)] }));
+        await ledger.settle(sent.grant.id, { status: 'SENT', now: T0 + 1 });
+        expect(await ledger.cancel(sent.grant.billNo!, who)).toMatchObject({ ok: false, code: 'already_sent', message: expect.stringContaining('SENT') });
+        const failed = await ledger.recordGrant(grantInput());
+        await ledger.settle(failed.grant.id, { status: 'FAILED', now: T0 + 1, reason: 'OPENID_ERROR: x' });
+        expect(await ledger.cancel(failed.grant.billNo!, who)).toMatchObject({ ok: false, code: 'closed' });
+        const twice = await ledger.recordGrant(grantInput());
+        expect((await ledger.cancel(twice.grant.billNo!, who)).ok).toBe(true);
+        expect(await ledger.cancel(twice.grant.billNo!, { ...who, by: 'bob' })).toMatchObject({ ok: false, code: 'closed', grant: { operatorAction: { by: 'alice' } } });
+        const card = await ledger.recordGrant(grantInput({ kind: 'card', amountFen: 0 }));
+        expect(await ledger.cancel(card.grant.billNo!, who)).toMatchObject({ ok: false, code: 'not_red_packet' });
+        expect(await ledger.getGrant(sent.grant.id)).toMatchObject({ status: 'SENT', operatorAction: null });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+      });
+    });
+
+    describe('reissue', () => {
+      const who = { by: 'alice', reason: 'openid corrected upstream', now: T0 + 60 };
+      /** The new grant of a reissue, as `planReissue` builds it. */
+      const reissueOf = (bill: string, reservations: Reservation[] = [budget(10)]) =>
+        grantInput({ dedupeKey: `reissue:${bill}`, openId: 'oF', now: T0 + 60, dueAt: T0 + 60, reservations, note: `reissue of ${bill}` });
+
+      async function failedGrant(): Promise<string> {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oF', reservations: [budget(10)] }));
+        await ledger.settle(grant.id, { status: 'FAILED', now: T0 + 1, reason: 'NO_AUTH: risk', release: ['budget'] });
+        return grant.billNo!;
+      }
+
+      it('should record a new grant with a new bill number, linked both ways, with who/why on the old one', async () => {
+        const bill = await failedGrant();
+        const r = await ledger.reissue(bill, { ...who, grant: reissueOf(bill) });
+        if (!r.ok) throw new Error(r.message);
+        expect(r.grant).toMatchObject({ status: 'PENDING', outcome: 'granted', openId: 'oF', reissueOf: bill, reissuedAs: null, reason: `reissue of ${bill}` });
+        expect(r.grant.billNo).not.toBe(bill);
+        expect(r.grant.billNo).toBe(bill.slice(0, -1) + '2');
+        expect(r.original).toMatchObject({ status: 'FAILED', reason: 'NO_AUTH: risk', reissuedAs: r.grant.billNo });
+        expect(r.original.operatorAction).toEqual({ action: 'reissued', by: 'alice', reason: 'openid corrected upstream', at: T0 + 60 });
+        expect(await ledger.findByBillNo(bill)).toEqual(r.original);
+        expect(await ledger.findByBillNo(r.grant.billNo!)).toEqual(r.grant);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.openCount()).toBe(1);
+        expect((await ledger.claimDue({ owner: 'w', now: T0 + 60, leaseMs: 1000, limit: 10 })).map((g) => g.billNo)).toEqual([r.grant.billNo]);
+      });
+
+      it('should refuse an unknown bill, a grant that did not fail, a second reissue and one over a limit, recording nothing', async () => {
+        expect(await ledger.reissue('1900000109202603020000000404', { ...who, grant: reissueOf('x') })).toMatchObject({ ok: false, code: 'unknown_bill' });
+        const pending = await ledger.recordGrant(grantInput());
+        expect(await ledger.reissue(pending.grant.billNo!, { ...who, grant: reissueOf(pending.grant.billNo!) })).toMatchObject({
+          ok: false,
+          code: 'not_failed',
+          message: expect.stringContaining('PENDING'),
+        });
+        const bill = await failedGrant();
+        const full = { ...budget(1), count: 1 };
+        await ledger.recordGrant(grantInput({ reservations: [full] })); // the budget's only packet
+        expect(await ledger.reissue(bill, { ...who, grant: reissueOf(bill, [full]) })).toMatchObject({ ok: false, code: 'limit', message: expect.stringContaining('budget used up') });
+        expect(await ledger.findByBillNo(bill)).toMatchObject({ reissuedAs: null, operatorAction: null });
+        const first = await ledger.reissue(bill, { ...who, grant: reissueOf(bill) });
+        expect(first.ok).toBe(true);
+        const again = await ledger.reissue(bill, { ...who, by: 'bob', grant: reissueOf(bill) });
+        expect(again).toMatchObject({ ok: false, code: 'already_reissued', grant: { operatorAction: { by: 'alice' } } });
+        expect(await ledger.reissue(first.ok ? first.grant.billNo! : '', { ...who, grant: reissueOf('y') })).toMatchObject({ ok: false, code: 'not_failed' });
+        expect((await ledger.listAll()).filter((g) => g.reissueOf === bill)).toHaveLength(1);
+      });
+
+      it('should reissue exactly once when several handles on the store ask at the same time', async () => {
+        const bill = await failedGrant();
+        const handles = [ledger, ...(await Promise.all([1, 2, 3].map(() => another())))];
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => handles[i % handles.length].reissue(bill, { ...who, by: `op${i}`, grant: reissueOf(bill) })),
+        );
+        const won = results.filter((r) => r.ok);
+        expect(won).toHaveLength(1);
+        expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.code))).toEqual(Array(11).fill('already_reissued'));
+        const all = await ledger.listAll();
+        expect(all.filter((g) => g.reissueOf === bill)).toHaveLength(1);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.openCount()).toBe(1);
       });
     });
 

@@ -22,6 +22,12 @@ afterEach(async () => {
   await pay.close();
 });
 
+/** Replaces this test's sandbox with one built with other options. */
+async function restartPay(opts: Parameters<typeof startPayRig>[0]): Promise<PayRig> {
+  await pay.close();
+  return startPayRig({ timeoutMs: 300, ...opts });
+}
+
 interface Rig {
   ledger: SqliteLedger;
   clock: ManualClock;
@@ -88,6 +94,7 @@ describe('createOutboxWorker', () => {
       const paid = pay.sandbox.payments.get(bill)!;
       expect(g).toMatchObject({ status: 'SENT', attempts: 1, sendListId: paid.sendListId });
       expect(paid).toMatchObject({ timesPaid: 1, openId: g.openId, amountFen: 100 });
+      expect(pay.sandbox.timesPaidTo(g.openId)).toBe(1);
     }
     expect(await r.ledger.openCount()).toBe(0);
     expect((await r.worker.runOnce()).processed).toBe(0);
@@ -108,6 +115,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(sendsOf(bill)).toHaveLength(1); // confirmed by gethbinfo, not sent again
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -123,6 +131,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT', attempts: 2 });
     expect(sendsOf(bill).map((c) => c.fields.mch_billno)).toEqual([bill, bill]);
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -141,6 +150,7 @@ describe('createOutboxWorker', () => {
     await r.worker.runOnce();
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -172,6 +182,7 @@ describe('createOutboxWorker', () => {
     for (const bill of [...bills, otherBill]) {
       expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
       expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+      expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     }
     await r.close();
   });
@@ -187,6 +198,91 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.usage(`per-user:welcome:${g0.openId}`)).toEqual({ count: 0, amountFen: 0 });
     expect(r.notices).toEqual([[g0.openId, 'Sorry!']]);
     expect(pay.sandbox.payments.has(bill)).toBe(false);
+    await r.close();
+  });
+
+  it('should settle a grant refused locally (a 41-character openid) FAILED, keep the campaign going, and never re-pause it after resume', async () => {
+    const r = await rig();
+    const [before] = await grantMany(r, 1);
+    const bad = await r.rewards.record({ campaign: 'welcome', openId: `o${'x'.repeat(40)}`, dedupeKey: 'evt:long-openid', ruleId: 'follow', now: r.clock.now() });
+    expect(bad.outcome).toBe('granted');
+    const [after] = await grantMany(r, 1);
+    // The state today's main left behind: the worker paused the campaign on this grant; the operator resumes.
+    await r.ledger.pauseCampaign('welcome', { reason: 'LOCAL_PARAM_ERROR: openId must be 1–32 characters', by: 'worker', now: r.clock.now() });
+    expect(await r.rewards.resume('welcome')).toBe(true);
+    expect(await r.worker.runOnce()).toMatchObject({ sent: 2, failed: 1 });
+    expect(await r.ledger.findByBillNo(bad.billNo!)).toMatchObject({ status: 'FAILED', reason: 'LOCAL_PARAM_ERROR: openId must be 1–32 characters' });
+    expect(sendsOf(bad.billNo!)).toHaveLength(0);
+    for (const bill of [before, after]) expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
+    expect(await r.ledger.pausedCampaigns()).toEqual([]);
+    expect(await r.ledger.usage('budget:welcome')).toEqual({ count: 2, amountFen: 200 });
+    // Seconds later (the issue saw a re-pause within 3 s): still running, new grants still granted and sent.
+    r.clock.advance(3000);
+    const [later] = await grantMany(r, 1);
+    await r.worker.runOnce();
+    expect(await r.ledger.pausedCampaigns()).toEqual([]);
+    expect(await r.ledger.findByBillNo(later)).toMatchObject({ status: 'SENT' });
+    expect(r.worker.metrics.counter(REWARDS_METRICS.paused, '').get({ campaign: 'welcome', code: 'LOCAL_PARAM_ERROR' })).toBe(0);
+    await r.close();
+  });
+
+  it.each(['OPENID_ERROR', 'PARAM_ERROR', 'NO_AUTH', 'MONEY_LIMIT'])(
+    'should settle only the grant WeChat Pay refused with %s FAILED, with the reason, and send the rest of the campaign',
+    async (code) => {
+      const r = await rig();
+      const bills = await grantMany(r, 3);
+      pay.sandbox.faults.set({ errCode: code, errCodeTimes: 1 });
+      expect(await r.worker.runOnce()).toMatchObject({ sent: 2, failed: 1 });
+      const failed = [];
+      for (const bill of bills) {
+        const g = (await r.ledger.findByBillNo(bill))!;
+        if (g.status === 'FAILED') failed.push(g);
+        else expect(g.status).toBe('SENT');
+      }
+      expect(failed).toHaveLength(1);
+      expect(failed[0].reason).toMatch(new RegExp(`^${code}: `));
+      expect(await r.ledger.pausedCampaigns()).toEqual([]);
+      await r.close();
+    },
+  );
+
+  it('should pause the campaign on the merchant daily amount (SENDAMOUNT_LIMIT) and keep the grant pending with its bill number', async () => {
+    pay = await restartPay({ sandbox: { merchantDailyAmountFen: 150 } });
+    const r = await rig();
+    const [first, second] = await grantMany(r, 2);
+    await r.worker.runOnce();
+    expect(await r.ledger.findByBillNo(first)).toMatchObject({ status: 'SENT' });
+    expect(await r.ledger.findByBillNo(second)).toMatchObject({ billNo: second, lastError: expect.stringContaining('SENDAMOUNT_LIMIT') });
+    expect((await r.ledger.findByBillNo(second))!.status).not.toBe('FAILED');
+    expect(await r.ledger.pausedCampaigns()).toEqual([expect.objectContaining({ campaign: 'welcome', by: 'worker', reason: expect.stringContaining('SENDAMOUNT_LIMIT') })]);
+    await r.close();
+  });
+
+  it('should never send a grant an operator cancelled after this worker leased it', async () => {
+    const r = await rig();
+    const [cancelled, kept] = await grantMany(r, 2);
+    // The real ledger, with the operator's cancel landing between the worker's claim and its send.
+    const racing = new Proxy(r.ledger, {
+      get(target, key) {
+        if (key === 'claimDue')
+          return async (opts: Parameters<SqliteLedger['claimDue']>[0]) => {
+            const claimed = await target.claimDue(opts);
+            expect((await target.cancel(cancelled, { by: 'alice', reason: 'duplicate follower', now: r.clock.now() })).ok).toBe(true);
+            return claimed;
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const worker = createOutboxWorker({ ledger: racing, redpack: pay.redpack, counters: new MemoryCounterStore(r.clock), clock: r.clock, log: silentLogger(), config: () => r.config });
+    const pass = await worker.runOnce();
+    expect(pass).toMatchObject({ processed: 2, sent: 1 });
+    expect(sendsOf(cancelled)).toHaveLength(0);
+    expect(await r.ledger.findByBillNo(cancelled)).toMatchObject({ status: 'CANCELLED', attempts: 0 });
+    expect(await r.ledger.findByBillNo(kept)).toMatchObject({ status: 'SENT' });
+    r.clock.advance(120_000);
+    expect((await r.worker.runOnce()).processed).toBe(0);
+    expect(sendsOf(cancelled)).toHaveLength(0);
     await r.close();
   });
 
@@ -232,6 +328,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
     expect(sendsOf(bill)).toHaveLength(1);
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 

@@ -4,6 +4,8 @@
  *   redpack send-file FILE --campaign NAME   batch issuance (merchant platform upload format); validates every
  *                                            line first, records one grant per line; the same file twice issues nothing new
  *   redpack status BILLNO [--query] [--json] one grant as the ledger has it (and, with --query, as WeChat Pay has it)
+ *   redpack cancel BILLNO --reason TEXT [--by NAME] [--dry-run]    a grant not sent yet (or HELD) is never sent
+ *   redpack reissue BILLNO --reason TEXT [--by NAME] [--dry-run]   a FAILED red packet again, as a new grant (new bill number)
  *   ledger [--csv] [--grants] [--campaign NAME]   counts and amounts per campaign and status (or every grant); HELD grants listed
  *   campaign pause NAME [--reason TEXT]      stop granting and sending a campaign
  *   campaign resume NAME                     grant and send again (after a NOTENOUGH top-up, for example)
@@ -19,6 +21,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import pino from 'pino';
 import type { Command } from 'commander';
 import { loadSettings, SANDBOX_CREDENTIALS, type Settings } from '../../config/settings';
@@ -29,8 +32,9 @@ import { createPayClient, loadMerchantCert } from '../../pay/client';
 import { createRedpackApi } from '../../pay/redpack';
 import type { RedpackApi } from '../../pay/types';
 import { amountRangeFor, fenToYuan, type RewardsConfig } from '../../rewards/config-schema';
-import type { Ledger, LedgerGrant } from '../../rewards/ledger';
+import { cancelRefusal, reissueLimitRefusal, reissueRefusal, type Ledger, type LedgerGrant, type Usage } from '../../rewards/ledger';
 import { loadRewardsConfig } from '../../rewards/load-rewards-config';
+import { operatorInputProblem, planReissue } from '../../rewards/operator-actions';
 import { reconcile } from '../../rewards/reconcile';
 import { createRewards } from '../../rewards/rewards';
 import { batchName, parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
@@ -78,8 +82,33 @@ export async function batchGrants(ledger: Ledger, batch: string, campaign?: stri
   return [...latest.values()].map((v) => v.grant).sort((a, b) => a.id - b.id);
 }
 
-/** Statuses whose amount was never paid: a refused grant asked for it, a failed one could not pay it. */
-const NOT_PAID: ReadonlySet<string> = new Set(['REFUSED', 'FAILED']);
+/**
+ * Statuses whose amount was never paid: a refused grant asked for it, a failed one could not pay it,
+ * a cancelled one was stopped before it was sent.
+ */
+const NOT_PAID: ReadonlySet<string> = new Set(['REFUSED', 'FAILED', 'CANCELLED']);
+
+/** The operator's name for `--by`: the OS user (empty when the system has none). */
+export function defaultOperator(env: Record<string, string | undefined> = process.env): string {
+  try {
+    const name = os.userInfo().username;
+    if (name) return name;
+  } catch {
+    // no passwd entry for this uid (some containers): fall back to the environment
+  }
+  return env.USER ?? env.LOGNAME ?? '';
+}
+
+/** One line about a grant for operator messages: `1.00 yuan to oX… (campaign c, PENDING)`. */
+function grantSummary(g: LedgerGrant): string {
+  return `${fenToYuan(g.amountFen)} yuan to ${g.openId} (campaign ${g.campaign}, ${g.status})`;
+}
+
+/** `cancelled by alice at 2026-…: why` for a grant an operator acted on, or ''. */
+function operatorNote(g: LedgerGrant): string {
+  const a = g.operatorAction;
+  return a ? `${a.action} by ${a.by} at ${iso(a.at)}: ${a.reason}` : '';
+}
 
 /** What the rewards commands need. */
 export interface RewardsCliContext {
@@ -170,7 +199,7 @@ function payClientOptions(settings: Settings, env: Env, log: Logger): Parameters
 
 // === Formatting
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
@@ -203,10 +232,31 @@ function grantLines(g: LedgerGrant): string[][] {
     ['created', iso(g.createdAt)],
     ['sent', iso(g.sentAt)],
     ['next_attempt', iso(g.nextAttemptAt)],
+    ['operator', operatorNote(g)],
+    ['reissue_of', g.reissueOf ?? ''],
+    ['reissued_as', g.reissuedAs ?? ''],
   ];
 }
 
 // === Commands
+
+/** Cancelled / reissued grants listed under the `ledger` summary (every one is in `ledger --grants`). */
+const OPERATOR_LINES = 50;
+
+/** `--by` / `--reason` of cancel and reissue, checked (throws with what to fix). */
+function operatorOf(opts: { by?: string; reason?: string }, now: number): { by: string; reason: string; now: number } {
+  const by = opts.by ?? defaultOperator();
+  const problem = operatorInputProblem(by, opts.reason);
+  if (problem) throw new Error(problem);
+  return { by: by.trim(), reason: opts.reason!.trim(), now };
+}
+
+/** The usage of every reservation key, read now (a dry run's view of the limits). */
+async function usageNow(ledger: Ledger, keys: readonly string[]): Promise<Map<string, Usage>> {
+  const usage = new Map<string, Usage>();
+  for (const k of keys) usage.set(k, await ledger.usage(k));
+  return usage;
+}
 
 /**
  * Adds `redpack`, `ledger`, `campaign` and `reconcile` (loaded by `src/cli/main.ts`).
@@ -227,7 +277,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     }
   }
 
-  const redpack = program.command('redpack').description('Issue red packets in batch and look one up');
+  const redpack = program.command('redpack').description('Issue red packets in batch, look one up, cancel or reissue one');
 
   redpack
     .command('send-file')
@@ -284,11 +334,12 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           const k = `${g.campaign}\t${g.status}`;
           const t = byStatus.get(k) ?? { count: 0, fen: 0 };
           t.count += 1;
-          if (g.outcome === 'granted') t.fen += g.amountFen;
+          if (!NOT_PAID.has(g.status)) t.fen += g.amountFen;
           byStatus.set(k, t);
         }
         out(table([['CAMPAIGN', 'STATUS', 'FOLLOWERS', 'AMOUNT (yuan)'], ...[...byStatus].map(([k, t]) => [...k.split('\t'), String(t.count), t.fen ? fenToYuan(t.fen) : '-'])]));
-        for (const g of rows.filter((r) => r.status === 'REFUSED' || r.status === 'FAILED')) out(`  ${g.openId} ${g.status}: ${g.reason ?? g.lastError ?? ''}`);
+        for (const g of rows.filter((r) => NOT_PAID.has(r.status)))
+          out(`  ${g.openId} ${g.status}: ${g.status === 'CANCELLED' ? operatorNote(g) : (g.reason ?? g.lastError ?? '')}${g.reissuedAs ? ` (reissued as ${g.reissuedAs})` : ''}`);
       });
     });
 
@@ -321,6 +372,91 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
       });
     });
 
+  type OperatorOpts = { reason: string; by?: string; dryRun?: boolean };
+  type OperatorHandler = (billNo: string, opts: OperatorOpts, ctx: RewardsCliContext, who: { by: string; reason: string; now: number }) => Promise<void>;
+  /** `redpack cancel|reissue <billno> --reason --by --dry-run`: an operator's action on one grant. */
+  function operatorCommand(name: string, text: { description: string; bill: string; dryRun: string }, handler: OperatorHandler): void {
+    redpack
+      .command(name)
+      .description(text.description)
+      .argument('<billno>', text.bill)
+      .requiredOption('--reason <text>', 'why (kept in the ledger and shown by "ledger")')
+      .option('--by <name>', 'the operator (default: your OS user name)')
+      .option('--dry-run', text.dryRun)
+      .action(async function operatorAction(billNo: string, opts: OperatorOpts) {
+        await withContext((ctx) => handler(billNo, opts, ctx, operatorOf(opts, ctx.clock.now())));
+      });
+  }
+
+  operatorCommand(
+    'cancel',
+    {
+      description:
+        'Cancel a red packet not sent yet (PENDING, DEFERRED) or HELD: it is never sent, its budget and limits are given back; recorded with who and why',
+      bill: 'the 28-digit mch_billno (see "ledger --grants")',
+      dryRun: 'say what would happen; change nothing',
+    },
+    async function cancelCommand(billNo, opts, ctx, who) {
+      if (opts.dryRun) {
+        const g = await ctx.ledger.findByBillNo(billNo);
+        const refused = cancelRefusal(g, billNo);
+        if (refused) {
+          out(`would not cancel ${billNo}: ${refused.message}. Nothing was changed (--dry-run).`);
+          process.exitCode = 1;
+          return;
+        }
+        out(`would cancel ${billNo}: ${grantSummary(g!)} would never be sent, and its budget and limits would be given back. Nothing was changed (--dry-run).`);
+        return;
+      }
+      const r = await ctx.ledger.cancel(billNo, who);
+      if (!r.ok) {
+        out(`${billNo} was not cancelled: ${r.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      out(`cancelled ${billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}) will never be sent; its budget and limits were given back`);
+    },
+  );
+
+  operatorCommand(
+    'reissue',
+    {
+      description:
+        "Pay a FAILED red packet again as a new grant (new bill number, linked to the old one), checked against the campaign's limits now; once per bill; recorded with who and why",
+      bill: "the failed grant's 28-digit mch_billno (see \"ledger --grants\")",
+      dryRun: 'run the same checks and say what would happen; record nothing',
+    },
+    async function reissueCommand(billNo, opts, ctx, who) {
+      const refuse = (message: string) => {
+        out(`${opts.dryRun ? 'would not reissue' : 'did not reissue'} ${billNo}: ${message}${opts.dryRun ? '. Nothing was changed (--dry-run).' : ''}`);
+        process.exitCode = 1;
+      };
+      const old = await ctx.ledger.findByBillNo(billNo);
+      const refused = reissueRefusal(old, billNo);
+      if (refused || !old) return refuse(refused!.message);
+      const plan = planReissue(old, { config: ctx.config(), mchId: ctx.mchId, ...who });
+      if ('refusal' in plan) return refuse(plan.refusal);
+      const paused = (await ctx.ledger.pausedCampaigns()).find((p) => p.campaign === old.campaign);
+      const waits = paused ? `; campaign ${old.campaign} is paused (${paused.reason}): it waits until "campaign resume ${old.campaign}"` : '';
+      if (opts.dryRun) {
+        const usage = await usageNow(ctx.ledger, plan.input.reservations.map((r) => r.key));
+        const over = reissueLimitRefusal(plan.input.reservations, (k) => usage.get(k)!, old);
+        if (over) return refuse(over.message);
+        out(
+          `would reissue ${billNo} as a new grant: ${fenToYuan(old.amountFen)} yuan to ${old.openId} (campaign ${old.campaign}), ` +
+            `with a new bill number drawn when it is recorded${waits}. Nothing was recorded (--dry-run).`,
+        );
+        return;
+      }
+      const r = await ctx.ledger.reissue(billNo, { ...who, grant: plan.input });
+      if (!r.ok) return refuse(r.message);
+      out(
+        `reissued ${billNo} as ${r.grant.billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}), ` +
+          `${r.grant.status}; the running bot sends it${waits}`,
+      );
+    },
+  );
+
   program
     .command('ledger')
     .description('Red packets per campaign and status: counts and amounts')
@@ -330,12 +466,18 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .action(async function ledgerCommand(opts: { csv?: boolean; grants?: boolean; campaign?: string }) {
       await withContext(async (ctx) => {
         if (opts.grants) {
-          const header = ['id', 'created_at', 'campaign', 'openid', 'amount_yuan', 'bill_no', 'status', 'outcome', 'reason', 'attempts', 'send_listid', 'last_error'];
+          const header = [
+            'id', 'created_at', 'campaign', 'openid', 'amount_yuan', 'bill_no', 'status', 'outcome', 'reason', 'attempts', 'send_listid', 'last_error',
+            'operator_action', 'operator', 'operator_reason', 'reissue_of', 'reissued_as',
+          ];
           const rows: unknown[][] = [];
           for (let afterId = 0; ; ) {
             const page = await ctx.ledger.listAll({ campaign: opts.campaign, afterId, limit: 1000 });
             for (const g of page)
-              rows.push([g.id, iso(g.createdAt), g.campaign, g.openId, fenToYuan(g.amountFen), g.billNo, g.status, g.outcome, g.reason, g.attempts, g.sendListId, g.lastError]);
+              rows.push([
+                g.id, iso(g.createdAt), g.campaign, g.openId, fenToYuan(g.amountFen), g.billNo, g.status, g.outcome, g.reason, g.attempts, g.sendListId, g.lastError,
+                g.operatorAction?.action ?? null, g.operatorAction?.by ?? null, g.operatorAction?.reason ?? null, g.reissueOf, g.reissuedAs,
+              ]);
             if (page.length < 1000) break;
             afterId = page[page.length - 1].id;
           }
@@ -369,6 +511,12 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         for (const p of paused) out(`PAUSED ${p.campaign} by ${p.by} at ${iso(p.pausedAt)}: ${p.reason}`);
         for (const g of await ctx.ledger.listByStatus(['HELD']))
           out(`HELD grant ${g.id} (${g.campaign}, bill ${g.billNo}, ${fenToYuan(g.amountFen)} yuan to ${g.openId}): ${g.reason ?? ''}`);
+        for (const g of await ctx.ledger.listByStatus(['CANCELLED'], { limit: OPERATOR_LINES }))
+          out(`CANCELLED bill ${g.billNo} (${g.campaign}, ${fenToYuan(g.amountFen)} yuan to ${g.openId}) ${operatorNote(g)}`);
+        const reissued = (await ctx.ledger.listByStatus(['FAILED'])).filter((g) => g.reissuedAs !== null);
+        for (const g of reissued.slice(0, OPERATOR_LINES))
+          out(`REISSUED bill ${g.billNo} as ${g.reissuedAs} (${g.campaign}, ${fenToYuan(g.amountFen)} yuan to ${g.openId}) ${operatorNote(g)}`);
+        if (reissued.length > OPERATOR_LINES) out(`… and ${reissued.length - OPERATOR_LINES} more reissued (ledger --grants lists every one)`);
       });
     });
 
