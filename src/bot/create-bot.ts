@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type Koa from 'koa';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createCardAdminRouter } from '../cards/card-admin-router';
