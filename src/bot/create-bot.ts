@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type Koa from 'koa';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createCardAdminRouter } from '../cards/card-admin-router';
@@ -36,6 +35,8 @@ import { createRewards, type Rewards } from '../rewards/rewards';
 import { createMessageHandler } from '../rules/handle-message';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/pay-server';
+import { startSandboxControl, type SandboxControl } from '../sandbox/control-server';
+import { removeSandboxInfo, sandboxInfoFile, sandboxStateFile, writeSandboxInfo } from '../sandbox/sandbox-info';
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore } from '../store/create-store';
@@ -88,7 +89,7 @@ export interface Bot {
   readonly worker: OutboxWorker;
   readonly metrics: Metrics;
   /** Present in sandbox mode: the in-process stand-ins of WeChat's servers. */
-  readonly sandbox?: { api: ApiSandbox; pay: PaySandbox };
+  readonly sandbox?: { api: ApiSandbox; pay: PaySandbox; control: SandboxControl };
   /**
    * Starts the HTTP server on `port`/`host` (default PORT/HOST; port 0 = any free port), the admin
    * server when ADMIN_PORT is set, and the workers; logs the addresses actually bound.
@@ -162,9 +163,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // Playground: cards pass review at once, so a newcomer sees a card reward arrive.
       const api = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret, clock, cards: { autoApprove: true } });
       closers.push(() => api.close());
-      const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log });
+      // With the bot's own store (SQLite under data/), the Pay stand-in keeps its bills beside the ledger,
+      // so a restart changes nothing: reconciliation still finds every bill it paid.
+      const stateFile = options.store ? undefined : sandboxStateFile(settings.dataDir);
+      const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock, log, stateFile });
       closers.push(() => pay.close());
-      sandbox = { api, pay };
+      const control = await startSandboxControl({ pay });
+      closers.push(() => control.close());
+      sandbox = { api, pay, control };
       apiBase = api.url;
       payBase = pay.url;
       log.info({ api: api.url, pay: pay.url }, 'sandbox mode: no WeChat credentials set, using the built-in stand-in servers');
@@ -369,7 +375,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (sandbox) {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
           sandbox.api.cards.setWebhook({ url: `${reachableUrl(bound)}/wechat`, token: settings.wechat.token, crypto });
-          writeSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
+          writeBotSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
         }
         logListening(log, { bound, admin: adminServer?.address() as AddressInfo | undefined, store, config, sandbox: Boolean(sandbox) });
         return server;
@@ -377,8 +383,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       async close() {
         await worker.stop().catch(() => undefined);
         await reconcileJob?.stop().catch(() => undefined);
-        await Promise.all([server, adminServer].map((s) => (s ? stopServer(s) : undefined)));
-        if (sandbox) removeSandboxInfo(settings);
+        await Promise.all([server, adminServer].filter((s) => s !== undefined).map(stopServer));
+        if (sandbox) removeSandboxInfo(sandboxInfoPath(settings));
         await closeAll();
       },
     };
@@ -393,6 +399,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
 /** An HTTP server for `app`, listening on `port`/`host` (host undefined: every interface). */
 async function startServer(app: Koa<WebhookState>, port: number, host: string | undefined): Promise<http.Server> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback never rejects: it answers errors itself (ctx.onerror)
   const server = http.createServer(app.callback());
   // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
   server.requestTimeout = 15_000;
@@ -453,27 +460,15 @@ function logListening(
 
 /** Where a running bot in sandbox mode writes the URLs of its stand-in servers, for the CLI. */
 export function sandboxInfoPath(settings: Pick<Settings, 'dataDir'>): string {
-  return path.join(settings.dataDir, 'sandbox.json');
+  return sandboxInfoFile(settings.dataDir);
 }
 
-function writeSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, webhook: string): void {
+function writeBotSandboxInfo(settings: Settings, sandbox: NonNullable<Bot['sandbox']>, webhook: string): void {
   try {
-    fs.mkdirSync(settings.dataDir, { recursive: true });
-    fs.writeFileSync(
-      sandboxInfoPath(settings),
-      JSON.stringify({ pid: process.pid, api: sandbox.api.url, pay: sandbox.pay.url, webhook }, null, 2),
-    );
+    const { api, pay, control } = sandbox;
+    writeSandboxInfo(sandboxInfoPath(settings), { pid: process.pid, api: api.url, pay: pay.url, webhook, control: control.url, token: control.token });
   } catch {
     // Discovery is a convenience; the bot runs without it.
   }
 }
 
-function removeSandboxInfo(settings: Settings): void {
-  try {
-    const file = sandboxInfoPath(settings);
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (info.pid === process.pid) fs.unlinkSync(file);
-  } catch {
-    // nothing to remove
-  }
-}

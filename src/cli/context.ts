@@ -11,14 +11,13 @@
  * try { console.log(await ctx.tokens.status()); } finally { await ctx.close(); }
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createTokenProvider, type TokenProvider } from '../api/access-token';
 import { loadSettings, type Settings } from '../config/settings';
 import { createLogger, type Logger } from '../lib/logger';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
+import { readSandboxInfo, sandboxInfoFile, type SandboxInfo } from '../sandbox/sandbox-info';
 import { createMemoryStore } from '../store/memory';
 import type { Store } from '../store/ports';
 import { createStore } from '../store/create-store';
@@ -55,13 +54,8 @@ export function noteToStderr(line: string): void {
 
 type Env = Record<string, string | undefined>;
 
-/** The stand-in servers of a bot running in sandbox mode (written by `createBot` to `data/sandbox.json`). */
-export interface RunningSandbox {
-  pid: number;
-  api: string;
-  pay: string;
-  webhook: string;
-}
+/** The stand-in servers of a running sandbox (written by `createBot` or `sandbox serve` to `data/sandbox.json`). */
+export type RunningSandbox = SandboxInfo;
 
 /**
  * The account and the store a command works on, as one line for stderr, so an operator sees before
@@ -79,16 +73,9 @@ export function targetLine(settings: Pick<Settings, 'sandbox' | 'wechat' | 'pay'
   return `account ${settings.wechat.appId}${settings.sandbox ? ' (sandbox)' : ''}${merchant}; store ${redis ? `${redis} + ${ledger}` : ledger}`;
 }
 
-/** Reads `data/sandbox.json` when the bot that wrote it is still alive. */
+/** Reads `data/sandbox.json` when the process that wrote it is still alive. */
 export function runningSandbox(settings: Pick<Settings, 'dataDir'>): RunningSandbox | undefined {
-  try {
-    const info = JSON.parse(fs.readFileSync(path.join(settings.dataDir, 'sandbox.json'), 'utf8')) as RunningSandbox;
-    if (!Number.isInteger(info.pid) || typeof info.api !== 'string') return undefined;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
+  return readSandboxInfo(sandboxInfoFile(settings.dataDir));
 }
 
 /**

@@ -13,6 +13,9 @@
  * signatures, PROCESSING, forced err_codes, latency) are drawn from a seeded PRNG and model both
  * "paid, answer lost" and "not paid".
  *
+ * Every payout is counted (`timesPaid` per bill, `timesPaidTo(openId)` per follower); with `stateFile`
+ * the bills survive a restart. What it models from WeChat's docs, and what it does not: docs/sandbox.md.
+ *
  * The certificates in `./certs` are public and sandbox-only (see `certs/README.md`).
  *
  * @example
@@ -85,8 +88,14 @@ export interface PaySandboxFaults {
   paidShare?: number;
   /** Pay, but answer with a corrupted `sign`. */
   badSignatureRate?: number;
-  /** Pay with status SENDING and answer `PROCESSING` (becomes SENT on the next query or re-send). */
+  /** Pay with status SENDING and answer `PROCESSING` (settles on the next query or re-send: SENT, or FAILED — see `processingFailShare`). */
   processingRate?: number;
+  /**
+   * Of the PROCESSING packets, the share that end FAILED instead of SENT (default 0): WeChat's risk
+   * control stopped them (gethbinfo `status` FAILED with `reason`), the money goes back and a re-send of
+   * the bill answers NO_AUTH.
+   */
+  processingFailShare?: number;
   /** Answer this err_code to sends (nothing paid), e.g. NOTENOUGH, API_METHOD_CLOSED. Re-entry of a paid bill still wins. */
   errCode?: string;
   /** How many sends get `errCode` (default: every one until cleared). */
@@ -104,8 +113,17 @@ export interface SandboxPayment {
   totalNum: number;
   wxappid: string;
   subMchId?: string;
-  /** How often money left for this bill number. Re-entry keeps it at 1. */
+  /**
+   * How often money left for this bill number: incremented by every payout recorded for the bill
+   * (so a broken re-entry would show 2), taken back when a SENDING packet ends FAILED (0).
+   */
   timesPaid: number;
+  /** gethbinfo `reason` of a FAILED packet. */
+  failReason?: string;
+  /** Decided when the packet was accepted as PROCESSING: it ends FAILED, not SENT. */
+  endsFailed?: boolean;
+  /** When the unclaimed packet turned RFUND_ING (24 h after it was sent). */
+  refundingAt?: number;
   sendListId: string;
   detailId: string;
   status: RedpackStatus;
@@ -150,18 +168,34 @@ export interface PaySandboxOptions {
   sceneAmountRangeFen?: readonly [number, number];
   /**
    * The merchant's send rate, as WeChat Pay enforces it: sends paid in the current wall-clock second /
-   * minute; one more answers FREQ_LIMIT (retry with the same bill number, after back-off). Default: no
-   * cap, so tests with a frozen clock can send in bulk; set `{ perSecond: 30 }` (WeChat's documented
-   * default) or `{ perMinute: … }` to rehearse it.
+   * minute; one more answers FREQ_LIMIT (retry with the same bill number, after back-off). Default
+   * `{ perSecond: 30 }`: "发送频率限制------默认30/秒" in the current sendredpack doc
+   * (https://pay.weixin.qq.com/doc/v2/merchant/4011974053, updated 2025-08-22; older pages said
+   * 1800/min). `'unlimited'` lifts it, for tests that send in bulk at one frozen instant.
    */
-  sendRate?: { perSecond?: number; perMinute?: number };
-  /** Per follower per (Beijing) day: count (default 10) and amount (default 100 000 fen). */
+  sendRate?: { perSecond?: number; perMinute?: number } | 'unlimited';
+  /**
+   * Per follower per (Beijing) day: count (default 10, then SENDNUM_LIMIT) and amount (default 100 000
+   * fen, then RCVDAMOUNT_LIMIT) — "单用户单日可领取红包个数上限--10个", "单用户单日收款金额上限--1000元" on
+   * the same sendredpack page.
+   */
   perUserDailyCount?: number;
   perUserDailyAmountFen?: number;
-  /** Merchant per day (default 100 000 000 fen). */
+  /** Merchant per day (default 100 000 000 fen, then SENDAMOUNT_LIMIT): "商户单日出资金额上限--100万元". */
   merchantDailyAmountFen?: number;
-  /** Unclaimed SENT packets turn REFUND after this long, seen on the next request (default 24 h). */
+  /** Unclaimed SENT packets turn RFUND_ING after this long, seen on the next request (default 24 h, WeChat's window). */
   refundAfterMs?: number;
+  /**
+   * RFUND_ING turns REFUND (money back, `refund_time`) this long later (default 1 h; WeChat documents
+   * the state but not how long it lasts).
+   */
+  refundSettleMs?: number;
+  /**
+   * A file under the data folder holding the sandbox's bills and balance (JSON, mode 0600, written
+   * with temp file + rename after every change), so a restart on the same file keeps them: a bill paid
+   * before the restart is found by gethbinfo and re-entered, never paid again. Default: memory only.
+   */
+  stateFile?: string;
   /**
    * Which answers carry `sign` (transport refusals never do). `sends` (default): send answers (and
    * SYSTEMERROR) signed, gethbinfo not; `none`: no answer signed — what api.mch.weixin.qq.com does for
@@ -190,15 +224,17 @@ export interface PaySandbox {
   /** Paid packets by bill number. */
   readonly payments: ReadonlyMap<string, SandboxPayment>;
   paymentsTo(openId: string): SandboxPayment[];
+  /** How many times money left for this follower: the sum of `timesPaid` of the packets to them. */
+  timesPaidTo(openId: string): number;
   /** Every request received, in order. */
   readonly calls: readonly SandboxPayCall[];
   callsTo(endpoint: PaySandboxEndpoint): SandboxPayCall[];
   /** Current operating-account balance. */
   readonly balanceFen: number;
   setBalanceFen(fen: number): void;
-  /** The follower opens the packet: SENT → RECEIVED. */
+  /** The follower opens the packet: SENT → RECEIVED. Throws when the bill is unknown or not SENT. */
   receive(billNo: string, claims?: { openId: string; amountFen: number }[]): void;
-  /** Refunds SENT packets older than `olderThanMs` (default refundAfterMs): SENT → REFUND; returns their bill numbers. */
+  /** Refunds SENT packets older than `olderThanMs` (default refundAfterMs) at once: SENT → REFUND; returns their bill numbers. */
   refundUnclaimed(olderThanMs?: number): string[];
   close(): Promise<void>;
 }
@@ -237,6 +273,8 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
   const perUserDailyAmountFen = options.perUserDailyAmountFen ?? 100_000;
   const merchantDailyAmountFen = options.merchantDailyAmountFen ?? 100_000_000;
   const refundAfterMs = options.refundAfterMs ?? 24 * 3600 * 1000;
+  const refundSettleMs = options.refundSettleMs ?? 3600 * 1000;
+  const sendRate = options.sendRate === 'unlimited' ? {} : (options.sendRate ?? { perSecond: 30 });
   const answerSign = options.answerSign ?? 'sends';
   if (!['sends', 'none', 'all'].includes(answerSign)) throw new TypeError(`startPaySandbox: answerSign "${String(answerSign)}" is not sends, none or all`);
   const reentryMismatch = options.reentryMismatch ?? 'first_result';
@@ -249,18 +287,49 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
   const ca = fs.readFileSync(SANDBOX_PAY_CERTS.ca);
   const payments = new Map<string, SandboxPayment>();
   const calls: SandboxPayCall[] = [];
+  const stateFile = options.stateFile;
   let faults: PaySandboxFaults = {};
   let errCodeLeft = Infinity;
   let seq = 0;
   const hanging = new Set<Socket>();
+  if (stateFile !== undefined) {
+    const saved = loadPayState(stateFile, mchId);
+    if (saved) {
+      for (const p of saved.payments) payments.set(p.billNo, p);
+      balanceFen = saved.balanceFen;
+      seq = saved.seq;
+    }
+  }
+  /** Writes the state file (when there is one): temp file + rename, so a crash leaves the old or the new state. */
+  function persist(): void {
+    if (stateFile !== undefined) savePayState(stateFile, { version: 1, mchId, balanceFen, seq, payments: [...payments.values()] });
+  }
 
   // --- Money
 
+  /** Unclaimed packets: SENT → RFUND_ING after refundAfterMs, → REFUND refundSettleMs later (each seen on the next request). */
   function sweep(): void {
     const now = clock.now();
     for (const p of payments.values()) {
-      if (p.status === 'SENT' && now - p.sentAt >= refundAfterMs) refund(p, now);
+      if (p.status === 'SENT' && now - p.sentAt >= refundAfterMs) {
+        p.status = 'RFUND_ING';
+        p.refundingAt = p.sentAt + refundAfterMs;
+      }
+      if (p.status === 'RFUND_ING' && now - (p.refundingAt ?? p.sentAt) >= refundSettleMs) refund(p, now);
     }
+  }
+
+  /** A SENDING packet settles on the next query or re-send: SENT, or FAILED with the money back. */
+  function settleSending(p: SandboxPayment): void {
+    if (p.status !== 'SENDING') return;
+    if (!p.endsFailed) {
+      p.status = 'SENT';
+      return;
+    }
+    p.status = 'FAILED';
+    p.failReason = RISK_REFUSAL;
+    p.timesPaid -= 1;
+    balanceFen += p.amountFen;
   }
 
   function refund(p: SandboxPayment, now: number): void {
@@ -274,7 +343,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     let count = 0;
     let amount = 0;
     for (const p of payments.values()) {
-      if (shanghaiParts(p.sentAt).ymd !== today || !filter(p)) continue;
+      if (p.status === 'FAILED' || shanghaiParts(p.sentAt).ymd !== today || !filter(p)) continue;
       count += 1;
       amount += p.amountFen;
     }
@@ -285,8 +354,8 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
   function rateRefusal(): PayRefusal | undefined {
     const now = clock.now();
     const windows: [number | undefined, number, string][] = [
-      [options.sendRate?.perSecond, 1000, 'second'],
-      [options.sendRate?.perMinute, 60_000, 'minute'],
+      [sendRate.perSecond, 1000, 'second'],
+      [sendRate.perMinute, 60_000, 'minute'],
     ];
     for (const [limit, ms, per] of windows) {
       if (limit === undefined) continue;
@@ -349,7 +418,8 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       const other = existing.openId !== f.re_openid || existing.amountFen !== Number(f.total_amount) || existing.totalNum !== Number(f.total_num);
       if (existing.endpoint !== endpoint || (other && reentryMismatch === 'fatal_error'))
         return { answer: fail('FATAL_ERROR', 'mch_billno was already used with another openid, amount or kind', echo), paid: false };
-      if (existing.status === 'SENDING') existing.status = 'SENT';
+      settleSending(existing);
+      if (existing.status === 'FAILED') return { answer: fail('NO_AUTH', existing.failReason ?? RISK_REFUSAL, echo), paid: false };
       return { answer: sentAnswer(existing), paid: false };
     }
 
@@ -365,12 +435,13 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     if (paidToday(() => true).amount + amount > merchantDailyAmountFen)
       return { answer: fail('SENDAMOUNT_LIMIT', 'the merchant reached its daily amount', echo), paid: false };
     const user = paidToday((p) => p.openId === f.re_openid);
-    if (user.count >= perUserDailyCount) return { answer: fail('SENDNUM_LIMIT', '该用户今日领取红包个数超过限制', echo), paid: false };
+    // The answer the real server gives (observed, 2019): SENDNUM_LIMIT with this text; default 10 a day.
+    if (user.count >= perUserDailyCount)
+      return { answer: fail('SENDNUM_LIMIT', '该用户今日操作次数超过限制,如有需要请登录微信支付商户平台更改API安全配置', echo), paid: false };
     if (user.amount + amount > perUserDailyAmountFen) return { answer: fail('RCVDAMOUNT_LIMIT', '该用户今日领取金额超过限制', echo), paid: false };
 
-    balanceFen -= amount;
     const { sign: _sign, nonce_str: _nonce, ...kept } = f;
-    const p: SandboxPayment = {
+    const p = recordPayout({
       billNo: f.mch_billno,
       endpoint,
       openId: f.re_openid,
@@ -378,16 +449,27 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       totalNum: Number(f.total_num),
       wxappid: f.wxappid,
       ...(f.sub_mch_id !== undefined ? { subMchId: f.sub_mch_id } : {}),
-      timesPaid: 1,
       ...nextIds(),
       status: opts.processing ? 'SENDING' : 'SENT',
+      ...(opts.processing && roll(faults.processingFailShare) ? { endsFailed: true } : {}),
       sentAt: clock.now(),
       fields: kept,
-    };
-    payments.set(p.billNo, p);
+    });
     log?.debug({ billNo: p.billNo, amountFen: amount }, 'sandbox paid a red packet');
     if (opts.processing) return { answer: fail('PROCESSING', '请求已受理，请稍后使用原单号查询发放结果', echo), paid: true };
     return { answer: sentAnswer(p), paid: true };
+  }
+
+  /**
+   * Money leaves for one bill: debits the balance and counts the payout on the bill's record (created
+   * on the first payout). Every payout goes through here, so `timesPaid` counts them all.
+   */
+  function recordPayout(packet: Omit<SandboxPayment, 'timesPaid'>): SandboxPayment {
+    balanceFen -= packet.amountFen;
+    const p = payments.get(packet.billNo) ?? { ...packet, timesPaid: 0 };
+    p.timesPaid += 1;
+    payments.set(p.billNo, p);
+    return p;
   }
 
   function processQuery(f: Record<string, string>): { answer: Record<string, string>; hblist?: string } {
@@ -396,7 +478,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     const p = payments.get(f.mch_billno);
     if (!p) return { answer: fail('NOT_FOUND', '指定单号数据不存在', { mch_billno: f.mch_billno, mch_id: mchId }) };
     if (f.appid !== p.wxappid) return { answer: fail('PARAM_ERROR', 'appid does not match the red packet', { mch_billno: f.mch_billno, mch_id: mchId }) };
-    if (p.status === 'SENDING') p.status = 'SENT';
+    settleSending(p);
     const answer: Record<string, string> = {
       return_code: 'SUCCESS',
       return_msg: 'OK',
@@ -416,6 +498,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       act_name: p.fields.act_name,
       remark: p.fields.remark,
     };
+    if (p.failReason !== undefined) answer.reason = p.failReason;
     if (p.refundedAt !== undefined) {
       answer.refund_time = dashedTime(p.refundedAt);
       answer.refund_amount = String(p.amountFen);
@@ -442,6 +525,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     signed: boolean,
     opts: { hblist?: string; corrupt?: boolean; signType?: PaySignType } = {},
   ): void {
+    persist();
     const out = { ...fields };
     if (signed) {
       out.sign = signPayV2(out, key, opts.signType ?? 'MD5'); // answers are signed like the request
@@ -516,6 +600,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
       if (endpoint !== 'gethbinfo' && random() < (faults.paidShare ?? 0.5)) {
         call.paid = processSend(endpoint, f, { processing: false }).paid;
       }
+      if (lost !== 'SYSTEMERROR') persist(); // send() persists the SYSTEMERROR answer
       call.outcome = lost;
       if (lost === 'RESET') {
         socket.destroy();
@@ -590,6 +675,7 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     },
     payments,
     paymentsTo: (openId) => [...payments.values()].filter((p) => p.openId === openId),
+    timesPaidTo: (openId) => [...payments.values()].reduce((n, p) => n + (p.openId === openId ? p.timesPaid : 0), 0),
     calls,
     callsTo: (endpoint) => calls.filter((c) => c.endpoint === endpoint),
     get balanceFen() {
@@ -598,25 +684,30 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     setBalanceFen(fen: number) {
       if (!Number.isSafeInteger(fen) || fen < 0) throw new TypeError('setBalanceFen: a whole, non-negative number of fen');
       balanceFen = fen;
+      persist();
     },
     receive(billNo, claims) {
       const p = payments.get(billNo);
       if (!p) throw new Error(`sandbox: no red packet ${billNo}`);
+      sweep();
+      settleSending(p);
       if (p.status !== 'SENT' && p.status !== 'SENDING') throw new Error(`sandbox: red packet ${billNo} is ${p.status}, not SENT`);
       const now = clock.now();
       p.status = 'RECEIVED';
       p.receivedAt = now;
       p.receivedBy = (claims ?? defaultClaims(p)).map((c) => ({ ...c, receivedAt: now }));
+      persist();
     },
     refundUnclaimed(olderThanMs = refundAfterMs) {
       const now = clock.now();
       const refunded: string[] = [];
       for (const p of payments.values()) {
-        if (p.status === 'SENT' && now - p.sentAt >= olderThanMs) {
+        if ((p.status === 'SENT' || p.status === 'RFUND_ING') && now - p.sentAt >= olderThanMs) {
           refund(p, now);
           refunded.push(p.billNo);
         }
       }
+      if (refunded.length > 0) persist();
       return refunded;
     },
     close: () =>
@@ -631,6 +722,51 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
 }
 
 // === Helpers
+
+/** gethbinfo `reason` of a packet WeChat's risk control stopped, and the err_code_des of NO_AUTH. */
+const RISK_REFUSAL = '发放失败,此请求可能存在风险,已被微信拦截';
+
+/** What the state file holds. */
+interface PayState {
+  version: 1;
+  mchId: string;
+  balanceFen: number;
+  seq: number;
+  payments: SandboxPayment[];
+}
+
+/**
+ * Reads a state file written by {@link savePayState}; undefined when there is none yet. A file that is
+ * not a sandbox state, or another merchant's, throws with the file named and the fix.
+ */
+function loadPayState(file: string, mchId: string): PayState | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let state: Partial<PayState>;
+  try {
+    state = JSON.parse(text) as Partial<PayState>;
+  } catch {
+    throw new Error(`sandbox state ${file} is not JSON: move it away to start with an empty sandbox`);
+  }
+  if (state.version !== 1 || !Array.isArray(state.payments) || !Number.isSafeInteger(state.balanceFen) || !Number.isSafeInteger(state.seq))
+    throw new Error(`sandbox state ${file} is not a Pay sandbox state (version 1): move it away to start with an empty sandbox`);
+  if (state.mchId !== mchId)
+    throw new Error(`sandbox state ${file} belongs to merchant ${String(state.mchId)}, not ${mchId}: use another data folder or move the file away`);
+  return state as PayState;
+}
+
+/** Writes the state: a temp file beside it (mode 0600), then rename, so readers see the old or the new file whole. */
+function savePayState(file: string, state: PayState): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
 
 function defaultClaims(p: SandboxPayment): { openId: string; amountFen: number }[] {
   if (p.totalNum === 1) return [{ openId: p.openId, amountFen: p.amountFen }];

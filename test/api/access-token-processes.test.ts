@@ -4,13 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { startApiSandbox, type ApiSandbox } from '../../src/sandbox/api-server';
+import { expectOverlapped } from '../helpers/overlap-log';
 
 const CHILD = path.join(__dirname, 'helpers', 'token-child.ts');
 
-function startChild(args: string[]) {
+function startChild(args: string[], env: NodeJS.ProcessEnv) {
   const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, ...args], {
     cwd: path.join(__dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'pipe'],
+    env,
   });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += String(d)));
@@ -53,11 +55,14 @@ describe('createTokenProvider across processes', () => {
     sandbox.faults.set({ latencyMs: 150, paths: ['/cgi-bin/token'] });
     const file = path.join(dir, 'bot.sqlite');
     const { appId, appSecret } = sandbox.credentials;
-    const children = [0, 1, 2].map(() => startChild([file, sandbox.url, appId, appSecret, '5']));
+    const log = path.join(dir, 'overlap.log');
+    const env = { ...process.env, OVERLAP_LOG: log, RACERS: '3' };
+    const children = [0, 1, 2].map(() => startChild([file, sandbox.url, appId, appSecret, '5'], env));
     for (const c of children) expect(await c.nextLine()).toBe('ready');
     for (const c of children) c.proc.stdin.write('go\n');
     const results = await Promise.all(children.map(async (c) => JSON.parse(await c.nextLine()) as { tokens: string[] }));
     for (const c of children) expect(await c.exited).toBe(0);
+    expectOverlapped(log, 3);
     const all = results.flatMap((r) => r.tokens);
     expect(all).toHaveLength(15);
     expect(new Set(all).size).toBe(1);

@@ -53,6 +53,7 @@ describe('createBot (sandbox mode, sample config)', () => {
     const paid = bot.sandbox!.pay.paymentsTo(BOB);
     expect(paid).toHaveLength(1);
     expect(paid[0].timesPaid).toBe(1);
+    expect(bot.sandbox!.pay.timesPaidTo(BOB)).toBe(1);
     expect(paid[0].billNo).toBe(grants[0].billNo);
     expect((await bot.ledger.getGrant(grants[0].id))?.status).toBe('SENT');
   });

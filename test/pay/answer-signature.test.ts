@@ -65,6 +65,7 @@ describe('unsigned answers, as the real server sends them (sandbox answerSign: n
     expect(answer.sign).toBeUndefined();
     expect(await h.redpacks.send(r)).toMatchObject({ status: 'sent' }); // re-entry, unsigned again
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(lines.filter((l) => l.msg === 'WeChat Pay answered').map((l) => l.signed)).toEqual([false, false]);
   });
 
@@ -184,6 +185,7 @@ describe.each(['none', 'all'] as const)('the outbox after a badly signed send an
       await worker.runOnce();
       expect(await s.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENDING', lastError: expect.stringContaining('BAD_SIGNATURE') });
       expect(h.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+      expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
 
       h.sandbox.faults.clear();
       clock.advance(1000);
@@ -192,6 +194,7 @@ describe.each(['none', 'all'] as const)('the outbox after a badly signed send an
       expect(h.sandbox.callsTo('sendredpack').map((c) => c.fields.mch_billno)).toEqual([bill]); // confirmed by the query, not re-sent
       expect(h.sandbox.callsTo('gethbinfo').map((c) => c.fields.mch_billno)).toEqual([bill]);
       expect(h.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+      expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     } finally {
       await s.close();
       await h.close();

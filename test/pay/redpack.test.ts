@@ -151,6 +151,7 @@ describe('RedpackApi.send', () => {
     expect(h.sandbox.callsTo('sendredpack')).toHaveLength(5);
     expect(h.sandbox.payments.size).toBe(1);
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
@@ -179,6 +180,7 @@ describe('RedpackApi.send', () => {
     const retry = await h.redpacks.send(r);
     expect(retry).toMatchObject({ status: 'sent' });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
@@ -199,6 +201,7 @@ describe('RedpackApi.send', () => {
     h.sandbox.faults.clear();
     expect(await h.redpacks.send(r)).toMatchObject({ status: 'sent' });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(h.sandbox.balanceFen).toBe(1_000_000 - 100);
   });
 
@@ -211,6 +214,7 @@ describe('RedpackApi.send', () => {
     const retry = await h.redpacks.send(r);
     expect(retry).toEqual({ status: 'sent', sendListId: h.sandbox.payments.get(r.billNo)!.sendListId });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+    expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
   });
 
   it('should report PROCESSING as uncertain; the query and a retry then find it sent', async () => {
@@ -349,6 +353,7 @@ describe('RedpackApi.send against the sandbox rules', () => {
       for (const r of requests) {
         expect(h.sandbox.paymentsTo(r.openId)).toHaveLength(1);
         expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
+        expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
       }
     } finally {
       await h.close();
@@ -380,8 +385,12 @@ describe('RedpackApi.query', () => {
       });
 
       clock.advance(24 * 3600 * 1000);
-      const refunded = await h.redpacks.query(b.billNo); // the sandbox refunds by its clock
-      expect(refunded).toMatchObject({ status: 'found', info: { status: 'REFUND', refundAmountFen: 100, refundTime: '2026-03-02 10:01:00' } });
+      const refunding = await h.redpacks.query(b.billNo); // unclaimed for 24 h: the refund starts (sandbox clock)
+      expect(refunding).toMatchObject({ status: 'found', info: { status: 'RFUND_ING' } });
+      expect(h.sandbox.balanceFen).toBe(10_000 - 200);
+      clock.advance(3600 * 1000);
+      const refunded = await h.redpacks.query(b.billNo); // and ends an hour later (the sandbox's refundSettleMs)
+      expect(refunded).toMatchObject({ status: 'found', info: { status: 'REFUND', refundAmountFen: 100, refundTime: '2026-03-02 11:01:00' } });
       expect(h.sandbox.balanceFen).toBe(10_000 - 100);
       expect(h.sandbox.payments.get(a.billNo)!.status).toBe('RECEIVED');
     } finally {

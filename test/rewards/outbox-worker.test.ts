@@ -94,6 +94,7 @@ describe('createOutboxWorker', () => {
       const paid = pay.sandbox.payments.get(bill)!;
       expect(g).toMatchObject({ status: 'SENT', attempts: 1, sendListId: paid.sendListId });
       expect(paid).toMatchObject({ timesPaid: 1, openId: g.openId, amountFen: 100 });
+      expect(pay.sandbox.timesPaidTo(g.openId)).toBe(1);
     }
     expect(await r.ledger.openCount()).toBe(0);
     expect((await r.worker.runOnce()).processed).toBe(0);
@@ -114,6 +115,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(sendsOf(bill)).toHaveLength(1); // confirmed by gethbinfo, not sent again
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -129,6 +131,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT', attempts: 2 });
     expect(sendsOf(bill).map((c) => c.fields.mch_billno)).toEqual([bill, bill]);
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -147,6 +150,7 @@ describe('createOutboxWorker', () => {
     await r.worker.runOnce();
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 
@@ -178,6 +182,7 @@ describe('createOutboxWorker', () => {
     for (const bill of [...bills, otherBill]) {
       expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
       expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+      expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     }
     await r.close();
   });
@@ -323,6 +328,7 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(bill)).toMatchObject({ status: 'SENT' });
     expect(sendsOf(bill)).toHaveLength(1);
     expect(pay.sandbox.payments.get(bill)!.timesPaid).toBe(1);
+    expect(pay.sandbox.timesPaidTo(pay.sandbox.payments.get(bill)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     await r.close();
   });
 

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { fixedClock } from '../../src/lib/clock';
 import { seededRandom } from '../../src/sandbox/api-faults';
 import { checkMenu } from '../../src/sandbox/api-menu-rules';
@@ -167,12 +168,43 @@ describe('startApiSandbox', () => {
     expect(() => sandbox.faults.set({ errorRate: 2 })).toThrow(RangeError);
   });
 
-  it('should delay answers by latencyMs', async () => {
+  it('should delay answers by latencyMs (on a fake timer: held at 119 ms, answered at 120 ms)', async () => {
     sandbox = await startApiSandbox();
     sandbox.faults.set({ latencyMs: 120 });
-    const started = Date.now();
-    await getJson(`${sandbox.url}/cgi-bin/menu/get`);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    // Only setTimeout is faked; the HTTP client is node:http (fetch keeps timers of its own).
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setInterval', 'clearInterval', 'Date', 'hrtime', 'performance'] });
+    try {
+      let answered = false;
+      const reply = new Promise<string>((resolve, reject) => {
+        http
+          .get(`${sandbox.url}/cgi-bin/menu/get`, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () => resolve(body));
+          })
+          .on('error', reject);
+      }).then((body) => {
+        answered = true;
+        return body;
+      });
+      const turn = () => new Promise((r) => setImmediate(r));
+      // The request reaches the sandbox, which arms its latency timer: no event tells when, so a
+      // bounded number of event-loop turns.
+      for (let i = 0; jest.getTimerCount() === 0; i++) {
+        if (i > 100_000) throw new Error('the sandbox never armed its latency timer');
+        await turn();
+      }
+      jest.advanceTimersByTime(119);
+      for (let i = 0; i < 50; i++) await turn();
+      expect(answered).toBe(false);
+      expect(jest.getTimerCount()).toBe(1);
+      jest.advanceTimersByTime(1);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(JSON.parse(await reply)).toMatchObject({ errcode: expect.any(Number) });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('should close even while a request is held by a timeout fault', async () => {

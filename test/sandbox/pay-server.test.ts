@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { fixedClock } from '../../src/lib/clock';
@@ -136,6 +138,7 @@ describe('startPaySandbox', () => {
     expect(again.send_listid).toBe(first.send_listid);
     expect(again.send_time).toBe(first.send_time);
     expect(sandbox.payments.get(f.mch_billno!)!.timesPaid).toBe(1);
+    expect(sandbox.timesPaidTo(sandbox.payments.get(f.mch_billno!)!.openId)).toBe(1); // money left once for the follower, whatever the bill
     expect(sandbox.balanceFen).toBe(100_000 - 100);
     expect(sandbox.calls.map((c) => c.paid)).toEqual([true, false]);
   });
@@ -363,20 +366,183 @@ describe('PaySandbox.refundUnclaimed', () => {
     }
   });
 
-  it('should refund automatically once the clock passes refundAfterMs', async () => {
+  it('should turn an unclaimed packet RFUND_ING at refundAfterMs and REFUND refundSettleMs later', async () => {
     const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
-    const sandbox = await startPaySandbox({ clock, balanceFen: 1_000, refundAfterMs: 60_000 });
+    const sandbox = await startPaySandbox({ clock, balanceFen: 1_000, refundAfterMs: 60_000, refundSettleMs: 30_000 });
     const client = clientFor(sandbox);
     try {
       const f = sendFields();
+      const query = { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' };
       await client.request(SEND, f);
-      clock.advance(60_000);
-      const answer = await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' });
-      expect(answer).toMatchObject({ status: 'REFUND', refund_amount: '100', refund_time: '2026-05-01 12:01:00' });
+      clock.advance(59_999);
+      expect(await client.request(QUERY, query)).toMatchObject({ status: 'SENT' });
+      clock.advance(1);
+      const refunding = await client.request(QUERY, query);
+      expect(refunding).toMatchObject({ status: 'RFUND_ING' });
+      expect(refunding.refund_time).toBeUndefined();
+      expect(sandbox.balanceFen).toBe(900);
+      expect(() => sandbox.receive(f.mch_billno!)).toThrow(/RFUND_ING, not SENT/);
+      clock.advance(30_000);
+      const answer = await client.request(QUERY, query);
+      expect(answer).toMatchObject({ status: 'REFUND', refund_amount: '100', refund_time: '2026-05-01 12:01:30' });
       expect(sandbox.balanceFen).toBe(1_000);
     } finally {
       client.close();
       await sandbox.close();
     }
+  });
+});
+
+describe('PaySandbox payment counts', () => {
+  it('should count each payout per bill and per follower, and not count an idempotent re-send', async () => {
+    const sandbox = await startPaySandbox({ balanceFen: 10_000 });
+    const client = clientFor(sandbox);
+    try {
+      const alice = 'oCountAlice000001';
+      const first = sendFields({ re_openid: alice });
+      await client.request(SEND, first);
+      await client.request(SEND, first); // WeChat answers the same bill idempotently: not a payment
+      expect(sandbox.payments.get(first.mch_billno!)!.timesPaid).toBe(1);
+      expect(sandbox.timesPaidTo(sandbox.payments.get(first.mch_billno!)!.openId)).toBe(1); // money left once for the follower, whatever the bill
+      expect(sandbox.timesPaidTo(alice)).toBe(1);
+      const second = sendFields({ re_openid: alice }); // a new bill number: a real second payment
+      await client.request(SEND, second);
+      expect(sandbox.timesPaidTo(alice)).toBe(2);
+      expect(sandbox.timesPaidTo('oCountNobody00001')).toBe(0);
+      expect(sandbox.balanceFen).toBe(10_000 - 200);
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('PaySandbox PROCESSING', () => {
+  it('should settle a PROCESSING packet FAILED (with reason, money back, not counted) when processingFailShare says so', async () => {
+    const sandbox = await startPaySandbox({ balanceFen: 1_000 });
+    const client = clientFor(sandbox);
+    try {
+      sandbox.faults.set({ processingRate: 1, processingFailShare: 1 });
+      const f = sendFields({ re_openid: 'oProcessingFail01' });
+      expect(await client.request(SEND, f)).toMatchObject({ result_code: 'FAIL', err_code: 'PROCESSING' });
+      expect(sandbox.payments.get(f.mch_billno!)).toMatchObject({ status: 'SENDING', timesPaid: 1 });
+      sandbox.faults.clear();
+      const answer = await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' });
+      expect(answer).toMatchObject({ result_code: 'SUCCESS', status: 'FAILED', reason: '发放失败,此请求可能存在风险,已被微信拦截' });
+      expect(sandbox.balanceFen).toBe(1_000);
+      expect(sandbox.timesPaidTo('oProcessingFail01')).toBe(0);
+      expect(await client.request(SEND, f)).toMatchObject({ result_code: 'FAIL', err_code: 'NO_AUTH' });
+      expect(sandbox.balanceFen).toBe(1_000);
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+
+  it('should settle a PROCESSING packet SENT by default', async () => {
+    const sandbox = await startPaySandbox();
+    const client = clientFor(sandbox);
+    try {
+      sandbox.faults.set({ processingRate: 1 });
+      const f = sendFields();
+      expect((await client.request(SEND, f)).err_code).toBe('PROCESSING');
+      sandbox.faults.clear();
+      expect(await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' })).toMatchObject({ status: 'SENT' });
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('PaySandbox documented limits', () => {
+  it('should take 30 sends a second by default (the doc\'s 默认30/秒) and answer the 31st FREQ_LIMIT', async () => {
+    const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
+    const sandbox = await startPaySandbox({ clock });
+    const client = clientFor(sandbox);
+    try {
+      for (let i = 0; i < 30; i++) expect((await client.request(SEND, sendFields({ re_openid: `oDefaultRate${String(i).padStart(5, '0')}` }))).result_code).toBe('SUCCESS');
+      const over = sendFields({ re_openid: 'oDefaultRate99999' });
+      expect(await client.request(SEND, over)).toMatchObject({ result_code: 'FAIL', err_code: 'FREQ_LIMIT' });
+      clock.advance(1000);
+      expect((await client.request(SEND, over)).result_code).toBe('SUCCESS');
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+
+  it('should answer SENDNUM_LIMIT to the 11th packet of a follower in one Beijing day, and take it the next day', async () => {
+    const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
+    const sandbox = await startPaySandbox({ clock });
+    const client = clientFor(sandbox);
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect((await client.request(SEND, sendFields({ re_openid: 'oDailyCount000001' }))).result_code).toBe('SUCCESS');
+        clock.advance(1000);
+      }
+      const over = sendFields({ re_openid: 'oDailyCount000001' });
+      expect(await client.request(SEND, over)).toMatchObject({ err_code: 'SENDNUM_LIMIT', err_code_des: expect.stringContaining('该用户今日操作次数超过限制') });
+      clock.set(Date.parse('2026-05-02T00:00:00+08:00'));
+      expect((await client.request(SEND, over)).result_code).toBe('SUCCESS');
+      expect(sandbox.timesPaidTo('oDailyCount000001')).toBe(11);
+    } finally {
+      client.close();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('PaySandbox state file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pay-sandbox-state-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('should keep bills and balance across a restart: gethbinfo finds the bill, a re-send pays nothing', async () => {
+    const stateFile = path.join(dir, 'sandbox-state.json');
+    const first = await startPaySandbox({ stateFile, balanceFen: 1_000 });
+    let client = clientFor(first);
+    const f = sendFields({ re_openid: 'oRestartFollower1' });
+    const sent = await client.request(SEND, f);
+    client.close();
+    await first.close();
+    expect(fs.statSync(stateFile).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(dir)).toEqual(['sandbox-state.json']); // the temp file was renamed
+
+    const second = await startPaySandbox({ stateFile, balanceFen: 1_000 });
+    client = clientFor(second);
+    try {
+      const query = await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' });
+      expect(query).toMatchObject({ result_code: 'SUCCESS', status: 'SENT', total_amount: '100' });
+      const again = await client.request(SEND, f);
+      expect(again).toMatchObject({ result_code: 'SUCCESS', send_listid: sent.send_listid });
+      expect(second.balanceFen).toBe(900);
+      expect(second.timesPaidTo('oRestartFollower1')).toBe(1);
+      const next = await client.request(SEND, sendFields({ re_openid: 'oRestartFollower2' }));
+      expect(next.send_listid).not.toBe(sent.send_listid); // the id sequence goes on
+      second.receive(f.mch_billno!);
+    } finally {
+      client.close();
+      await second.close();
+    }
+    const third = await startPaySandbox({ stateFile });
+    try {
+      expect(third.payments.get(f.mch_billno!)!.status).toBe('RECEIVED');
+      expect(third.payments.size).toBe(2);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('should refuse a state file that is not a sandbox state, or is another merchant\'s, naming the file', async () => {
+    const stateFile = path.join(dir, 'sandbox-state.json');
+    fs.writeFileSync(stateFile, '{not json');
+    await expect(startPaySandbox({ stateFile })).rejects.toThrow(/sandbox-state\.json is not JSON: move it away/);
+    fs.writeFileSync(stateFile, JSON.stringify({ version: 1, mchId: '1900000999', balanceFen: 1, seq: 0, payments: [] }));
+    await expect(startPaySandbox({ stateFile })).rejects.toThrow(/belongs to merchant 1900000999/);
+    fs.writeFileSync(stateFile, '{}');
+    await expect(startPaySandbox({ stateFile })).rejects.toThrow(/not a Pay sandbox state/);
   });
 });

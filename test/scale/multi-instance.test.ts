@@ -426,6 +426,7 @@ describeService(
       expect(grants.rows).toHaveLength(1);
       await waitFor('the retried follower to be paid', 15_000, async () => paySandbox.paymentsTo(openId).length === 1);
       expect(paySandbox.paymentsTo(openId)[0]).toMatchObject({ billNo: grants.rows[0].bill_no, timesPaid: 1 });
+      expect(paySandbox.timesPaidTo(openId)).toBe(1);
     }, 30_000);
 
     it('should grant and pay each of 1,000 followers exactly once under the shared rate cap when one instance is SIGKILLed mid-burst', async () => {
@@ -512,6 +513,7 @@ describeService(
         const paid = paySandbox.paymentsTo(g.open_id);
         expect(paid).toHaveLength(1);
         expect(paid[0]).toMatchObject({ billNo: g.bill_no, amountFen: Number(g.amount_fen), timesPaid: 1 });
+        expect(paySandbox.timesPaidTo(g.open_id)).toBe(1);
       }
 
       // The dead worker held grants with a send in flight; the survivors finished them after the lease.

@@ -60,6 +60,7 @@ describe('spend-and-get through createBot (sandbox mode)', () => {
     });
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ amountFen: packet, timesPaid: 1 });
+    expect(bot.sandbox!.pay.timesPaidTo(openid)).toBe(1);
     const order = await bot.orders.findOrder(tx);
     expect(order).toMatchObject({ paid: true, openId: openid, grant: { outcome: 'granted', amountFen: packet, billNo: payments[0].billNo } });
     const g = await bot.ledger.findByKey(tx, 'spend:spend-100');

@@ -21,7 +21,18 @@ export interface StoreContractOptions {
    * races run across connections, not just across promises of one connection.
    */
   openPeer?: (store: Store, clock: ManualClock) => Promise<Store>;
+  /**
+   * For stores that expire by server time (`clockExpiry: false`): the remaining time to live of one of
+   * the store's keys, in ms, as Redis' PTTL reports it (-2 gone, -1 no TTL). The contract then runs
+   * its expiry cases with real short TTLs, awaiting each expiry by polling this, never by a fixed sleep.
+   */
+  serverPttl?: (store: Store, kind: 'kv' | 'dedupe' | 'bind' | 'counter', key: string) => Promise<number>;
 }
+
+/** The short real TTL of the server-time expiry cases, in seconds. */
+const SERVER_TTL = 1;
+/** How many PTTL polls an expiry may take before the case fails (each waits the reported remainder). */
+const MAX_EXPIRY_POLLS = 50;
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let testSeq = 0;
@@ -46,7 +57,27 @@ export function runStoreContract(
     const k = (s: string) => `${prefix}${s}`;
     /** The two handles, alternating, for races. */
     const handle = (i: number): Store => (peer && i % 2 === 1 ? peer : store);
-    const itClock = options.clockExpiry ? it : it.skip;
+    /** Clock-expiry cases exist only for stores that expire by the injected clock (not registered, not skipped, elsewhere). */
+    const itClock = (title: string, fn: () => Promise<void>): void => {
+      if (options.clockExpiry) it(title, fn);
+    };
+    const serverPttl = options.serverPttl;
+    if (!options.clockExpiry && !serverPttl) throw new Error(`${name}: a store that expires by server time needs serverPttl, so its expiry is tested`);
+    /** The key's PTTL in ms, from the server. */
+    const pttl = (kind: 'kv' | 'dedupe' | 'bind' | 'counter', key: string) => serverPttl!(store, kind, key);
+    /**
+     * Awaits the server expiring a key: reads its PTTL and waits that long, again, until the server
+     * reports it gone (-2). Fails on a key without TTL (-1) or one still there after MAX_EXPIRY_POLLS.
+     */
+    async function awaitExpired(kind: 'kv' | 'dedupe' | 'bind' | 'counter', key: string): Promise<void> {
+      for (let poll = 0; poll < MAX_EXPIRY_POLLS; poll++) {
+        const left = await pttl(kind, key);
+        if (left === -2) return;
+        if (left === -1) throw new Error(`${kind}:${key} has no TTL on the server`);
+        await new Promise((r) => setTimeout(r, Math.max(left, 5)));
+      }
+      throw new Error(`${kind}:${key} was still there after ${MAX_EXPIRY_POLLS} PTTL polls`);
+    }
 
     beforeEach(async () => {
       clock = fixedClock(T0);
@@ -350,6 +381,73 @@ export function runStoreContract(
         await expect(store.counters.incrementWithin(k('c'), 1, Number.NaN, 60)).rejects.toThrow(TypeError);
         await expect(store.counters.incrementWithin(k('c'), 1, 5, 0)).rejects.toThrow(RangeError);
         expect(await store.counters.get(k('c'))).toBe(0);
+      });
+    });
+
+    // === expiry by server time (Redis): real short TTLs
+
+    // Server-time cases exist only for stores that expire by the server's clock (Redis).
+    if (!options.clockExpiry) describe('expiry by server time (real short TTLs)', () => {
+      it('should keep a kv value until its TTL, then drop it and let setIfAbsent win again', async () => {
+        await store.kv.set(k('t'), 'v', SERVER_TTL);
+        expect(await pttl('kv', k('t'))).toBeGreaterThan(0);
+        expect(await handle(1).kv.get(k('t'))).toBe('v');
+        expect(await store.kv.setIfAbsent(k('t'), 'w', SERVER_TTL)).toBe(false);
+        await awaitExpired('kv', k('t'));
+        expect(await handle(1).kv.get(k('t'))).toBeUndefined();
+        expect(await store.kv.setIfAbsent(k('t'), 'w', 30)).toBe(true);
+        expect(await store.kv.get(k('t'))).toBe('w');
+      });
+
+      it('should not delete an expired value even when it matches, nor a newer value set after it', async () => {
+        await store.kv.set(k('lock'), 'v', SERVER_TTL);
+        await awaitExpired('kv', k('lock'));
+        expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
+        await handle(1).kv.set(k('lock'), 'w', 30);
+        expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
+        expect(await store.kv.get(k('lock'))).toBe('w');
+      });
+
+      it('should let an abandoned in-flight claim be taken again after its TTL', async () => {
+        expect(await store.dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'new' });
+        expect(await handle(1).dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'in-flight' });
+        const left = await pttl('dedupe', k('m'));
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(SERVER_TTL * 1000); // the losing claim did not extend it
+        await awaitExpired('dedupe', k('m'));
+        expect(await store.dedupe.peek(k('m'))).toBeUndefined();
+        expect(await handle(1).dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
+      });
+
+      it("should forget a done reply after the completion's TTL, not the claim's", async () => {
+        await store.dedupe.claim(k('m'), 300);
+        await store.dedupe.complete(k('m'), 'r', SERVER_TTL);
+        expect(await pttl('dedupe', k('m'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
+        expect(await handle(1).dedupe.peek(k('m'))).toEqual({ state: 'done', reply: 'r' });
+        await awaitExpired('dedupe', k('m'));
+        expect(await store.dedupe.peek(k('m'))).toBeUndefined();
+        expect(await store.dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
+      });
+
+      it('should keep the first digest for the whole TTL and free the key after it', async () => {
+        const A = 'a'.repeat(64);
+        const B = 'b'.repeat(64);
+        expect(await store.bindings.bind(k('sig'), A, SERVER_TTL)).toBe('bound');
+        expect(await handle(1).bindings.bind(k('sig'), B, SERVER_TTL)).toBe('other');
+        expect(await store.bindings.bind(k('sig'), A, 300)).toBe('same');
+        expect(await pttl('bind', k('sig'))).toBeLessThanOrEqual(SERVER_TTL * 1000); // a retry does not extend it
+        await awaitExpired('bind', k('sig'));
+        expect(await handle(1).bindings.bind(k('sig'), B, 30)).toBe('bound');
+      });
+
+      it('should end the counter window at the first increment\'s TTL', async () => {
+        await store.counters.incrementWithin(k('w'), 1, 10, SERVER_TTL);
+        await handle(1).counters.incrementWithin(k('w'), 1, 10, 300);
+        expect(await pttl('counter', k('w'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
+        expect(await store.counters.get(k('w'))).toBe(2);
+        await awaitExpired('counter', k('w'));
+        expect(await store.counters.get(k('w'))).toBe(0);
+        expect(await store.counters.incrementWithin(k('w'), 10, 10, 60)).toEqual({ allowed: true, value: 10 });
       });
     });
 

@@ -152,6 +152,9 @@ describeService('createStore with PostgreSQL and Redis', [[DATABASE_URL, 5432], 
     async () =>
       createStore({ sqlitePath: tmpFile(), databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX, postgresSchema: RUN }),
     undefined,
-    { clockExpiry: false },
+    {
+      clockExpiry: false,
+      serverPttl: async (store, kind, key) => (store as CompositeStore).backends.redis!.client.pttl(`${REDIS_PREFIX}${kind}:${key}`),
+    },
   );
 });

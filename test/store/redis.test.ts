@@ -33,6 +33,7 @@ describeService('RedisStore', [[REDIS_URL, 6379]], () => {
   runStoreContract('RedisStore', async () => RedisStore.connect(REDIS_URL, { prefix: PREFIX }), dropPrefix, {
     clockExpiry: false, // Redis expires keys by its own clock
     openPeer: async () => RedisStore.connect(REDIS_URL, { prefix: PREFIX }),
+    serverPttl: async (store, kind, key) => (store as RedisStore).client.pttl(`${PREFIX}${kind}:${key}`),
   });
 
   describe('RedisStore expiry (Redis server time)', () => {

@@ -5,8 +5,12 @@
  *                                                 keys 0..keyCount-1, prints one JSON line of results
  *   sqlite-child.ts increment <file> <n> <limit>  same handshake; n increments of one shared counter
  *   sqlite-child.ts write <file>                  commits rows forever, printing "committed <i>" after each
+ *
+ * With OVERLAP_LOG=<file> and RACERS=<n> set, claim and increment mark their racing work in that log
+ * (test/helpers/overlap-log.ts) and wait half-way until all <n> racers have started.
  */
 import { SqliteStore } from '../../src/store/sqlite';
+import { barrier, mark } from '../helpers/overlap-log';
 import { migrate } from '../../src/store/sqlite-migrate';
 
 const [mode, file, a, b] = process.argv.slice(2);
@@ -21,17 +25,33 @@ function waitForGo(): Promise<void> {
   });
 }
 
+/** Runs `n` racing steps, marked in OVERLAP_LOG (when set) with a barrier half-way. */
+async function race(n: number, step: (i: number) => Promise<void>): Promise<void> {
+  const log = process.env.OVERLAP_LOG;
+  const id = String(process.pid);
+  if (log) mark(log, 'start', id);
+  for (let i = 0; i < n; i++) {
+    if (log && i === Math.floor(n / 2)) await barrier(log, 'start', Number(process.env.RACERS));
+    await step(i);
+  }
+  if (log) mark(log, 'end', id);
+}
+
 async function main(): Promise<void> {
   const store = SqliteStore.open(file);
   if (mode === 'claim') {
     await waitForGo();
     const states: string[] = [];
-    for (let i = 0; i < Number(a); i++) states.push((await store.dedupe.claim(`msg:${i}`, 60)).state);
+    await race(Number(a), async (i) => {
+      states.push((await store.dedupe.claim(`msg:${i}`, 60)).state);
+    });
     process.stdout.write(`${JSON.stringify(states)}\n`);
   } else if (mode === 'increment') {
     await waitForGo();
     let allowed = 0;
-    for (let i = 0; i < Number(a); i++) if ((await store.counters.incrementWithin('rate', 1, Number(b), 60)).allowed) allowed++;
+    await race(Number(a), async () => {
+      if ((await store.counters.incrementWithin('rate', 1, Number(b), 60)).allowed) allowed++;
+    });
     process.stdout.write(`${JSON.stringify({ allowed })}\n`);
   } else if (mode === 'write') {
     migrate(store.db, 'crash-test', ['CREATE TABLE crash_rows (i INTEGER PRIMARY KEY, payload TEXT NOT NULL)']);

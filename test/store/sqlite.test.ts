@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fixedClock } from '../../src/lib/clock';
 import { SQLITE_STORE_MIGRATIONS, SqliteStore } from '../../src/store/sqlite';
 import { migrate, openSqlite, schemaVersion, StoreMigrationError } from '../../src/store/sqlite-migrate';
+import { expectOverlapped } from '../helpers/overlap-log';
 import { runStoreContract } from './contract';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-sqlite-'));
@@ -33,10 +34,11 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startChild(args: string[]): Child {
+function startChild(args: string[], env: NodeJS.ProcessEnv = process.env): Child {
   const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, ...args], {
     cwd: path.join(__dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'pipe'],
+    env,
   });
   const lines: string[] = [];
   const waiting: Array<(line: string) => void> = [];
@@ -68,20 +70,26 @@ function startChild(args: string[]): Child {
   };
 }
 
-/** Starts children, waits until every one has opened the file, then releases them at once. */
+/**
+ * Starts children, waits until every one has opened the file, then releases them at once; checks from
+ * their shared overlap log that they really raced at the same time.
+ */
 async function raceChildren(argsList: string[][]): Promise<string[]> {
-  const children = argsList.map(startChild);
+  const log = path.join(tmpRoot, `overlap-${++fileSeq}.log`);
+  const env = { ...process.env, OVERLAP_LOG: log, RACERS: String(argsList.length) };
+  const children = argsList.map((args) => startChild(args, env));
   for (const c of children) expect(await c.nextLine()).toBe('ready');
   for (const c of children) c.proc.stdin.write('go\n');
   const results = await Promise.all(children.map((c) => c.nextLine()));
   for (const c of children) expect(await c.exited).toBe(0);
+  expectOverlapped(log, argsList.length);
   return results;
 }
 
 describe('SqliteStore across processes', () => {
   it('should give each dedupe key to exactly one of several processes sharing the file', async () => {
     const file = tmpFile();
-    SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
+    await SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
     const keys = 200;
     const results = (await raceChildren([1, 2, 3].map(() => ['claim', file, String(keys)]))).map(
       (line) => JSON.parse(line) as string[],

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { buildXml, cdata, MalformedXmlError, parseXml, XML_MAX_DEPTH, XML_MAX_ELEMENTS } from '../../src/wechat/xml';
 
 /** parseXml must return an object or throw MalformedXmlError — nothing else, ever. */
@@ -94,7 +95,7 @@ describe('parseXml', () => {
   });
 
   it('should parse every inbound vector without error', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON fixture, read as data
     const vectors = require('../fixtures/vectors/inbound-xml.json') as { id: string; xml: string }[];
     for (const v of vectors) expect(typeof parseXml(v.xml)).toBe('object');
   });
@@ -184,25 +185,56 @@ describe('parseXml', () => {
     expect(error2.message.length).toBeLessThan(300);
   });
 
-  it('should finish quickly on pathological inputs of 64 KiB', () => {
+  it('should refuse pathological inputs of 64 KiB, the floods and unterminated sections in the linear pre-scan before the XML library sees them', () => {
     const n = 64 * 1024;
-    const inputs = [
-      '<'.repeat(n),
-      '<a>'.repeat(n / 3),
-      `<xml>${'&'.repeat(n)}</xml>`,
-      `<xml>${'<![CDATA['.repeat(n / 9)}`,
-      `<xml>${'<!--'.repeat(n / 4)}`,
-      `<x ${'a '.repeat(n / 2)}`,
-      `<x a="${' '.repeat(n)}`,
-      '<?'.repeat(n / 2),
-      '<!'.repeat(n / 2),
-      '</a>'.repeat(n / 4),
-      `<xml>${'&#1;'.repeat(n / 4)}</xml>`,
-      `<xml>${' '.repeat(n)}x`,
+    // [input, expected message, reaches XMLValidator, reaches XMLParser]
+    const cases: [string, RegExp, boolean, boolean][] = [
+      ['<'.repeat(n), /more than 4096 elements/, false, false],
+      ['<a>'.repeat(n / 3), /more than 4096 elements/, false, false],
+      [`<xml>${'<![CDATA['.repeat(n / 9)}`, /unterminated CDATA/, false, false],
+      [`<xml>${'<!--'.repeat(n / 4)}`, /unterminated comment/, false, false],
+      [`<xml>${'&'.repeat(n)}</xml>`, /malformed XML at line 1/, true, false],
+      [`<x ${'a '.repeat(n / 2)}`, /malformed XML at line 1/, true, false],
+      [`<x a="${' '.repeat(n)}`, /malformed XML at line 1/, true, false],
+      ['<?'.repeat(n / 2), /malformed XML at line 1/, true, false],
+      ['<!'.repeat(n / 2), /malformed XML at line 1/, true, false],
+      ['</a>'.repeat(n / 4), /malformed XML at line 1/, true, false],
+      [`<xml>${' '.repeat(n)}x`, /malformed XML at line 1/, true, false],
+      [`<xml>${'&#1;'.repeat(n / 4)}</xml>`, /character reference/, true, true],
     ];
-    const started = Date.now();
-    for (const input of inputs) parseOrMalformed(input);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const validate = jest.spyOn(XMLValidator, 'validate');
+    const parse = jest.spyOn(XMLParser.prototype, 'parse');
+    try {
+      for (const [input, message, validated, parsed] of cases) {
+        validate.mockClear();
+        parse.mockClear();
+        expect(expectMalformed(input).message).toMatch(message);
+        expect([input.slice(0, 12), validate.mock.calls.length, parse.mock.calls.length]).toEqual([input.slice(0, 12), validated ? 1 : 0, parsed ? 1 : 0]);
+      }
+    } finally {
+      validate.mockRestore();
+      parse.mockRestore();
+    }
+  });
+
+  it('should stop the pre-scan after a number of steps bounded by XML_MAX_ELEMENTS, whatever the size of the flood', () => {
+    // Steps = String.prototype.indexOf calls (each resumes after the previous '<'): the same at 64 and
+    // 128 KiB, so the work before refusing does not grow with the input.
+    const floods = [(n: number) => '<'.repeat(n), (n: number) => '<a>'.repeat(n / 3), (n: number) => `<xml>${'<![CDATA['.repeat(n / 9)}`, (n: number) => `<xml>${'<!--'.repeat(n / 4)}`];
+    for (const flood of floods) {
+      const steps = [64 * 1024, 128 * 1024].map((n) => {
+        const input = flood(n);
+        const indexOf = jest.spyOn(String.prototype, 'indexOf');
+        try {
+          expectMalformed(input);
+          return indexOf.mock.calls.length;
+        } finally {
+          indexOf.mockRestore();
+        }
+      });
+      expect(steps[0]).toBe(steps[1]);
+      expect(steps[0]).toBeLessThanOrEqual(XML_MAX_ELEMENTS + 2);
+    }
   });
 
   describe('properties', () => {

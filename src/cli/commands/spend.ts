@@ -264,7 +264,7 @@ export async function runSandboxPay(
     return 1;
   }
   const running = settings.sandbox ? runningSandbox(settings) : undefined;
-  const url = o.url ?? (running ? `${new URL(running.webhook).origin}${settings.payNotifyPath}` : `http://127.0.0.1:${settings.port}${settings.payNotifyPath}`);
+  const url = o.url ?? (running?.webhook ? `${new URL(running.webhook).origin}${settings.payNotifyPath}` : `http://127.0.0.1:${settings.port}${settings.payNotifyPath}`);
   const payment = {
     appId: settings.wechat.appId,
     mchId,

@@ -4,10 +4,13 @@
  *   token-child.ts <sqliteFile> <sandboxUrl> <appId> <appSecret> <callers>
  *
  * Opens the shared SQLite store, prints "ready", waits for "go" on stdin, then runs <callers>
- * concurrent `tokens.get()` and prints one JSON line: { tokens: string[] }.
+ * concurrent `tokens.get()` and prints one JSON line: { tokens: string[] }. With OVERLAP_LOG and RACERS
+ * set, it marks its racing work there and starts it only once all RACERS processes have marked their
+ * start (test/helpers/overlap-log.ts).
  */
 import { createTokenProvider } from '../../../src/api/access-token';
 import { SqliteStore } from '../../../src/store/sqlite';
+import { barrier, mark } from '../../helpers/overlap-log';
 
 const [file, baseUrl, appId, appSecret, callers] = process.argv.slice(2);
 
@@ -21,7 +24,13 @@ async function main(): Promise<void> {
       if (chunk.includes('go')) resolve();
     });
   });
+  const log = process.env.OVERLAP_LOG;
+  if (log) {
+    mark(log, 'start', String(process.pid));
+    await barrier(log, 'start', Number(process.env.RACERS));
+  }
   const got = await Promise.all(Array.from({ length: Number(callers) }, () => tokens.get()));
+  if (log) mark(log, 'end', String(process.pid));
   process.stdout.write(`${JSON.stringify({ tokens: got })}\n`);
   await store.close();
   process.exit(0);
