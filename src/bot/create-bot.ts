@@ -50,6 +50,7 @@ import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
 import { type AppOptions, createWebhook, type Delivery } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
+import { withLedgerRules } from '../rewards/ledger-plans';
 
 /** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
 const DEFAULT_DEADLINE_MS = 4500;
@@ -124,13 +125,13 @@ async function openDurable(
     const pool = store.backends.postgres.pool;
     const { PostgresLedger } = require('../store/postgres-ledger') as typeof import('../store/postgres-ledger');
     const { PostgresOrderStore } = require('../store/postgres-orders') as typeof import('../store/postgres-orders');
-    return { ledger: await PostgresLedger.create(pool, { billTag }), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
+    return { ledger: withLedgerRules(await PostgresLedger.create(pool, { billTag })), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
   }
   if (store.backends.sqlite) {
     const db = openSqlite(sqlitePath, { synchronous: 'FULL' });
     try {
       return {
-        ledger: SqliteLedger.create(db, { billTag }),
+        ledger: withLedgerRules(SqliteLedger.create(db, { billTag })),
         orders: SqliteOrderStore.create(db),
         close: async () => {
           if (db.open) db.close();
@@ -141,7 +142,7 @@ async function openDurable(
       throw error;
     }
   }
-  return { ledger: createMemoryLedger({ billTag }), orders: createMemoryOrderStore(), close: async () => undefined };
+  return { ledger: withLedgerRules(createMemoryLedger({ billTag })), orders: createMemoryOrderStore(), close: async () => undefined };
 }
 
 export async function createBot(options: BotOptions): Promise<Bot> {

@@ -26,6 +26,8 @@ import { openSqlite } from '../store/sqlite-migrate';
 import { rewardsConfigSchema, type RewardsConfig } from './config-schema';
 import { createOutboxWorker } from './outbox-worker';
 import { createRewards, type Rewards } from './rewards';
+import { withLedgerRules } from './ledger-plans';
+import type { Ledger } from './ledger';
 
 /** Result of a benchmark. */
 export interface BenchResult {
@@ -54,9 +56,9 @@ function benchConfig(n: number): RewardsConfig {
   });
 }
 
-async function withTempLedger<T>(fn: (ledger: SqliteLedger) => Promise<T>): Promise<T> {
+async function withTempLedger<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewards-bench-'));
-  const ledger = SqliteLedger.create(openSqlite(path.join(dir, 'bench.sqlite')), { ownsDb: true });
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(dir, 'bench.sqlite')), { ownsDb: true }));
   try {
     return await fn(ledger);
   } finally {

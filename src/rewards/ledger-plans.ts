@@ -3,16 +3,17 @@
  * grant do, as plans over a small transactional port ({@link LedgerTx}). A plan is a generator: it
  * yields storage steps ("find this key", "lock these usage rows", "insert this grant") and decides
  * from their answers; it does no I/O itself. Each adapter implements the steps with its storage
- * (a Map, better-sqlite3 statements, `pg` queries) and runs the plan inside ONE of its transactions
- * with {@link runPlan} (synchronous stores) or {@link runPlanAsync} (PostgreSQL), so every adapter
+ * (a Map, better-sqlite3 statements, `pg` queries) and runs each plan inside ONE of its transactions
+ * ({@link runPlan} for synchronous stores, {@link runPlanAsync} for PostgreSQL), so every adapter
  * applies the same rules in the same order and the contract suite (`test/rewards/ledger-contract.ts`)
  * checks only that the storage steps are faithful.
  *
+ * Adapters import only this module's types; {@link withLedgerRules} puts the plans over an
+ * adapter's storage (the composition root and the CLI call it).
+ *
  * @example
- * // SQLite, inside its group-commit transaction:
- * const result = runPlan(planRecord(input, ledger.billTag), steps);
- * // PostgreSQL, inside BEGIN … COMMIT on one client:
- * const result = await runPlanAsync(planSettle(id, input), pgSteps(client));
+ * const ledger = withLedgerRules(SqliteLedger.create(db, { billTag }));
+ * await ledger.recordGrant(input); // planRecord, run in one group-commit transaction
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { clip } from '../lib/clip';
@@ -27,6 +28,7 @@ import {
   type CancelResult,
   type GrantStatus,
   type HeldReservation,
+  type Ledger,
   type LedgerGrant,
   type OperatorInput,
   type RecordGrantInput,
@@ -164,13 +166,85 @@ export async function runPlanAsync<T>(plan: LedgerPlan<T>, tx: AsyncLedgerTx): P
 }
 
 /**
- * A plan's insert met a concurrent commit of the same `(dedupeKey, ruleId)`. The store rolls back
- * and runs the plan again, which then finds that grant (only PostgreSQL, at READ COMMITTED, can see this).
+ * A plan's insert met a concurrent commit of the same `(dedupeKey, ruleId)` (or `reissueOf`). The
+ * transaction is rolled back and the plan runs again, which then finds what that commit wrote (only
+ * PostgreSQL, at READ COMMITTED, can see this).
  */
 export class GrantKeyTaken extends LedgerError {
   constructor() {
     super('ledger: a concurrent request recorded this (dedupeKey, ruleId) first');
   }
+}
+
+// === A ledger: the plans over an adapter's storage
+
+/**
+ * What a ledger adapter implements: the storage steps in its transactions, and the outbox and
+ * reporting operations that are storage alone. `recordGrant`, `settle`, `cancel` and `reissue` are
+ * the plans', added by {@link withLedgerRules}.
+ */
+export type LedgerStorage = SyncLedgerStorage | AsyncLedgerStorage;
+
+type StorageOnly = Omit<Ledger, 'recordGrant' | 'settle' | 'cancel' | 'reissue'>;
+
+/** A store whose steps are synchronous (memory; SQLite inside its group commit). */
+export interface SyncLedgerStorage extends StorageOnly {
+  /** Runs `fn` in ONE transaction (it may be run again, from the start, when the store retries). */
+  transact<T>(fn: (tx: LedgerTx) => T): Promise<T>;
+}
+
+/** A store whose steps are asynchronous (PostgreSQL). */
+export interface AsyncLedgerStorage extends StorageOnly {
+  /** Runs `fn` in ONE transaction (it may be run again, from the start, when the store retries). */
+  transactAsync<T>(fn: (tx: AsyncLedgerTx) => Promise<T>): Promise<T>;
+}
+
+/** How many times a plan runs when a concurrent commit keeps taking its key first. */
+const KEY_TAKEN_ATTEMPTS = 5;
+
+/**
+ * The ledger of an adapter's storage: its own operations, plus `recordGrant`, `settle`, `cancel`
+ * and `reissue` run as plans in one of its transactions each.
+ *
+ * @example const ledger = withLedgerRules(SqliteLedger.create(db, { billTag }));
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function withLedgerRules(storage: LedgerStorage): Ledger {
+  async function run<T>(make: () => LedgerPlan<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ('transactAsync' in storage ? storage.transactAsync((tx) => runPlanAsync(make(), tx)) : storage.transact((tx) => runPlan(make(), tx)));
+      } catch (error) {
+        if (!(error instanceof GrantKeyTaken) || attempt >= KEY_TAKEN_ATTEMPTS) throw error;
+      }
+    }
+  }
+  const s = storage;
+  return {
+    get billTag() {
+      return s.billTag;
+    },
+    recordGrant: (input) => run(() => planRecord(input, s.billTag)),
+    settle: (id, input) => run(() => planSettle(id, input)),
+    cancel: (billNo, input) => run(() => planCancel(billNo, input)),
+    reissue: (billNo, input) => run(() => planReissue(billNo, input, s.billTag)),
+    claimDue: (opts) => s.claimDue(opts),
+    markSending: (id, opts) => s.markSending(id, opts),
+    reschedule: (id, opts) => s.reschedule(id, opts),
+    markChecked: (id, now) => s.markChecked(id, now),
+    pauseCampaign: (campaign, opts) => s.pauseCampaign(campaign, opts),
+    resumeCampaign: (campaign) => s.resumeCampaign(campaign),
+    getGrant: (id) => s.getGrant(id),
+    findByKey: (dedupeKey, ruleId) => s.findByKey(dedupeKey, ruleId),
+    pausedCampaigns: () => s.pausedCampaigns(),
+    usage: (key) => s.usage(key),
+    findByBillNo: (billNo) => s.findByBillNo(billNo),
+    listByStatus: (statuses, opts) => s.listByStatus(statuses, opts),
+    listAll: (opts) => s.listAll(opts),
+    summary: () => s.summary(),
+    openCount: () => s.openCount(),
+    close: () => s.close(),
+  };
 }
 
 // === Record

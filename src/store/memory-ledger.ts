@@ -6,8 +6,8 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
-import type { CampaignPause, GrantStatus, Ledger, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
-import { planCancel, planRecord, planReissue, planSettle, runPlan, type LedgerTx } from '../rewards/ledger-plans';
+import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 
 interface OutboxEntry {
   campaign: string;
@@ -26,7 +26,7 @@ function copy(g: LedgerGrant): LedgerGrant {
  * @example const ledger = createMemoryLedger();
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
+export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedgerStorage {
   const billTag = wantedLedgerTag(options.billTag) ?? newLedgerTag();
   const grants = new Map<number, LedgerGrant>();
   const byKey = new Map<string, number>();
@@ -94,16 +94,10 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
     addUsage,
   };
 
-  const ledger: Ledger = {
+  const ledger: SyncLedgerStorage = {
     billTag,
-    async recordGrant(input) {
-      return runPlan(planRecord(input, billTag), steps);
-    },
-    async cancel(billNo, input) {
-      return runPlan(planCancel(billNo, input), steps);
-    },
-    async reissue(billNo, input) {
-      return runPlan(planReissue(billNo, input, billTag), steps);
+    async transact(fn) {
+      return fn(steps);
     },
 
     async claimDue({ owner, now, leaseMs, limit }) {
@@ -139,10 +133,6 @@ export function createMemoryLedger(options: { billTag?: string } = {}): Ledger {
       g.nextAttemptAt = dueAt;
       if (lastError !== undefined) g.lastError = lastError;
       g.updatedAt = now;
-    },
-
-    async settle(id, input) {
-      return runPlan(planSettle(id, input), steps);
     },
 
     async markChecked(id, now) {

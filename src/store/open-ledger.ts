@@ -3,10 +3,10 @@
  * else SQLite at `settings.store.sqlitePath` on a connection of its own with `synchronous=FULL` (a
  * committed grant survives a power cut; the store's own connection may run at NORMAL).
  *
- * @example const ledger = await openLedger(settings.store); … await ledger.close();
+ * @example const ledger = withLedgerRules(await openLedger(settings.store)); … await ledger.close();
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
  */
-import type { Ledger } from '../rewards/ledger';
+import type { LedgerStorage } from '../rewards/ledger-plans';
 import { openPgPool } from './pg-migrate';
 import { SqliteLedger } from './sqlite-ledger';
 import { openSqlite } from './sqlite-migrate';
@@ -27,7 +27,7 @@ export interface OpenLedgerOptions {
  * @example const ledger = await openLedger({ sqlitePath: 'data/wechat-bot.sqlite' });
  * @see https://node-postgres.com/apis/pool
  */
-export async function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
+export async function openLedger(options: OpenLedgerOptions): Promise<LedgerStorage> {
   if (!options || typeof options.sqlitePath !== 'string') throw new TypeError('openLedger: sqlitePath is required');
   if (options.databaseUrl) {
     const pool = await openPgPool(options.databaseUrl, options.postgresSchema, 'openLedger');

@@ -13,21 +13,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { BillNoError, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
-import type {
-  CampaignPause,
-  CancelResult,
-  OperatorInput,
-  GrantStatus,
-  Ledger,
-  LedgerGrant,
-  LedgerSummaryRow,
-  RecordGrantInput,
-  RecordGrantResult,
-  ReissueResult,
-  SettleInput,
-  Usage,
-} from '../rewards/ledger';
-import { GrantKeyTaken, planCancel, planRecord, planReissue, planSettle, runPlanAsync, type AsyncLedgerTx, type LedgerPlan } from '../rewards/ledger-plans';
+import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { AsyncLedgerStorage, AsyncLedgerTx } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
   changeValues,
@@ -105,12 +92,8 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
   operatorColumnsMigration('BIGINT'),
 ];
 
-/**
- * Errors after which a transaction is run again: serialization_failure, deadlock_detected, and a
- * unique key (`(dedupe_key, rule_id)`, `reissue_of`) taken by a concurrent commit — the plan, run
- * again, then finds what that commit wrote.
- */
-const RETRYABLE = new Set(['40001', '40P01', '23505']);
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const UNIQUE_VIOLATION = '23505';
 
 const INSERT_GRANT = insertGrantSql((i) => `$${i}`, 'ON CONFLICT (dedupe_key, rule_id) DO NOTHING RETURNING *');
 const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
@@ -168,6 +151,8 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
     },
     insert: (g) => grant(INSERT_GRANT, grantValues(grantRow(g))),
     async insertGranted({ grant: g, seqPrefix, seqDigits, usage, dueAt }) {
+      // A unique key taken by a concurrent commit (`reissue_of`; `(dedupe_key, rule_id)` answers no
+      // row): "taken", and the plan runs again in a new transaction.
       const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
         ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
         seqPrefix,
@@ -184,7 +169,10 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
         dueAt,
         g.outcome,
         g.reissueOf,
-      ]);
+      ]).catch((error: unknown) => {
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { rows: [] };
+        throw error;
+      });
       return rows[0] ? { grant: rowToGrant(rows[0]), seq: Number(rows[0].bill_seq) } : undefined;
     },
     update: async (id, from, change) => (await c.query(UPDATE_GRANT, [...changeValues(change), id, from])).rowCount === 1,
@@ -203,7 +191,7 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
  * @example const ledger = await PostgresLedger.create(pool);
  * @see https://node-postgres.com/features/transactions
  */
-export class PostgresLedger implements Ledger {
+export class PostgresLedger implements AsyncLedgerStorage {
   private constructor(
     readonly pool: Pool,
     private readonly ownsPool: boolean,
@@ -240,7 +228,7 @@ export class PostgresLedger implements Ledger {
     }
   }
 
-  /** Runs `fn` in a transaction on one client; retries deadlocks, serialization failures and keys taken meanwhile. */
+  /** Runs `fn` in a transaction on one client; retries deadlocks and serialization failures. */
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -251,7 +239,7 @@ export class PostgresLedger implements Ledger {
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        const code = error instanceof GrantKeyTaken ? '23505' : (error as { code?: string }).code;
+        const code = (error as { code?: string }).code;
         if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
         throw error;
       } finally {
@@ -265,24 +253,18 @@ export class PostgresLedger implements Ledger {
     return rows[0] ? rowToGrant(rows[0]) : undefined;
   }
 
-  /** Runs a plan (made anew for every attempt) in one transaction. */
-  private plan<T>(make: () => LedgerPlan<T>): Promise<T> {
-    return this.tx((c) => runPlanAsync(make(), pgSteps(c)));
-  }
-
   /**
-   * Records a grant, or returns the first one recorded under its `(dedupeKey, ruleId)`.
+   * Runs `fn` on this client's steps in one transaction (see {@link pgSteps}).
    *
    * Every grant of a campaign locks the same usage rows (campaign budget, merchant day) and the bill
    * sequence row, so grants from all instances pass through those locks one at a time: what matters
-   * for throughput is how long they are held. Once the usage rows are locked, the rest is ONE
-   * statement (bill sequence + grant + usage + outbox, {@link RECORD_GRANTED}) and the COMMIT — three
-   * round trips under the lock instead of eight or more, which is what keeps busy instances (whose
-   * event loops delay every round trip) from queueing for seconds. A concurrent request with the same
-   * key that commits first makes the insert a no-op; the plan then runs again and answers its grant.
+   * for throughput is how long they are held. Once the usage rows are locked, the rest of a grant is
+   * ONE statement (bill sequence + grant + usage + outbox, {@link RECORD_GRANTED}) and the COMMIT —
+   * three round trips under the lock instead of eight or more, which is what keeps busy instances
+   * (whose event loops delay every round trip) from queueing for seconds.
    */
-  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-    return this.plan(() => planRecord(input, this.billTag));
+  async transactAsync<T>(fn: (tx: AsyncLedgerTx) => Promise<T>): Promise<T> {
+    return this.tx((c) => fn(pgSteps(c)));
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
@@ -328,28 +310,6 @@ export class PostgresLedger implements Ledger {
           [id, opts.dueAt, clip(opts.lastError), opts.now],
         );
     });
-  }
-
-  async settle(id: number, input: SettleInput): Promise<boolean> {
-    return this.plan(() => planSettle(id, input));
-  }
-
-  /**
-   * See {@link Ledger.cancel}. The grant row is locked first (`FOR UPDATE`), so a worker's
-   * `markSending` (an UPDATE of that row) either committed before — then the grant is SENDING and the
-   * cancel is refused — or waits and then finds it CANCELLED and sends nothing.
-   */
-  async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
-    return this.plan(() => planCancel(billNo, input));
-  }
-
-  /**
-   * See {@link Ledger.reissue}. The old grant's row lock serialises every reissue of it across
-   * instances; the unique `reissue_of` and `(dedupe_key, rule_id)` make a second new grant impossible
-   * even so (a reissue that meets one runs again and is refused as already reissued).
-   */
-  async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
-    return this.plan(() => planReissue(billNo, input, this.billTag));
   }
 
   async markChecked(id: number, now: number): Promise<void> {

@@ -12,21 +12,8 @@
  * @see https://www.sqlite.org/lang_transaction.html
  */
 import { ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
-import type {
-  CampaignPause,
-  CancelResult,
-  OperatorInput,
-  GrantStatus,
-  Ledger,
-  LedgerGrant,
-  LedgerSummaryRow,
-  RecordGrantInput,
-  RecordGrantResult,
-  ReissueResult,
-  SettleInput,
-  Usage,
-} from '../rewards/ledger';
-import { planCancel, planRecord, planReissue, planSettle, runPlan, type LedgerTx } from '../rewards/ledger-plans';
+import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
   changeValues,
@@ -112,7 +99,7 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
  * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'));
  * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#transactionfunction---function
  */
-export class SqliteLedger implements Ledger {
+export class SqliteLedger implements SyncLedgerStorage {
   private readonly q;
   /** Runs a function as a nested transaction (a savepoint inside the batch). */
   private readonly savepoint: (fn: () => unknown) => unknown;
@@ -279,8 +266,9 @@ export class SqliteLedger implements Ledger {
     return results;
   }
 
-  async recordGrant(input: RecordGrantInput): Promise<RecordGrantResult> {
-    return this.write(() => runPlan(planRecord(input, this.billTag), this.steps));
+  /** Runs `fn` on this ledger's steps as one write of the batch (its own savepoint; see `write`). */
+  async transact<T>(fn: (tx: LedgerTx) => T): Promise<T> {
+    return this.write(() => fn(this.steps));
   }
 
   async claimDue(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<LedgerGrant[]> {
@@ -302,22 +290,8 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  async settle(id: number, input: SettleInput): Promise<boolean> {
-    return this.write(() => runPlan(planSettle(id, input), this.steps));
-  }
-
   async markChecked(id: number, now: number): Promise<void> {
     await this.write(() => this.q.checked.run(now, id));
-  }
-
-  /** See {@link Ledger.cancel}: one write of the batch (`BEGIN IMMEDIATE`), so no worker step interleaves. */
-  async cancel(billNo: string, input: OperatorInput): Promise<CancelResult> {
-    return this.write(() => runPlan(planCancel(billNo, input), this.steps));
-  }
-
-  /** See {@link Ledger.reissue}: the check, the new grant and the link in one write of the batch. */
-  async reissue(billNo: string, input: OperatorInput & { grant: RecordGrantInput }): Promise<ReissueResult> {
-    return this.write(() => runPlan(planReissue(billNo, input, this.billTag), this.steps));
   }
 
   /** A read, retried on timers while another process holds a lock that blocks it (see `write`). */

@@ -20,6 +20,8 @@ import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import type { PaySandboxOptions } from '../../src/sandbox/pay-server';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, startPayRig, T0, tempDir, type PayRig } from './helpers';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import type { Ledger } from '../../src/rewards/ledger';
 
 const TAG = '777';
 
@@ -42,7 +44,7 @@ afterEach(async () => {
 });
 
 interface Env {
-  ledger: SqliteLedger;
+  ledger: Ledger;
   rewards: Rewards;
   worker: ReturnType<typeof createOutboxWorker>;
   metrics: Metrics;
@@ -52,7 +54,7 @@ interface Env {
 
 /** One environment (its own SQLite ledger, tag TAG) on the shared sandbox and clock. */
 function env(name: string, campaign: Record<string, unknown> = redCampaign()): Env {
-  const ledger = SqliteLedger.create(openSqlite(path.join(tmp.dir, `${name}.sqlite`)), { ownsDb: true, billTag: TAG });
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(tmp.dir, `${name}.sqlite`)), { ownsDb: true, billTag: TAG }));
   const config = makeConfig({ welcome: campaign });
   const logs: string[] = [];
   const log = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) as never });

@@ -17,6 +17,7 @@ import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { startPayHarness } from '../pay/pay-harness';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 /** 2026-03-02 10:00 Beijing time (a Monday, outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -51,10 +52,10 @@ export function tempDir(prefix = 'rewards-'): { dir: string; remove(): void } {
 }
 
 /** A fresh SQLite ledger on a temp file. */
-export function sqliteLedger(): { ledger: SqliteLedger; file: string; close(): Promise<void> } {
+export function sqliteLedger(): { ledger: Ledger; file: string; close(): Promise<void> } {
   const tmp = tempDir('ledger-');
   const file = path.join(tmp.dir, 'ledger.sqlite');
-  const ledger = SqliteLedger.create(openSqlite(file), { ownsDb: true });
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true }));
   return {
     ledger,
     file,
@@ -102,17 +103,17 @@ export async function pgSchemaPool(max = 10): Promise<{ pool: Pool; schema: stri
 export type LedgerFactory = () => Promise<{ ledger: Ledger; close(): Promise<void>; another(): Promise<Ledger> }>;
 
 export const memoryLedgerFactory: LedgerFactory = async () => {
-  const ledger = createMemoryLedger();
+  const ledger = withLedgerRules(createMemoryLedger());
   return { ledger, close: async () => undefined, another: async () => ledger };
 };
 
 export const sqliteLedgerFactory: LedgerFactory = async () => {
   const s = sqliteLedger();
-  const others: SqliteLedger[] = [];
+  const others: Ledger[] = [];
   return {
     ledger: s.ledger,
     another: async () => {
-      const other = SqliteLedger.create(openSqlite(s.file), { ownsDb: true });
+      const other = withLedgerRules(SqliteLedger.create(openSqlite(s.file), { ownsDb: true }));
       others.push(other);
       return other;
     },
@@ -123,7 +124,7 @@ export const sqliteLedgerFactory: LedgerFactory = async () => {
   };
 };
 
-let sharedPg: { pool: Pool; schema: string; drop(): Promise<void>; ledger: PostgresLedger } | undefined;
+let sharedPg: { pool: Pool; schema: string; drop(): Promise<void>; ledger: Ledger } | undefined;
 
 /**
  * PostgreSQL: one schema for the whole file (migrated once), emptied before each use; call
@@ -132,7 +133,7 @@ let sharedPg: { pool: Pool; schema: string; drop(): Promise<void>; ledger: Postg
 export const pgLedgerFactory: LedgerFactory = async () => {
   if (!sharedPg) {
     const p = await pgSchemaPool();
-    sharedPg = { ...p, ledger: await PostgresLedger.create(p.pool) };
+    sharedPg = { ...p, ledger: withLedgerRules(await PostgresLedger.create(p.pool)) };
   }
   await sharedPg.pool.query(
     'TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause RESTART IDENTITY',
@@ -144,7 +145,7 @@ export const pgLedgerFactory: LedgerFactory = async () => {
     another: async () => {
       const pool = new Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
       pools.push(pool);
-      return PostgresLedger.create(pool);
+      return PostgresLedger.create(pool).then(withLedgerRules);
     },
     close: async () => {
       for (const p of pools) await p.end();

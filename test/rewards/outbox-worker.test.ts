@@ -10,7 +10,7 @@ import type { RewardsConfig } from '../../src/rewards/config-schema';
 import { createOutboxWorker, defaultBackoff, REWARDS_METRICS, type OutboxWorkerDeps } from '../../src/rewards/outbox-worker';
 import { createRewards, type Rewards } from '../../src/rewards/rewards';
 import { MemoryCounterStore } from '../../src/store/memory';
-import type { SqliteLedger } from '../../src/store/sqlite-ledger';
+import type { Ledger } from '../../src/rewards/ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from './helpers';
 
 /** A fresh sandbox per test: each test's ledger numbers its bills from 1 again. */
@@ -29,7 +29,7 @@ async function restartPay(opts: Parameters<typeof startPayRig>[0]): Promise<PayR
 }
 
 interface Rig {
-  ledger: SqliteLedger;
+  ledger: Ledger;
   clock: ManualClock;
   rewards: Rewards;
   config: RewardsConfig;
@@ -265,7 +265,7 @@ describe('createOutboxWorker', () => {
     const racing = new Proxy(r.ledger, {
       get(target, key) {
         if (key === 'claimDue')
-          return async (opts: Parameters<SqliteLedger['claimDue']>[0]) => {
+          return async (opts: Parameters<Ledger['claimDue']>[0]) => {
             const claimed = await target.claimDue(opts);
             expect((await target.cancel(cancelled, { by: 'alice', reason: 'duplicate follower', now: r.clock.now() })).ok).toBe(true);
             return claimed;

@@ -7,6 +7,7 @@ import { createRewards } from '../../src/rewards/rewards';
 import { MemoryCounterStore } from '../../src/store/memory';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from './helpers';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 let pay: PayRig;
 beforeEach(async () => {
@@ -63,7 +64,7 @@ describe('reconcile', () => {
   });
 
   it('should record RFUND_ING, count query errors and flag bills WeChat does not know (fake API)', async () => {
-    const ledger = createMemoryLedger();
+    const ledger = withLedgerRules(createMemoryLedger());
     const clock = fixedClock(T0);
     const config = makeConfig({ c: redCampaign() });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });

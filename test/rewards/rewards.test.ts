@@ -6,9 +6,10 @@ import { createRewards, pickAmount } from '../../src/rewards/rewards';
 import type { RewardsPort } from '../../src/rules/actions';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, redCampaign, T0 } from './helpers';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 function setup(config: RewardsConfig, opts: { ledger?: Ledger; random?: () => number } = {}) {
-  const ledger = opts.ledger ?? createMemoryLedger();
+  const ledger = opts.ledger ?? withLedgerRules(createMemoryLedger());
   const clock = fixedClock(T0);
   const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), random: opts.random });
   return { ledger, clock, rewards };
@@ -26,7 +27,7 @@ const req = (i: number | string, overrides: Record<string, unknown> = {}) => ({
 describe('createRewards', () => {
   it('should validate its dependencies', () => {
     const config = makeConfig({});
-    expect(() => createRewards({ ledger: createMemoryLedger(), config: () => config, clock: fixedClock(0), mchId: 'abc', log: silentLogger() })).toThrow(/mch_id/);
+    expect(() => createRewards({ ledger: withLedgerRules(createMemoryLedger()), config: () => config, clock: fixedClock(0), mchId: 'abc', log: silentLogger() })).toThrow(/mch_id/);
     expect(() => createRewards({ ledger: undefined as never, config: () => config, clock: fixedClock(0), mchId: MCH_ID, log: silentLogger() })).toThrow(/ledger/);
   });
 
@@ -112,7 +113,7 @@ describe('grant', () => {
   });
 
   it('should answer failed, not throw, when the ledger is down', async () => {
-    const ledger = createMemoryLedger();
+    const ledger = withLedgerRules(createMemoryLedger());
     ledger.recordGrant = async () => {
       throw new Error('disk full');
     };

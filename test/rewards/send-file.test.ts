@@ -4,6 +4,7 @@ import { createRewards } from '../../src/rewards/rewards';
 import { batchKey, batchName, parseSendFile, SEND_FILE_MAX_LINES, sendFile, sendFileKey, SendFileError } from '../../src/rewards/send-file';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, T0 } from './helpers';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 const APPID = 'wx0000sandbox0000';
 
@@ -69,7 +70,7 @@ describe('batchName', () => {
 
 describe('sendFile', () => {
   const setup = (campaign = redCampaign({ amount: 1, budget: 100 })) => {
-    const ledger = createMemoryLedger();
+    const ledger = withLedgerRules(createMemoryLedger());
     const clock = fixedClock(T0);
     let config = makeConfig({ bonus: campaign });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });

@@ -22,6 +22,7 @@ import { loadPlatformKeys } from '../../src/spend/verify-v3-signature';
 import { createMemoryOrderStore } from '../../src/store/memory-orders';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { SPEND_PACKET } from './write-spend-config';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 /** 2026-03-02 10:00 Beijing time (outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -90,7 +91,7 @@ export interface PayStack {
 export function payStack(o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig | (() => SpendConfig); config?: RewardsConfig; maxBodyBytes?: number } = {}): PayStack {
   const clock = fixedClock(T0);
   const log = silentLogger();
-  const ledger = o.ledger ?? createMemoryLedger();
+  const ledger = o.ledger ?? withLedgerRules(createMemoryLedger());
   const config = o.config ?? rewardsConfig();
   const rewards = o.rewards ?? createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log });
   const orders = o.orders ?? createMemoryOrderStore();

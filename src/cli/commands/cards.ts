@@ -24,6 +24,7 @@ import { loadConfig } from '../../config/load-config';
 import { systemClock } from '../../lib/clock';
 import { openLedger } from '../../store/open-ledger';
 import { createCliContext, type CliContext } from '../context';
+import { withLedgerRules } from '../../rewards/ledger-plans';
 
 /** Injection points for tests. */
 export interface CardsCommandDeps {
@@ -39,7 +40,7 @@ export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; 
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);
-  const ledger = await openLedger(ctx.settings.store);
+  const ledger = withLedgerRules(await openLedger(ctx.settings.store));
   const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, config: () => config, clock: systemClock, log: ctx.log });
   return { cards, close: () => ledger.close() };
 }

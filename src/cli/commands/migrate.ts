@@ -19,6 +19,7 @@ import { schemaVersionPg } from '../../store/pg-migrate';
 import { urlHost } from '../../store/redact-url';
 import { openSqlite, schemaVersion } from '../../store/sqlite-migrate';
 import { processIo, type CliIo } from './config';
+import { withLedgerRules } from '../../rewards/ledger-plans';
 
 type Env = Record<string, string | undefined>;
 
@@ -50,7 +51,7 @@ export async function runMigrate(env: Env, io: CliIo, cwd?: string): Promise<num
   try {
     const store = await createStore(settings.store);
     closers.push(() => store.close());
-    const ledger = await openLedger(settings.store);
+    const ledger = withLedgerRules(await openLedger(settings.store));
     closers.push(() => ledger.close());
     const orders = await openOrderStore(settings.store);
     closers.push(() => orders.close());

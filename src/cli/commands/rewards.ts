@@ -41,6 +41,7 @@ import { batchName, parseSendFile, sendFile, SendFileError } from '../../rewards
 import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
 import { openLedger } from '../../store/open-ledger';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
+import { withLedgerRules } from '../../rewards/ledger-plans';
 
 /**
  * Throws unless `name` is a campaign of campaigns.yaml, listing the names there (the closest first),
@@ -142,7 +143,7 @@ export async function createRewardsCliContext(env: Env = process.env, cwd?: stri
   const settings = loadSettings(env, cwd);
   note(targetLine(settings));
   const log = createLogger({ level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
-  const ledger = await openLedger(settings.store);
+  const ledger = withLedgerRules(await openLedger(settings.store));
   let payClose: (() => void) | undefined;
   let api: RedpackApi | undefined;
   return {

@@ -37,6 +37,7 @@ import { openOrderStore } from '../../store/open-order-store';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
 import { defaultDirs, processIo, type CliIo } from './config';
 import { parseAt } from './rules';
+import { withLedgerRules } from '../../rewards/ledger-plans';
 
 // === rules explain --order
 
@@ -123,7 +124,7 @@ export async function createOrdersCliContext(env: Record<string, string | undefi
   note(targetLine(settings));
   const orders = await openOrderStore(settings.store);
   try {
-    const ledger = await openLedger(settings.store);
+    const ledger = withLedgerRules(await openLedger(settings.store));
     return {
       orders,
       ledger,
