@@ -19,7 +19,6 @@ import { describeService } from '../store/service-probe';
 import { grantInput } from './ledger-contract';
 import { DATABASE_URL, MCH_ID, pgSchemaPool, T0, tempDir } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
-import type { Ledger } from '../../src/rewards/ledger';
 
 /** A ledger file in a temp folder of its own for each test of the calling describe. */
 function tempLedgerFile(): { file: string } {
