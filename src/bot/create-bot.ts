@@ -17,7 +17,7 @@ import { createCardAdminRouter } from '../cards/card-admin-router';
 import { cardsConfigOf, createCards, handleCardEvent, type Cards } from '../cards/cards';
 import { createTokenProvider } from '../api/access-token';
 import { createConfigHolder, type ConfigHolder } from '../config/config-holder';
-import type { BotConfig } from '../config/load-config';
+import { rewardsConfigOf } from '../config/config-views';
 import type { Settings } from '../config/settings';
 import { type Clock, systemClock } from '../lib/clock';
 import { createLogger, type Logger } from '../lib/logger';
@@ -28,7 +28,6 @@ import { createRedpackApi } from '../pay/redpack';
 import { watchMerchantCert } from '../pay/watch-merchant-cert';
 import type { RedpackApi } from '../pay/types';
 import { createReplyRenderer } from '../reply/render-reply';
-import type { RewardsConfig } from '../rewards/config-schema';
 import type { Ledger } from '../rewards/ledger';
 import { createOutboxWorker, type OutboxWorker } from '../rewards/outbox-worker';
 import { startReconcileJob } from '../rewards/reconcile';
@@ -40,13 +39,9 @@ import { startSandboxControl, type SandboxControl } from '../sandbox/control-ser
 import { removeSandboxInfo, sandboxInfoFile, sandboxStateFile, writeSandboxInfo } from '../sandbox/sandbox-info';
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import type { OrderStore } from '../spend/order-store';
-import { createStore, type CompositeStore } from '../store/create-store';
+import type { CompositeStore } from '../store/create-store';
 import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
-import { createMemoryOrderStore } from '../store/memory-orders';
-import { SqliteOrderStore } from '../store/sqlite-orders';
-import { createMemoryLedger } from '../store/memory-ledger';
-import { SqliteLedger } from '../store/sqlite-ledger';
-import { openSqlite } from '../store/sqlite-migrate';
+import { openStores, withDurable } from '../store/open-stores';
 import { createMessageCrypto } from '../wechat/crypto';
 import { isCardEvent, type InboundMessage } from '../wechat/inbound';
 import { type AppOptions, createWebhook, type Delivery } from '../wechat/koa/create-webhook';
@@ -99,52 +94,6 @@ export interface Bot {
   close(): Promise<void>;
 }
 
-/** The campaigns and limits of a loaded config, as the rewards module reads them. */
-export function rewardsConfigOf(config: BotConfig): RewardsConfig {
-  const files = config.files as unknown as {
-    campaigns?: { campaigns?: RewardsConfig['campaigns'] } | null;
-    limits?: RewardsConfig['limits'];
-  };
-  return {
-    campaigns: files.campaigns?.campaigns ?? {},
-    limits: files.limits as RewardsConfig['limits'],
-  } as RewardsConfig;
-}
-
-/**
- * The ledger and the spend-and-get orders go where the store's durable backend is: PostgreSQL (the
- * store's pool), else the SQLite file on ONE connection of their own with `synchronous=FULL` (money: a
- * commit survives power loss), while the store's kv/dedupe connection may trade that for speed.
- */
-async function openDurable(
-  store: CompositeStore,
-  sqlitePath: string,
-  billTag: string | undefined,
-): Promise<{ ledger: Ledger; orders: OrderStore; close(): Promise<void> }> {
-  if (store.backends.postgres) {
-    const pool = store.backends.postgres.pool;
-    const { PostgresLedger } = require('../store/postgres-ledger') as typeof import('../store/postgres-ledger');
-    const { PostgresOrderStore } = require('../store/postgres-orders') as typeof import('../store/postgres-orders');
-    return { ledger: await PostgresLedger.create(pool, { billTag }), orders: await PostgresOrderStore.create(pool), close: async () => undefined };
-  }
-  if (store.backends.sqlite) {
-    const db = openSqlite(sqlitePath, { synchronous: 'FULL' });
-    try {
-      return {
-        ledger: SqliteLedger.create(db, { billTag }),
-        orders: SqliteOrderStore.create(db),
-        close: async () => {
-          if (db.open) db.close();
-        },
-      };
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-  }
-  return { ledger: createMemoryLedger({ billTag }), orders: createMemoryOrderStore(), close: async () => undefined };
-}
-
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
@@ -178,10 +127,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     }
 
     // === Store and ledger
-    const store = options.store ?? (await createStore({ ...settings.store, clock }));
-    if (!options.store) closers.push(() => store.close());
-    const { ledger, orders, close: closeDurable } = await openDurable(store, settings.store.sqlitePath, settings.store.billNoTag);
-    closers.push(closeDurable);
+    const store = options.store
+      ? await withDurable(options.store, { sqlitePath: settings.store.sqlitePath, billNoTag: settings.store.billNoTag, ownsStore: false })
+      : await openStores({ ...settings.store, clock });
+    closers.push(() => store.close());
+    const { ledger, orders } = store;
 
     // === Operator config, views, crypto
     const config = createConfigHolder({
@@ -264,7 +214,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       api,
       kv: store.kv,
       ledger,
-      config: () => cardsConfigOf(config.current().files as unknown as Parameters<typeof cardsConfigOf>[0]),
+      config: () => cardsConfigOf(config.current().files),
       clock,
       log: log.child({ module: 'cards' }),
     });

@@ -22,7 +22,7 @@ import { checkCardsConfig } from '../../cards/check-cards-config';
 import { formatIssue } from '../../config/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { systemClock } from '../../lib/clock';
-import { openLedger } from '../../store/open-ledger';
+import { openDurableStores } from '../../store/open-stores';
 import { createCliContext, type CliContext } from '../context';
 
 /** Injection points for tests. */
@@ -39,9 +39,9 @@ export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; 
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);
-  const ledger = await openLedger(ctx.settings.store);
+  const { ledger, close } = await openDurableStores(ctx.settings.store);
   const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, config: () => config, clock: systemClock, log: ctx.log });
-  return { cards, close: () => ledger.close() };
+  return { cards, close };
 }
 
 function table(rows: string[][]): string {

@@ -32,8 +32,7 @@ import {
 } from '../../sandbox/pay-notifier';
 import type { OrderStore, StoredOrder } from '../../spend/order-store';
 import { explainSpendRules } from '../../spend/select-spend-tier';
-import { openLedger } from '../../store/open-ledger';
-import { openOrderStore } from '../../store/open-order-store';
+import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
 import { defaultDirs, processIo, type CliIo } from './config';
 import { parseAt } from './rules';
@@ -121,21 +120,7 @@ export interface SpendCommandDeps {
 export async function createOrdersCliContext(env: Record<string, string | undefined> = process.env, note: (line: string) => void = noteToStderr): Promise<OrdersCliContext> {
   const settings = loadSettings(env);
   note(targetLine(settings));
-  const orders = await openOrderStore(settings.store);
-  try {
-    const ledger = await openLedger(settings.store);
-    return {
-      orders,
-      ledger,
-      async close() {
-        await orders.close();
-        await ledger.close();
-      },
-    };
-  } catch (err) {
-    await orders.close();
-    throw err;
-  }
+  return openDurableStores(settings.store);
 }
 
 function table(rows: string[][]): string {
