@@ -33,6 +33,7 @@ import { createOutboxWorker, type OutboxWorker } from '../rewards/outbox-worker'
 import { startReconcileJob } from '../rewards/reconcile';
 import { createRewards, type Rewards } from '../rewards/rewards';
 import { createMessageHandler } from '../rules/handle-message';
+import { createMessageRouter } from '../rules/route-message';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../sandbox/pay-server';
 import { startSandboxControl, type SandboxControl } from '../sandbox/control-server';
@@ -43,8 +44,7 @@ import type { CompositeStore } from '../store/create-store';
 import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
 import { openStores, withDurable } from '../store/open-stores';
 import { createMessageCrypto } from '../wechat/crypto';
-import { isCardEvent, type InboundMessage } from '../wechat/inbound';
-import { type AppOptions, createWebhook, type Delivery } from '../wechat/koa/create-webhook';
+import { type AppOptions, createWebhook } from '../wechat/koa/create-webhook';
 import type { WebhookState } from '../wechat/koa/state';
 
 /** The webhook's deadline guard when `deadlineMs` is not given (as `createWebhook`'s default). */
@@ -236,15 +236,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     });
 
     // === The webhook
-    const ruleHandler = createMessageHandler({ config, rewards, clock, log: log });
-    const handler = async (message: InboundMessage, delivery: Delivery) => {
+    const handler = createMessageRouter({
       // In sandbox mode the stand-in plays WeChat: it saw this follower interact.
-      if (sandbox) sandbox.api.touch(message.FromUserName);
-      // Card events first update the card ledger (receipt, gift, deletion, redemption, reviews); the
-      // rules may still answer them.
-      if (isCardEvent(message)) await handleCardEvent(message, { cards });
-      return ruleHandler(message, delivery);
-    };
+      observe: sandbox ? (message) => sandbox.api.touch(message.FromUserName) : undefined,
+      cardEvents: (event) => handleCardEvent(event, { cards }),
+      rules: createMessageHandler({ config, rewards, clock, log: log }),
+    });
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: () => config.current().files.spend, clock, log });
     const appOptions: AppOptions = {
       routers: payNotify ? [payNotify] : [],
