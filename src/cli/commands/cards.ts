@@ -19,11 +19,10 @@
 import type { Command } from 'commander';
 import { cardsConfigOf, createCards, type Cards } from '../../cards/cards';
 import { checkCardsConfig } from '../../cards/check-cards-config';
-import { formatIssue } from '../../config/config-issue';
-import { loadConfig } from '../../config/load-config';
 import { systemClock } from '../../lib/clock';
 import { openDurableStores } from '../../store/open-stores';
 import { createCliContext, type CliContext } from '../context';
+import { loadConfigOrFail } from '../load-config-or-fail';
 
 /** Injection points for tests. */
 export interface CardsCommandDeps {
@@ -33,9 +32,7 @@ export interface CardsCommandDeps {
 
 /** Builds the card service over a command context (config from the config folder, the bot's ledger). */
 export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; close(): Promise<void> }> {
-  const r = loadConfig(ctx.settings.configDir, { viewsDir: ctx.settings.viewsDir });
-  if (!r.ok) throw new Error(`the config in ${ctx.settings.configDir} is invalid:\n${r.errors.map(formatIssue).join('\n')}`);
-  const files = r.config.files as unknown as Parameters<typeof cardsConfigOf>[0];
+  const { files } = loadConfigOrFail(ctx.settings);
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);

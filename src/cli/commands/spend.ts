@@ -17,8 +17,6 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { formatIssue } from '../../config/config-issue';
-import { loadConfig } from '../../config/load-config';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
 import { fenToYuan, yuanToFen } from '../../rewards/config-schema';
 import type { Ledger, LedgerGrant } from '../../rewards/ledger';
@@ -34,8 +32,9 @@ import type { OrderStore, StoredOrder } from '../../spend/order-store';
 import { explainSpendRules } from '../../spend/select-spend-tier';
 import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
-import { defaultDirs, processIo, type CliIo } from './config';
+import { processIo, type CliIo } from './config';
 import { parseAt } from './rules';
+import { loadConfigOrReport } from '../load-config-or-fail';
 
 // === rules explain --order
 
@@ -68,14 +67,9 @@ export function runExplainOrder(amount: string, o: ExplainOrderOptions, io: CliI
     io.err((err as Error).message);
     return 1;
   }
-  const defaults = defaultDirs();
-  const r = loadConfig(o.dir ?? defaults.configDir, { viewsDir: o.views ?? defaults.viewsDir });
-  if (!r.ok) {
-    for (const e of r.errors) io.err(`error: ${formatIssue(e)}`);
-    io.err('the config is invalid; fix it first (see check-config)');
-    return 1;
-  }
-  const spend = r.config.files.spend;
+  const config = loadConfigOrReport(o, io);
+  if (!config) return 1;
+  const spend = config.files.spend;
   const tags = o.tag === undefined ? [] : Array.isArray(o.tag) ? o.tag : [o.tag];
   io.out(`order: ${fenToYuan(totalFen)} yuan${o.attach ? `, attach ${JSON.stringify(o.attach)}` : ''}${tags.length ? `, tags ${tags.join(', ')}` : ''}`);
   if (spend.rules.length === 0) {
