@@ -37,8 +37,8 @@ describe('createMessageRouter', () => {
   function router(seen: string[], cardEvents?: (e: InboundMessage) => Promise<unknown>) {
     const handler = createMessageHandler({ config: { current: () => config }, clock: fixedClock(0), log: silentLogger() });
     return createMessageRouter({
-      observe: (m) => seen.push(`observe ${m.FromUserName}`),
-      cardEvents,
+      followers: { touch: (openId) => void seen.push(`observe ${openId}`) },
+      cards: cardEvents && { handleEvent: cardEvents },
       rules: async (m, d) => {
         seen.push('rules');
         return handler(m, d);
