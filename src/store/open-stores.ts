@@ -59,13 +59,13 @@ export type DurableHome =
 
 /**
  * THE choice of the durable backend for a store: its PostgreSQL pool, else the SQLite file
- * `sqlitePath`, else (memory driver) memory.
+ * `sqlitePath`, else (memory driver, or a bare store without backends) memory.
  *
  * @example durableHomeOf(store, settings.store.sqlitePath) // → { kind: 'sqlite', file: '…/wechat-bot.sqlite' }
  */
-export function durableHomeOf(store: Pick<CompositeStore, 'backends'>, sqlitePath: string): DurableHome {
-  if (store.backends.postgres) return { kind: 'postgres', pool: store.backends.postgres.pool, ownsPool: false };
-  if (store.backends.sqlite) return { kind: 'sqlite', file: sqlitePath };
+export function durableHomeOf(store: Partial<Pick<CompositeStore, 'backends'>>, sqlitePath: string): DurableHome {
+  if (store.backends?.postgres) return { kind: 'postgres', pool: store.backends.postgres.pool, ownsPool: false };
+  if (store.backends?.sqlite) return { kind: 'sqlite', file: sqlitePath };
   return { kind: 'memory' };
 }
 

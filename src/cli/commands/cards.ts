@@ -20,7 +20,6 @@ import type { Command } from 'commander';
 import { cardsConfigOf, createCards, type Cards } from '../../cards/cards';
 import { checkCardsConfig } from '../../cards/check-cards-config';
 import { systemClock } from '../../lib/clock';
-import { openDurableStores } from '../../store/open-stores';
 import { createCliContext, type CliContext } from '../context';
 import { loadConfigOrFail } from '../load-config-or-fail';
 
@@ -36,9 +35,10 @@ export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; 
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);
-  const { ledger, close } = await openDurableStores(ctx.settings.store);
+  const { ledger } = await ctx.durable();
   const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, config: () => config, clock: systemClock, log: ctx.log });
-  return { cards, close };
+  // The ledger closes with the context.
+  return { cards, close: async () => undefined };
 }
 
 function table(rows: string[][]): string {
