@@ -11,7 +11,7 @@ import { loadSettings, SettingsError } from '../../src/config/settings';
 import { silentLogger } from '../../src/lib/logger';
 import { billNoPrefix } from '../../src/rewards/bill-no';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
-import { openLedger } from '../../src/store/open-ledger';
+import { openDurableStores } from '../../src/store/open-stores';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
@@ -49,7 +49,7 @@ describe('SqliteLedger bill tag', () => {
 
   it('should number under the tag it finds in the ledger', async () => {
     const db = openSqlite(at.file);
-    withLedgerRules(SqliteLedger.create(db));
+    SqliteLedger.create(db);
     db.prepare("UPDATE ledger_meta SET value = '555' WHERE key = 'bill_tag'").run();
     const ledger = withLedgerRules(SqliteLedger.create(db, { ownsDb: true }));
     expect(ledger.billTag).toBe('555');
@@ -59,11 +59,11 @@ describe('SqliteLedger bill tag', () => {
 
   it('should refuse to open with a damaged tag, and draw a new one once the row is deleted', () => {
     const db = openSqlite(at.file);
-    withLedgerRules(SqliteLedger.create(db));
+    SqliteLedger.create(db);
     db.prepare("UPDATE ledger_meta SET value = '07' WHERE key = 'bill_tag'").run();
-    expect(() => withLedgerRules(SqliteLedger.create(db))).toThrow(/bill_tag.*malformed: "07"/);
+    expect(() => SqliteLedger.create(db)).toThrow(/bill_tag.*malformed: "07"/);
     db.prepare("DELETE FROM ledger_meta WHERE key = 'bill_tag'").run();
-    expect(withLedgerRules(SqliteLedger.create(db)).billTag).toMatch(/^[1-9]\d{2}$/);
+    expect(SqliteLedger.create(db).billTag).toMatch(/^[1-9]\d{2}$/);
     db.close();
   });
 });
@@ -72,12 +72,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
   const at = tempLedgerFile();
 
   it('should give a fresh SQLite ledger the tag asked for, and number its bills with it', async () => {
-    const ledger = withLedgerRules(await openLedger({ sqlitePath: at.file, billNoTag: '901' }));
+    const { ledger, close } = await openDurableStores({ sqlitePath: at.file, billNoTag: '901' });
     expect(ledger.billTag).toBe('901');
     expect((await ledger.recordGrant(grantInput())).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000001`);
-    await ledger.close();
-    const again = withLedgerRules(await openLedger({ sqlitePath: at.file, billNoTag: '901' }));
-    expect((await again.recordGrant(grantInput({ dedupeKey: 'evt:2' }))).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000002`);
+    await close();
+    const again = await openDurableStores({ sqlitePath: at.file, billNoTag: '901' });
+    expect((await again.ledger.recordGrant(grantInput({ dedupeKey: 'evt:2' }))).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000002`);
     await again.close();
   });
 
@@ -85,12 +85,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
     const first = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true, billTag: '417' }));
     const recorded = (await first.recordGrant(grantInput())).grant.billNo;
     await first.close();
-    await expect(openLedger({ sqlitePath: at.file, billNoTag: '555' })).rejects.toThrow(
+    await expect(openDurableStores({ sqlitePath: at.file, billNoTag: '555' })).rejects.toThrow(
       /BOT_BILLNO_TAG is 555 but this ledger numbers its bills with tag 417.*refusing to open/,
     );
-    const kept = withLedgerRules(await openLedger({ sqlitePath: at.file }));
-    expect(kept.billTag).toBe('417');
-    expect((await kept.findByBillNo(recorded!))?.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}4170000001`);
+    const kept = await openDurableStores({ sqlitePath: at.file });
+    expect(kept.ledger.billTag).toBe('417');
+    expect((await kept.ledger.findByBillNo(recorded!))?.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}4170000001`);
     await kept.close();
   });
 
@@ -107,12 +107,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
   });
 
   it.each(['055', '1000', '12', 'abc'])('should refuse a malformed tag %s before touching the ledger', async (tag) => {
-    expect(() => withLedgerRules(createMemoryLedger({ billTag: tag }))).toThrow(/100–999/);
-    await expect(openLedger({ sqlitePath: at.file, billNoTag: tag })).rejects.toThrow(/BOT_BILLNO_TAG.*100–999/);
+    expect(() => createMemoryLedger({ billTag: tag })).toThrow(/100–999/);
+    await expect(openDurableStores({ sqlitePath: at.file, billNoTag: tag })).rejects.toThrow(/BOT_BILLNO_TAG.*100–999/);
   });
 
   it('should give the memory ledger the tag asked for', () => {
-    expect(withLedgerRules(createMemoryLedger({ billTag: '123' })).billTag).toBe('123');
+    expect(createMemoryLedger({ billTag: '123' }).billTag).toBe('123');
   });
 });
 
@@ -162,18 +162,18 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const staging = await pgSchemaPool(2);
     try {
       const tag = await freeTag(prod.pool);
-      const a = withLedgerRules(await PostgresLedger.create(prod.pool, { billTag: tag }));
+      const a = await PostgresLedger.create(prod.pool, { billTag: tag });
       expect(a.billTag).toBe(tag);
-      await expect(PostgresLedger.create(staging.pool, { billTag: tag }).then(withLedgerRules)).rejects.toThrow(
+      await expect(PostgresLedger.create(staging.pool, { billTag: tag })).rejects.toThrow(
         new RegExp(`schema ${staging.schema} and the ledger in schema ${prod.schema} of the same database both use bill tag ${tag}`),
       );
       // Nothing was half-set: the staging ledger takes another tag when asked, or draws a free one.
       const other = await freeTag(prod.pool, [tag]);
-      const b = withLedgerRules(await PostgresLedger.create(staging.pool, { billTag: other }));
+      const b = await PostgresLedger.create(staging.pool, { billTag: other });
       expect(b.billTag).toBe(other);
       // And a ledger set up by hand (or by an older version) with a shared tag is refused too.
       await staging.pool.query("UPDATE ledger_meta SET value = $1 WHERE key = 'bill_tag'", [tag]);
-      await expect(PostgresLedger.create(staging.pool).then(withLedgerRules)).rejects.toThrow(new RegExp(`schema ${prod.schema}`));
+      await expect(PostgresLedger.create(staging.pool)).rejects.toThrow(new RegExp(`schema ${prod.schema}`));
     } finally {
       await staging.drop();
       await prod.drop();
@@ -184,8 +184,8 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const prod = await pgSchemaPool(2);
     const fresh = await pgSchemaPool(2);
     try {
-      const a = withLedgerRules(await PostgresLedger.create(prod.pool, { billTag: await freeTag(prod.pool) }));
-      const b = withLedgerRules(await PostgresLedger.create(fresh.pool));
+      const a = await PostgresLedger.create(prod.pool, { billTag: await freeTag(prod.pool) });
+      const b = await PostgresLedger.create(fresh.pool);
       expect(b.billTag).toMatch(/^[1-9]\d{2}$/);
       expect(b.billTag).not.toBe(a.billTag);
     } finally {
@@ -198,12 +198,12 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const { pool, drop } = await pgSchemaPool(2);
     try {
       const tag = await freeTag(pool);
-      withLedgerRules(await PostgresLedger.create(pool, { billTag: tag }));
+      await PostgresLedger.create(pool, { billTag: tag });
       const other = await freeTag(pool, [tag]);
-      await expect(PostgresLedger.create(pool, { billTag: other }).then(withLedgerRules)).rejects.toThrow(
+      await expect(PostgresLedger.create(pool, { billTag: other })).rejects.toThrow(
         new RegExp(`BOT_BILLNO_TAG is ${other} but this ledger numbers its bills with tag ${tag}`),
       );
-      expect((withLedgerRules(await PostgresLedger.create(pool, { billTag: tag }))).billTag).toBe(tag);
+      expect((await PostgresLedger.create(pool, { billTag: tag })).billTag).toBe(tag);
     } finally {
       await drop();
     }
@@ -214,13 +214,13 @@ describeService('PostgresLedger bill tag', [[DATABASE_URL, 5432]], () => {
   it('should draw one tag per ledger database, shared by every instance that opens it', async () => {
     const { pool, drop } = await pgSchemaPool(4);
     try {
-      const [a, b] = await Promise.all([PostgresLedger.create(pool).then(withLedgerRules), PostgresLedger.create(pool).then(withLedgerRules)]);
+      const [a, b] = (await Promise.all([PostgresLedger.create(pool), PostgresLedger.create(pool)])).map(withLedgerRules);
       expect(a.billTag).toMatch(/^[1-9]\d{2}$/);
       expect(b.billTag).toBe(a.billTag);
       const g = await a.recordGrant(grantInput());
       expect(g.grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}${a.billTag}0000001`);
       await pool.query("UPDATE ledger_meta SET value = 'x' WHERE key = 'bill_tag'");
-      await expect(PostgresLedger.create(pool).then(withLedgerRules)).rejects.toThrow(/bill_tag.*malformed/);
+      await expect(PostgresLedger.create(pool)).rejects.toThrow(/bill_tag.*malformed/);
     } finally {
       await drop();
     }
