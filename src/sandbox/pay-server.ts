@@ -33,6 +33,7 @@ import type { TLSSocket } from 'node:tls';
 import { SANDBOX_CREDENTIALS } from '../config/settings';
 import { systemClock, shanghaiParts, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
+import { SANDBOX_PAY_CERTS } from '../lib/sandbox-certs';
 import { buildXml, parseXml } from '../wechat/xml';
 import { signPayV2, verifyPayV2, type PaySignType } from '../pay/sign';
 import type { RedpackStatus } from '../pay/types';
@@ -42,28 +43,8 @@ export type { PaySandboxEndpoint } from './pay-validate';
 
 // === Certificates
 
-/** `certs/` beside this file; from a compiled `dist/src/sandbox/` the source folder is used. */
-const CERT_DIR = [path.join(__dirname, 'certs'), path.resolve(__dirname, '../../../src/sandbox/certs')].find((dir) =>
-  fs.existsSync(path.join(dir, 'ca.pem')),
-) ?? path.join(__dirname, 'certs');
-
 /** Paths of the public sandbox certificates (see `certs/README.md`). */
-export const SANDBOX_PAY_CERTS = {
-  dir: CERT_DIR,
-  ca: path.join(CERT_DIR, 'ca.pem'),
-  serverCert: path.join(CERT_DIR, 'server.pem'),
-  serverKey: path.join(CERT_DIR, 'server-key.pem'),
-  /** Merchant client certificate of SANDBOX_CREDENTIALS.mchId; passphrase = the mch_id. */
-  p12: path.join(CERT_DIR, 'apiclient_cert.p12'),
-  clientCert: path.join(CERT_DIR, 'apiclient_cert.pem'),
-  clientKey: path.join(CERT_DIR, 'apiclient_key.pem'),
-  /** Sandbox-CA client certificate of another merchant (1900000999). */
-  otherMchCert: path.join(CERT_DIR, 'other-mch_cert.pem'),
-  otherMchKey: path.join(CERT_DIR, 'other-mch_key.pem'),
-  /** A client certificate for the sandbox merchant from an unrelated CA. */
-  rogueCert: path.join(CERT_DIR, 'rogue_cert.pem'),
-  rogueKey: path.join(CERT_DIR, 'rogue_key.pem'),
-} as const;
+export { SANDBOX_PAY_CERTS } from '../lib/sandbox-certs';
 
 // === Types
 
