@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type Koa from 'koa';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createCardAdminRouter } from '../cards/card-admin-router';
@@ -384,7 +383,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       async close() {
         await worker.stop().catch(() => undefined);
         await reconcileJob?.stop().catch(() => undefined);
-        await Promise.all([server, adminServer].map((s) => (s ? stopServer(s) : undefined)));
+        await Promise.all([server, adminServer].filter((s) => s !== undefined).map(stopServer));
         if (sandbox) removeSandboxInfo(sandboxInfoPath(settings));
         await closeAll();
       },
@@ -400,6 +399,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
 /** An HTTP server for `app`, listening on `port`/`host` (host undefined: every interface). */
 async function startServer(app: Koa<WebhookState>, port: number, host: string | undefined): Promise<http.Server> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback never rejects: it answers errors itself (ctx.onerror)
   const server = http.createServer(app.callback());
   // Slow or stalled clients must not hold sockets: WeChat itself gives up after 5 s.
   server.requestTimeout = 15_000;

@@ -44,7 +44,7 @@ import type { KeyValueStore } from '../store/ports';
 import type { CardEvent } from '../wechat/inbound';
 import { dedupeKey } from '../wechat/inbound';
 import type { CardCampaign, CardDelivery } from './card-campaign-schema';
-import { createCardRegistry, type CardRecord, type CardRegistry, type SubMerchantRecord } from './card-registry';
+import { createCardRegistry, withKvLock, type CardRecord, type CardRegistry, type SubMerchantRecord } from './card-registry';
 import { cardUpdateOf, toCardCreateBody, type CardDefinition } from './card-schema';
 import { codeState, createCardTracker, grantIdOfOuterStr, outerStrOf, type CardTracker, type CodeRecord, type CodeState } from './card-tracker';
 import type { SubMerchantDefinition } from './submerchant-schema';
@@ -132,7 +132,12 @@ export interface Cards {
   readonly registry: CardRegistry;
   readonly tracker: CardTracker;
   sync(opts?: { only?: readonly string[] }): Promise<CardSyncResult[]>;
-  list(): Promise<(CardRecord & { type?: string; subMerchant?: string; configured: boolean })[]>;
+  /**
+   * Every card of cards.yaml with its record; a sub-merchant's card also carries that sub-merchant's
+   * review state as the bot last heard it (event or `submerchant status`), so a card that waits
+   * says why (`REJECTED` with WeChat's reason).
+   */
+  list(): Promise<(CardRecord & { type?: string; subMerchant?: string; subMerchantStatus?: SubMerchantRecord['status']; subMerchantReason?: string; configured: boolean })[]>;
   show(name: string): Promise<{ record: CardRecord; definition?: CardDefinition; wechat?: Record<string, unknown> }>;
   whitelist(openIds: readonly string[]): Promise<void>;
   submerchants: {
@@ -147,7 +152,23 @@ export interface Cards {
   /** The landing-page / QR link of a link-delivered grant, made once and remembered. */
   linkFor(grant: LedgerGrant): Promise<string>;
   consume(code: string, opts?: { card?: string; encrypted?: boolean }): Promise<ConsumeResult>;
+  /**
+   * Reconciles SENT card grants through card data: asks `card/user/getcardlist` which codes of the
+   * card the follower holds, and applies a code the bot has no record of as its missed
+   * `user_get_card` (linking it to the follower's awaiting grant, which settles RECEIVED). Grants
+   * are taken least recently checked first.
+   */
+  reconcile(opts?: { limit?: number }): Promise<CardReconcileReport>;
   report(opts?: { beginDate?: string; endDate?: string }): Promise<CardReportRow[]>;
+}
+
+/** What one {@link Cards.reconcile} run found. */
+export interface CardReconcileReport {
+  checked: number;
+  /** Settled RECEIVED from a code found in the follower's card list. */
+  received: number;
+  unchanged: number;
+  errors: number;
 }
 
 /** What {@link handleCardEvent} did. */
@@ -156,6 +177,11 @@ export interface CardEventResult {
   duplicate?: boolean;
   /** What changed, for the log. */
   note: string;
+  /**
+   * Work the event started that runs after the webhook answers (a sub-merchant's approval creates its
+   * waiting cards). Never rejects; callers don't await it — tests may.
+   */
+  followUp?: Promise<CardSyncResult[]>;
 }
 
 // === Errors
@@ -167,6 +193,8 @@ export class CardsError extends Error {
 
 // === Helpers
 
+/** How long the lock around one card's `card/create` lives (a crashed holder frees it after this). */
+const CREATE_LOCK_SECONDS = 60;
 const RELEASE_ALL: ReservationKind[] = ['budget', 'per_user', 'follower_daily', 'merchant_daily'];
 /** WeChat errcodes that mean "this send did not and will not happen". */
 const DEFINITE_SEND_FAILURES = new Map<number, string>([
@@ -245,22 +273,44 @@ export function createCards(deps: CardsDeps): Cards {
     }
   }
 
+  /**
+   * Creates a card that has no card_id yet, under a store lock per card name, re-reading the record
+   * inside it: a `cards sync` and a sub-merchant's approval event (on this or another instance, or
+   * WeChat's retry of it) can never both call `card/create` for one card. Undefined when another
+   * holder created it meanwhile (the caller goes on as for an existing card).
+   */
+  async function createMissing(def: CardDefinition): Promise<CardSyncResult | undefined> {
+    return withKvLock(
+      kv,
+      `cards:create-lock:${def.name}`,
+      async () => {
+        const rec = await registry.getCard(def.name);
+        if (rec.cardId) return undefined;
+        let merchantId: number | undefined;
+        if (def.subMerchant) {
+          const m = await merchantFor(def);
+          if ('wait' in m) return { name: def.name, action: 'waiting', status: rec.status, message: m.wait };
+          merchantId = m.merchantId;
+        }
+        const cardId = await apiOf(def).card.create(toCardCreateBody(def, { merchantId }));
+        const saved = await registry.updateCard(def.name, (r) => ({ ...r, cardId, status: 'CARD_STATUS_NOT_VERIFY', refuseReason: undefined, synced: def }));
+        log.info({ card: def.name, cardId }, 'card created');
+        return { name: def.name, action: 'created', cardId, status: saved.status, message: `created as ${cardId}; WeChat is reviewing it` };
+      },
+      // Held across card/create (the API client's timeout is well under a minute).
+      { ttlSeconds: CREATE_LOCK_SECONDS, waitMs: (CREATE_LOCK_SECONDS + 5) * 1000, pollMs: 50 },
+    );
+  }
+
   async function syncOne(def: CardDefinition): Promise<CardSyncResult> {
     const api = apiOf(def).card;
     let rec = await registry.getCard(def.name);
     if (!rec.cardId) {
-      let merchantId: number | undefined;
-      if (def.subMerchant) {
-        const m = await merchantFor(def);
-        if ('wait' in m) return { name: def.name, action: 'waiting', status: rec.status, message: m.wait };
-        merchantId = m.merchantId;
-      }
-      const cardId = await api.create(toCardCreateBody(def, { merchantId }));
-      rec = await registry.updateCard(def.name, (r) => ({ ...r, cardId, status: 'CARD_STATUS_NOT_VERIFY', refuseReason: undefined, synced: def }));
-      log.info({ card: def.name, cardId }, 'card created');
-      return { name: def.name, action: 'created', cardId, status: rec.status, message: `created as ${cardId}; WeChat is reviewing it` };
+      const created = await createMissing(def);
+      if (created) return created;
+      rec = await registry.getCard(def.name);
     }
-    const cardId = rec.cardId;
+    const cardId = rec.cardId!;
     // WeChat's view of the review (events may have been missed while the bot was down).
     const got = await api.get(cardId);
     const payload = (got[String(got.card_type ?? def.type).toLowerCase()] ?? {}) as { base_info?: { status?: string } };
@@ -461,6 +511,34 @@ export function createCards(deps: CardsDeps): Cards {
     return rec.cardId === ctx.cardId ? id : undefined;
   }
 
+  /**
+   * Creates the cards of cards.yaml that wait for sub-merchant `name` (no card_id yet), the same way
+   * `cards sync` does. Started by the approval event and not awaited by the webhook; it runs on the
+   * next turn of the event loop, so the answer to WeChat goes out first. Never rejects: errors are
+   * logged, and the cards still wait for the next `cards sync`.
+   */
+  function createWaitingCards(name: string): Promise<CardSyncResult[]> {
+    return new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => {
+        const results: CardSyncResult[] = [];
+        for (const def of Object.values(config().cards)) {
+          if (def.subMerchant !== name || (await registry.getCard(def.name)).cardId) continue;
+          const r = await syncOne(def).catch(async (err: unknown): Promise<CardSyncResult> => {
+            const rec = await registry.getCard(def.name);
+            return { name: def.name, action: 'failed', cardId: rec.cardId, status: rec.status, message: describeApiError(err) };
+          });
+          if (r.action === 'failed') log.error({ card: def.name, submerchant: name, reason: r.message }, `card ${def.name} could not be created after ${name}'s approval: ${r.message} — run "cards sync"`);
+          else log.info({ card: def.name, submerchant: name, action: r.action, cardId: r.cardId }, `card ${def.name} after ${name}'s approval: ${r.message}`);
+          results.push(r);
+        }
+        return results;
+      })
+      .catch((err: unknown) => {
+        log.error({ err, submerchant: name }, `the cards waiting for ${name} could not be created — run "cards sync"`);
+        return [];
+      });
+  }
+
   async function settleReceived(grantId: number): Promise<void> {
     const g = await ledger.getGrant(grantId);
     if (!g) return;
@@ -487,9 +565,15 @@ export function createCards(deps: CardsDeps): Cards {
         const name = await registry.nameOfMerchantId(id);
         if (!name) return { handled: false, note: `review result for unknown sub-merchant ${event.MerchantId}` };
         const pass = event.IsPass === '1';
-        await registry.updateSubMerchant(name, (r) => ({ ...r, merchantId: id, status: pass ? 'APPROVED' : 'REJECTED', reason: pass ? undefined : event.Reason || 'no reason given' }));
-        log.info({ submerchant: name, pass, reason: event.Reason }, 'sub-merchant review result');
-        return { handled: true, note: `sub-merchant ${name} ${pass ? 'approved' : `rejected: ${event.Reason ?? ''}`}` };
+        const reason = event.Reason || 'no reason given';
+        await registry.updateSubMerchant(name, (r) => ({ ...r, merchantId: id, status: pass ? 'APPROVED' : 'REJECTED', reason: pass ? undefined : reason }));
+        if (!pass) {
+          log.warn({ submerchant: name, merchantId: id, reason }, `sub-merchant ${name} rejected by WeChat: ${reason} — fix submerchants.yaml, then "submerchant update ${name}"`);
+          return { handled: true, note: `sub-merchant ${name} rejected: ${event.Reason ?? ''}` };
+        }
+        log.info({ submerchant: name, merchantId: id }, 'sub-merchant approved');
+        // Its waiting cards are created after the webhook has answered (never inside WeChat's 5 s).
+        return { handled: true, note: `sub-merchant ${name} approved`, followUp: createWaitingCards(name) };
       }
       case 'user_get_card':
       case 'user_gifting_card':
@@ -506,6 +590,39 @@ export function createCards(deps: CardsDeps): Cards {
       default:
         return { handled: false, note: `${event.Event} is not tracked` };
     }
+  }
+
+  // --- reconcile
+
+  async function reconcileGrants(opts: { limit?: number } = {}): Promise<CardReconcileReport> {
+    const report: CardReconcileReport = { checked: 0, received: 0, unchanged: 0, errors: 0 };
+    for (const g of await ledger.listByStatus(['SENT'], { kind: 'card', limit: opts.limit ?? 500 })) {
+      const cardName = String(g.payload.card ?? '');
+      const rec = await registry.getCard(cardName);
+      if (!rec.cardId) continue;
+      report.checked += 1;
+      let held: { code: string; cardId: string }[];
+      try {
+        held = await apiOf(config().cards[cardName]).card.userCardList(g.openId, rec.cardId);
+      } catch (err) {
+        report.errors += 1;
+        log.warn({ grant: g.id, card: cardName, reason: describeApiError(err) }, 'card reconcile: card/user/getcardlist failed; will retry next run');
+        continue;
+      }
+      for (const { code } of held) {
+        if (code === '' || (await tracker.getCode(rec.cardId, code))) continue;
+        // A code the bot never heard of: its user_get_card was missed (bot down, event lost).
+        const missed = { ToUserName: '', FromUserName: g.openId, CreateTime: Math.floor(clock.now() / 1000), MsgType: 'event', Event: 'user_get_card', CardId: rec.cardId, UserCardCode: code, IsGiveByFriend: '0' } as CardEvent;
+        await handleEvent(missed);
+      }
+      await ledger.markChecked(g.id, clock.now());
+      const after = await ledger.getGrant(g.id);
+      if (after?.status === 'RECEIVED') {
+        report.received += 1;
+        log.info({ grant: g.id, card: cardName }, 'card grant reconciled: the follower holds the card');
+      } else report.unchanged += 1;
+    }
+    return report;
   }
 
   // --- consume
@@ -634,7 +751,16 @@ export function createCards(deps: CardsDeps): Cards {
     async list() {
       const cfg = config().cards;
       return Promise.all(
-        Object.values(cfg).map(async (d) => ({ ...(await registry.getCard(d.name)), type: d.type, subMerchant: d.subMerchant, configured: true })),
+        Object.values(cfg).map(async (d) => {
+          const sub = d.subMerchant ? await registry.getSubMerchant(d.subMerchant) : undefined;
+          return {
+            ...(await registry.getCard(d.name)),
+            type: d.type,
+            subMerchant: d.subMerchant,
+            ...(sub ? { subMerchantStatus: sub.status, ...(sub.reason ? { subMerchantReason: sub.reason } : {}) } : {}),
+            configured: true,
+          };
+        }),
       );
     },
     async show(name) {
@@ -710,6 +836,7 @@ export function createCards(deps: CardsDeps): Cards {
     linkFor,
     consume,
     report,
+    reconcile: reconcileGrants,
   };
 }
 
@@ -739,7 +866,8 @@ function statusText(r: CardRecord): string {
 
 /**
  * Handles ANY card event from the message path: review results (`card_pass_check`,
- * `card_not_pass_check`, `card_merchant_check_result`) update the registry; `user_get_card`,
+ * `card_not_pass_check`, `card_merchant_check_result`) update the registry — an approved sub-merchant
+ * then has its waiting cards created in the background (`followUp`); `user_get_card`,
  * `user_gifting_card`, `user_del_card`, `user_consume_card` are applied to the code's facts and
  * settle the matching grant; `card_sku_remind` raises an operator alert; others are ignored. Safe to
  * call for duplicates and in any order. WeChat expects an empty answer (`success`) to card events.

@@ -11,8 +11,6 @@
  * try { console.log(await ctx.tokens.status()); } finally { await ctx.close(); }
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createTokenProvider, type TokenProvider } from '../api/access-token';

@@ -37,6 +37,24 @@ export function billNoPrefix(mchId: string, nowMs: number): string {
   return `${mchId}${shanghaiParts(nowMs).ymd}`;
 }
 
+/**
+ * The prefix of a coupon (card) grant's reference: `CARD + yyyymmdd` (Beijing date). A card grant is
+ * never sent to WeChat Pay, so it must not take a `mch_billno` — WeChat Pay documents that number as
+ * `mch_id + yyyymmdd + 10 digits unique that day`, and a number spent on a coupon is a gap in the
+ * merchant's red-packet sequence (the day's first red packet would be sequence 2). The ledger keeps a
+ * separate per-day sequence under this prefix (same tag, same 28 characters), and the letters keep a
+ * card reference from ever looking like (or colliding with) a bill number: {@link isBillNo} is false.
+ *
+ * @example cardGrantRefPrefix(Date.parse('2026-01-02T10:00:00+08:00')) // → 'CARD20260102'
+ * @see https://pay.weixin.qq.com/doc/v2/merchant/4011974053
+ */
+export function cardGrantRefPrefix(nowMs: number): string {
+  return `${CARD_REF_MARK}${shanghaiParts(nowMs).ymd}`;
+}
+
+/** The letters that open every card grant reference (see {@link cardGrantRefPrefix}). */
+export const CARD_REF_MARK = 'CARD';
+
 /** How many sequence numbers one prefix allows per day (10^10 − 1 for a 10-digit mch_id). */
 export function billNoCapacity(prefix: string): number {
   return 10 ** (BILL_NO_LENGTH - prefix.length) - 1;

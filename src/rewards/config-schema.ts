@@ -139,9 +139,22 @@ export const limitsFileSchema = z.preprocess(
       quiet_hours: z
         .preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable())
         .default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
+      /**
+       * Red-packet sends per second, shared by every worker. WeChat Pay's current rule
+       * (pay.weixin.qq.com/doc/v2/merchant/4011974053, 发放规则, updated 2025-08-22): "发送频率限制
+       * ------默认30/秒"; older documents said 1,800 per minute — the same rate.
+       */
       send_rate_per_second: z.number().int().min(1).max(10_000).default(30),
-      /** Optional second cap, per wall-clock minute (older WeChat documents: 1,800 per minute). */
+      /** Optional second cap, per wall-clock minute (e.g. 50 for a merchant held to 50 a minute). */
       send_rate_per_minute: z.number().int().min(1).max(600_000).nullable().default(null),
+      /**
+       * Optional cap on the merchant's red packets SENT per Beijing day, counted in the shared store
+       * across every worker; a packet over it waits for the next day (never dropped). WeChat Pay
+       * publishes no daily count (its daily caps are 1,000,000 yuan per merchant and 10 packets /
+       * 1,000 yuan per user), so it is unset by default; set it to what the merchant platform shows
+       * (e.g. 10000). Unlike `merchant_daily.count`, which refuses the grant when it is recorded.
+       */
+      send_rate_per_day: z.number().int().min(1).max(100_000_000).nullable().default(null),
       merchant_daily: z
         .object({ count: z.number().int().min(1).nullable().default(null), amount: yuan.default(100_000_000) })
         .strict()
@@ -177,6 +190,7 @@ export const limitsFileSchema = z.preprocess(
       quietHours: l.quiet_hours === null ? null : { fromMinute: l.quiet_hours.from, toMinute: l.quiet_hours.to, mode: l.quiet_hours.mode },
       sendRatePerSecond: l.send_rate_per_second,
       sendRatePerMinute: l.send_rate_per_minute,
+      sendRatePerDay: l.send_rate_per_day,
       merchantDaily: { count: l.merchant_daily.count, amountFen: l.merchant_daily.amount },
       followerDaily: { count: l.follower_daily.count, amountFen: l.follower_daily.amount },
     })),

@@ -190,6 +190,8 @@ export interface RecordGrantInput {
   /**
    * `mch_id + yyyymmdd` (see `billNoPrefix`): the ledger adds its own tag (`withLedgerTag`), draws the
    * next sequence of that prefix inside the transaction and stores `formatBillNo(taggedPrefix, seq)`.
+   * Card grants pass `cardGrantRefPrefix` instead (`CARD + yyyymmdd`): their own sequence, so a
+   * coupon never takes a red-packet bill number.
    */
   billNoPrefix: string;
   /** Everything the worker sends, snapshotted now so every retry sends identical parameters. */
@@ -215,7 +217,11 @@ export interface LedgerGrant {
   campaign: string;
   openId: string;
   amountFen: number;
-  /** Null only for REFUSED grants. */
+  /**
+   * The red packet's `mch_billno`; for a card grant its reference (`CARD…`, see `cardGrantRefPrefix`;
+   * ledgers of earlier versions gave card grants a bill number, which stays as it was). Null only for
+   * REFUSED grants.
+   */
   billNo: string | null;
   status: GrantStatus;
   /** The outcome answered the first time (a retry answers the same). */

@@ -6,8 +6,8 @@
  * - budget, packets, once-per-follower, follower daily count/amount, merchant daily count/amount:
  *   turned into {@link Reservation}s that the ledger checks and adds in the grant's transaction, so
  *   concurrent grants can't overshoot them;
- * - the send rate (per second, and per minute when set): enforced by the outbox worker with
- *   `CounterStore.incrementWithin` ({@link rateWindows}).
+ * - the send rate (per second, and per minute / per Beijing day when set): enforced by the outbox
+ *   worker with `CounterStore.incrementWithin` ({@link rateWindows}); a send over it waits.
  *
  * @example
  * const plan = planGrant({ campaign, limits, now, openId, amountFen: 188 });
@@ -250,6 +250,22 @@ export function rateKeyPerMinute(now: number): string {
   return `rewards:send-rate-min:${Math.floor(now / 60_000)}`;
 }
 
+/**
+ * The counter key of the merchant's red packets sent in one Beijing day (`send_rate_per_day`).
+ *
+ * @example rateKeyPerDay(Date.parse('2026-03-02T10:00:00+08:00')) // → 'rewards:send-day:20260302'
+ * @see https://pay.weixin.qq.com/doc/v2/merchant/4011974053
+ */
+export function rateKeyPerDay(now: number): string {
+  return `rewards:send-day:${shanghaiParts(now).ymd}`;
+}
+
+/** Milliseconds from `now` to the next Beijing midnight (UTC+8, no DST). */
+export function msToBeijingMidnight(now: number): number {
+  const offset = 8 * 3600 * 1000;
+  return DAY_MS - ((((now + offset) % DAY_MS) + DAY_MS) % DAY_MS);
+}
+
 /** One fixed window of the shared send rate: its counter, cap, and when it ends. */
 export interface RateWindow {
   key: string;
@@ -258,6 +274,11 @@ export interface RateWindow {
   ttlSeconds: number;
   /** Milliseconds from `now` until the window ends and a new counter starts. */
   endsInMs: number;
+  /**
+   * Counts packets, not calls: a bill number is counted on its first send only (a resend with the
+   * same bill after an unknown outcome is the same packet to WeChat Pay). The per-day window.
+   */
+  perPacket?: boolean;
 }
 
 /**
@@ -268,11 +289,30 @@ export interface RateWindow {
  * @example rateWindows({ perSecond: 30, perMinute: 50 }, now) // → [{ key: 'rewards:send-rate:…', limit: 30, … }, { …, limit: 50 }]
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function rateWindows(rates: { perSecond: number; perMinute: number | null }, now: number): RateWindow[] {
+export function rateWindows(rates: { perSecond: number; perMinute: number | null; perDay?: number | null }, now: number): RateWindow[] {
   const windows: RateWindow[] = [];
   if (Number.isFinite(rates.perSecond))
     windows.push({ key: rateKey(now), limit: rates.perSecond, ttlSeconds: 2, endsInMs: 1000 - (now % 1000) });
   if (rates.perMinute !== null && Number.isFinite(rates.perMinute))
     windows.push({ key: rateKeyPerMinute(now), limit: rates.perMinute, ttlSeconds: 120, endsInMs: 60_000 - (now % 60_000) });
+  // Last, so a refusal by a shorter window never spends a day's slot.
+  if (rates.perDay !== undefined && rates.perDay !== null && Number.isFinite(rates.perDay))
+    windows.push({ key: rateKeyPerDay(now), limit: rates.perDay, ttlSeconds: 2 * 24 * 3600, endsInMs: msToBeijingMidnight(now), perPacket: true });
   return windows;
+}
+
+/**
+ * What the send-rate settings mean, in one line for `check-config`.
+ *
+ * @example describeSendRates(defaultLimits()) // → 'red-packet sends: at most 30 a second (shared by every worker); …'
+ * @see https://pay.weixin.qq.com/doc/v2/merchant/4011974053
+ */
+export function describeSendRates(limits: Pick<Limits, 'sendRatePerSecond' | 'sendRatePerMinute' | 'sendRatePerDay'>): string {
+  const caps = [`${limits.sendRatePerSecond} a second`];
+  caps.push(limits.sendRatePerMinute === null ? 'no cap per minute (send_rate_per_minute unset)' : `${limits.sendRatePerMinute} a minute`);
+  caps.push(limits.sendRatePerDay === null ? 'no cap per Beijing day (send_rate_per_day unset)' : `${limits.sendRatePerDay} per Beijing day`);
+  return (
+    `red-packet sends: at most ${caps.join(', ')} — counted in the shared store across every worker; ` +
+    'a packet over a cap waits for the next second, minute or day, and is never dropped or sent twice'
+  );
 }

@@ -5,8 +5,9 @@
  * 1. quiet hours now → put it back until they end (invariant 3: checked before any call to Pay);
  * 2. a previous attempt's outcome is unknown (status SENDING) → `gethbinfo` first: SENT/RECEIVED/… →
  *    settle; FAILED → settle failed; SENDING → try later; NOT_FOUND → send again, same bill number;
- * 3. the shared send rate (`CounterStore.incrementWithin`, one counter per second, and per minute when
- *    `send_rate_per_minute` is set) → else when the full window ends;
+ * 3. the shared send rate (`CounterStore.incrementWithin`, one counter per second, and per minute /
+ *    per Beijing day when `send_rate_per_minute` / `send_rate_per_day` is set; the day counts each bill
+ *    once) → else put back until the full window ends (never dropped);
  * 4. mark SENDING (attempts + 1) and send with the bill number fixed at record time, with the
  *    parameters snapshotted at record time;
  * 5. sent → SENT (send_listid); uncertain → retry later with backoff, same bill number; merchant-wide
@@ -87,6 +88,8 @@ export interface OutboxPass {
   rateLimited: boolean;
   /** When rate-limited: ms until the full window (second or minute) ends. */
   rateWaitMs?: number;
+  /** Set when `send_rate_per_day` is used up: ms until the Beijing day ends (new packets wait till then). */
+  dayCapWaitMs?: number;
 }
 
 export interface OutboxWorker {
@@ -156,6 +159,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   interface PassState {
     /** false, or how long (ms) until the full rate window ends. */
     rateLimited: false | number;
+    /** false, or how long (ms) until the Beijing day ends: `send_rate_per_day` is used up. */
+    dayFull: false | number;
     paused: Set<string>;
   }
 
@@ -163,7 +168,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   function windows(): RateWindow[] {
     const limits = config().limits;
     const perSecond = deps.ratePerSecond ?? limits.sendRatePerSecond;
-    return rateWindows({ perSecond, perMinute: Number.isFinite(perSecond) ? limits.sendRatePerMinute : null }, clock.now());
+    const lifted = !Number.isFinite(perSecond); // ratePerSecond: Infinity (tests, bench) lifts every window
+    return rateWindows({ perSecond, perMinute: lifted ? null : limits.sendRatePerMinute, perDay: lifted ? null : limits.sendRatePerDay }, clock.now());
   }
 
   function requestOf(g: LedgerGrant): RedpackRequest {
@@ -276,8 +282,20 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (state.rateLimited !== false) return retryLater(g, undefined, state.rateLimited);
     // A slot in every window, or no send: a later window's refusal leaves the earlier counters one
     // higher for their (shorter) window — conservative, never above a cap.
+    if (state.dayFull !== false && g.attempts === 0) return retryLater(g, undefined, state.dayFull).then(() => 'rate' as const);
     for (const w of windows()) {
+      // A bill already attempted was counted (per packet) by its first send.
+      if (w.perPacket && g.attempts > 0) continue;
       const slot = await counters.incrementWithin(w.key, 1, w.limit, w.ttlSeconds);
+      if (!slot.allowed && w.perPacket) {
+        // The day's packets are used up: new packets wait for the next Beijing day; resends and
+        // queries of packets already attempted go on.
+        if (state.dayFull === false)
+          log.warn({ limit: w.limit, waitMs: w.endsInMs }, `send_rate_per_day (${w.limit}) reached: new red packets wait until 00:00 Beijing time`);
+        state.dayFull = w.endsInMs;
+        await retryLater(g, undefined, w.endsInMs);
+        return 'rate';
+      }
       if (!slot.allowed) {
         state.rateLimited = w.endsInMs;
         await retryLater(g, undefined, w.endsInMs);
@@ -332,13 +350,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     // be put back one by one, starving the next second (seen as 0/40/0/40 sends across workers).
     let limit = batchSize;
     for (const w of windows()) {
+      // The day's cap does not stop a pass: resends and queries of attempted packets need no slot.
+      if (w.perPacket) continue;
       const free = w.limit - (await counters.get(w.key));
       if (free <= 0) return { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: true, rateWaitMs: w.endsInMs };
       limit = Math.min(limit, free);
     }
     const claimed = await ledger.claimDue({ owner, now: clock.now(), leaseMs, limit });
     const pass: OutboxPass = { processed: 0, sent: 0, failed: 0, held: 0, retried: 0, rateLimited: false };
-    const state: PassState = { rateLimited: false, paused: new Set() };
+    const state: PassState = { rateLimited: false, dayFull: false, paused: new Set() };
     let next = 0;
     async function lane(): Promise<void> {
       while (next < claimed.length) {
@@ -361,6 +381,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
     pass.rateLimited = state.rateLimited !== false;
     if (state.rateLimited !== false) pass.rateWaitMs = state.rateLimited;
+    if (state.dayFull !== false) pass.dayCapWaitMs = state.dayFull;
     return pass;
   }
 

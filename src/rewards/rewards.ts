@@ -11,7 +11,7 @@
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { planCardGrant } from '../cards/plan-card-grant';
-import { billNoPrefix } from './bill-no';
+import { billNoPrefix, cardGrantRefPrefix } from './bill-no';
 import type { RedPacketCampaign, RewardsConfig } from './config-schema';
 import { firstExceeded, type GrantStatus, type Ledger, type LedgerGrant, type RecordGrantInput, type Usage } from './ledger';
 import { planGrant, safeModeRefusal, type LimitRefusal } from './limits';
@@ -166,7 +166,10 @@ export function createRewards(deps: RewardsDeps): Rewards {
       const plan = planCardGrant(campaign, campaign.name, req.openId);
       const refusal: LimitRefusal | undefined =
         safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal);
-      return { input: { ...base, ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal } };
+      // A coupon takes a reference from its own sequence, never a red-packet bill number.
+      return {
+        input: { ...base, billNoPrefix: cardGrantRefPrefix(now), ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal },
+      };
     }
     if (!campaign || campaign.kind !== 'red_packet') {
       const refusal: LimitRefusal = {

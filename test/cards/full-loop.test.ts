@@ -49,10 +49,14 @@ describe('cards: the full loop', () => {
     expect(rig.handled.at(-1)).toMatchObject({ handled: true, note: 'sub-merchant corner-cafe approved' });
     expect((await rig.cards.registry.getSubMerchant('corner-cafe')).status).toBe('APPROVED');
 
-    // 4. Its card is created with the merchant id; review events update the status.
+    // 4. The approval itself creates its waiting card (after the webhook answered), with the merchant
+    // id; a later `cards sync` finds it made; review events update the status.
+    const [made] = (await rig.handled.at(-1)!.followUp)!;
+    expect(made).toMatchObject({ name: 'cafe-gift', action: 'created' });
     const second = await rig.cards.sync();
     const gift = second.find((r) => r.name === 'cafe-gift')!;
-    expect(gift).toMatchObject({ action: 'created' });
+    expect(gift).toMatchObject({ action: 'unchanged', cardId: made!.cardId });
+    expect([...rig.sandbox.cards.cards.values()].filter((c) => c.merchantId === sub.merchantId)).toHaveLength(1);
     expect(rig.sandbox.cards.cards.get(gift.cardId!)!.merchantId).toBe(sub.merchantId);
     const body = rig.sandbox.cards.cards.get(gift.cardId!)!.card as { gift: { base_info: Record<string, unknown> } };
     expect(body.gift.base_info.sub_merchant_info).toEqual({ merchant_id: sub.merchantId });

@@ -14,7 +14,7 @@ import { cardsFileSchema } from '../../src/cards/card-schema';
 import { createCards, handleCardEvent, type Cards, type CardsConfig } from '../../src/cards/cards';
 import { submerchantsFileSchema } from '../../src/cards/submerchant-schema';
 import { fixedClock, type ManualClock } from '../../src/lib/clock';
-import { silentLogger } from '../../src/lib/logger';
+import { silentLogger, type Logger } from '../../src/lib/logger';
 import { campaignsFileSchema, defaultLimits } from '../../src/rewards/config-schema';
 import { createOutboxWorker, type OutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards, type Rewards } from '../../src/rewards/rewards';
@@ -59,15 +59,16 @@ export interface CardRig {
   close(): Promise<void>;
 }
 
-export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = (c) => c): Promise<CardRig> {
+export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = (c) => c, opts: { log?: Logger } = {}): Promise<CardRig> {
   const clock = fixedClock(T0);
   const tmp = tempDir('cards-');
   const store = SqliteStore.open(path.join(tmp.dir, 'kv.sqlite'));
   const led = sqliteLedger();
   const config = configure(loadCardsConfig());
-  const log = silentLogger();
+  const log = opts.log ?? silentLogger();
   const handled: CardEventResult[] = [];
   const rigState = { refused: 0 };
+  // eslint-disable-next-line prefer-const -- the webhook below closes over `cards` before createCards() can be called
   let cards!: Cards;
 
   // The bot's webhook: signature → XML → typed event → handleCardEvent.

@@ -82,6 +82,21 @@ describe('runCheckConfig', () => {
     expect(io.outLines).toEqual([expect.stringMatching(/^OK \(version [0-9a-f]{12}, 5 rules\)$/)]);
   });
 
+  it('should explain the send-rate settings in force: defaults, and per minute / per day when set', () => {
+    const io = capture();
+    const dir = path.join(FIXTURES, 'basic');
+    expect(runCheckConfig(dir, { views: dir, explain: true }, io)).toBe(0);
+    expect(io.outLines[1]).toBe(
+      'red-packet sends: at most 30 a second, no cap per minute (send_rate_per_minute unset), no cap per Beijing day (send_rate_per_day unset) — ' +
+        'counted in the shared store across every worker; a packet over a cap waits for the next second, minute or day, and is never dropped or sent twice',
+    );
+    const rated = capture();
+    const ratedDir = path.join(FIXTURES, 'send-rates');
+    expect(runCheckConfig(ratedDir, { views: dir, explain: true }, rated)).toBe(0);
+    expect(rated.errLines).toEqual([]);
+    expect(rated.outLines[1]).toMatch(/^red-packet sends: at most 30 a second, 50 a minute, 10000 per Beijing day — /);
+  });
+
   it('should validate the shipped sample', () => {
     const io = capture();
     expect(runCheckConfig(path.join(ROOT, 'config'), { views: path.join(ROOT, 'views') }, io)).toBe(0);
@@ -108,6 +123,6 @@ describe('wechat-bot check-config (the real command line)', () => {
       'error: test/fixtures/config/bad-regex/rules.yaml:4 rules[0] (id "order").match.content.regex: "^order (\\\\d+$" is not a valid regular expression: Unterminated group',
     );
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^OK \(version [0-9a-f]{12}, 4 rules\)\n$/);
+    expect(good.stdout).toMatch(/^OK \(version [0-9a-f]{12}, 4 rules\)\nred-packet sends: at most 30 a second, .*never dropped or sent twice\n$/);
   });
 });

@@ -12,10 +12,12 @@ import type { RewardsConfig } from '../../src/rewards/config-schema';
 import type { Ledger } from '../../src/rewards/ledger';
 import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards } from '../../src/rewards/rewards';
+import path from 'node:path';
 import { MemoryCounterStore } from '../../src/store/memory';
+import { SqliteStore } from '../../src/store/sqlite';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { describeService } from '../store/service-probe';
-import { DATABASE_URL, makeConfig, MCH_ID, openIdOf, pgSchemaPool, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from '../rewards/helpers';
+import { DATABASE_URL, makeConfig, MCH_ID, openIdOf, pgSchemaPool, redCampaign, sqliteLedger, startPayRig, T0, tempDir, type PayRig } from '../rewards/helpers';
 import { recordInProcesses } from './processes';
 
 const at = (beijing: string) => Date.parse(`${beijing}+08:00`);
@@ -225,6 +227,39 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       expect(perSecond).toEqual([30, 20, ...Array<number>(58).fill(0), 30, 20]);
       expect(pay.sandbox.payments.size).toBe(100);
       await s.close();
+    });
+
+    it('should cap the merchant’s packets per Beijing day (send_rate_per_day) exactly across two instances counting in the store, and send the rest the next day', async () => {
+      const s = sqliteLedger();
+      const config = makeConfig({ promo: redCampaign() }, { send_rate_per_second: 30, send_rate_per_day: 70 });
+      const { rewards, clock } = rewardsOn(s.ledger, config);
+      for (let i = 0; i < 100; i++) await rewards.grant({ campaign: 'promo', openId: openIdOf(i), dedupeKey: `d${i}`, ruleId: 'r', now: T0 });
+      // Two instances, each with its own connection to the shared store file (as two processes are).
+      const tmp = tempDir('day-cap-');
+      const stores = [1, 2].map(() => SqliteStore.open(path.join(tmp.dir, 'store.sqlite'), { clock }));
+      const workers = stores.map((st, n) =>
+        createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: st.counters, clock, log: silentLogger(), config: () => config, owner: `w${n}`, batchSize: 40 }),
+      );
+      const perSecond: number[] = [];
+      for (let second = 0; second < 4; second++) {
+        const before = pay.sandbox.callsTo('sendredpack').length;
+        await Promise.all([...workers, ...workers].map((w) => w.runOnce()));
+        perSecond.push(pay.sandbox.callsTo('sendredpack').length - before);
+        clock.advance(1000);
+      }
+      expect(perSecond).toEqual([30, 30, 10, 0]);
+      // Not dropped: the other 30 wait, PENDING, until 00:00 Beijing time.
+      const waiting = await s.ledger.listByStatus(['PENDING']);
+      expect(waiting).toHaveLength(30);
+      expect(new Set(waiting.map((g) => g.nextAttemptAt))).toEqual(new Set([at('2026-03-03T00:00:00')]));
+      expect(await stores[0]!.counters.get('rewards:send-day:20260302')).toBe(70);
+      clock.set(at('2026-03-03T08:00:00')); // after the quiet hours of the next day
+      await Promise.all([...workers, ...workers].map((w) => w.runOnce()));
+      expect(pay.sandbox.payments.size).toBe(100);
+      expect(pay.sandbox.callsTo('sendredpack')).toHaveLength(100); // each packet sent once
+      for (const st of stores) await st.close();
+      await s.close();
+      tmp.remove();
     });
   });
 });

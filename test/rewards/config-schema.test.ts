@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { checkAmount } from '../../src/rewards/limits';
 import {
@@ -42,6 +43,7 @@ describe('limitsFileSchema', () => {
       quietHours: { fromMinute: 0, toMinute: 480, mode: 'defer' },
       sendRatePerSecond: 30,
       sendRatePerMinute: null,
+      sendRatePerDay: null,
       merchantDaily: { count: null, amountFen: 100_000_000 },
       followerDaily: { count: 10, amountFen: 100_000 },
     });
@@ -54,6 +56,7 @@ describe('limitsFileSchema', () => {
       quiet_hours: { from: '23:30', to: '07:00', mode: 'refuse' },
       send_rate_per_second: 5,
       send_rate_per_minute: 50,
+      send_rate_per_day: 10_000,
       merchant_daily: { count: 100, amount: 50 },
       follower_daily: { count: 2, amount: 3.5 },
     });
@@ -62,6 +65,7 @@ describe('limitsFileSchema', () => {
       quietHours: { fromMinute: 1410, toMinute: 420, mode: 'refuse' },
       sendRatePerSecond: 5,
       sendRatePerMinute: 50,
+      sendRatePerDay: 10_000,
       merchantDaily: { count: 100, amountFen: 5000 },
       followerDaily: { count: 2, amountFen: 350 },
     });
@@ -208,7 +212,7 @@ describe('loadRewardsConfig', () => {
   });
 
   it('should default when the files are absent', () => {
-    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cfg-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
     expect(loadRewardsConfig(dir)).toEqual({ campaigns: {}, limits: defaultLimits() });
     fs.rmSync(dir, { recursive: true });
   });

@@ -1,5 +1,5 @@
 import { campaignsFileSchema, defaultLimits, limitsFileSchema, type RedPacketCampaign } from '../../src/rewards/config-schema';
-import { checkAmount, checkCampaignWindow, inDailySpan, planGrant, quietHoursEnd, rateKey, reservationsFor } from '../../src/rewards/limits';
+import { checkAmount, checkCampaignWindow, inDailySpan, msToBeijingMidnight, planGrant, quietHoursEnd, rateKey, rateWindows, reservationsFor } from '../../src/rewards/limits';
 import { redCampaign } from './helpers';
 
 const at = (beijing: string) => Date.parse(`${beijing}+08:00`);
@@ -119,5 +119,23 @@ describe('rateKey', () => {
   it('should change every second', () => {
     expect(rateKey(1_000_999)).toBe(rateKey(1_000_000));
     expect(rateKey(1_001_000)).not.toBe(rateKey(1_000_999));
+  });
+});
+
+describe('rateWindows: send_rate_per_day', () => {
+  const at = (beijing: string) => Date.parse(`${beijing}+08:00`);
+
+  it('should add a per-packet window keyed by the Beijing day, ending at the next Beijing midnight, last of all', () => {
+    const now = at('2026-03-02T23:59:30');
+    const w = rateWindows({ perSecond: 30, perMinute: 50, perDay: 10_000 }, now);
+    expect(w.map((x) => x.limit)).toEqual([30, 50, 10_000]);
+    expect(w[2]).toEqual({ key: 'rewards:send-day:20260302', limit: 10_000, ttlSeconds: 172_800, endsInMs: 30_000, perPacket: true });
+    // 16:00 UTC is 00:00 Beijing: a new day and a new counter.
+    expect(rateWindows({ perSecond: 30, perMinute: null, perDay: 5 }, at('2026-03-03T00:00:00'))[1]).toMatchObject({ key: 'rewards:send-day:20260303', endsInMs: 86_400_000 });
+  });
+
+  it('should have no day window when unset', () => {
+    expect(rateWindows({ perSecond: 30, perMinute: null, perDay: null }, 0)).toHaveLength(1);
+    expect(msToBeijingMidnight(at('2026-03-02T10:00:00'))).toBe(14 * 3600 * 1000);
   });
 });

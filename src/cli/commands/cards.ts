@@ -85,6 +85,19 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       }),
     );
   cardsCmd
+    .command('reconcile')
+    .description('Check SENT card grants against card/user/getcardlist and record RECEIVED where the follower holds the card (missed events)')
+    .option('--limit <n>', 'grants to check', '500')
+    .action((opts: { limit: string }) =>
+      withCards(async (cards) => {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+        const r = await cards.reconcile({ limit });
+        out(`checked ${r.checked} sent card grant${r.checked === 1 ? '' : 's'}: ${r.received} received, ${r.unchanged} unchanged, ${r.errors} errors`);
+        if (r.errors > 0) process.exitCode = 1;
+      }),
+    );
+  cardsCmd
     .command('list')
     .description('Every card of config/cards.yaml with its card_id, review status and sub-merchant')
     .option('--json', 'machine-readable output')
@@ -92,7 +105,7 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       withCards(async (cards) => {
         const list = await cards.list();
         if (opts.json) return out(JSON.stringify(list.map(({ synced: _s, ...r }) => r), null, 2));
-        out(table([['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'], ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, r.subMerchant ?? '', r.refuseReason ?? ''])]));
+        out(table([['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'], ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, subMerchantCell(r), r.refuseReason ?? (r.cardId ? '' : (r.subMerchantReason ?? ''))])]));
       }),
     );
   cardsCmd
@@ -193,4 +206,10 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
         out(table([['SUB-MERCHANT', 'MERCHANT_ID', 'STATUS', 'REASON'], ...list.map((r) => [r.name, r.merchantId === undefined ? '-' : String(r.merchantId), r.status, r.reason ?? ''])]));
       }),
     );
+}
+
+/** `corner-cafe (APPROVED)`: a card's sub-merchant with its review state, empty for a plain card. */
+function subMerchantCell(r: { subMerchant?: string; subMerchantStatus?: string }): string {
+  if (!r.subMerchant) return '';
+  return r.subMerchantStatus ? `${r.subMerchant} (${r.subMerchantStatus})` : r.subMerchant;
 }

@@ -8,6 +8,8 @@
 import type { Command } from 'commander';
 import { formatIssue } from '../../config/config-issue';
 import { loadConfig } from '../../config/load-config';
+import { defaultLimits, type Limits } from '../../rewards/config-schema';
+import { describeSendRates } from '../../rewards/limits';
 
 /** Where a command writes; tests pass their own. */
 export interface CliIo {
@@ -30,12 +32,13 @@ export function defaultDirs(): { configDir: string; viewsDir: string } {
 }
 
 /**
- * Runs the check and returns the exit code (0 valid, 1 invalid).
+ * Runs the check and returns the exit code (0 valid, 1 invalid). With `explain` (the `check-config`
+ * command), a valid config also prints what its send-rate settings mean.
  *
  * @example const code = runCheckConfig('config', { views: 'views' }, processIo);
  * @see https://github.com/probot/probot/blob/master/src/context.ts
  */
-export function runCheckConfig(dir: string | undefined, options: { views?: string }, io: CliIo): number {
+export function runCheckConfig(dir: string | undefined, options: { views?: string; explain?: boolean }, io: CliIo): number {
   const defaults = defaultDirs();
   const configDir = dir ?? defaults.configDir;
   const r = loadConfig(configDir, { viewsDir: options.views ?? defaults.viewsDir });
@@ -49,6 +52,8 @@ export function runCheckConfig(dir: string | undefined, options: { views?: strin
   io.out(
     `OK (version ${r.config.version}, ${n} rule${n === 1 ? '' : 's'}${r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : ''})`,
   );
+  // What the send-rate settings in force mean (limits.yaml, or its defaults when absent).
+  if (options.explain) io.out(describeSendRates((r.config.files.limits as Limits | undefined) ?? defaultLimits()));
   return 0;
 }
 
@@ -65,6 +70,6 @@ export function register(program: Command): void {
     .argument('[dir]', 'config folder (default $BOT_CONFIG_DIR or ./config)')
     .option('--views <dir>', 'views folder holding templates/ (default $BOT_VIEWS_DIR or ./views)')
     .action((dir: string | undefined, options: { views?: string }) => {
-      process.exitCode = runCheckConfig(dir, options, processIo);
+      process.exitCode = runCheckConfig(dir, { ...options, explain: true }, processIo);
     });
 }
