@@ -107,8 +107,9 @@ export function createMessageHandler(
 
   function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
     if (own) return own;
-    const c = (config.files.campaigns?.campaigns as Record<string, { replies?: Record<string, unknown> }> | undefined)?.[campaign];
-    const text = c?.replies?.[outcome];
+    const campaigns = config.files.campaigns.campaigns;
+    const c = Object.prototype.hasOwnProperty.call(campaigns, campaign) ? campaigns[campaign] : undefined;
+    const text: unknown = c?.replies[outcome];
     return { kind: 'text', text: typeof text === 'string' ? text : DEFAULT_GRANT_TEXTS[outcome] };
   }
 
