@@ -13,7 +13,7 @@
  * if (code.canConsume) await api.card.codeConsume('110201201245');
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
-import type { ApiRequest, ApiResult } from './client';
+import type { ApiRequest, ApiResult } from './request';
 import { createSubMerchantApi, type SubMerchantApi } from './submerchant';
 
 // === Values

@@ -9,7 +9,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
  */
 import type { NewsArticle, Reply } from '../reply/reply';
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 
 // === Message values
 

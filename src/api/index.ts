@@ -12,5 +12,6 @@ export * from './errors';
 export * from './menu';
 export * from './menu-diff';
 export * from './qrcode';
+export * from './request';
 export * from './ticket';
 export * from './user';

@@ -6,7 +6,7 @@
  * const current = await api.menu.get(); // undefined when no menu is set (46003)
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 import { WeChatApiError } from './errors';
 
 // === Wire types

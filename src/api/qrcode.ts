@@ -11,7 +11,7 @@
  * @example const { showUrl } = await api.qrcode.create({ scene: 'spring', expireSeconds: 604800 });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Account_Management/Generating_a_Parametric_QR_Code.html
  */
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 
 /** Longest temporary code WeChat issues: 30 days. */
 export const MAX_QR_EXPIRE_SECONDS = 2_592_000;

@@ -11,7 +11,7 @@
  * const info = await api.card.submerchant.get(merchantId); // info.status === 'CHECKING'
  * @see https://developers.weixin.qq.com/doc/service/guide/product/card/Third-party_developer_mode.html
  */
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 
 // === Values
 

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../lib/clock';
 import type { KeyValueStore } from '../store/ports';
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 
 /** `type` of `ticket/getticket`. */
 export type TicketType = 'wx_card' | 'jsapi';

@@ -4,7 +4,7 @@
  * @example const info = await api.user.info('OPENID'); if (info.subscribe === 1) …
  * @see https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html
  */
-import type { ApiRequest } from './client';
+import type { ApiRequest } from './request';
 
 /** WeChat's answer, field names verbatim. `subscribe` 0 means the user does not follow (other fields absent). */
 export interface UserInfo {

@@ -16,8 +16,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { shanghaiParts } from '../lib/clock';
+import { SANDBOX_PAY_PLATFORM } from '../lib/sandbox-certs';
 import { signPayV2, type PaySignType } from '../pay/sign';
 import { encryptV3Resource } from '../spend/decrypt-v3-resource';
 import { signV3Message } from '../spend/verify-v3-signature';
@@ -25,17 +25,8 @@ import { buildXml, parseXml } from '../wechat/xml';
 
 // === Platform key pair (public, sandbox-only)
 
-const CERT_DIR = [path.join(__dirname, 'certs'), path.resolve(__dirname, '../../../src/sandbox/certs')].find((dir) =>
-  fs.existsSync(path.join(dir, 'wechatpay-platform_cert.pem')),
-) ?? path.join(__dirname, 'certs');
-
 /** The sandbox's WeChat Pay platform certificate and private key (v3 notification signatures). */
-export const SANDBOX_PAY_PLATFORM = {
-  cert: path.join(CERT_DIR, 'wechatpay-platform_cert.pem'),
-  key: path.join(CERT_DIR, 'wechatpay-platform_key.pem'),
-  /** The certificate's serial number: the `Wechatpay-Serial` header. */
-  serial: '5157F09EFDC096DE15EBE81A47057A7232F2BB80',
-} as const;
+export { SANDBOX_PAY_PLATFORM } from '../lib/sandbox-certs';
 
 /**
  * WeChat Pay's re-send intervals after a notification was not answered with success (15s/15s/30s/3m/

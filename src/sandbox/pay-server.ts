@@ -18,6 +18,10 @@
  *
  * The certificates in `./certs` are public and sandbox-only (see `certs/README.md`).
  *
+ * This file only composes: one state object (`pay-state.ts`, with the state file), the route table of
+ * each area (`pay-send-routes.ts`: sendredpack and the group sendgroupredpack; `pay-query-routes.ts`:
+ * gethbinfo), the money rules (`pay-money.ts`) and the HTTPS server (`pay-http.ts`).
+ *
  * @example
  * const pay = await startPaySandbox();
  * const client = createPayClient({ ..., baseUrl: pay.url, ca: pay.ca, cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: pay.mchId }) });
@@ -25,129 +29,25 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import fs from 'node:fs';
-import https from 'node:https';
-import path from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { SANDBOX_CREDENTIALS } from '../config/settings';
-import { systemClock, shanghaiParts, type Clock } from '../lib/clock';
+import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
-import { buildXml, parseXml } from '../wechat/xml';
-import { signPayV2, verifyPayV2, type PaySignType } from '../pay/sign';
-import type { RedpackStatus } from '../pay/types';
-import { checkAmount, validatePayFields, type PayRefusal, type PaySandboxEndpoint } from './pay-validate';
+import { SANDBOX_PAY_CERTS } from '../lib/sandbox-certs';
+import { listenPaySandbox } from './pay-http';
+import { receive, refundUnclaimed } from './pay-money';
+import { queryRoutes } from './pay-query-routes';
+import type { PayRoute, PayRouteTable } from './pay-route';
+import { sendRoutes } from './pay-send-routes';
+import { createPayState, persist, type PaySandboxFaults, type SandboxPayCall, type SandboxPayment } from './pay-state';
+import type { PaySandboxEndpoint } from './pay-validate';
 
 export type { PaySandboxEndpoint } from './pay-validate';
-
-// === Certificates
-
-/** `certs/` beside this file; from a compiled `dist/src/sandbox/` the source folder is used. */
-const CERT_DIR = [path.join(__dirname, 'certs'), path.resolve(__dirname, '../../../src/sandbox/certs')].find((dir) =>
-  fs.existsSync(path.join(dir, 'ca.pem')),
-) ?? path.join(__dirname, 'certs');
+export type { PaySandboxFaults, SandboxPayCall, SandboxPayment } from './pay-state';
 
 /** Paths of the public sandbox certificates (see `certs/README.md`). */
-export const SANDBOX_PAY_CERTS = {
-  dir: CERT_DIR,
-  ca: path.join(CERT_DIR, 'ca.pem'),
-  serverCert: path.join(CERT_DIR, 'server.pem'),
-  serverKey: path.join(CERT_DIR, 'server-key.pem'),
-  /** Merchant client certificate of SANDBOX_CREDENTIALS.mchId; passphrase = the mch_id. */
-  p12: path.join(CERT_DIR, 'apiclient_cert.p12'),
-  clientCert: path.join(CERT_DIR, 'apiclient_cert.pem'),
-  clientKey: path.join(CERT_DIR, 'apiclient_key.pem'),
-  /** Sandbox-CA client certificate of another merchant (1900000999). */
-  otherMchCert: path.join(CERT_DIR, 'other-mch_cert.pem'),
-  otherMchKey: path.join(CERT_DIR, 'other-mch_key.pem'),
-  /** A client certificate for the sandbox merchant from an unrelated CA. */
-  rogueCert: path.join(CERT_DIR, 'rogue_cert.pem'),
-  rogueKey: path.join(CERT_DIR, 'rogue_key.pem'),
-} as const;
+export { SANDBOX_PAY_CERTS } from '../lib/sandbox-certs';
 
 // === Types
-
-/** Fault injection; rates are probabilities 0–1 drawn from the seeded PRNG, checked in this order. */
-export interface PaySandboxFaults {
-  /** Added before every answer. */
-  latencyMs?: number;
-  /** Destroy the connection without an answer. */
-  resetRate?: number;
-  /** Answer HTTP 503 with an HTML page. */
-  http5xxRate?: number;
-  /** Never answer (the client's timeout fires); the socket is destroyed only by close(). */
-  timeoutRate?: number;
-  /** Answer 200 with a body that is not WeChat Pay XML. */
-  garbageRate?: number;
-  /** Answer `SYSTEMERROR`. */
-  systemErrorRate?: number;
-  /**
-   * For reset / 5xx / timeout / garbage / SYSTEMERROR on a send: the share of them for which the packet
-   * WAS paid before the answer went wrong (default 0.5; 1 = always paid, 0 = never).
-   */
-  paidShare?: number;
-  /** Pay, but answer with a corrupted `sign`. */
-  badSignatureRate?: number;
-  /** Pay with status SENDING and answer `PROCESSING` (settles on the next query or re-send: SENT, or FAILED — see `processingFailShare`). */
-  processingRate?: number;
-  /**
-   * Of the PROCESSING packets, the share that end FAILED instead of SENT (default 0): WeChat's risk
-   * control stopped them (gethbinfo `status` FAILED with `reason`), the money goes back and a re-send of
-   * the bill answers NO_AUTH.
-   */
-  processingFailShare?: number;
-  /** Answer this err_code to sends (nothing paid), e.g. NOTENOUGH, API_METHOD_CLOSED. Re-entry of a paid bill still wins. */
-  errCode?: string;
-  /** How many sends get `errCode` (default: every one until cleared). */
-  errCodeTimes?: number;
-  /** Endpoints the rate faults apply to (default: all three). `errCode` applies to sends only. */
-  endpoints?: PaySandboxEndpoint[];
-}
-
-/** One red packet the sandbox paid. */
-export interface SandboxPayment {
-  billNo: string;
-  endpoint: 'sendredpack' | 'sendgroupredpack';
-  openId: string;
-  amountFen: number;
-  totalNum: number;
-  wxappid: string;
-  subMchId?: string;
-  /**
-   * How often money left for this bill number: incremented by every payout recorded for the bill
-   * (so a broken re-entry would show 2), taken back when a SENDING packet ends FAILED (0).
-   */
-  timesPaid: number;
-  /** gethbinfo `reason` of a FAILED packet. */
-  failReason?: string;
-  /** Decided when the packet was accepted as PROCESSING: it ends FAILED, not SENT. */
-  endsFailed?: boolean;
-  /** When the unclaimed packet turned RFUND_ING (24 h after it was sent). */
-  refundingAt?: number;
-  sendListId: string;
-  detailId: string;
-  status: RedpackStatus;
-  sentAt: number;
-  receivedAt?: number;
-  refundedAt?: number;
-  receivedBy?: { openId: string; amountFen: number; receivedAt: number }[];
-  /** The request fields of the paying call, without `sign` and `nonce_str`. */
-  fields: Record<string, string>;
-}
-
-/** One request as received. */
-export interface SandboxPayCall {
-  endpoint: PaySandboxEndpoint | string;
-  /** Raw fields as parsed (including `sign`/`nonce_str`); empty when the body was not XML. */
-  fields: Record<string, string>;
-  /** CN of the client certificate. */
-  certCn: string;
-  at: number;
-  /** What happened: an err_code, SUCCESS, or the fault (RESET, HTTP_503, TIMEOUT, GARBAGE, BAD_SIGNATURE). */
-  outcome: string;
-  /** Whether this call paid. */
-  paid: boolean;
-}
 
 export interface PaySandboxOptions {
   mchId?: string;
@@ -239,15 +139,10 @@ export interface PaySandbox {
   close(): Promise<void>;
 }
 
-// === Server
+// === Composition
 
-const PATHS: Record<string, PaySandboxEndpoint> = {
-  '/mmpaymkttransfers/sendredpack': 'sendredpack',
-  '/mmpaymkttransfers/sendgroupredpack': 'sendgroupredpack',
-  '/mmpaymkttransfers/gethbinfo': 'gethbinfo',
-};
-const MAX_BODY = 64 * 1024;
-const OPENID = /^[A-Za-z0-9_-]{6,32}$/;
+/** Every area the sandbox serves, in one table. */
+const AREAS: readonly PayRouteTable[] = [sendRoutes, queryRoutes];
 
 /**
  * Starts the sandbox on loopback (port 0 = any free port).
@@ -269,409 +164,54 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     defaultRangeFen: options.amountRangeFen ?? ([100, 20000] as const),
     sceneRangeFen: options.sceneAmountRangeFen ?? ([1, 499_999] as const),
   };
-  const perUserDailyCount = options.perUserDailyCount ?? 10;
-  const perUserDailyAmountFen = options.perUserDailyAmountFen ?? 100_000;
-  const merchantDailyAmountFen = options.merchantDailyAmountFen ?? 100_000_000;
   const refundAfterMs = options.refundAfterMs ?? 24 * 3600 * 1000;
-  const refundSettleMs = options.refundSettleMs ?? 3600 * 1000;
-  const sendRate = options.sendRate === 'unlimited' ? {} : (options.sendRate ?? { perSecond: 30 });
   const answerSign = options.answerSign ?? 'sends';
   if (!['sends', 'none', 'all'].includes(answerSign)) throw new TypeError(`startPaySandbox: answerSign "${String(answerSign)}" is not sends, none or all`);
   const reentryMismatch = options.reentryMismatch ?? 'first_result';
   if (reentryMismatch !== 'first_result' && reentryMismatch !== 'fatal_error')
     throw new TypeError('startPaySandbox: reentryMismatch must be first_result or fatal_error');
-  const log = options.log?.child({ module: 'sandbox-pay' });
-  let balanceFen = options.balanceFen ?? 100_000_000;
-  const random = mulberry32(options.seed ?? 1);
-
-  const ca = fs.readFileSync(SANDBOX_PAY_CERTS.ca);
-  const payments = new Map<string, SandboxPayment>();
-  const calls: SandboxPayCall[] = [];
-  const stateFile = options.stateFile;
-  let faults: PaySandboxFaults = {};
-  let errCodeLeft = Infinity;
-  let seq = 0;
-  const hanging = new Set<Socket>();
-  if (stateFile !== undefined) {
-    const saved = loadPayState(stateFile, mchId);
-    if (saved) {
-      for (const p of saved.payments) payments.set(p.billNo, p);
-      balanceFen = saved.balanceFen;
-      seq = saved.seq;
-    }
-  }
-  /** Writes the state file (when there is one): temp file + rename, so a crash leaves the old or the new state. */
-  function persist(): void {
-    if (stateFile !== undefined) savePayState(stateFile, { version: 1, mchId, balanceFen, seq, payments: [...payments.values()] });
-  }
-
-  // --- Money
-
-  /** Unclaimed packets: SENT → RFUND_ING after refundAfterMs, → REFUND refundSettleMs later (each seen on the next request). */
-  function sweep(): void {
-    const now = clock.now();
-    for (const p of payments.values()) {
-      if (p.status === 'SENT' && now - p.sentAt >= refundAfterMs) {
-        p.status = 'RFUND_ING';
-        p.refundingAt = p.sentAt + refundAfterMs;
-      }
-      if (p.status === 'RFUND_ING' && now - (p.refundingAt ?? p.sentAt) >= refundSettleMs) refund(p, now);
-    }
-  }
-
-  /** A SENDING packet settles on the next query or re-send: SENT, or FAILED with the money back. */
-  function settleSending(p: SandboxPayment): void {
-    if (p.status !== 'SENDING') return;
-    if (!p.endsFailed) {
-      p.status = 'SENT';
-      return;
-    }
-    p.status = 'FAILED';
-    p.failReason = RISK_REFUSAL;
-    p.timesPaid -= 1;
-    balanceFen += p.amountFen;
-  }
-
-  function refund(p: SandboxPayment, now: number): void {
-    p.status = 'REFUND';
-    p.refundedAt = now;
-    balanceFen += p.amountFen;
-  }
-
-  function paidToday(filter: (p: SandboxPayment) => boolean): { count: number; amount: number } {
-    const today = shanghaiParts(clock.now()).ymd;
-    let count = 0;
-    let amount = 0;
-    for (const p of payments.values()) {
-      if (p.status === 'FAILED' || shanghaiParts(p.sentAt).ymd !== today || !filter(p)) continue;
-      count += 1;
-      amount += p.amountFen;
-    }
-    return { count, amount };
-  }
-
-  /** FREQ_LIMIT when one more send now would exceed the merchant's send rate (options.sendRate). */
-  function rateRefusal(): PayRefusal | undefined {
-    const now = clock.now();
-    const windows: [number | undefined, number, string][] = [
-      [sendRate.perSecond, 1000, 'second'],
-      [sendRate.perMinute, 60_000, 'minute'],
-    ];
-    for (const [limit, ms, per] of windows) {
-      if (limit === undefined) continue;
-      let sent = 0;
-      for (const p of payments.values()) if (Math.floor(p.sentAt / ms) === Math.floor(now / ms)) sent += 1;
-      if (sent >= limit) return { errCode: 'FREQ_LIMIT', des: `超过频率限制,请稍后再试 (the merchant sends at most ${limit} per ${per})` };
-    }
-    return undefined;
-  }
-
-  function nextIds(): { sendListId: string; detailId: string } {
-    seq += 1;
-    const ymd = shanghaiParts(clock.now()).ymd;
-    return { sendListId: `10000000${ymd}${String(seq).padStart(14, '0')}`, detailId: `10000417${ymd}${String(seq).padStart(15, '0')}` };
-  }
-
-  // --- Answers
-
-  function fail(errCode: string, des: string, extra: Record<string, string> = {}): Record<string, string> {
-    return { return_code: 'SUCCESS', return_msg: des, result_code: 'FAIL', err_code: errCode, err_code_des: des, ...extra };
-  }
-
-  function refuse(r: PayRefusal, extra: Record<string, string> = {}): Record<string, string> {
-    return fail(r.errCode, r.des, extra);
-  }
-
-  function sentAnswer(p: SandboxPayment): Record<string, string> {
-    return {
-      return_code: 'SUCCESS',
-      return_msg: '发放成功',
-      result_code: 'SUCCESS',
-      err_code: 'SUCCESS',
-      err_code_des: '发放成功',
-      mch_billno: p.billNo,
-      mch_id: mchId,
-      wxappid: p.wxappid,
-      re_openid: p.openId,
-      total_amount: String(p.amountFen),
-      send_listid: p.sendListId,
-      send_time: compactTime(p.sentAt),
-    };
-  }
-
-  /** The business of a send, after TLS, signature and field checks. Pays at most once per bill number. */
-  function processSend(endpoint: 'sendredpack' | 'sendgroupredpack', f: Record<string, string>, opts: { processing: boolean }): { answer: Record<string, string>; paid: boolean } {
-    const echo = { mch_billno: f.mch_billno, mch_id: mchId, wxappid: f.wxappid, re_openid: f.re_openid, total_amount: f.total_amount };
-    const invalid = validatePayFields(endpoint, f);
-    if (invalid) return { answer: refuse(invalid, echo), paid: false };
-    if (!appIds.has(f.wxappid)) return { answer: fail('ILLEGAL_APPID', `wxappid ${f.wxappid} is not an Official Account bound to this merchant`, echo), paid: false };
-    if (f.sub_mch_id !== undefined) {
-      if (!subMchIds.has(f.sub_mch_id)) return { answer: fail('ACCEPTMODE_ERROR', `sub_mch_id ${f.sub_mch_id} is not a sub-merchant of ${mchId}`, echo), paid: false };
-      if (!appIds.has(f.msgappid)) return { answer: fail('MSGAPPID_ERROR', `msgappid ${f.msgappid} is not bound to the merchant`, echo), paid: false };
-      if (f.consume_mch_id !== undefined && f.consume_mch_id !== mchId && !subMchIds.has(f.consume_mch_id))
-        return { answer: fail('PARAM_ERROR', `consume_mch_id ${f.consume_mch_id} is neither the merchant nor a sub-merchant`, echo), paid: false };
-    }
-
-    // Re-entry: the same bill number never pays twice; the answer is the FIRST packet's.
-    const existing = payments.get(f.mch_billno);
-    if (existing) {
-      const other = existing.openId !== f.re_openid || existing.amountFen !== Number(f.total_amount) || existing.totalNum !== Number(f.total_num);
-      if (existing.endpoint !== endpoint || (other && reentryMismatch === 'fatal_error'))
-        return { answer: fail('FATAL_ERROR', 'mch_billno was already used with another openid, amount or kind', echo), paid: false };
-      settleSending(existing);
-      if (existing.status === 'FAILED') return { answer: fail('NO_AUTH', existing.failReason ?? RISK_REFUSAL, echo), paid: false };
-      return { answer: sentAnswer(existing), paid: false };
-    }
-
-    if (faults.errCode !== undefined && errCodeLeft > 0) {
-      errCodeLeft -= 1;
-      return { answer: fail(faults.errCode, `forced by the sandbox: ${faults.errCode}`, echo), paid: false };
-    }
-    const amountProblem = checkAmount(f, amountRules) ?? rateRefusal();
-    if (amountProblem) return { answer: refuse(amountProblem, echo), paid: false };
-    if (!OPENID.test(f.re_openid)) return { answer: fail('OPENID_ERROR', `openid ${f.re_openid} does not belong to ${f.msgappid ?? f.wxappid}`, echo), paid: false };
-    const amount = Number(f.total_amount);
-    if (balanceFen < amount) return { answer: fail('NOTENOUGH', '帐号余额不足，请到商户平台充值后再重试', echo), paid: false };
-    if (paidToday(() => true).amount + amount > merchantDailyAmountFen)
-      return { answer: fail('SENDAMOUNT_LIMIT', 'the merchant reached its daily amount', echo), paid: false };
-    const user = paidToday((p) => p.openId === f.re_openid);
-    // The answer the real server gives (observed, 2019): SENDNUM_LIMIT with this text; default 10 a day.
-    if (user.count >= perUserDailyCount)
-      return { answer: fail('SENDNUM_LIMIT', '该用户今日操作次数超过限制,如有需要请登录微信支付商户平台更改API安全配置', echo), paid: false };
-    if (user.amount + amount > perUserDailyAmountFen) return { answer: fail('RCVDAMOUNT_LIMIT', '该用户今日领取金额超过限制', echo), paid: false };
-
-    const { sign: _sign, nonce_str: _nonce, ...kept } = f;
-    const p = recordPayout({
-      billNo: f.mch_billno,
-      endpoint,
-      openId: f.re_openid,
-      amountFen: amount,
-      totalNum: Number(f.total_num),
-      wxappid: f.wxappid,
-      ...(f.sub_mch_id !== undefined ? { subMchId: f.sub_mch_id } : {}),
-      ...nextIds(),
-      status: opts.processing ? 'SENDING' : 'SENT',
-      ...(opts.processing && roll(faults.processingFailShare) ? { endsFailed: true } : {}),
-      sentAt: clock.now(),
-      fields: kept,
-    });
-    log?.debug({ billNo: p.billNo, amountFen: amount }, 'sandbox paid a red packet');
-    if (opts.processing) return { answer: fail('PROCESSING', '请求已受理，请稍后使用原单号查询发放结果', echo), paid: true };
-    return { answer: sentAnswer(p), paid: true };
-  }
-
-  /**
-   * Money leaves for one bill: debits the balance and counts the payout on the bill's record (created
-   * on the first payout). Every payout goes through here, so `timesPaid` counts them all.
-   */
-  function recordPayout(packet: Omit<SandboxPayment, 'timesPaid'>): SandboxPayment {
-    balanceFen -= packet.amountFen;
-    const p = payments.get(packet.billNo) ?? { ...packet, timesPaid: 0 };
-    p.timesPaid += 1;
-    payments.set(p.billNo, p);
-    return p;
-  }
-
-  function processQuery(f: Record<string, string>): { answer: Record<string, string>; hblist?: string } {
-    const invalid = validatePayFields('gethbinfo', f);
-    if (invalid) return { answer: refuse(invalid, { mch_billno: f.mch_billno ?? '', mch_id: mchId }) };
-    const p = payments.get(f.mch_billno);
-    if (!p) return { answer: fail('NOT_FOUND', '指定单号数据不存在', { mch_billno: f.mch_billno, mch_id: mchId }) };
-    if (f.appid !== p.wxappid) return { answer: fail('PARAM_ERROR', 'appid does not match the red packet', { mch_billno: f.mch_billno, mch_id: mchId }) };
-    settleSending(p);
-    const answer: Record<string, string> = {
-      return_code: 'SUCCESS',
-      return_msg: 'OK',
-      result_code: 'SUCCESS',
-      err_code: 'SUCCESS',
-      err_code_des: 'OK',
-      mch_billno: p.billNo,
-      mch_id: mchId,
-      detail_id: p.detailId,
-      status: p.status,
-      send_type: 'API',
-      hb_type: p.endpoint === 'sendgroupredpack' ? 'GROUP' : 'NORMAL',
-      total_num: String(p.totalNum),
-      total_amount: String(p.amountFen),
-      send_time: dashedTime(p.sentAt),
-      wishing: p.fields.wishing,
-      act_name: p.fields.act_name,
-      remark: p.fields.remark,
-    };
-    if (p.failReason !== undefined) answer.reason = p.failReason;
-    if (p.refundedAt !== undefined) {
-      answer.refund_time = dashedTime(p.refundedAt);
-      answer.refund_amount = String(p.amountFen);
-    }
-    const hblist = p.receivedBy
-      ? p.receivedBy.map((r) => buildXml({ openid: r.openId, amount: r.amountFen, rcv_time: dashedTime(r.receivedAt) }, 'hbinfo')).join('')
-      : undefined;
-    return { answer, hblist };
-  }
-
-  // --- HTTP
-
-  function applies(endpoint: PaySandboxEndpoint): boolean {
-    return faults.endpoints === undefined || faults.endpoints.includes(endpoint);
-  }
-
-  function roll(rate: number | undefined): boolean {
-    return rate !== undefined && rate > 0 && random() < rate;
-  }
-
-  function send(
-    res: ServerResponse,
-    fields: Record<string, string>,
-    signed: boolean,
-    opts: { hblist?: string; corrupt?: boolean; signType?: PaySignType } = {},
-  ): void {
-    persist();
-    const out = { ...fields };
-    if (signed) {
-      out.sign = signPayV2(out, key, opts.signType ?? 'MD5'); // answers are signed like the request
-      if (opts.corrupt) out.sign = (out.sign[0] === 'A' ? 'B' : 'A') + out.sign.slice(1);
-    }
-    let xml = buildXml(out);
-    if (opts.hblist !== undefined) xml = xml.replace(/<\/xml>$/, `<hblist>${opts.hblist}</hblist></xml>`);
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(xml);
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const socket = req.socket as TLSSocket;
-    const certCn = String(socket.getPeerCertificate()?.subject?.CN ?? '');
-    const endpoint = PATHS[(req.url ?? '').split('?')[0]];
-    if (req.method !== 'POST' || endpoint === undefined) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      return;
-    }
-    const text = await readBody(req);
-    const call: SandboxPayCall = { endpoint, fields: {}, certCn, at: clock.now(), outcome: '', paid: false };
-    calls.push(call);
-    if (faults.latencyMs) await delay(faults.latencyMs);
-    sweep();
-
-    let parsed: Record<string, unknown> | undefined;
-    if (text !== undefined) {
-      try {
-        parsed = parseXml(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (parsed === undefined) {
-      call.outcome = 'XML_ERROR';
-      send(res, { return_code: 'FAIL', return_msg: '输入数据不是有效的XML', result_code: 'FAIL', err_code: 'XML_ERROR', err_code_des: 'body is not XML' }, false);
-      return;
-    }
-    const f: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') f[k] = v;
-    call.fields = { ...f };
-
-    // Transport-level refusals (unsigned answers, as WeChat Pay gives them).
-    if (f.mch_id !== mchId || certCn !== mchId) {
-      call.outcome = 'CA_ERROR';
-      send(res, { return_code: 'FAIL', return_msg: '证书与商户号不匹配', result_code: 'FAIL', err_code: 'CA_ERROR', err_code_des: `the client certificate (CN ${certCn}) is not the certificate of mch_id ${f.mch_id ?? ''}` }, false);
-      return;
-    }
-    const signType: PaySignType | undefined = f.sign_type === undefined ? 'MD5' : f.sign_type === 'MD5' || f.sign_type === 'HMAC-SHA256' ? f.sign_type : undefined;
-    if (signType === undefined || !verifyPayV2(f, key, signType)) {
-      call.outcome = 'SIGN_ERROR';
-      send(res, { return_code: 'FAIL', return_msg: '签名错误', result_code: 'FAIL', err_code: 'SIGN_ERROR', err_code_des: '签名错误' }, false);
-      return;
-    }
-
-    // Faults that lose the answer; `paid` models "the money left before the answer was lost".
-    const rated = applies(endpoint);
-    const lost = rated
-      ? roll(faults.resetRate)
-        ? 'RESET'
-        : roll(faults.http5xxRate)
-          ? 'HTTP_503'
-          : roll(faults.timeoutRate)
-            ? 'TIMEOUT'
-            : roll(faults.garbageRate)
-              ? 'GARBAGE'
-              : roll(faults.systemErrorRate)
-                ? 'SYSTEMERROR'
-                : undefined
-      : undefined;
-    if (lost !== undefined) {
-      if (endpoint !== 'gethbinfo' && random() < (faults.paidShare ?? 0.5)) {
-        call.paid = processSend(endpoint, f, { processing: false }).paid;
-      }
-      if (lost !== 'SYSTEMERROR') persist(); // send() persists the SYSTEMERROR answer
-      call.outcome = lost;
-      if (lost === 'RESET') {
-        socket.destroy();
-      } else if (lost === 'HTTP_503') {
-        res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
-      } else if (lost === 'TIMEOUT') {
-        hanging.add(socket);
-        socket.once('close', () => hanging.delete(socket));
-      } else if (lost === 'GARBAGE') {
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>系统繁忙</body></html>');
-      } else {
-        send(res, fail('SYSTEMERROR', '系统繁忙,请稍后再试.', { mch_billno: f.mch_billno, mch_id: mchId }), answerSign !== 'none', { signType });
-      }
-      return;
-    }
-
-    if (endpoint === 'gethbinfo') {
-      const { answer, hblist } = processQuery(f);
-      const corruptQuery = answerSign === 'all' && rated && roll(faults.badSignatureRate);
-      call.outcome = corruptQuery ? 'BAD_SIGNATURE' : answer.err_code;
-      send(res, answer, answerSign === 'all', { hblist, corrupt: corruptQuery, signType });
-      return;
-    }
-    const corrupt = rated && roll(faults.badSignatureRate);
-    const processing = !corrupt && rated && roll(faults.processingRate);
-    const { answer, paid } = processSend(endpoint, f, { processing });
-    call.paid = paid;
-    call.outcome = corrupt ? 'BAD_SIGNATURE' : answer.err_code;
-    send(res, answer, answerSign !== 'none' || corrupt, { corrupt, signType });
-  }
-
-  const server = https.createServer(
+  const state = createPayState(
     {
-      key: fs.readFileSync(SANDBOX_PAY_CERTS.serverKey),
-      cert: fs.readFileSync(SANDBOX_PAY_CERTS.serverCert),
-      ca,
-      requestCert: true,
-      rejectUnauthorized: true,
+      mchId,
+      key,
+      appIds,
+      subMchIds,
+      clock,
+      amountRules,
+      perUserDailyCount: options.perUserDailyCount ?? 10,
+      perUserDailyAmountFen: options.perUserDailyAmountFen ?? 100_000,
+      merchantDailyAmountFen: options.merchantDailyAmountFen ?? 100_000_000,
+      refundAfterMs,
+      refundSettleMs: options.refundSettleMs ?? 3600 * 1000,
+      sendRate: options.sendRate === 'unlimited' ? {} : (options.sendRate ?? { perSecond: 30 }),
+      answerSign,
+      reentryMismatch,
+      stateFile: options.stateFile,
+      log: options.log?.child({ module: 'sandbox-pay' }),
     },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        log?.error({ err }, 'sandbox pay handler failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    },
+    { balanceFen: options.balanceFen ?? 100_000_000, seed: options.seed ?? 1 },
   );
-  server.on('tlsClientError', (err) => log?.debug({ code: (err as NodeJS.ErrnoException).code }, 'sandbox pay refused a TLS client'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const ca = fs.readFileSync(SANDBOX_PAY_CERTS.ca);
+  const routes = new Map<string, PayRoute>();
+  for (const table of AREAS) for (const r of table) routes.set(r.path, r);
+  const server = await listenPaySandbox({ state, routes, host, port: options.port ?? 0, ca });
+  const { payments, calls } = state;
 
   const sandbox: PaySandbox = {
-    url: `https://${host}:${port}`,
+    url: `https://${host}:${server.port}`,
     ca,
     mchId,
     key,
     faults: {
       set(next: PaySandboxFaults) {
-        faults = { ...next };
-        errCodeLeft = next.errCodeTimes ?? Infinity;
+        state.faults = { ...next };
+        state.errCodeLeft = next.errCodeTimes ?? Infinity;
       },
       clear() {
-        faults = {};
-        errCodeLeft = Infinity;
+        state.faults = {};
+        state.errCodeLeft = Infinity;
       },
-      get: () => faults,
+      get: () => state.faults,
     },
     payments,
     paymentsTo: (openId) => [...payments.values()].filter((p) => p.openId === openId),
@@ -679,145 +219,23 @@ export async function startPaySandbox(options: PaySandboxOptions = {}): Promise<
     calls,
     callsTo: (endpoint) => calls.filter((c) => c.endpoint === endpoint),
     get balanceFen() {
-      return balanceFen;
+      return state.balanceFen;
     },
     setBalanceFen(fen: number) {
       if (!Number.isSafeInteger(fen) || fen < 0) throw new TypeError('setBalanceFen: a whole, non-negative number of fen');
-      balanceFen = fen;
-      persist();
+      state.balanceFen = fen;
+      persist(state);
     },
     receive(billNo, claims) {
-      const p = payments.get(billNo);
-      if (!p) throw new Error(`sandbox: no red packet ${billNo}`);
-      sweep();
-      settleSending(p);
-      if (p.status !== 'SENT' && p.status !== 'SENDING') throw new Error(`sandbox: red packet ${billNo} is ${p.status}, not SENT`);
-      const now = clock.now();
-      p.status = 'RECEIVED';
-      p.receivedAt = now;
-      p.receivedBy = (claims ?? defaultClaims(p)).map((c) => ({ ...c, receivedAt: now }));
-      persist();
+      receive(state, billNo, claims);
+      persist(state);
     },
     refundUnclaimed(olderThanMs = refundAfterMs) {
-      const now = clock.now();
-      const refunded: string[] = [];
-      for (const p of payments.values()) {
-        if ((p.status === 'SENT' || p.status === 'RFUND_ING') && now - p.sentAt >= olderThanMs) {
-          refund(p, now);
-          refunded.push(p.billNo);
-        }
-      }
-      if (refunded.length > 0) persist();
+      const refunded = refundUnclaimed(state, olderThanMs);
+      if (refunded.length > 0) persist(state);
       return refunded;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of hanging) s.destroy();
-        hanging.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
   return sandbox;
-}
-
-// === Helpers
-
-/** gethbinfo `reason` of a packet WeChat's risk control stopped, and the err_code_des of NO_AUTH. */
-const RISK_REFUSAL = '发放失败,此请求可能存在风险,已被微信拦截';
-
-/** What the state file holds. */
-interface PayState {
-  version: 1;
-  mchId: string;
-  balanceFen: number;
-  seq: number;
-  payments: SandboxPayment[];
-}
-
-/**
- * Reads a state file written by {@link savePayState}; undefined when there is none yet. A file that is
- * not a sandbox state, or another merchant's, throws with the file named and the fix.
- */
-function loadPayState(file: string, mchId: string): PayState | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let state: Partial<PayState>;
-  try {
-    state = JSON.parse(text) as Partial<PayState>;
-  } catch {
-    throw new Error(`sandbox state ${file} is not JSON: move it away to start with an empty sandbox`);
-  }
-  if (state.version !== 1 || !Array.isArray(state.payments) || !Number.isSafeInteger(state.balanceFen) || !Number.isSafeInteger(state.seq))
-    throw new Error(`sandbox state ${file} is not a Pay sandbox state (version 1): move it away to start with an empty sandbox`);
-  if (state.mchId !== mchId)
-    throw new Error(`sandbox state ${file} belongs to merchant ${String(state.mchId)}, not ${mchId}: use another data folder or move the file away`);
-  return state as PayState;
-}
-
-/** Writes the state: a temp file beside it (mode 0600), then rename, so readers see the old or the new file whole. */
-function savePayState(file: string, state: PayState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-function defaultClaims(p: SandboxPayment): { openId: string; amountFen: number }[] {
-  if (p.totalNum === 1) return [{ openId: p.openId, amountFen: p.amountFen }];
-  const share = Math.floor(p.amountFen / p.totalNum);
-  return Array.from({ length: p.totalNum }, (_, i) => ({
-    openId: i === 0 ? p.openId : `${p.openId.slice(0, 28)}_${i}`,
-    amountFen: i === 0 ? p.amountFen - share * (p.totalNum - 1) : share,
-  }));
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** yyyyMMddHHmmss, Beijing time (sendredpack `send_time`). */
-function compactTime(ms: number): string {
-  const p = shanghaiParts(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${p.ymd}${pad(p.hour)}${pad(p.minute)}${pad(p.second)}`;
-}
-
-/** yyyy-MM-dd HH:mm:ss, Beijing time (gethbinfo times). */
-function dashedTime(ms: number): string {
-  const p = shanghaiParts(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
-}
-
-/** Small seeded PRNG (mulberry32): same seed, same fault sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

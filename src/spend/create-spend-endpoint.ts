@@ -14,7 +14,7 @@ import type { Router } from '@koa/router';
 import type { Settings } from '../config/settings';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
-import { SANDBOX_PAY_PLATFORM } from '../sandbox/pay-notifier';
+import { SANDBOX_PAY_PLATFORM } from '../lib/sandbox-certs';
 import { createPayNotifyRouter } from './create-pay-notify-router';
 import { createPaymentHandler, type PaymentHandlerDeps } from './handle-payment';
 import type { OrderStore } from './order-store';

@@ -5,7 +5,8 @@
  * or, for a separate admin port, the public and the admin half of that app. No `listen()` here:
  * `app.ts` listens, tests use `app.callback()` with supertest.
  *
- * Flow of a POST: handleErrors → verifySignature → readBody → decrypt (safe mode in, envelope out) →
+ * Flow of a POST: handleErrors → verifySignature → readBody → respond (writes the reply or its
+ * safe-mode envelope once the rest has run) → decrypt (safe mode in) →
  * answerByDeadline (WeChat is answered by the deadline, whatever the store does) → bindRequest (a
  * signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the deadline
  * guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before the body is
@@ -35,6 +36,7 @@ import { handleErrors } from './handle-errors';
 import { parseMessage } from './parse-message';
 import { readBody } from './read-body';
 import { requireSafeMode } from './require-safe-mode';
+import { respond } from './respond';
 import { type WebhookState, webhookQuery } from './state';
 import { staffAuth, type StaffAuthShared, type StaffState } from './staff-auth';
 import { verifySignature } from './verify-signature';
@@ -117,7 +119,9 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     verify,
     ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
     readBody({ limitBytes: options.maxBodyBytes }),
-    decrypt({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
+    // The one writer of a handled message's response (plain reply, or the safe-mode envelope).
+    respond({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
+    decrypt({ token: options.token, crypto: options.crypto }),
     // From here on every step may wait on the store (binding, claim, ledger): WeChat gets its answer by the deadline.
     answerByDeadline({ deadlineMs: options.deadlineMs }),
     // With safe mode required every handled request carries a msg_signature over its Encrypt, and only

@@ -1,18 +1,15 @@
 /**
  * Parses the body once and, in safe or compatible mode (`encrypt_type=aes`), checks `msg_signature`
- * over the `Encrypt` element, decrypts it (our AppId must be the tail) and parses the inner XML. After
- * the rest of the chain, writes the response: the plain reply XML, or in safe mode the encrypted
- * envelope with a fresh nonce and a timestamp in seconds. `success` always goes out as is.
+ * over the `Encrypt` element, decrypts it (our AppId must be the tail) and parses the inner XML into
+ * `ctx.state.fields`, noting `encrypted` and the `keyIndex` that decrypted it. It only decrypts: the
+ * response (the reply, or its encrypted envelope) is written by `respond.ts`.
  *
- * @example router.post('/wechat', …, decrypt({ token, crypto, renderer }), …);
+ * @example router.post('/wechat', …, respond({ token, crypto, renderer }), decrypt({ token, crypto }), …);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
-import { randomInt } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { type Clock, systemClock } from '../../lib/clock';
-import type { ReplyRenderer } from '../../reply/render-reply';
 import { CRYPTO_ERROR_CODES, type MessageCrypto, WeChatCryptoError } from '../crypto';
-import { checkMsgSignature, computeMsgSignature } from '../signature';
+import { checkMsgSignature } from '../signature';
 import { MalformedXmlError, parseXml } from '../xml';
 import { WebhookError } from './errors';
 import { type WebhookState, webhookQuery } from './state';
@@ -21,15 +18,10 @@ export interface DecryptOptions {
   token: string;
   /** Present when an EncodingAESKey is configured. Without it, encrypted requests get 400. */
   crypto?: MessageCrypto;
-  renderer: ReplyRenderer;
-  clock?: Clock;
 }
 
-const SUCCESS = 'success';
-
 export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
-  const { token, crypto, renderer } = options;
-  const clock = options.clock ?? systemClock;
+  const { token, crypto } = options;
   return async function decryptMiddleware(ctx, next) {
     const raw = ctx.state.rawBody ?? '';
     if (raw.trim() === '') throw new WebhookError(400, 'bad_xml', 'empty body');
@@ -72,27 +64,6 @@ export function decrypt(options: DecryptOptions): Middleware<WebhookState> {
     }
 
     await next();
-
-    const reply = ctx.state.replyXml ?? SUCCESS;
-    ctx.status = 200;
-    if (reply === SUCCESS || reply === '') {
-      ctx.type = 'text/plain';
-      ctx.body = SUCCESS;
-    } else if (ctx.state.encrypted && crypto) {
-      const timeStamp = Math.floor(clock.now() / 1000);
-      const nonce = String(randomInt(100_000_000, 2_000_000_000));
-      const encrypt = crypto.encrypt(reply, { keyIndex: ctx.state.keyIndex ?? 0 });
-      ctx.type = 'application/xml';
-      ctx.body = renderer.renderEnvelope({
-        encrypt,
-        msgSignature: computeMsgSignature(token, String(timeStamp), nonce, encrypt),
-        timeStamp,
-        nonce,
-      });
-    } else {
-      ctx.type = 'application/xml';
-      ctx.body = reply;
-    }
   };
 }
 

@@ -6,7 +6,7 @@ import type { WebhookState } from '../../../src/wechat/koa/state';
 import { deferred } from '../../helpers/test-webhook';
 
 /**
- * A webhook-shaped app: the first middleware stamps the arrival and writes `replyXml` (as decrypt
+ * A webhook-shaped app: the first middleware stamps the arrival and writes `replyXml` (as respond
  * does), then the guard, then `work` (what dedupe and dispatch do).
  */
 function appAround(work: Koa.Middleware<WebhookState>, deadlineMs = 50) {

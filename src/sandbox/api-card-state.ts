@@ -1,0 +1,131 @@
+/**
+ * The card (卡券) and sub-merchant part of the API sandbox's state: cards in review or approved, the
+ * codes followers hold, sub-merchants, the test whitelist, card QR tickets and landing pages, the
+ * events pushed to the bot's webhook and the per-day statistics `datacube/getcardcardinfo` reports.
+ *
+ * @example const cards = createCardState({ autoApprove: true }); cards.cards.get(cardId)?.status;
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
+ */
+import type { MessageCrypto } from '../wechat/crypto';
+
+// === Public types
+
+/**
+ * The bot's webhook as the sandbox pushes to it: plain mode, or with `crypto` safe mode (the body
+ * encrypted, `encrypt_type=aes` and `msg_signature` added), as WeChat pushes in the account's mode.
+ */
+export interface SandboxWebhook {
+  url: string;
+  token: string;
+  crypto?: Pick<MessageCrypto, 'encrypt'>;
+}
+
+/** Options of the card sandbox (`startApiSandbox({ cards })`). */
+export interface CardSandboxOptions {
+  /** Where events are POSTed (signed with `token`). Settable later with `setWebhook`. */
+  webhook?: SandboxWebhook;
+  /** The account's original id, sent as ToUserName (default gh_sandbox0000). */
+  accountId?: string;
+  /** Approve every card and sub-merchant at once (the CLI's in-process sandbox). */
+  autoApprove?: boolean;
+}
+
+/** A card as the sandbox holds it. */
+export interface SandboxCard {
+  cardId: string;
+  type: string;
+  /** The `card` object as created (updated by card/update). */
+  card: Record<string, unknown>;
+  status: 'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE';
+  refuseReason?: string;
+  /** Remaining stock. */
+  quantity: number;
+  totalQuantity: number;
+  merchantId?: number;
+}
+
+/** One code a follower holds (or held). */
+export interface SandboxCode {
+  code: string;
+  cardId: string;
+  openId: string;
+  status: 'NORMAL' | 'CONSUMED' | 'GIFTING' | 'DELETE';
+  receivedAt: number;
+  outerStr?: string;
+}
+
+/** A sub-merchant as the sandbox holds it. */
+export interface SandboxMerchant {
+  merchantId: number;
+  info: Record<string, unknown>;
+  status: 'CHECKING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+  reason?: string;
+  createTime: number;
+  updateTime: number;
+}
+
+/** An event the sandbox pushed (or tried to push) to the webhook. */
+export interface EmittedEvent {
+  fields: Record<string, string | number>;
+  xml: string;
+  /** HTTP status of the webhook's answer (undefined when not delivered or no webhook). */
+  status?: number;
+  body?: string;
+}
+
+// === State
+
+/** Receive / verify / given counters of one card on one Beijing day (for datacube). */
+export interface CardDayStats {
+  receive: number;
+  receiveUsers: Set<string>;
+  verify: number;
+  verifyUsers: Set<string>;
+  given: number;
+  givenUsers: Set<string>;
+}
+
+/** Everything the card endpoints and the follower's side of cards read and change. */
+export interface CardState {
+  webhook?: SandboxWebhook;
+  readonly accountId: string;
+  readonly autoApprove: boolean;
+  readonly cards: Map<string, SandboxCard>;
+  readonly codes: Map<string, SandboxCode>;
+  readonly merchants: Map<number, SandboxMerchant>;
+  readonly whitelist: Set<string>;
+  readonly emitted: EmittedEvent[];
+  readonly qrTickets: Map<string, { cardId: string; outerStr?: string }>;
+  readonly landingPages: Map<string, { cardIds: string[] }>;
+  /** encrypt_code → code (card/code/decrypt). */
+  readonly encrypted: Map<string, string>;
+  /** By `cardId|yyyy-mm-dd` (Beijing). */
+  readonly stats: Map<string, CardDayStats>;
+  nextMerchantId: number;
+  /** The last CreateTime pushed (they never repeat). */
+  lastCreateTime: number;
+}
+
+/**
+ * An empty card state.
+ *
+ * @example const cards = createCardState({ accountId: 'gh_sandbox0000' });
+ */
+export function createCardState(options: CardSandboxOptions = {}): CardState {
+  return {
+    webhook: options.webhook,
+    accountId: options.accountId ?? 'gh_sandbox0000',
+    autoApprove: options.autoApprove === true,
+    cards: new Map(),
+    codes: new Map(),
+    merchants: new Map(),
+    whitelist: new Set(),
+    emitted: [],
+    qrTickets: new Map(),
+    landingPages: new Map(),
+    encrypted: new Map(),
+    stats: new Map(),
+    nextMerchantId: 100001,
+    lastCreateTime: 0,
+  };
+}
