@@ -13,32 +13,10 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { z } from 'zod';
+import { fenToYuan, yuanToFen } from '../lib/money';
 import { cardCampaignSchema } from '../cards/card-campaign-schema';
 
 // === Money and time primitives
-
-/** Converts yuan (number or numeric string, ≤ 2 decimals) to integer fen; undefined when not exact. */
-export function yuanToFen(value: unknown): number | undefined {
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return undefined;
-    text = String(value);
-    if (/e/i.test(text)) text = value.toFixed(6);
-  } else if (typeof value === 'string') {
-    text = value.trim();
-  } else return undefined;
-  const m = /^(\d+)(?:\.(\d{1,2})0*)?$/.exec(text);
-  if (!m) return undefined;
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-  return Number.isSafeInteger(fen) ? fen : undefined;
-}
-
-/** Formats fen as yuan with 2 decimals (`188` → `"1.88"`). */
-export function fenToYuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(Math.round(fen));
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
 
 /** A yuan amount in YAML → fen. */
 const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {

@@ -9,6 +9,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 import type { Logger } from '../lib/logger';
+import { fenToYuan } from '../lib/money';
 import { type Clock, shanghaiParts } from '../lib/clock';
 import { dedupeKey, type InboundMessage } from '../wechat/inbound';
 import { NO_REPLY, type Reply } from '../reply/reply';
@@ -63,12 +64,6 @@ export function messageVars(message: InboundMessage, now: number): TemplateVars 
 function beijingHourMinute(ms: number): string {
   const p = shanghaiParts(ms);
   return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
-}
-
-function fenToYuanString(fen: number | undefined): string {
-  if (fen === undefined || !Number.isFinite(fen)) return '';
-  const abs = Math.abs(Math.round(fen));
-  return `${fen < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 /**
@@ -150,7 +145,7 @@ export function createMessageHandler(
               {
                 ...vars,
                 // Empty for a reward without money (a coupon), so no reply ever says "¥0.00".
-                amount: result.amountFen ? fenToYuanString(result.amountFen) : '',
+                amount: result.amountFen && Number.isFinite(result.amountFen) ? fenToYuan(result.amountFen) : '',
                 send_after: result.deferredUntil !== undefined ? beijingHourMinute(result.deferredUntil) : '',
                 campaign: action.campaign,
                 outcome: result.outcome,

@@ -21,7 +21,8 @@
  */
 import { z } from 'zod';
 import { linearRegexProblem } from '../lib/linear-regex';
-import { amountRangeFor, fenToYuan, yuanToFen, type Campaign, type Limits } from '../rewards/config-schema';
+import { fenToYuan, yuanToFen } from '../lib/money';
+import { amountRangeFor, type Campaign, type Limits } from '../rewards/config-schema';
 
 const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const fen = yuanToFen(v);

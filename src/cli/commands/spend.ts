@@ -20,7 +20,7 @@ import type { Command } from 'commander';
 import { formatIssue } from '../../config/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
-import { fenToYuan, yuanToFen } from '../../rewards/config-schema';
+import { fenToYuan, yuanToFen } from '../../lib/money';
 import type { Ledger, LedgerGrant } from '../../rewards/ledger';
 import {
   buildV2Notification,
