@@ -19,6 +19,7 @@ import { createTokenProvider } from '../api/access-token';
 import { createConfigHolder, type ConfigHolder } from '../config/config-holder';
 import type { BotConfig } from '../config/load-config';
 import type { Settings } from '../config/settings';
+import { REWARD_KINDS } from '../config/reward-kinds';
 import { type Clock, systemClock } from '../lib/clock';
 import { createLogger, type Logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
@@ -258,6 +259,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       clock,
       mchId: settings.pay.mchId ?? '0000000000',
       log: log,
+      kinds: REWARD_KINDS,
     });
     // === Card coupons (make, issue, receive, redeem)
     const cards = createCards({

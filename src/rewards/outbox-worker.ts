@@ -35,7 +35,7 @@ import type { Logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import type { RedpackApi, RedpackQueryOutcome, RedpackRequest } from '../pay/types';
 import type { CounterStore } from '../store/ports';
-import type { RewardsConfig } from './config-schema';
+import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import { holdAsCollision, queryMismatch } from './bill-collision';
 import type { Ledger, LedgerGrant, ReservationKind } from './ledger';
 import { quietHoursEnd, rateWindows, type RateWindow } from './limits';
@@ -192,7 +192,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   function campaignOf(g: LedgerGrant) {
     const c = config().campaigns[g.campaign];
-    return c && c.kind === 'red_packet' ? c : undefined;
+    return isRedPacketCampaign(c) ? c : undefined;
   }
 
   async function retryLater(g: LedgerGrant, lastError: string | undefined, delayMs: number): Promise<Step> {

@@ -7,7 +7,7 @@ import {
   defaultLimits,
   limitsFileSchema,
 } from '../../src/rewards/config-schema';
-import { loadRewardsConfig, parseRewardsConfig, RewardsConfigError } from '../../src/rewards/load-rewards-config';
+import { loadRewardsConfig, parseRewardsConfig, RewardsConfigError } from '../../src/config/load-rewards-config';
 import { redCampaign } from './helpers';
 
 describe('limitsFileSchema', () => {
