@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from '../lib/metrics';
 import { holdAsCollision, queryMismatch } from './bill-collision';
 import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import type { Ledger, ReservationKind } from './ledger';
-import { REWARDS_METRICS } from './outbox-worker';
+import { REWARDS_METRICS } from './rewards-metrics';
 
 export interface ReconcileDeps {
   ledger: Ledger;
