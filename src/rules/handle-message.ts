@@ -13,14 +13,25 @@ import { fenToYuan } from '../lib/money';
 import { type Clock, shanghaiParts } from '../lib/clock';
 import { dedupeKey, type InboundMessage } from '../wechat/inbound';
 import { NO_REPLY, type Reply } from '../reply/reply';
-import { buildReply, emptyTemplateVars, type TemplateVars } from '../reply/build-reply';
-import type { BotConfig } from '../config/load-config';
+import { buildReply, emptyTemplateVars, type CompiledTemplates, type TemplateVars } from '../reply/build-reply';
+import type { CompiledRules } from './compile-rules';
 import { decide } from './engine';
 import { DEFAULT_GRANT_TEXTS, type GrantReplyKey, type ReplySpec, type RewardsPort } from './actions';
 
+/**
+ * The part of the loaded config the handler reads: a `BotConfig` (src/config) fits, so rules/ needs
+ * nothing from config/.
+ */
+export interface MessageConfigView {
+  readonly version: string;
+  readonly rules: CompiledRules;
+  readonly templates: CompiledTemplates;
+  readonly files: { readonly campaigns?: { readonly campaigns: Readonly<Record<string, { readonly replies?: Readonly<Record<string, unknown>> }>> } | null };
+}
+
 export interface MessageHandlerDeps {
   /** Anything with `current()`: a `ConfigHolder`, or a fixed config in tests. */
-  config: { current(): BotConfig };
+  config: { current(): MessageConfigView };
   /** Where grants go; without it every grant answers `failed`. */
   rewards?: RewardsPort;
   clock: Clock;
@@ -100,9 +111,9 @@ export function createMessageHandler(
     }
   }
 
-  function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
+  function grantReplySpec(config: MessageConfigView, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
     if (own) return own;
-    const c = (config.files.campaigns?.campaigns as Record<string, { replies?: Record<string, unknown> }> | undefined)?.[campaign];
+    const c = config.files.campaigns?.campaigns[campaign];
     const text = c?.replies?.[outcome];
     return { kind: 'text', text: typeof text === 'string' ? text : DEFAULT_GRANT_TEXTS[outcome] };
   }

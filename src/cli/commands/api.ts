@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { Menu } from '../../api/menu';
 import { diffMenu, menuLines } from '../../api/menu-diff';
-import { formatIssue } from '../../config/config-issue';
+import { formatIssue } from '../../lib/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { toWeChatMenu } from '../../config/to-wechat-menu';
 import { createCliContext, type CliContext } from '../context';

@@ -19,7 +19,7 @@
 import type { Command } from 'commander';
 import { cardsConfigOf, createCards, type Cards } from '../../cards/cards';
 import { checkCardsConfig } from '../../cards/check-cards-config';
-import { formatIssue } from '../../config/config-issue';
+import { formatIssue } from '../../lib/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { systemClock } from '../../lib/clock';
 import { openLedger } from '../../store/open-ledger';

@@ -8,7 +8,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import type { Command } from 'commander';
-import { formatIssue } from '../../config/config-issue';
+import { formatIssue } from '../../lib/config-issue';
 import { loadConfig, type BotConfig } from '../../config/load-config';
 import { decide, DEFAULT_RULE_ID, WELCOME_RULE_ID } from '../../rules/engine';
 import { createMessageHandler } from '../../rules/handle-message';

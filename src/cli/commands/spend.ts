@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { formatIssue } from '../../config/config-issue';
+import { formatIssue } from '../../lib/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
 import { fenToYuan, yuanToFen } from '../../lib/money';
