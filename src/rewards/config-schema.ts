@@ -14,7 +14,6 @@
  */
 import { z } from 'zod';
 import { fenToYuan, yuanToFen } from '../lib/money';
-import type { KindCampaign } from './reward-kind';
 
 // === Money and time primitives
 
@@ -350,6 +349,15 @@ export const redPacketCampaignSchema = z
 
 /** A parsed red-packet campaign (amounts in fen). The `name` is the key in `campaigns:`. */
 export type RedPacketCampaign = z.output<typeof redPacketCampaignSchema> & { name: string };
+
+/** What every campaign of `campaigns.yaml` has, whatever its kind (the key in `campaigns:` is `name`). */
+export interface KindCampaign {
+  kind: string;
+  name: string;
+  enabled: boolean;
+  requireSafeMode: boolean;
+  replies: Readonly<Record<string, string | undefined>>;
+}
 
 /**
  * A parsed campaign of any kind, with its name. Code that handles one kind narrows with its guard

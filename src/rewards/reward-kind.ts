@@ -22,16 +22,9 @@
 import type { z } from 'zod';
 import type { LedgerGrant, RecordGrantInput } from './ledger';
 import type { LimitRefusal } from './limits';
-import type { Limits } from './config-schema';
+import type { KindCampaign, Limits } from './config-schema';
 
-/** What every campaign of `campaigns.yaml` has, whatever its kind (the key in `campaigns:` is `name`). */
-export interface KindCampaign {
-  kind: string;
-  name: string;
-  enabled: boolean;
-  requireSafeMode: boolean;
-  replies: Readonly<Record<string, string | undefined>>;
-}
+export type { KindCampaign };
 
 /** What a kind's {@link RewardKind.plan} is given. */
 export interface PlanInput<C extends KindCampaign> {
