@@ -11,8 +11,6 @@
  * try { console.log(await ctx.tokens.status()); } finally { await ctx.close(); }
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
 import { createApiClient, type ApiClient } from '../api/client';
 import { createTokenProvider, type TokenProvider } from '../api/access-token';
@@ -21,20 +19,26 @@ import { createLogger, type Logger } from '../lib/logger';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server';
 import { readSandboxInfo, sandboxInfoFile, type SandboxInfo } from '../sandbox/sandbox-info';
 import { createMemoryStore } from '../store/memory';
+import { createStore, type CompositeStore } from '../store/create-store';
 import type { Store } from '../store/ports';
-import { createStore } from '../store/create-store';
+import { durableHomeOf, openDurable, type DurableStores } from '../store/open-stores';
 import { urlHost } from '../store/redact-url';
 
 /** What {@link createCliContext} builds. */
 export interface CliContext {
   settings: Settings;
-  store: Store;
+  store: Store & Partial<Pick<CompositeStore, 'backends'>>;
   tokens: TokenProvider;
   api: ApiClient;
   log: Logger;
   /** The in-process API sandbox, when sandbox mode started one. */
   sandbox?: ApiSandbox;
-  /** Closes the sandbox and the store. */
+  /**
+   * The ledger and the orders beside `store` (where the bot keeps them: the store's PostgreSQL pool,
+   * else the SQLite file), opened on the first call and closed with the context.
+   */
+  durable(): Promise<DurableStores>;
+  /** Closes the sandbox, the money stores and the store. */
   close(): Promise<void>;
 }
 
@@ -43,7 +47,7 @@ export interface CliContextOptions {
   /** Anchors the default folders (default `process.cwd()`). */
   cwd?: string;
   /** Use this store instead of opening the configured one (tests). The context does not close it. */
-  store?: Store;
+  store?: Store & Partial<Pick<CompositeStore, 'backends'>>;
   log?: Logger;
   /** Where the account/store line goes (default stderr, so stdout stays the command's output). */
   note?: (line: string) => void;
@@ -131,6 +135,7 @@ export async function createCliContext(env: Env = process.env, options: CliConte
   });
   const api = createApiClient({ baseUrl, tokens, log, store: cacheStore });
   let closed = false;
+  let durable: Promise<DurableStores> | undefined;
   return {
     settings,
     store,
@@ -138,10 +143,15 @@ export async function createCliContext(env: Env = process.env, options: CliConte
     api,
     log,
     sandbox,
+    durable() {
+      durable ??= openDurable(durableHomeOf(store, settings.store.sqlitePath), { billNoTag: settings.store.billNoTag });
+      return durable;
+    },
     async close() {
       if (closed) return;
       closed = true;
       await sandbox?.close();
+      if (durable) await (await durable.catch(() => undefined))?.close();
       if (ownsStore) await store.close();
     },
   };

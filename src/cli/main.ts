@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'))
     .sort();
   for (const f of files) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each command module is found at run time, by file name
     const mod = require(path.join(dir, f)) as { register?: (p: Command) => void };
     if (typeof mod.register === 'function') mod.register(program);
   }

@@ -69,7 +69,7 @@ export function loadMerchantCert(options: LoadMerchantCertOptions): MerchantCert
     );
   try {
     createPrivateKey(key);
-  } catch (err) {
+  } catch {
     const encrypted = /ENCRYPTED/.test(key.toString('latin1'));
     throw new PayConfigError(
       `WeChat Pay merchant key ${keyPemPath ?? certPath} cannot be read: ${encrypted ? 'it is encrypted (export it unencrypted, or use the .p12)' : 'not a PEM private key'}`,

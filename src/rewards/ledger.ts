@@ -24,6 +24,7 @@
  */
 import { fenToYuan } from '../lib/money';
 import type { GrantOutcome } from './rewards-port';
+import { StoreError } from '../lib/store-error';
 
 // === Statuses
 
@@ -464,12 +465,6 @@ export interface Ledger {
 }
 
 /** An unexpected store failure inside the ledger (not a business refusal). */
-export class LedgerError extends Error {
-  override readonly name = 'LedgerError';
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
+export class LedgerError extends StoreError {
+  override readonly name: string = 'LedgerError';
 }

@@ -19,7 +19,6 @@ import { redpackPayload } from './red-packet-kind';
 export const OPERATOR_NAME_MAX = 64;
 export const OPERATOR_REASON_MAX = 200;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**

@@ -17,28 +17,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { Clock } from '../lib/clock';
-import type { Logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
-import type { RedpackApi } from '../pay/types';
-import type { CounterStore } from '../store/ports';
-import type { RewardsConfig } from './config-schema';
-import type { Ledger, LedgerGrant } from './ledger';
+import type { LedgerGrant } from './ledger';
 import { rateWindows, type RateWindow } from './limits';
-import { createRedPacketSender } from './red-packet-sender';
+import { createRedPacketSender, type RedPacketSenderDeps } from './red-packet-sender';
 import type { GrantSender, PassState, SendStep } from './reward-kind';
 
 /** What {@link createOutboxWorker} needs. */
-export interface OutboxWorkerDeps {
-  ledger: Ledger;
-  redpack: RedpackApi;
-  /** Shared counters (Redis when several processes run) for the send rate. */
-  counters: CounterStore;
-  clock: Clock;
-  log: Logger;
-  config: () => RewardsConfig;
-  /** Customer-service message to a follower whose grant finally failed (campaigns with notify_on_failure). */
-  notify?: (openId: string, text: string) => Promise<void>;
+export interface OutboxWorkerDeps extends Pick<RedPacketSenderDeps, 'ledger' | 'redpack' | 'counters' | 'clock' | 'log' | 'config' | 'notify'> {
   /** Sends per second shared by every worker (default: limits.send_rate_per_second; Infinity lifts it). */
   ratePerSecond?: number;
   /** How long a claim is exclusive; must exceed the Pay client's timeout (default 60 s). */

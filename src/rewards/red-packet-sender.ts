@@ -40,6 +40,7 @@ const DEFAULT_FAILURE_NOTICE = '抱歉，您的红包未能发放成功。如有
 export interface RedPacketSenderDeps {
   ledger: Ledger;
   redpack: RedpackApi;
+  /** Shared counters (Redis when several processes run) for the send rate. */
   counters: CounterStore;
   clock: Clock;
   log: Logger;

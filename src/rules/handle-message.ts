@@ -26,7 +26,7 @@ export interface MessageConfigView {
   readonly version: string;
   readonly rules: CompiledRules;
   readonly templates: CompiledTemplates;
-  readonly files: { readonly campaigns?: { readonly campaigns: Readonly<Record<string, { readonly replies?: Readonly<Record<string, unknown>> }>> } | null };
+  readonly files: { readonly campaigns: { readonly campaigns: Readonly<Record<string, { readonly replies: Readonly<Record<string, unknown>> }>> } };
 }
 
 export interface MessageHandlerDeps {
@@ -113,8 +113,9 @@ export function createMessageHandler(
 
   function grantReplySpec(config: MessageConfigView, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
     if (own) return own;
-    const c = config.files.campaigns?.campaigns[campaign];
-    const text = c?.replies?.[outcome];
+    const campaigns = config.files.campaigns.campaigns;
+    const c = Object.prototype.hasOwnProperty.call(campaigns, campaign) ? campaigns[campaign] : undefined;
+    const text: unknown = c?.replies[outcome];
     return { kind: 'text', text: typeof text === 'string' ? text : DEFAULT_GRANT_TEXTS[outcome] };
   }
 

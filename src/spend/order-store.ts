@@ -19,6 +19,7 @@
  */
 import type { PaymentOrder } from './payment-order';
 import type { SpendDecision } from './select-spend-tier';
+import { StoreError } from '../lib/store-error';
 
 /** What an order earned (the grant's first answer). */
 export interface OrderGrant {
@@ -61,12 +62,6 @@ export interface OrderStore {
 }
 
 /** The order store could not be read or written (the notification is answered FAIL, WeChat re-sends). */
-export class OrderStoreError extends Error {
-  override readonly name = 'OrderStoreError';
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
+export class OrderStoreError extends StoreError {
+  override readonly name: string = 'OrderStoreError';
 }

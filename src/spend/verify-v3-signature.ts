@@ -84,7 +84,7 @@ export function verifyV3Signature(
   if (!key) throw new PayNotifyError('unknown_serial', 'Wechatpay-Serial names no configured platform certificate or public key');
   if (!/^\d{1,12}$/.test(h.timestamp) || Math.abs(opts.nowSeconds - Number(h.timestamp)) > (opts.windowSeconds ?? 300))
     throw new PayNotifyError('stale', 'Wechatpay-Timestamp is outside the accepted window');
-  let ok = false;
+  let ok: boolean;
   try {
     ok = createVerify('RSA-SHA256').update(v3Message(h.timestamp, h.nonce, body), 'utf8').verify(key, h.signature, 'base64');
   } catch {

@@ -13,10 +13,12 @@
  *
  * `driver: 'memory' | 'sqlite'` forces that adapter whatever the URLs say.
  *
+ * The bot and the CLI do not call it alone: `openStores()` (`open-stores.ts`) calls it and puts the
+ * ledger and the orders on its `backends`, the one place that choice is made.
+ *
  * @example
  * const store = await createStore({ ...settings.store, clock: systemClock });
- * const ledgerDb = store.backends.postgres?.pool ?? store.backends.sqlite?.db; // rewards picks its adapter
- * app.context.store = store; // …
+ * await store.kv.set('k', 'v');
  * await store.close();
  * @see https://developers.weixin.qq.com/doc/offiaccount/en/Getting_Started/Overview.html
  */
@@ -69,8 +71,8 @@ export interface CreateStoreOptions {
   /**
    * `synchronous` of the store's own SQLite connection (default `NORMAL`: kv/dedupe/counters survive
    * any process crash; a power cut may lose the last few dedupe rows, which only means a retry is
-   * handled again). The money ledger should open its own `openSqlite(backends.sqlite.file)`
-   * connection, which defaults to `FULL` (synchronous is per connection in WAL mode).
+   * handled again). The money stores get a connection of their own at `FULL` from `openStores()`
+   * (synchronous is per connection in WAL mode).
    */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
 }

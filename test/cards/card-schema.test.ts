@@ -41,7 +41,7 @@ describe('cardsFileSchema', () => {
     expect(cards['cafe-gift']).toMatchObject({ subMerchant: 'corner-cafe', getLimit: 1 });
     expect(toCardCreateBody(cards['cafe-gift']!, { merchantId: 7 })).toMatchObject({ gift: { gift: '拿铁一杯', base_info: { sub_merchant_info: { merchant_id: 7 } } } });
     for (const [type, field, value] of [['GROUPON', 'deal_detail', '双人套餐'], ['DISCOUNT', 'discount', 30], ['GENERAL_COUPON', 'default_detail', '全场通用']] as const) {
-      const yaml = GOOD.replace(/type: GIFT\n/, `type: ${type}\n`).replace(/    gift: 拿铁一杯\n/, `    ${field}: ${value}\n`);
+      const yaml = GOOD.replace(/type: GIFT\n/, `type: ${type}\n`).replace(/ {4}gift: 拿铁一杯\n/, `    ${field}: ${value}\n`);
       expect(issuesOf(yaml)).toEqual([]);
     }
   });

@@ -69,6 +69,7 @@ export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = 
   const log = opts.log ?? silentLogger();
   const handled: CardEventResult[] = [];
   const rigState = { refused: 0 };
+  // eslint-disable-next-line prefer-const -- the webhook below closes over `cards` before createCards() can be called
   let cards!: Cards;
 
   // The bot's webhook: signature → XML → typed event → handleCardEvent.

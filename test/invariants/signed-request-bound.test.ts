@@ -199,7 +199,7 @@ describe('a campaign with require_safe_mode', () => {
     const file = path.join(dir, 'config', 'campaigns.yaml');
     const yaml = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, yaml.replace('  welcome-packet:                # referenced by config/rules.yaml (grant on follow)\n', '$&    require_safe_mode: true\n'));
-    expect(fs.readFileSync(file, 'utf8')).toMatch(/welcome-packet:.*\n    require_safe_mode: true/);
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/welcome-packet:.*\n {4}require_safe_mode: true/);
     const { bot } = await startBot(dir, clock, { WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_SAFE_MODE_ONLY: '0' });
     try {
       const createTime = Math.floor(clock.now() / 1000);

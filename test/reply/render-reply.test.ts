@@ -34,9 +34,9 @@ interface AesVector {
 
 const VIEWS = join(__dirname, '..', '..', 'views');
 const vectorsDir = join(__dirname, '..', 'fixtures', 'vectors');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON fixture, read as data
 const passive = require(join(vectorsDir, 'passive-reply-xml.json')) as PassiveVector[];
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON fixture, read as data
 const aes = require(join(vectorsDir, 'aes-crypto.json')) as AesVector[];
 
 const renderer = createReplyRenderer({ viewsDir: VIEWS });

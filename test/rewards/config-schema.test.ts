@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { checkAmount } from '../../src/rewards/limits';
 import {
@@ -186,7 +187,7 @@ describe('loadRewardsConfig', () => {
   });
 
   it('should default when the files are absent', () => {
-    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cfg-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
     expect(loadRewardsConfig(dir)).toEqual({ campaigns: {}, limits: defaultLimits() });
     fs.rmSync(dir, { recursive: true });
   });

@@ -11,7 +11,7 @@ import { loadSettings, SettingsError } from '../../src/config/settings';
 import { silentLogger } from '../../src/lib/logger';
 import { billNoPrefix } from '../../src/rewards/bill-no';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
-import { openLedger } from '../../src/store/open-ledger';
+import { openDurableStores } from '../../src/store/open-stores';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
@@ -71,12 +71,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
   const at = tempLedgerFile();
 
   it('should give a fresh SQLite ledger the tag asked for, and number its bills with it', async () => {
-    const ledger = await openLedger({ sqlitePath: at.file, billNoTag: '901' });
+    const { ledger, close } = await openDurableStores({ sqlitePath: at.file, billNoTag: '901' });
     expect(ledger.billTag).toBe('901');
     expect((await ledger.recordGrant(grantInput())).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000001`);
-    await ledger.close();
-    const again = await openLedger({ sqlitePath: at.file, billNoTag: '901' });
-    expect((await again.recordGrant(grantInput({ dedupeKey: 'evt:2' }))).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000002`);
+    await close();
+    const again = await openDurableStores({ sqlitePath: at.file, billNoTag: '901' });
+    expect((await again.ledger.recordGrant(grantInput({ dedupeKey: 'evt:2' }))).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}9010000002`);
     await again.close();
   });
 
@@ -84,12 +84,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
     const first = SqliteLedger.create(openSqlite(at.file), { ownsDb: true, billTag: '417' });
     const recorded = (await first.recordGrant(grantInput())).grant.billNo;
     await first.close();
-    await expect(openLedger({ sqlitePath: at.file, billNoTag: '555' })).rejects.toThrow(
+    await expect(openDurableStores({ sqlitePath: at.file, billNoTag: '555' })).rejects.toThrow(
       /BOT_BILLNO_TAG is 555 but this ledger numbers its bills with tag 417.*refusing to open/,
     );
-    const kept = await openLedger({ sqlitePath: at.file });
-    expect(kept.billTag).toBe('417');
-    expect((await kept.findByBillNo(recorded!))?.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}4170000001`);
+    const kept = await openDurableStores({ sqlitePath: at.file });
+    expect(kept.ledger.billTag).toBe('417');
+    expect((await kept.ledger.findByBillNo(recorded!))?.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}4170000001`);
     await kept.close();
   });
 
@@ -107,7 +107,7 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
 
   it.each(['055', '1000', '12', 'abc'])('should refuse a malformed tag %s before touching the ledger', async (tag) => {
     expect(() => createMemoryLedger({ billTag: tag })).toThrow(/100–999/);
-    await expect(openLedger({ sqlitePath: at.file, billNoTag: tag })).rejects.toThrow(/BOT_BILLNO_TAG.*100–999/);
+    await expect(openDurableStores({ sqlitePath: at.file, billNoTag: tag })).rejects.toThrow(/BOT_BILLNO_TAG.*100–999/);
   });
 
   it('should give the memory ledger the tag asked for', () => {

@@ -8,7 +8,7 @@ import { parseXml } from '../../src/wechat/xml';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { SqliteOrderStore } from '../../src/store/sqlite-orders';
 import { openSqlite } from '../../src/store/sqlite-migrate';
-import { MCH_ID, payStack, rewardsConfig, spendConfig, T0, tempDir, v2, v3, type PayStack } from './helpers';
+import { MCH_ID, payStack, rewardsConfig, ROGUE_KEY_PEM, spendConfig, T0, tempDir, v2, v3, type PayStack } from './helpers';
 
 const PATH = '/wechat/pay/notify';
 const TX = '4200002026030200000000000001';
@@ -63,7 +63,7 @@ describe('createPayNotifyRouter', () => {
   });
 
   it.each([
-    ['v3 forged signature', 401, () => v3({}, { platformKeyPem: require('./helpers').ROGUE_KEY_PEM })],
+    ['v3 forged signature', 401, () => v3({}, { platformKeyPem: ROGUE_KEY_PEM })],
     ['v3 under another APIv3 key', 400, () => v3({}, { apiV3Key: 'z'.repeat(32) })],
     ['v3 for another appid', 400, () => v3({ appId: 'wx1111111111111111' })],
     ['v3 for another merchant', 400, () => v3({ mchId: '1900000999' })],

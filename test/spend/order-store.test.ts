@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import { createMemoryOrderStore } from '../../src/store/memory-orders';
-import { openOrderStore } from '../../src/store/open-order-store';
+import { openDurableStores } from '../../src/store/open-stores';
 import { PostgresOrderStore } from '../../src/store/postgres-orders';
 import { SqliteOrderStore } from '../../src/store/sqlite-orders';
 import { openSqlite } from '../../src/store/sqlite-migrate';
@@ -25,15 +25,16 @@ describe('SqliteOrderStore', () => {
   it('should keep a recorded order across connections (another process sharing the file)', async () => {
     const tmp = tempDir();
     const file = path.join(tmp.dir, 'o.sqlite');
-    const a = await openOrderStore({ sqlitePath: file });
-    const b = await openOrderStore({ sqlitePath: file });
+    const da = await openDurableStores({ sqlitePath: file });
+    const db = await openDurableStores({ sqlitePath: file });
+    const [a, b] = [da.orders, db.orders];
     try {
       const [x, y] = await Promise.all([a.recordOrder(order(), { decision: null, skipReason: 's', now: 1 }), b.recordOrder(order(), { decision: null, skipReason: 's', now: 2 })]);
       expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
       expect(await b.findOrder(order().transactionId)).toMatchObject({ receivedAt: x.duplicate ? 2 : 1 });
     } finally {
-      await a.close();
-      await b.close();
+      await da.close();
+      await db.close();
       tmp.remove();
     }
   });

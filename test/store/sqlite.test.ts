@@ -89,7 +89,7 @@ async function raceChildren(argsList: string[][]): Promise<string[]> {
 describe('SqliteStore across processes', () => {
   it('should give each dedupe key to exactly one of several processes sharing the file', async () => {
     const file = tmpFile();
-    SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
+    await SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
     const keys = 200;
     const results = (await raceChildren([1, 2, 3].map(() => ['claim', file, String(keys)]))).map(
       (line) => JSON.parse(line) as string[],

@@ -101,7 +101,7 @@ describe('parseInboundXml', () => {
   });
 
   it('should parse the compatible-mode packet of the official crypto sample (plain fields beside Encrypt)', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON fixture, read as data
     const aes = require('../fixtures/vectors/aes-crypto.json') as { id: string; post_body?: string }[];
     const body = aes.find((x) => x.id === 'official-wxbizmsgcrypt-decrypt')?.post_body as string;
     expect(parseInboundXml(body)).toMatchObject({ MsgType: 'text', Content: 'abcdteT', MsgId: '6054768590064713728' });

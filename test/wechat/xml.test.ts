@@ -95,7 +95,7 @@ describe('parseXml', () => {
   });
 
   it('should parse every inbound vector without error', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON fixture, read as data
     const vectors = require('../fixtures/vectors/inbound-xml.json') as { id: string; xml: string }[];
     for (const v of vectors) expect(typeof parseXml(v.xml)).toBe('object');
   });

@@ -17,10 +17,9 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { Menu } from '../../api/menu';
 import { diffMenu, menuLines } from '../../api/menu-diff';
-import { formatIssue } from '../../lib/config-issue';
-import { loadConfig } from '../../config/load-config';
 import { toWeChatMenu } from '../../config/to-wechat-menu';
 import { createCliContext, type CliContext } from '../context';
+import { loadConfigOrFail } from '../load-config-or-fail';
 
 /** Injection points, so tests run the commands against a sandbox without a terminal. */
 export interface ApiCommandDeps {
@@ -51,9 +50,7 @@ async function askOnTerminal(question: string): Promise<boolean> {
  * click key is checked against the rules). Throws with every issue when the config is invalid.
  */
 export function loadConfiguredMenu(ctx: CliContext): Menu {
-  const r = loadConfig(ctx.settings.configDir, { viewsDir: ctx.settings.viewsDir });
-  if (!r.ok) throw new Error(`the config in ${ctx.settings.configDir} is invalid:\n${r.errors.map(formatIssue).join('\n')}`);
-  return toWeChatMenu(r.config.files.menu) as Menu;
+  return toWeChatMenu(loadConfigOrFail(ctx.settings).files.menu) as Menu;
 }
 
 function formatDuration(ms: number): string {

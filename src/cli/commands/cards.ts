@@ -19,11 +19,9 @@
 import type { Command } from 'commander';
 import { cardsConfigOf, createCards, type Cards } from '../../cards/cards';
 import { checkCardsConfig } from '../../cards/check-cards-config';
-import { formatIssue } from '../../lib/config-issue';
-import { loadConfig } from '../../config/load-config';
 import { systemClock } from '../../lib/clock';
-import { openLedger } from '../../store/open-ledger';
 import { createCliContext, type CliContext } from '../context';
+import { loadConfigOrFail } from '../load-config-or-fail';
 
 /** Injection points for tests. */
 export interface CardsCommandDeps {
@@ -33,15 +31,14 @@ export interface CardsCommandDeps {
 
 /** Builds the card service over a command context (config from the config folder, the bot's ledger). */
 export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; close(): Promise<void> }> {
-  const r = loadConfig(ctx.settings.configDir, { viewsDir: ctx.settings.viewsDir });
-  if (!r.ok) throw new Error(`the config in ${ctx.settings.configDir} is invalid:\n${r.errors.map(formatIssue).join('\n')}`);
-  const files = r.config.files as unknown as Parameters<typeof cardsConfigOf>[0];
+  const { files } = loadConfigOrFail(ctx.settings);
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);
-  const ledger = await openLedger(ctx.settings.store);
+  const { ledger } = await ctx.durable();
   const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, config: () => config, clock: systemClock, log: ctx.log });
-  return { cards, close: () => ledger.close() };
+  // The ledger closes with the context.
+  return { cards, close: async () => undefined };
 }
 
 function table(rows: string[][]): string {

@@ -8,7 +8,6 @@
 import type { Command } from 'commander';
 import { formatIssue } from '../../lib/config-issue';
 import { loadConfig } from '../../config/load-config';
-import { defaultLimits, type Limits } from '../../rewards/config-schema';
 import { describeSendRates } from '../../rewards/limits';
 
 /** Where a command writes; tests pass their own. */
@@ -53,7 +52,7 @@ export function runCheckConfig(dir: string | undefined, options: { views?: strin
     `OK (version ${r.config.version}, ${n} rule${n === 1 ? '' : 's'}${r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : ''})`,
   );
   // What the send-rate settings in force mean (limits.yaml, or its defaults when absent).
-  if (options.explain) io.out(describeSendRates((r.config.files.limits as Limits | undefined) ?? defaultLimits()));
+  if (options.explain) io.out(describeSendRates(r.config.files.limits));
   return 0;
 }
 

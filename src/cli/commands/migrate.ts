@@ -12,9 +12,7 @@
  */
 import type { Command } from 'commander';
 import { loadSettings, type Settings } from '../../config/settings';
-import { createStore } from '../../store/create-store';
-import { openLedger } from '../../store/open-ledger';
-import { openOrderStore } from '../../store/open-order-store';
+import { openStores } from '../../store/open-stores';
 import { schemaVersionPg } from '../../store/pg-migrate';
 import { urlHost } from '../../store/redact-url';
 import { openSqlite, schemaVersion } from '../../store/sqlite-migrate';
@@ -48,12 +46,9 @@ export async function runMigrate(env: Env, io: CliIo, cwd?: string): Promise<num
   }
   const closers: (() => Promise<void>)[] = [];
   try {
-    const store = await createStore(settings.store);
+    // The store, the ledger and the orders, as the bot opens them at start (each migrates its tables).
+    const store = await openStores(settings.store);
     closers.push(() => store.close());
-    const ledger = await openLedger(settings.store);
-    closers.push(() => ledger.close());
-    const orders = await openOrderStore(settings.store);
-    closers.push(() => orders.close());
 
     let versions: number[];
     const pool = store.backends.postgres?.pool;

@@ -41,7 +41,7 @@ import { reconcile } from '../../rewards/reconcile';
 import { createRewards } from '../../rewards/rewards';
 import { batchName, parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
 import { SANDBOX_PAY_CERTS } from '../../sandbox/pay-server';
-import { openLedger } from '../../store/open-ledger';
+import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
 
 /**
@@ -144,7 +144,8 @@ export async function createRewardsCliContext(env: Env = process.env, cwd?: stri
   const settings = loadSettings(env, cwd);
   note(targetLine(settings));
   const log = createLogger({ level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
-  const ledger = await openLedger(settings.store);
+  const durable = await openDurableStores(settings.store);
+  const { ledger } = durable;
   let payClose: (() => void) | undefined;
   let api: RedpackApi | undefined;
   return {
@@ -164,7 +165,7 @@ export async function createRewardsCliContext(env: Env = process.env, cwd?: stri
     },
     async close() {
       payClose?.();
-      await ledger.close();
+      await durable.close();
     },
   };
 }

@@ -8,8 +8,6 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import type { Command } from 'commander';
-import { formatIssue } from '../../lib/config-issue';
-import { loadConfig, type BotConfig } from '../../config/load-config';
 import { decide, DEFAULT_RULE_ID, WELCOME_RULE_ID } from '../../rules/engine';
 import { createMessageHandler } from '../../rules/handle-message';
 import { GRANT_OUTCOMES, type Action, type GrantOutcome, type ReplySpec } from '../../rules/actions';
@@ -17,9 +15,10 @@ import { shanghaiToEpoch } from '../../lib/clock';
 import { silentLogger } from '../../lib/logger';
 import type { InboundMessage } from '../../wechat/inbound';
 import type { Reply } from '../../reply/reply';
-import { defaultDirs, processIo, type CliIo } from './config';
+import { processIo, type CliIo } from './config';
 import { followerInput, followerMessage, type FollowerOptions } from './simulate';
 import { runExplainOrder } from './spend';
+import { loadConfigOrReport } from '../load-config-or-fail';
 
 // === Describing
 
@@ -141,14 +140,8 @@ export async function runExplain(
     io.err(`--outcome "${o.outcome}" is not one of ${GRANT_OUTCOMES.join(', ')}`);
     return 1;
   }
-  const defaults = defaultDirs();
-  const r = loadConfig(o.dir ?? defaults.configDir, { viewsDir: o.views ?? defaults.viewsDir });
-  if (!r.ok) {
-    for (const e of r.errors) io.err(`error: ${formatIssue(e)}`);
-    io.err('the config is invalid; fix it first (see check-config)');
-    return 1;
-  }
-  const config: BotConfig = r.config;
+  const config = loadConfigOrReport(o, io);
+  if (!config) return 1;
   const message = followerMessage(input, { openid: o.openid ?? 'o-explain', nowMs: now, msgId: '1' });
   const decision = decide(message, config.rules, now);
   io.out(`message: ${describeMessage(message)}`);

@@ -17,8 +17,6 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { formatIssue } from '../../lib/config-issue';
-import { loadConfig } from '../../config/load-config';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
 import { fenToYuan, yuanToFen } from '../../lib/money';
 import type { Ledger, LedgerGrant } from '../../rewards/ledger';
@@ -32,11 +30,11 @@ import {
 } from '../../sandbox/pay-notifier';
 import type { OrderStore, StoredOrder } from '../../spend/order-store';
 import { explainSpendRules } from '../../spend/select-spend-tier';
-import { openLedger } from '../../store/open-ledger';
-import { openOrderStore } from '../../store/open-order-store';
+import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
-import { defaultDirs, processIo, type CliIo } from './config';
+import { processIo, type CliIo } from './config';
 import { parseAt } from './rules';
+import { loadConfigOrReport } from '../load-config-or-fail';
 
 // === rules explain --order
 
@@ -69,14 +67,9 @@ export function runExplainOrder(amount: string, o: ExplainOrderOptions, io: CliI
     io.err((err as Error).message);
     return 1;
   }
-  const defaults = defaultDirs();
-  const r = loadConfig(o.dir ?? defaults.configDir, { viewsDir: o.views ?? defaults.viewsDir });
-  if (!r.ok) {
-    for (const e of r.errors) io.err(`error: ${formatIssue(e)}`);
-    io.err('the config is invalid; fix it first (see check-config)');
-    return 1;
-  }
-  const spend = r.config.files.spend;
+  const config = loadConfigOrReport(o, io);
+  if (!config) return 1;
+  const spend = config.files.spend;
   const tags = o.tag === undefined ? [] : Array.isArray(o.tag) ? o.tag : [o.tag];
   io.out(`order: ${fenToYuan(totalFen)} yuan${o.attach ? `, attach ${JSON.stringify(o.attach)}` : ''}${tags.length ? `, tags ${tags.join(', ')}` : ''}`);
   if (spend.rules.length === 0) {
@@ -121,21 +114,7 @@ export interface SpendCommandDeps {
 export async function createOrdersCliContext(env: Record<string, string | undefined> = process.env, note: (line: string) => void = noteToStderr): Promise<OrdersCliContext> {
   const settings = loadSettings(env);
   note(targetLine(settings));
-  const orders = await openOrderStore(settings.store);
-  try {
-    const ledger = await openLedger(settings.store);
-    return {
-      orders,
-      ledger,
-      async close() {
-        await orders.close();
-        await ledger.close();
-      },
-    };
-  } catch (err) {
-    await orders.close();
-    throw err;
-  }
+  return openDurableStores(settings.store);
 }
 
 function table(rows: string[][]): string {

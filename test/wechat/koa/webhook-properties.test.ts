@@ -3,7 +3,6 @@
  * answers, with one of 200, 400, 401, 405, 413, and never emits an error (a crash of ours).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
 import { cdata, parseXml } from '../../../src/wechat/xml';
