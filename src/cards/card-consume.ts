@@ -45,13 +45,23 @@ export async function consumeCode(ctx: CardsContext, codeIn: string, opts: { car
       if (err.errcode === 40099) return { ok: false, code, reason: 'already_used', message: `code ${code} has already been redeemed` };
       if (err.errcode === 40127) return { ok: false, code, reason: 'unavailable', message: `code ${code} was deleted or is being gifted by its holder` };
       if (err.errcode === 40056 || err.errcode === 40116)
-        return { ok: false, code, reason: expectCardId ? 'wrong_card' : 'not_found', message: `code ${code} does not exist${expectCardId ? ` for card ${opts.card}` : ''}` };
+        return {
+          ok: false,
+          code,
+          reason: expectCardId ? 'wrong_card' : 'not_found',
+          message: `code ${code} does not exist${expectCardId ? ` for card ${opts.card}` : ''}`,
+        };
     }
     return { ok: false, code, reason: 'error', message: `card/code/get failed: ${describeApiError(err)}` };
   }
   if (expectCardId && info.cardId !== expectCardId) {
     const other = await registry.nameOfCardId(info.cardId);
-    return { ok: false, code, reason: 'wrong_card', message: `code ${code} belongs to ${other ? `card ${other}` : `another card (${info.cardId})`}, not to ${opts.card}` };
+    return {
+      ok: false,
+      code,
+      reason: 'wrong_card',
+      message: `code ${code} belongs to ${other ? `card ${other}` : `another card (${info.cardId})`}, not to ${opts.card}`,
+    };
   }
   const nowS = Math.floor(clock.now() / 1000);
   if (info.userCardStatus === 'CONSUMED') return { ok: false, code, reason: 'already_used', message: `code ${code} has already been redeemed` };

@@ -75,7 +75,10 @@ export async function applyCardEvent(ctx: CardsContext, event: CardEvent): Promi
       const reason = event.Reason || 'no reason given';
       await registry.updateSubMerchant(name, (r) => ({ ...r, merchantId: id, status: pass ? 'APPROVED' : 'REJECTED', reason: pass ? undefined : reason }));
       if (!pass) {
-        log.warn({ submerchant: name, merchantId: id, reason }, `sub-merchant ${name} rejected by WeChat: ${reason} — fix submerchants.yaml, then "submerchant update ${name}"`);
+        log.warn(
+          { submerchant: name, merchantId: id, reason },
+          `sub-merchant ${name} rejected by WeChat: ${reason} — fix submerchants.yaml, then "submerchant update ${name}"`,
+        );
         return { handled: true, note: `sub-merchant ${name} rejected: ${event.Reason ?? ''}` };
       }
       log.info({ submerchant: name, merchantId: id }, 'sub-merchant approved');

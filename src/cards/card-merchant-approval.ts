@@ -25,7 +25,11 @@ export function createWaitingCards(ctx: CardsContext, name: string): Promise<Car
           const rec = await registry.getCard(def.name);
           return { name: def.name, action: 'failed', cardId: rec.cardId, status: rec.status, message: describeApiError(err) };
         });
-        if (r.action === 'failed') log.error({ card: def.name, submerchant: name, reason: r.message }, `card ${def.name} could not be created after ${name}'s approval: ${r.message} — run "cards sync"`);
+        if (r.action === 'failed')
+          log.error(
+            { card: def.name, submerchant: name, reason: r.message },
+            `card ${def.name} could not be created after ${name}'s approval: ${r.message} — run "cards sync"`,
+          );
         else log.info({ card: def.name, submerchant: name, action: r.action, cardId: r.cardId }, `card ${def.name} after ${name}'s approval: ${r.message}`);
         results.push(r);
       }

@@ -43,7 +43,16 @@ export async function reconcileCardGrants(ctx: CardsContext, opts: { limit?: num
     for (const { code } of held) {
       if (code === '' || (await tracker.getCode(rec.cardId, code))) continue;
       // A code the bot never heard of: its user_get_card was missed (bot down, event lost).
-      const missed = { ToUserName: '', FromUserName: g.openId, CreateTime: Math.floor(clock.now() / 1000), MsgType: 'event', Event: 'user_get_card', CardId: rec.cardId, UserCardCode: code, IsGiveByFriend: '0' } as CardEvent;
+      const missed = {
+        ToUserName: '',
+        FromUserName: g.openId,
+        CreateTime: Math.floor(clock.now() / 1000),
+        MsgType: 'event',
+        Event: 'user_get_card',
+        CardId: rec.cardId,
+        UserCardCode: code,
+        IsGiveByFriend: '0',
+      } as CardEvent;
       await applyCardEvent(ctx, missed);
     }
     await ledger.markChecked(g.id, clock.now());

@@ -75,7 +75,11 @@ export async function cardReport(ctx: CardsContext, opts: { beginDate?: string; 
     if (rec.cardId) {
       try {
         const stats: CardStatsRow[] = await ctx.apiOf(cfg.cards[name]).card.stats({ beginDate, endDate, cardId: rec.cardId });
-        row.wechat = stats.reduce((a, s) => ({ receive: a.receive + s.receiveCount, verify: a.verify + s.verifyCount, given: a.given + s.givenCount }), { receive: 0, verify: 0, given: 0 });
+        row.wechat = stats.reduce((a, s) => ({ receive: a.receive + s.receiveCount, verify: a.verify + s.verifyCount, given: a.given + s.givenCount }), {
+          receive: 0,
+          verify: 0,
+          given: 0,
+        });
       } catch (err) {
         log.debug({ err, card: name }, 'card statistics unavailable');
       }

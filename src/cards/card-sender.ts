@@ -83,9 +83,7 @@ export async function sendCardGrant(ctx: CardsContext, g: LedgerGrant, send: Sen
         return retry(`uncertain send; card/user/getcardlist failed: ${describeApiError(err)}`, 30_000);
       }
       const awaiting = await tracker.awaiting(g.openId, cardId);
-      const matched = (await ledger.listAll({ campaign: g.campaign })).filter(
-        (x) => x.openId === g.openId && x.id !== g.id && x.status === 'RECEIVED',
-      ).length;
+      const matched = (await ledger.listAll({ campaign: g.campaign })).filter((x) => x.openId === g.openId && x.id !== g.id && x.status === 'RECEIVED').length;
       if (held > matched) {
         await ledger.settle(g.id, { status: 'SENT', now: now() });
         log.info({ grant: g.id, held, matched }, 'uncertain wxcard send confirmed: the follower holds the card');

@@ -32,7 +32,8 @@ export function createCardSubmerchants(ctx: CardsContext): CardSubmerchants {
       const def = config().submerchants[name];
       if (!def) throw new CardsError(`no sub-merchant named "${name}" in submerchants.yaml (defined: ${Object.keys(config().submerchants).join(', ') || 'none'})`);
       const rec = await registry.getSubMerchant(name);
-      if (rec.merchantId !== undefined) throw new CardsError(`sub-merchant "${name}" was already submitted (merchant_id ${rec.merchantId}); use "submerchant update ${name}"`);
+      if (rec.merchantId !== undefined)
+        throw new CardsError(`sub-merchant "${name}" was already submitted (merchant_id ${rec.merchantId}); use "submerchant update ${name}"`);
       const info = await deps.api.card.submerchant.submit(def.info);
       return registry.updateSubMerchant(name, (r) =>
         r.merchantId !== undefined ? r : { ...r, merchantId: info.merchantId, status: (info.status as SubMerchantRecord['status']) || 'CHECKING', reason: undefined },

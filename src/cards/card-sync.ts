@@ -38,9 +38,13 @@ async function merchantFor(ctx: CardsContext, def: CardDefinition): Promise<{ me
     case 'CHECKING':
       return { wait: `waits for sub-merchant "${sub}" (merchant_id ${r.merchantId}): WeChat is still reviewing it — "submerchant status ${sub}" to check` };
     case 'REJECTED':
-      return { wait: `waits for sub-merchant "${sub}" (merchant_id ${r.merchantId}): WeChat rejected it${r.reason ? `: ${r.reason}` : ''} — fix submerchants.yaml, then "submerchant update ${sub}"` };
+      return {
+        wait: `waits for sub-merchant "${sub}" (merchant_id ${r.merchantId}): WeChat rejected it${r.reason ? `: ${r.reason}` : ''} — fix submerchants.yaml, then "submerchant update ${sub}"`,
+      };
     case 'EXPIRED':
-      return { wait: `waits for sub-merchant "${sub}" (merchant_id ${r.merchantId}): its authorization expired — renew end_time and the letter, then "submerchant update ${sub}"` };
+      return {
+        wait: `waits for sub-merchant "${sub}" (merchant_id ${r.merchantId}): its authorization expired — renew end_time and the letter, then "submerchant update ${sub}"`,
+      };
     case 'APPROVED':
       return { merchantId: r.merchantId! };
   }
@@ -111,7 +115,11 @@ export async function syncCard(ctx: CardsContext, def: CardDefinition): Promise<
   let sendCheck = false;
   if (fields) {
     sendCheck = (await api.update(cardId, def.type, fields)).sendCheck;
-    notes.push(`updated ${Object.keys(fields).flatMap((k) => (k === 'base_info' ? Object.keys(fields.base_info as object).map((b) => `base_info.${b}`) : [k])).join(', ')}`);
+    notes.push(
+      `updated ${Object.keys(fields)
+        .flatMap((k) => (k === 'base_info' ? Object.keys(fields.base_info as object).map((b) => `base_info.${b}`) : [k]))
+        .join(', ')}`,
+    );
     if (sendCheck) notes.push('the change goes back to review');
   }
   const stockDelta = def.stock - synced.stock;

@@ -97,7 +97,15 @@ describe('reward-kind registry', () => {
     await rewards.grant(req(1));
     await rewards.grant(req(2));
     const refuse = () => Promise.reject(new Error('no red packets here'));
-    const base = { ledger, redpack: { send: refuse, query: refuse }, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config, ratePerSecond: Infinity };
+    const base = {
+      ledger,
+      redpack: { send: refuse, query: refuse },
+      counters: new MemoryCounterStore(clock),
+      clock,
+      log: silentLogger(),
+      config: () => config,
+      ratePerSecond: Infinity,
+    };
 
     const idle = createOutboxWorker(base);
     expect(await idle.runOnce()).toMatchObject({ processed: 2, retried: 2, sent: 0 });
