@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchRecordGrants, benchSends } from '../src/rewards/bench';
+import { benchRecordGrants, benchSends } from './rewards-workload';
 import { startPaySandbox } from '../src/sandbox/pay-server';
 import { openSqlite } from '../src/store/sqlite-migrate';
 

@@ -17,6 +17,7 @@ import { createCardAdminRouter } from '../cards/card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';
+import { REWARD_KINDS } from '../config/reward-kinds';
 import { systemClock } from '../lib/clock';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
@@ -91,7 +92,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 
     // === Rewards, card coupons, the outbox worker
     const rewardsConfig = rewardsConfigView(config);
-    const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log });
+    const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
     const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({
       ledger,

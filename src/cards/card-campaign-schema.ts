@@ -58,3 +58,8 @@ export const cardCampaignSchema = z
 
 /** A parsed card campaign, with its name. */
 export type CardCampaign = z.output<typeof cardCampaignSchema> & { name: string };
+
+/** True for a card campaign (`kind: card`). */
+export function isCardCampaign(c: { kind: string } | undefined): c is CardCampaign {
+  return c?.kind === 'card';
+}

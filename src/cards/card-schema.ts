@@ -17,7 +17,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { z } from 'zod';
-import { yuanToFen } from '../rewards/config-schema';
+import { yuanToFen } from '../lib/money';
 import { cjkLength } from './cjk-length';
 
 // === Field rules

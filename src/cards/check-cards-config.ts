@@ -7,6 +7,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import type { Campaign } from '../rewards/config-schema';
+import { isCardCampaign } from './card-campaign-schema';
 import type { CardDefinition } from './card-schema';
 import type { SubMerchantDefinition } from './submerchant-schema';
 
@@ -41,7 +42,7 @@ export function checkCardsConfig(files: {
   }
   const cardNames = Object.keys(cards);
   for (const [name, c] of Object.entries(files.campaigns?.campaigns ?? {})) {
-    if (c.kind !== 'card' || cardNames.includes(c.card)) continue;
+    if (!isCardCampaign(c) || cardNames.includes(c.card)) continue;
     issues.push({
       file: 'campaigns',
       path: ['campaigns', name, 'card'],

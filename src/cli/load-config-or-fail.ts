@@ -11,7 +11,7 @@
  * if (!config) return 1;
  * @see https://github.com/probot/probot/blob/master/src/context.ts
  */
-import { formatIssue } from '../config/config-issue';
+import { formatIssue } from '../lib/config-issue';
 import { loadConfig, type BotConfig } from '../config/load-config';
 import { defaultDirs, type CliIo } from './commands/config';
 

@@ -9,7 +9,8 @@
  */
 import type { z } from 'zod';
 import { rulesFileSchema } from '../rules/schema';
-import { campaignsFileSchema, limitsFileSchema } from '../rewards/config-schema';
+import { limitsFileSchema } from '../rewards/config-schema';
+import { campaignsFileSchema } from './reward-kinds';
 import { menuFileSchema } from './menu-schema';
 import { cardsFileSchema } from '../cards/card-schema';
 import { submerchantsFileSchema } from '../cards/submerchant-schema';

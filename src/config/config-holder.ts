@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../lib/logger';
 import { type Clock, systemClock } from '../lib/clock';
-import { ConfigError, formatIssue, type ConfigIssue } from './config-issue';
+import { ConfigError, formatIssue, type ConfigIssue } from '../lib/config-issue';
 import { loadConfig, type BotConfig } from './load-config';
 import type { YamlLimits } from './read-yaml-file';
 

@@ -12,11 +12,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigIssue } from './config-issue';
-import { formatPath } from './config-issue';
+import type { ConfigIssue } from '../lib/config-issue';
+import { formatPath } from '../lib/config-issue';
 import { CONFIG_FILES, type ConfigFileKey, type ConfigFiles } from './config-files';
 import { DEFAULT_YAML_LIMITS, readYamlFile, type YamlLimits } from './read-yaml-file';
-import { configErrorMap, zodToIssues } from './schema-helpers';
+import { configErrorMap, zodToIssues } from '../lib/schema-helpers';
 import { displayPath, ejsErrorMessage, loadTemplates } from './load-templates';
 import { menuKeys } from './menu-schema';
 import { didYouMean } from '../lib/closest-name';

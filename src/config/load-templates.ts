@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import ejs from 'ejs';
-import type { ConfigIssue } from './config-issue';
+import type { ConfigIssue } from '../lib/config-issue';
 import { compileTemplate, type TemplateFn } from '../reply/build-reply';
 import { NAME_PATTERN } from '../rules/schema';
 

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { KEY_BUTTON_TYPES, MENU_BUTTON_TYPES, MENU_LIMITS, type MenuButtonType } from '../api/menu';
-import { byteString, forward, listOf, showValue, strictObject } from './schema-helpers';
+import { byteString, forward, listOf, showValue, strictObject } from '../lib/schema-helpers';
 import { didYouMean } from '../lib/closest-name';
 
 // === Limits (WeChat's, defined with the wire types)

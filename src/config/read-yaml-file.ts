@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
-import { type ConfigIssue, formatPath } from './config-issue';
+import { type ConfigIssue, formatPath } from '../lib/config-issue';
 
 // === Limits
 

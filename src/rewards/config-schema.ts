@@ -3,8 +3,8 @@
  *
  * YAML is written in snake_case with amounts in yuan (at most 2 decimals, as on the merchant platform);
  * the parsed values are camelCase with every amount in fen, so the rest of the code never does money
- * arithmetic on floats. A campaign is a discriminated union on `kind` (`red_packet` today; the card
- * engineer adds `card`). Cross-file checks (a campaign's amount against the configured limits) are in
+ * arithmetic on floats. A campaign is a discriminated union on `kind`: red packets here, other kinds
+ * registered by their own folders (src/rewards/reward-kind.ts), composed in src/config/reward-kinds.ts. Cross-file checks (a campaign's amount against the configured limits) are in
  * {@link checkCampaignsAgainstLimits} and run by {@link rewardsConfigSchema}.
  *
  * @example
@@ -13,32 +13,9 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { z } from 'zod';
-import { cardCampaignSchema } from '../cards/card-campaign-schema';
+import { fenToYuan, yuanToFen } from '../lib/money';
 
 // === Money and time primitives
-
-/** Converts yuan (number or numeric string, ≤ 2 decimals) to integer fen; undefined when not exact. */
-export function yuanToFen(value: unknown): number | undefined {
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return undefined;
-    text = String(value);
-    if (/e/i.test(text)) text = value.toFixed(6);
-  } else if (typeof value === 'string') {
-    text = value.trim();
-  } else return undefined;
-  const m = /^(\d+)(?:\.(\d{1,2})0*)?$/.exec(text);
-  if (!m) return undefined;
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-  return Number.isSafeInteger(fen) ? fen : undefined;
-}
-
-/** Formats fen as yuan with 2 decimals (`188` → `"1.88"`). */
-export function fenToYuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(Math.round(fen));
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
 
 /** A yuan amount in YAML → fen. */
 const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -373,41 +350,66 @@ export const redPacketCampaignSchema = z
 /** A parsed red-packet campaign (amounts in fen). The `name` is the key in `campaigns:`. */
 export type RedPacketCampaign = z.output<typeof redPacketCampaignSchema> & { name: string };
 
-/**
- * Every campaign kind. Add a kind by adding its schema to this union (keyed by `kind`); code that
- * handles campaigns narrows on `campaign.kind`.
- */
-export const campaignSchema = z.discriminatedUnion('kind', [redPacketCampaignSchema, cardCampaignSchema]);
+/** What every campaign of `campaigns.yaml` has, whatever its kind (the key in `campaigns:` is `name`). */
+export interface KindCampaign {
+  kind: string;
+  name: string;
+  enabled: boolean;
+  requireSafeMode: boolean;
+  replies: Readonly<Record<string, string | undefined>>;
+}
 
-/** A parsed campaign of any kind, with its name. */
-export type Campaign = z.output<typeof campaignSchema> & { name: string };
+/**
+ * A parsed campaign of any kind, with its name. Code that handles one kind narrows with its guard
+ * ({@link isRedPacketCampaign}, `isCardCampaign` in src/cards).
+ */
+export type Campaign = KindCampaign;
+
+/** True for a red-packet campaign. */
+export function isRedPacketCampaign(c: Campaign | undefined): c is RedPacketCampaign {
+  return c?.kind === 'red_packet';
+}
 
 const CAMPAIGN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** The whole `campaigns.yaml`. An empty file means no campaigns. */
-export const campaignsFileSchema = z.preprocess(
-  (v) => (v === null || v === undefined ? { campaigns: {} } : v),
-  z
-    .object({
-      campaigns: z.preprocess((v) => v ?? {}, z.record(z.string(), campaignSchema)),
-    })
-    .strict()
-    .superRefine((f, ctx) => {
-      for (const name of Object.keys(f.campaigns)) {
-        if (!CAMPAIGN_NAME.test(name))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['campaigns', name],
-            message: `"${name}" is not a campaign name (letters, digits, "-", "_", "." — at most 64)`,
-          });
-      }
-    })
-    .transform((f) => ({
-      campaigns: Object.fromEntries(
-        Object.entries(f.campaigns).map(([name, c]) => [name, { ...c, name } as Campaign]),
-      ) as Record<string, Campaign>,
-    })),
-);
+/** The campaign schemas of the registered kinds (each keyed by `kind: z.literal(…)`). */
+export type CampaignSchemas = readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]];
+
+/**
+ * The whole `campaigns.yaml` for the given kinds' campaign schemas (a union on `kind`, in that order).
+ * An empty file means no campaigns. The app's list is `campaignsFileSchema` in config/reward-kinds.ts.
+ *
+ * @example campaignsFileSchemaFor([redPacketCampaignSchema, cardCampaignSchema]).parse(YAML.parse(text))
+ */
+export function campaignsFileSchemaFor(schemas: CampaignSchemas) {
+  const campaignSchema = z.discriminatedUnion('kind', schemas);
+  return z.preprocess(
+    (v) => (v === null || v === undefined ? { campaigns: {} } : v),
+    z
+      .object({
+        campaigns: z.preprocess((v) => v ?? {}, z.record(z.string(), campaignSchema)),
+      })
+      .strict()
+      .superRefine((f, ctx) => {
+        for (const name of Object.keys(f.campaigns)) {
+          if (!CAMPAIGN_NAME.test(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['campaigns', name],
+              message: `"${name}" is not a campaign name (letters, digits, "-", "_", "." — at most 64)`,
+            });
+        }
+      })
+      .transform((f) => ({
+        campaigns: Object.fromEntries(
+          Object.entries(f.campaigns).map(([name, c]) => [name, { ...(c as object), name } as Campaign]),
+        ) as Record<string, Campaign>,
+      })),
+  );
+}
+
+/** `campaigns.yaml` with red-packet campaigns only (the rewards module alone; the app adds its kinds). */
+export const campaignsFileSchema = campaignsFileSchemaFor([redPacketCampaignSchema]);
 
 /** Parsed `campaigns.yaml`. */
 export type CampaignsFile = z.output<typeof campaignsFileSchema>;
@@ -430,7 +432,7 @@ export interface RewardsConfigIssue {
 export function checkCampaignsAgainstLimits(campaigns: Record<string, Campaign>, limits: Limits): RewardsConfigIssue[] {
   const issues: RewardsConfigIssue[] = [];
   for (const [name, c] of Object.entries(campaigns)) {
-    if (c.kind !== 'red_packet') continue;
+    if (!isRedPacketCampaign(c)) continue;
     const { min, max } = amountRangeFor(c, limits);
     const perMin = Math.ceil(c.amount.minFen / c.totalNum);
     const perMax = Math.floor(c.amount.maxFen / c.totalNum);
@@ -450,14 +452,23 @@ export function amountRangeFor(c: { sceneId?: string }, limits: Limits): { min: 
     : { min: limits.amount.minFen, max: limits.amount.maxFen };
 }
 
-/** Both files together, cross-checked: what the rewards module runs on. */
-export const rewardsConfigSchema = z
-  .object({ campaigns: campaignsFileSchema, limits: limitsFileSchema })
-  .transform((c, ctx) => {
-    for (const issue of checkCampaignsAgainstLimits(c.campaigns.campaigns, c.limits))
-      ctx.addIssue({ code: 'custom', path: ['campaigns', ...issue.path], message: issue.message });
-    return { campaigns: c.campaigns.campaigns, limits: c.limits };
-  });
+/**
+ * Both files together, cross-checked, for the given kinds' campaign schemas: what the rewards module runs on.
+ *
+ * @example rewardsConfigSchemaFor([redPacketCampaignSchema]).parse({ campaigns, limits })
+ */
+export function rewardsConfigSchemaFor(schemas: CampaignSchemas) {
+  return z
+    .object({ campaigns: campaignsFileSchemaFor(schemas), limits: limitsFileSchema })
+    .transform((c, ctx) => {
+      for (const issue of checkCampaignsAgainstLimits(c.campaigns.campaigns, c.limits))
+        ctx.addIssue({ code: 'custom', path: ['campaigns', ...issue.path], message: issue.message });
+      return { campaigns: c.campaigns.campaigns, limits: c.limits };
+    });
+}
+
+/** Both files, red-packet campaigns only (see {@link rewardsConfigSchemaFor}). */
+export const rewardsConfigSchema = rewardsConfigSchemaFor([redPacketCampaignSchema]);
 
 /** What `createRewards` reads on every grant: the current campaigns and limits. */
 export type RewardsConfig = z.output<typeof rewardsConfigSchema>;

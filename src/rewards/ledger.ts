@@ -24,7 +24,7 @@
  * const due = await ledger.claimDue({ owner: 'w1', now, leaseMs: 30_000, limit: 50 });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { fenToYuan } from './config-schema';
+import { fenToYuan } from '../lib/money';
 import type { GrantOutcome } from './rewards-port';
 import { StoreError } from '../lib/store-error';
 

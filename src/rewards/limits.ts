@@ -15,7 +15,8 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
-import { amountRangeFor, fenToYuan, type DailySpan, type Limits, type RedPacketCampaign } from './config-schema';
+import { fenToYuan } from '../lib/money';
+import { amountRangeFor, type DailySpan, type Limits, type RedPacketCampaign } from './config-schema';
 import type { Reservation } from './ledger';
 import type { GrantOutcome } from './rewards-port';
 

@@ -10,10 +10,10 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { billNoPrefix } from './bill-no';
-import type { RewardsConfig } from './config-schema';
+import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import type { LedgerGrant, RecordGrantInput } from './ledger';
 import { planGrant } from './limits';
-import { redpackPayload } from './rewards';
+import { redpackPayload } from './red-packet-kind';
 
 /** Longest operator name and reason kept in the ledger. */
 export const OPERATOR_NAME_MAX = 64;
@@ -55,7 +55,7 @@ export function planReissue(
   opts: { config: RewardsConfig; mchId: string; now: number; by: string; reason: string },
 ): ReissuePlan {
   const campaign = opts.config.campaigns[original.campaign];
-  if (!campaign || campaign.kind !== 'red_packet')
+  if (!isRedPacketCampaign(campaign))
     return { refusal: `campaign ${original.campaign} is not a red-packet campaign in campaigns.yaml: a reissue is checked against its limits` };
   const plan = planGrant({ campaign, limits: opts.config.limits, now: opts.now, openId: original.openId, amountFen: original.amountFen });
   if (plan.refusal) return { refusal: `the new grant would be refused (${plan.refusal.outcome}): ${plan.refusal.reason}` };

@@ -13,9 +13,9 @@ import type { Logger } from '../lib/logger';
 import type { RedpackApi } from '../pay/types';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { holdAsCollision, queryMismatch } from './bill-collision';
-import type { RewardsConfig } from './config-schema';
+import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import type { LedgerReports, LedgerWrites, ReservationKind } from './ledger';
-import { REWARDS_METRICS } from './outbox-worker';
+import { REWARDS_METRICS } from './rewards-metrics';
 
 export interface ReconcileDeps {
   ledger: LedgerWrites & Pick<LedgerReports, 'listByStatus'>;
@@ -92,7 +92,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     const status = q.info.status;
     if (status === 'RECEIVED' || status === 'REFUND' || status === 'RFUND_ING') {
       const c = config().campaigns[g.campaign];
-      const restore = status === 'REFUND' && c?.kind === 'red_packet' && c.restoreBudgetOnRefund;
+      const restore = status === 'REFUND' && isRedPacketCampaign(c) && c.restoreBudgetOnRefund;
       const release: ReservationKind[] = restore ? ['budget'] : [];
       const changed = await ledger.settle(g.id, { status, now, release });
       if (!changed) report.unchanged += 1;

@@ -10,11 +10,12 @@
  */
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
-import { planCardGrant } from '../cards/plan-card-grant';
-import { billNoPrefix, cardGrantRefPrefix } from './bill-no';
-import type { RedPacketCampaign, RewardsConfig } from './config-schema';
-import { firstExceeded, type GrantStatus, type LedgerGrant, type LedgerWrites, type RecordGrantInput, type Usage } from './ledger';
-import { planGrant, safeModeRefusal, type LimitRefusal } from './limits';
+import { billNoPrefix } from './bill-no';
+import type { RewardsConfig } from './config-schema';
+import { firstExceeded, type GrantStatus, type LedgerWrites, type LedgerGrant, type RecordGrantInput, type Usage } from './ledger';
+import { safeModeRefusal, type LimitRefusal } from './limits';
+import { redPacketRewardKind } from './red-packet-kind';
+import { kindsByName, type AnyRewardKind } from './reward-kind';
 import type { GrantRequest, GrantResult, RewardsPort } from './rewards-port';
 
 /** What {@link createRewards} needs. */
@@ -28,6 +29,11 @@ export interface RewardsDeps {
   log: Logger;
   /** Uniform in [0, 1) for random amounts (default Math.random); inject for deterministic tests. */
   random?: () => number;
+  /**
+   * The reward kinds campaigns may have (default: red packets only). The app passes
+   * `REWARD_KINDS` (config/reward-kinds.ts); a campaign of a kind not listed is refused as `failed`.
+   */
+  kinds?: readonly AnyRewardKind[];
 }
 
 /** A grant's answer with the ledger's details (extra fields the rules engine may ignore). */
@@ -72,34 +78,6 @@ export interface Rewards extends RewardsPort {
   resume(campaign: string): Promise<boolean>;
 }
 
-/** The payload snapshot stored with a red-packet grant: a `RedpackRequest` without its bill number. */
-export function redpackPayload(c: RedPacketCampaign, openId: string, amountFen: number): Record<string, unknown> {
-  return {
-    kind: c.type,
-    openId,
-    amountFen,
-    totalNum: c.totalNum,
-    sendName: c.sendName,
-    wishing: c.wishing,
-    actName: c.actName,
-    remark: c.remark,
-    sceneId: c.sceneId,
-    riskInfo: c.riskInfo,
-    subMchId: c.serviceProvider?.subMchId,
-    msgAppId: c.serviceProvider?.msgAppId,
-    consumeMchId: c.serviceProvider?.consumeMchId,
-    wxAppId: c.wxAppId,
-  };
-}
-
-/** Picks an amount in [minFen, maxFen] (integer fen, uniform). */
-export function pickAmount(range: { minFen: number; maxFen: number }, random: () => number): number {
-  const span = range.maxFen - range.minFen + 1;
-  const r = random();
-  const offset = Math.min(span - 1, Math.max(0, Math.floor((Number.isFinite(r) ? r : 0) * span)));
-  return range.minFen + offset;
-}
-
 /** The answer a stored grant gives (the same on every retry of its key). */
 export function grantDetails(g: LedgerGrant, duplicate: boolean): GrantDetails {
   const granted = g.outcome === 'granted';
@@ -139,6 +117,7 @@ export function createRewards(deps: RewardsDeps): Rewards {
   const { ledger, config, clock, mchId } = deps;
   const log = deps.log.child({ module: 'rewards' });
   const random = deps.random ?? Math.random;
+  const kinds = kindsByName(deps.kinds ?? [redPacketRewardKind]);
 
   /**
    * Everything `record` decides before the ledger's transaction: the first answer of a key seen
@@ -160,36 +139,25 @@ export function createRewards(deps: RewardsDeps): Rewards {
       now,
       billNoPrefix: billNoPrefix(mchId, now),
     };
-    if (campaign?.kind === 'card') {
-      // Card campaigns: limits and payload from src/cards (delivered by the outbox's card sender).
-      const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
-      const plan = planCardGrant(campaign, campaign.name, req.openId);
-      const refusal: LimitRefusal | undefined =
-        safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal);
-      // A coupon takes a reference from its own sequence, never a red-packet bill number.
-      return {
-        input: { ...base, billNoPrefix: cardGrantRefPrefix(now), ...plan, dueAt: now, deferred: false, reservations: refusal ? [] : plan.reservations, refusal },
-      };
-    }
-    if (!campaign || campaign.kind !== 'red_packet') {
+    const kind = campaign ? kinds.get(campaign.kind) : undefined;
+    if (!campaign || !kind) {
       const refusal: LimitRefusal = {
         outcome: 'failed',
-        reason: campaign ? `campaign ${req.campaign} is not a red-packet campaign` : `no campaign named ${req.campaign} in campaigns.yaml`,
+        reason: campaign ? `campaign ${req.campaign} is of kind ${campaign.kind}, which this service does not grant` : `no campaign named ${req.campaign} in campaigns.yaml`,
       };
       log.error({ campaign: req.campaign, ruleId: req.ruleId }, refusal.reason);
       return { input: { ...base, amountFen: 0, payload: {}, dueAt: now, deferred: false, reservations: [], refusal } };
     }
-    const amountFen = req.amountFen ?? (campaign.amount.random ? pickAmount(campaign.amount, random) : campaign.amount.minFen);
+    // The kind plans (amount, payload, reservations, its own refusals); the core adds safe mode and pause.
+    const plan = kind.plan({ campaign, openId: req.openId, amountFen: req.amountFen, limits, now, mchId, random });
     const paused = (await ledger.pausedCampaigns()).find((p) => p.campaign === campaign.name);
-    const plan = planGrant({ campaign, limits, now, openId: req.openId, amountFen });
-    const payload = redpackPayload(campaign, req.openId, amountFen);
-    const pausedRefusal: LimitRefusal | undefined =
-      safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : undefined);
+    const refusal: LimitRefusal | undefined =
+      safeModeRefusal(campaign, req.via) ?? (paused ? { outcome: 'campaign_over', reason: `campaign paused: ${paused.reason}` } : plan.refusal);
+    const { billNoPrefix: prefix, amountFen, payload } = plan;
     return {
-      input:
-        plan.refusal || pausedRefusal
-          ? { ...base, amountFen, payload, dueAt: now, deferred: false, reservations: [], refusal: pausedRefusal ?? plan.refusal }
-          : { ...base, amountFen, payload, dueAt: plan.dueAt, deferred: plan.deferred, reservations: plan.reservations, note: plan.note },
+      input: refusal
+        ? { ...base, billNoPrefix: prefix, amountFen, payload, dueAt: now, deferred: false, reservations: [], refusal }
+        : { ...base, billNoPrefix: prefix, amountFen, payload, dueAt: plan.dueAt, deferred: plan.deferred, reservations: plan.reservations, note: plan.note },
     };
   }
 

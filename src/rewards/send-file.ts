@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../lib/clock';
-import { fenToYuan, yuanToFen } from './config-schema';
+import { fenToYuan, yuanToFen } from '../lib/money';
 import type { Ledger, LedgerGrant } from './ledger';
 import type { GrantOutcome } from './rewards-port';
 import type { RecordRequest, Rewards } from './rewards';

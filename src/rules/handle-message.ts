@@ -9,17 +9,29 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 import type { Logger } from '../lib/logger';
+import { fenToYuan } from '../lib/money';
 import { type Clock, shanghaiParts } from '../lib/clock';
 import { dedupeKey, type InboundMessage } from '../wechat/inbound';
 import { NO_REPLY, type Reply } from '../reply/reply';
-import { buildReply, emptyTemplateVars, type TemplateVars } from '../reply/build-reply';
-import type { BotConfig } from '../config/load-config';
+import { buildReply, emptyTemplateVars, type CompiledTemplates, type TemplateVars } from '../reply/build-reply';
+import type { CompiledRules } from './compile-rules';
 import { decide } from './engine';
 import { DEFAULT_GRANT_TEXTS, type GrantReplyKey, type ReplySpec, type RewardsPort } from './actions';
 
+/**
+ * The part of the loaded config the handler reads: a `BotConfig` (src/config) fits, so rules/ needs
+ * nothing from config/.
+ */
+export interface MessageConfigView {
+  readonly version: string;
+  readonly rules: CompiledRules;
+  readonly templates: CompiledTemplates;
+  readonly files: { readonly campaigns: { readonly campaigns: Readonly<Record<string, { readonly replies: Readonly<Record<string, unknown>> }>> } };
+}
+
 export interface MessageHandlerDeps {
   /** Anything with `current()`: a `ConfigHolder`, or a fixed config in tests. */
-  config: { current(): BotConfig };
+  config: { current(): MessageConfigView };
   /** Where grants go; without it every grant answers `failed`. */
   rewards?: RewardsPort;
   clock: Clock;
@@ -65,12 +77,6 @@ function beijingHourMinute(ms: number): string {
   return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
 }
 
-function fenToYuanString(fen: number | undefined): string {
-  if (fen === undefined || !Number.isFinite(fen)) return '';
-  const abs = Math.abs(Math.round(fen));
-  return `${fen < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
 /**
  * Builds the handler. Validates its dependencies now, so a wiring mistake fails at start.
  *
@@ -105,7 +111,7 @@ export function createMessageHandler(
     }
   }
 
-  function grantReplySpec(config: BotConfig, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
+  function grantReplySpec(config: MessageConfigView, campaign: string, outcome: GrantReplyKey, own: ReplySpec | undefined): ReplySpec {
     if (own) return own;
     const campaigns = config.files.campaigns.campaigns;
     const c = Object.prototype.hasOwnProperty.call(campaigns, campaign) ? campaigns[campaign] : undefined;
@@ -151,7 +157,7 @@ export function createMessageHandler(
               {
                 ...vars,
                 // Empty for a reward without money (a coupon), so no reply ever says "¥0.00".
-                amount: result.amountFen ? fenToYuanString(result.amountFen) : '',
+                amount: result.amountFen && Number.isFinite(result.amountFen) ? fenToYuan(result.amountFen) : '',
                 send_after: result.deferredUntil !== undefined ? beijingHourMinute(result.deferredUntil) : '',
                 campaign: action.campaign,
                 outcome: result.outcome,

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { EVENT_NAMES, MSG_TYPES, type EventName, type MsgType } from '../wechat/inbound';
 import { MAX_NEWS_ARTICLES, type NewsArticle } from '../reply/reply';
-import { forward, keyedUnion, oneOrMany, regexString, strictObject } from '../config/schema-helpers';
+import { forward, keyedUnion, oneOrMany, regexString, strictObject } from '../lib/schema-helpers';
 import { GRANT_REPLY_KEYS, type Action, type GrantReplyKey, type ReplySpec } from './actions';
 
 // === Names

@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import type { Router } from '@koa/router';
-import type { Settings } from '../config/settings';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { SANDBOX_PAY_PLATFORM } from '../lib/sandbox-certs';
@@ -21,9 +20,19 @@ import type { OrderStore } from './order-store';
 import type { SpendConfig } from './spend-schema';
 import { loadPlatformKeys } from './verify-v3-signature';
 
+/** The settings the endpoint reads (the app's `Settings` fits; spend/ needs nothing from config/). */
+export interface SpendEndpointSettings {
+  /** True in sandbox mode: the v3 platform certificate defaults to the sandbox's. */
+  sandbox: boolean;
+  wechat: { appId: string };
+  pay: { mchId?: string; key?: string; apiV3Key?: string; platformCertPaths: readonly string[]; publicKeyId?: string };
+  /** BOT_PAY_NOTIFY_PATH. */
+  payNotifyPath: string;
+}
+
 /** What {@link createSpendEndpoint} needs. */
 export interface SpendEndpointDeps {
-  settings: Pick<Settings, 'sandbox' | 'wechat' | 'pay' | 'payNotifyPath'>;
+  settings: SpendEndpointSettings;
   orders: OrderStore;
   rewards: PaymentHandlerDeps['rewards'];
   spend: () => SpendConfig;

@@ -12,7 +12,7 @@
  */
 import { shanghaiParts } from '../lib/clock';
 import { compileLinearRegex, type LinearRegex } from '../lib/linear-regex';
-import { fenToYuan } from '../rewards/config-schema';
+import { fenToYuan } from '../lib/money';
 import type { SpendConfig, SpendRule } from './spend-schema';
 
 /** What a paid order earns: fixed when the order is first recorded, reused on every re-send. */

@@ -21,7 +21,8 @@
  */
 import { z } from 'zod';
 import { linearRegexProblem } from '../lib/linear-regex';
-import { amountRangeFor, fenToYuan, yuanToFen, type Campaign, type Limits } from '../rewards/config-schema';
+import { fenToYuan, yuanToFen } from '../lib/money';
+import { amountRangeFor, isRedPacketCampaign, type Campaign, type Limits } from '../rewards/config-schema';
 
 const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const fen = yuanToFen(v);
@@ -136,7 +137,7 @@ export function checkSpendRules(
       issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is not defined in campaigns.yaml (${names.length ? `defined: ${names.join(', ')}` : 'no campaigns are defined'})` });
       return;
     }
-    if (c.kind !== 'red_packet') {
+    if (!isRedPacketCampaign(c)) {
       issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is a ${c.kind} campaign; spend rules grant red packets` });
       return;
     }

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { cardsFileSchema, cardUpdateOf, toCardCreateBody } from '../../src/cards/card-schema';
 import { cjkLength } from '../../src/cards/cjk-length';
 import { submerchantsFileSchema } from '../../src/cards/submerchant-schema';
-import { campaignsFileSchema } from '../../src/rewards/config-schema';
-import { formatIssue } from '../../src/config/config-issue';
+import { campaignsFileSchema } from '../../src/config/reward-kinds';
+import { formatIssue } from '../../src/lib/config-issue';
 import { readYamlFile } from '../../src/config/read-yaml-file';
-import { configErrorMap, zodToIssues } from '../../src/config/schema-helpers';
+import { configErrorMap, zodToIssues } from '../../src/lib/schema-helpers';
 import { tempDir } from '../rewards/helpers';
 import { fixture } from './helpers';
 

@@ -15,7 +15,8 @@ import { createCards, handleCardEvent, type Cards, type CardsConfig } from '../.
 import { submerchantsFileSchema } from '../../src/cards/submerchant-schema';
 import { fixedClock, type ManualClock } from '../../src/lib/clock';
 import { silentLogger, type Logger } from '../../src/lib/logger';
-import { campaignsFileSchema, defaultLimits } from '../../src/rewards/config-schema';
+import { defaultLimits } from '../../src/rewards/config-schema';
+import { campaignsFileSchema, REWARD_KINDS } from '../../src/config/reward-kinds';
 import { createOutboxWorker, type OutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards, type Rewards } from '../../src/rewards/rewards';
 import { startApiSandbox, type ApiSandbox } from '../../src/sandbox/api-server';
@@ -108,6 +109,7 @@ export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = 
     clock,
     mchId: SANDBOX_CREDENTIALS.mchId!,
     log,
+    kinds: REWARD_KINDS,
   });
   const worker = createOutboxWorker({
     ledger: led.ledger,

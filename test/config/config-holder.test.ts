@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { createConfigHolder, type ConfigHolder, type ReloadResult } from '../../src/config/config-holder';
-import { ConfigError } from '../../src/config/config-issue';
+import { ConfigError } from '../../src/lib/config-issue';
 import { displayPath } from '../../src/config/load-templates';
 import type { BotConfig } from '../../src/config/load-config';
 import { fixedClock } from '../../src/lib/clock';

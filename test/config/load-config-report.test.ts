@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
-import { formatIssue } from '../../src/config/config-issue';
+import { formatIssue } from '../../src/lib/config-issue';
 import { displayPath } from '../../src/config/load-templates';
 import { closestName } from '../../src/lib/closest-name';
 import { CAMPAIGNS_YAML, writeConfig } from './write-config';

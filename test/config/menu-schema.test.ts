@@ -1,7 +1,7 @@
 import { menuFileSchema, menuKeys, MENU_BUTTON_TYPES } from '../../src/config/menu-schema';
 import { toWeChatMenu } from '../../src/config/to-wechat-menu';
-import { configErrorMap, zodToIssues } from '../../src/config/schema-helpers';
-import { formatIssue } from '../../src/config/config-issue';
+import { configErrorMap, zodToIssues } from '../../src/lib/schema-helpers';
+import { formatIssue } from '../../src/lib/config-issue';
 
 const issues = (data: unknown) => {
   const r = menuFileSchema.safeParse(data, { error: configErrorMap });

@@ -7,6 +7,7 @@ import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import { isBillNo } from '../../src/rewards/bill-no';
 import { createRewards } from '../../src/rewards/rewards';
+import { REWARD_KINDS } from '../../src/config/reward-kinds';
 import { describeService } from '../store/service-probe';
 import { DATABASE_URL, dropSharedPg, makeConfig, MCH_ID, memoryLedgerFactory, pgLedgerFactory, redCampaign, sqliteLedgerFactory, T0, type LedgerFactory } from './helpers';
 
@@ -18,7 +19,7 @@ function run(name: string, factory: LedgerFactory): void {
     it('should leave the red-packet sequence alone: coupons first, then the day’s first red packet is sequence 1', async () => {
       const { ledger, close } = await factory();
       try {
-        const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger() });
+        const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: REWARD_KINDS });
         const c1 = await rewards.grant(req('coupon', 1));
         const c2 = await rewards.grant(req('coupon', 2));
         const red = await rewards.grant(req('welcome', 3));

@@ -2,7 +2,9 @@ import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import type { RewardsConfig } from '../../src/rewards/config-schema';
 import type { Ledger } from '../../src/rewards/ledger';
-import { createRewards, pickAmount } from '../../src/rewards/rewards';
+import { createRewards } from '../../src/rewards/rewards';
+import { REWARD_KINDS } from '../../src/config/reward-kinds';
+import { pickAmount } from '../../src/rewards/red-packet-kind';
 import type { RewardsPort } from '../../src/rules/actions';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, redCampaign, T0 } from './helpers';
@@ -11,7 +13,7 @@ import { withLedgerRules } from '../../src/rewards/ledger-plans';
 function setup(config: RewardsConfig, opts: { ledger?: Ledger; random?: () => number } = {}) {
   const ledger = opts.ledger ?? withLedgerRules(createMemoryLedger());
   const clock = fixedClock(T0);
-  const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), random: opts.random });
+  const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), random: opts.random, kinds: REWARD_KINDS });
   return { ledger, clock, rewards };
 }
 

@@ -1,7 +1,7 @@
 import { createMessageHandler, shanghaiTimeString } from '../../src/rules/handle-message';
 import { DEFAULT_GRANT_TEXTS, type GrantOutcome, type RewardsPort } from '../../src/rules/actions';
 import { loadConfig, type BotConfig } from '../../src/config/load-config';
-import { formatIssue } from '../../src/config/config-issue';
+import { formatIssue } from '../../src/lib/config-issue';
 import { fixedClock, shanghaiToEpoch } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import { parseInboundXml } from '../../src/wechat/parse-inbound';

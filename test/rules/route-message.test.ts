@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatIssue } from '../../src/config/config-issue';
+import { formatIssue } from '../../src/lib/config-issue';
 import { loadConfig, type BotConfig } from '../../src/config/load-config';
 import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';

@@ -3,8 +3,8 @@
  * issue when it does not validate, so table tests can state their rules inline.
  */
 import { parseYamlText } from '../../src/config/read-yaml-file';
-import { configErrorMap, zodToIssues } from '../../src/config/schema-helpers';
-import { formatIssue, formatPath } from '../../src/config/config-issue';
+import { configErrorMap, zodToIssues } from '../../src/lib/schema-helpers';
+import { formatIssue, formatPath } from '../../src/lib/config-issue';
 import { rulesFileSchema } from '../../src/rules/schema';
 import { compileRules, type CompiledRules, type RuleIssue } from '../../src/rules/compile-rules';
 

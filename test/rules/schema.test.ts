@@ -1,5 +1,5 @@
 import { rulesFileSchema } from '../../src/rules/schema';
-import { configErrorMap } from '../../src/config/schema-helpers';
+import { configErrorMap } from '../../src/lib/schema-helpers';
 import { compileYaml, schemaIssues } from './rules-from';
 
 const EVENTS =

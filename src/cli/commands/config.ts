@@ -6,7 +6,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
 import type { Command } from 'commander';
-import { formatIssue } from '../../config/config-issue';
+import { formatIssue } from '../../lib/config-issue';
 import { loadConfig } from '../../config/load-config';
 import { describeSendRates } from '../../rewards/limits';
 

@@ -31,9 +31,11 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { createPayClient, loadMerchantCert } from '../../pay/client';
 import { createRedpackApi } from '../../pay/redpack';
 import type { RedpackApi } from '../../pay/types';
-import { amountRangeFor, fenToYuan, type RewardsConfig } from '../../rewards/config-schema';
+import { fenToYuan } from '../../lib/money';
+import { amountRangeFor, isRedPacketCampaign, type RewardsConfig } from '../../rewards/config-schema';
 import { cancelRefusal, reissueLimitRefusal, reissueRefusal, type Ledger, type LedgerGrant, type Usage } from '../../rewards/ledger';
-import { loadRewardsConfig } from '../../rewards/load-rewards-config';
+import { loadRewardsConfig } from '../../config/load-rewards-config';
+import { REWARD_KINDS } from '../../config/reward-kinds';
 import { operatorInputProblem, planReissue } from '../../rewards/operator-actions';
 import { reconcile } from '../../rewards/reconcile';
 import { createRewards } from '../../rewards/rewards';
@@ -293,7 +295,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
       await withContext(async (ctx) => {
         const config = ctx.config();
         const campaign = config.campaigns[opts.campaign];
-        if (!campaign || campaign.kind !== 'red_packet')
+        if (!isRedPacketCampaign(campaign))
           throw new Error(`no red-packet campaign named ${opts.campaign} in campaigns.yaml (defined: ${Object.keys(config.campaigns).join(', ') || 'none'})`);
         const range = amountRangeFor(campaign, config.limits);
         const parsed = parseSendFile(text, {
@@ -301,7 +303,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           amountRangeFen: { min: range.min * campaign.totalNum, max: range.max * campaign.totalNum },
         });
         if (!parsed.ok) throw new SendFileError(parsed.problems);
-        const rewards = createRewards({ ledger: ctx.ledger, config: () => config, clock: ctx.clock, mchId: ctx.mchId, log: ctx.log });
+        const rewards = createRewards({ ledger: ctx.ledger, config: () => config, clock: ctx.clock, mchId: ctx.mchId, log: ctx.log, kinds: REWARD_KINDS });
         const report = await sendFile({ rewards, ledger: ctx.ledger, clock: ctx.clock }, parsed.file, { campaign: opts.campaign, batch, dryRun: opts.dryRun });
         const verb = report.dryRun ? 'would be recorded' : 'recorded now';
         out(
@@ -557,7 +559,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         const paused = new Map((await ctx.ledger.pausedCampaigns()).map((p) => [p.campaign, p]));
         const rows = [['CAMPAIGN', 'KIND', 'PACKETS', 'SPENT (yuan)', 'STATE']];
         for (const c of Object.values(config.campaigns)) {
-          if (c.kind !== 'red_packet') continue;
+          if (!isRedPacketCampaign(c)) continue;
           const u = await ctx.ledger.usage(`budget:${c.name}`);
           const p = paused.get(c.name);
           rows.push([c.name, c.type, `${u.count}/${c.maxPackets}`, `${fenToYuan(u.amountFen)}/${fenToYuan(c.budgetFen)}`, p ? `paused (${p.reason})` : c.enabled ? 'active' : 'off']);

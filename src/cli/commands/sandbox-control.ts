@@ -6,7 +6,7 @@
  *
  * @example await runSandboxPayments({ json: false }, processIo, { dataDir: 'data' }) // 0 = listed
  */
-import { fenToYuan } from '../../rewards/config-schema';
+import { fenToYuan } from '../../lib/money';
 import type { PaySandboxFaults } from '../../sandbox/pay-server';
 import type { PaymentView } from '../../sandbox/control-server';
 import { readSandboxInfo, sandboxInfoFile, type SandboxInfo } from '../../sandbox/sandbox-info';

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
-import { fenToYuan, yuanToFen } from '../../rewards/config-schema';
+import { fenToYuan, yuanToFen } from '../../lib/money';
 import type { Ledger, LedgerGrant } from '../../rewards/ledger';
 import {
   buildV2Notification,

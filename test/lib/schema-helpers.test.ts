@@ -1,4 +1,4 @@
-import { configErrorMap, regexString } from '../../src/config/schema-helpers';
+import { configErrorMap, regexString } from '../../src/lib/schema-helpers';
 
 describe('regexString', () => {
   const check = (source: string, flags: '' | 'u' = '') => {

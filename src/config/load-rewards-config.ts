@@ -1,7 +1,8 @@
 /**
  * Reads `campaigns.yaml` and `limits.yaml` from the config folder, validates them together and returns
  * the parsed {@link RewardsConfig} (amounts in fen). A missing `limits.yaml` means every default; a
- * missing `campaigns.yaml` means no campaigns. Errors name the file and the path.
+ * missing `campaigns.yaml` means no campaigns. Errors name the file and the path. Campaigns may be of
+ * every kind of `REWARD_KINDS` (./reward-kinds.ts).
  *
  * @example const config = loadRewardsConfig(settings.configDir); config.campaigns['welcome-packet'];
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -9,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { checkCampaignsAgainstLimits, campaignsFileSchema, limitsFileSchema, type RewardsConfig } from './config-schema';
+import { checkCampaignsAgainstLimits, limitsFileSchema, type RewardsConfig } from '../rewards/config-schema';
+import { campaignsFileSchema } from './reward-kinds';
 
 /** One problem in a rewards config file. */
 export interface RewardsConfigProblem {

@@ -14,20 +14,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SANDBOX_CREDENTIALS } from '../config/settings';
-import { systemClock } from '../lib/clock';
-import { silentLogger } from '../lib/logger';
-import { createPayClient, loadMerchantCert } from '../pay/client';
-import { createRedpackApi } from '../pay/redpack';
-import { SANDBOX_PAY_CERTS, type PaySandbox } from '../sandbox/pay-server';
-import { MemoryCounterStore } from '../store/memory';
-import { SqliteLedger } from '../store/sqlite-ledger';
-import { openSqlite } from '../store/sqlite-migrate';
-import { rewardsConfigSchema, type RewardsConfig } from './config-schema';
-import { createOutboxWorker } from './outbox-worker';
-import { createRewards, type Rewards } from './rewards';
-import { withLedgerRules } from './ledger-plans';
-import type { Ledger } from './ledger';
+import { SANDBOX_CREDENTIALS } from '../src/config/settings';
+import { systemClock } from '../src/lib/clock';
+import { silentLogger } from '../src/lib/logger';
+import { createPayClient, loadMerchantCert } from '../src/pay/client';
+import { createRedpackApi } from '../src/pay/redpack';
+import { SANDBOX_PAY_CERTS, type PaySandbox } from '../src/sandbox/pay-server';
+import { MemoryCounterStore } from '../src/store/memory';
+import { SqliteLedger } from '../src/store/sqlite-ledger';
+import { openSqlite } from '../src/store/sqlite-migrate';
+import { rewardsConfigSchema, type RewardsConfig } from '../src/rewards/config-schema';
+import { createOutboxWorker } from '../src/rewards/outbox-worker';
+import { createRewards, type Rewards } from '../src/rewards/rewards';
+import { withLedgerRules } from '../src/rewards/ledger-plans';
+import type { Ledger } from '../src/rewards/ledger';
 
 /** Result of a benchmark. */
 export interface BenchResult {

@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import type { ConfigIssue } from './config-issue';
 import { formatPath } from './config-issue';
-import { linearRegexProblem, type LinearRegexFlags } from '../lib/linear-regex';
-import { didYouMean } from '../lib/closest-name';
+import { linearRegexProblem, type LinearRegexFlags } from './linear-regex';
+import { didYouMean } from './closest-name';
 
 // === Describing values
 

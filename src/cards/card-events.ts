@@ -1,0 +1,117 @@
+/**
+ * Card job "events": review results (`card_pass_check`, `card_not_pass_check`,
+ * `card_merchant_check_result`) update the registry — an approved sub-merchant then has its waiting
+ * cards created in the background; `user_get_card`, `user_gifting_card`, `user_del_card`,
+ * `user_consume_card` are applied to the code's facts and settle the matching grant;
+ * `card_sku_remind` raises an operator alert; others are ignored.
+ *
+ * @example const r = await handleCardEventIn(ctx, event);
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
+ */
+import type { CardEvent } from '../wechat/inbound';
+import { dedupeKey } from '../wechat/inbound';
+import type { CardsContext } from './card-context';
+import { createWaitingCards } from './card-merchant-approval';
+import type { CardSyncResult } from './card-sync';
+import { codeState, grantIdOfOuterStr } from './card-tracker';
+
+/** What {@link handleCardEvent} did. */
+export interface CardEventResult {
+  handled: boolean;
+  duplicate?: boolean;
+  /** What changed, for the log. */
+  note: string;
+  /**
+   * Work the event started that runs after the webhook answers (a sub-merchant's approval creates its
+   * waiting cards). Never rejects; callers don't await it — tests may.
+   */
+  followUp?: Promise<CardSyncResult[]>;
+}
+
+async function resolveOuterStr(ctx: CardsContext, outerStr: string, at: { openId: string; cardId: string }): Promise<number | undefined> {
+  const { ledger, registry } = ctx;
+  const id = grantIdOfOuterStr(outerStr);
+  if (id === undefined) return undefined;
+  const g = await ledger.getGrant(id);
+  if (!g || g.kind !== 'card' || g.openId !== at.openId) return undefined;
+  const rec = await registry.getCard(String(g.payload.card ?? ''));
+  return rec.cardId === at.cardId ? id : undefined;
+}
+
+async function settleReceived(ctx: CardsContext, grantId: number): Promise<void> {
+  const { ledger, clock, log } = ctx;
+  const g = await ledger.getGrant(grantId);
+  if (!g) return;
+  if (await ledger.settle(grantId, { status: 'RECEIVED', now: clock.now() })) log.info({ grant: grantId, campaign: g.campaign }, 'card grant received');
+}
+
+/**
+ * Applies one card event (duplicates and any order are safe).
+ *
+ * @example await applyCardEvent(ctx, event)
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
+ */
+export async function applyCardEvent(ctx: CardsContext, event: CardEvent): Promise<CardEventResult> {
+  const { log, registry, tracker } = ctx;
+  switch (event.Event) {
+    case 'card_pass_check':
+    case 'card_not_pass_check': {
+      const name = await registry.nameOfCardId(event.CardId);
+      if (!name) return { handled: false, note: `review result for unknown card ${event.CardId}` };
+      const pass = event.Event === 'card_pass_check';
+      await registry.updateCard(name, (r) => ({
+        ...r,
+        status: pass ? 'CARD_STATUS_VERIFY_OK' : 'CARD_STATUS_VERIFY_FAIL',
+        refuseReason: pass ? undefined : event.RefuseReason || 'no reason given',
+      }));
+      log.info({ card: name, pass, reason: event.RefuseReason }, 'card review result');
+      return { handled: true, note: `card ${name} ${pass ? 'approved' : `rejected: ${event.RefuseReason ?? ''}`}` };
+    }
+    case 'card_merchant_check_result': {
+      const id = Number(event.MerchantId);
+      const name = await registry.nameOfMerchantId(id);
+      if (!name) return { handled: false, note: `review result for unknown sub-merchant ${event.MerchantId}` };
+      const pass = event.IsPass === '1';
+      const reason = event.Reason || 'no reason given';
+      await registry.updateSubMerchant(name, (r) => ({ ...r, merchantId: id, status: pass ? 'APPROVED' : 'REJECTED', reason: pass ? undefined : reason }));
+      if (!pass) {
+        log.warn(
+          { submerchant: name, merchantId: id, reason },
+          `sub-merchant ${name} rejected by WeChat: ${reason} — fix submerchants.yaml, then "submerchant update ${name}"`,
+        );
+        return { handled: true, note: `sub-merchant ${name} rejected: ${event.Reason ?? ''}` };
+      }
+      log.info({ submerchant: name, merchantId: id }, 'sub-merchant approved');
+      // Its waiting cards are created after the webhook has answered (never inside WeChat's 5 s).
+      return { handled: true, note: `sub-merchant ${name} approved`, followUp: createWaitingCards(ctx, name) };
+    }
+    case 'user_get_card':
+    case 'user_gifting_card':
+    case 'user_del_card':
+    case 'user_consume_card': {
+      const r = await tracker.apply(event, dedupeKey(event), (outerStr, at) => resolveOuterStr(ctx, outerStr, at));
+      if (r.duplicate) return { handled: true, duplicate: true, note: `${event.Event} ${event.UserCardCode} already applied` };
+      if (r.record.grantId !== undefined) await settleReceived(ctx, r.record.grantId);
+      return { handled: true, note: `${event.Event} ${event.UserCardCode}: ${codeState(r.record)}${r.linkedGrantId !== undefined ? ` (grant ${r.linkedGrantId})` : ''}` };
+    }
+    case 'card_sku_remind':
+      log.warn({ alert: true, cardId: event.CardId, detail: event.Detail }, 'OPERATOR ALERT: card stock is running low (card_sku_remind)');
+      return { handled: true, note: `stock low for ${event.CardId}` };
+    default:
+      return { handled: false, note: `${event.Event} is not tracked` };
+  }
+}
+
+/**
+ * {@link applyCardEvent}, and a gift is remembered (old code → the friend's code) so the report can
+ * follow it.
+ *
+ * @example await handleCardEventIn(ctx, event)
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
+ */
+export async function handleCardEventIn(ctx: CardsContext, event: CardEvent): Promise<CardEventResult> {
+  const r = await applyCardEvent(ctx, event);
+  if (event.Event === 'user_get_card' && event.IsGiveByFriend === '1' && event.OldUserCardCode)
+    await ctx.kv.set(`cards:gift:${event.CardId}:${event.OldUserCardCode}`, event.UserCardCode);
+  return r;
+}

@@ -1,0 +1,134 @@
+/**
+ * Issue 15 item 3: reward kinds are equals in a registry. A third kind (member-card points, as issue 17
+ * will add) is granted by `createRewards` and sent by the outbox worker with nothing but its own
+ * `RewardKind` and `GrantSender` — rewards.ts and outbox-worker.ts know no kind by name.
+ */
+import { z } from 'zod';
+import { REWARD_KINDS } from '../../src/config/reward-kinds';
+import { fixedClock } from '../../src/lib/clock';
+import { silentLogger } from '../../src/lib/logger';
+import { campaignsFileSchemaFor, defaultLimits, redPacketCampaignSchema, type RewardsConfig } from '../../src/rewards/config-schema';
+import type { LedgerGrant } from '../../src/rewards/ledger';
+import { createOutboxWorker } from '../../src/rewards/outbox-worker';
+import { kindsByName, type GrantSender, type KindCampaign, type RewardKind } from '../../src/rewards/reward-kind';
+import { createRewards } from '../../src/rewards/rewards';
+import { MemoryCounterStore } from '../../src/store/memory';
+import { createMemoryLedger } from '../../src/store/memory-ledger';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { MCH_ID, T0 } from './helpers';
+
+interface PointsCampaign extends KindCampaign {
+  kind: 'points';
+  points: number;
+  perUser: number;
+}
+
+const pointsSchema = z
+  .object({ kind: z.literal('points'), points: z.number().int().min(1), per_user: z.number().int().min(1).default(1), enabled: z.boolean().default(true) })
+  .strict()
+  .transform((c) => ({ kind: 'points' as const, points: c.points, perUser: c.per_user, enabled: c.enabled, requireSafeMode: false, replies: {} }));
+
+const pointsKind: RewardKind<PointsCampaign> = {
+  kind: 'points',
+  campaignSchema: pointsSchema as unknown as RewardKind<PointsCampaign>['campaignSchema'],
+  plan: ({ campaign, openId, now }) => ({
+    billNoPrefix: `PNTS${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}`,
+    amountFen: 0,
+    payload: { points: campaign.points, openId },
+    dueAt: now,
+    deferred: false,
+    reservations: [
+      {
+        kind: 'per_user',
+        key: `per-user:${campaign.name}:${openId}`,
+        count: 1,
+        amountFen: 0,
+        maxCount: campaign.perUser,
+        maxAmountFen: null,
+        outcome: 'already_claimed',
+        reason: `the follower already has points from ${campaign.name}`,
+      },
+    ],
+    ...(campaign.enabled ? {} : { refusal: { outcome: 'campaign_over' as const, reason: 'switched off' } }),
+  }),
+};
+
+const schema = campaignsFileSchemaFor([redPacketCampaignSchema, pointsSchema]);
+
+function configOf(campaigns: Record<string, unknown>): RewardsConfig {
+  return { campaigns: schema.parse({ campaigns }).campaigns, limits: defaultLimits() };
+}
+
+const req = (i: number) => ({ campaign: 'bonus', openId: `oUser${i}`, dedupeKey: `evt:${i}`, ruleId: 'r', now: T0 });
+
+describe('reward-kind registry', () => {
+  it('should parse a campaign of a registered kind and refuse a kind no schema lists', () => {
+    expect(configOf({ bonus: { kind: 'points', points: 50 } }).campaigns.bonus).toMatchObject({ kind: 'points', name: 'bonus', points: 50, perUser: 1 });
+    expect(schema.safeParse({ campaigns: { x: { kind: 'card', card: 'c', max_cards: 1 } } }).success).toBe(false);
+  });
+
+  it('should grant a third kind through its own plan, with the ledger enforcing its reservations', async () => {
+    const ledger = withLedgerRules(createMemoryLedger());
+    const config = configOf({ bonus: { kind: 'points', points: 50 } });
+    const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: [...REWARD_KINDS, pointsKind] });
+    const first = await rewards.grant(req(1));
+    expect(first).toMatchObject({ outcome: 'granted', status: 'PENDING' });
+    expect(first.billNo).toMatch(/^PNTS20260302/);
+    // Same follower, another message: the kind's per-user reservation refuses it.
+    expect(await rewards.grant({ ...req(1), dedupeKey: 'evt:1b' })).toMatchObject({ outcome: 'already_claimed' });
+    const rows = await ledger.listAll();
+    expect(rows.map((g) => [g.kind, g.status, g.payload.points])).toEqual([
+      ['points', 'PENDING', 50],
+      ['points', 'REFUSED', 50],
+    ]);
+  });
+
+  it('should refuse a campaign whose kind is not registered, recording why', async () => {
+    const ledger = withLedgerRules(createMemoryLedger());
+    const config = configOf({ bonus: { kind: 'points', points: 50 } });
+    const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: REWARD_KINDS });
+    expect(await rewards.grant(req(1))).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('kind points') });
+  });
+
+  it('should send a third kind through its registered sender, and leave it waiting without one', async () => {
+    const ledger = withLedgerRules(createMemoryLedger());
+    const clock = fixedClock(T0);
+    const config = configOf({ bonus: { kind: 'points', points: 50 } });
+    const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), kinds: [pointsKind] });
+    await rewards.grant(req(1));
+    await rewards.grant(req(2));
+    const refuse = () => Promise.reject(new Error('no red packets here'));
+    const base = {
+      ledger,
+      redpack: { send: refuse, query: refuse },
+      counters: new MemoryCounterStore(clock),
+      clock,
+      log: silentLogger(),
+      config: () => config,
+      ratePerSecond: Infinity,
+    };
+
+    const idle = createOutboxWorker(base);
+    expect(await idle.runOnce()).toMatchObject({ processed: 2, retried: 2, sent: 0 });
+    expect((await ledger.listAll()).map((g) => [g.status, g.lastError])).toEqual([
+      ['PENDING', 'no sender for points grants'],
+      ['PENDING', 'no sender for points grants'],
+    ]);
+
+    const credited: LedgerGrant[] = [];
+    const sendPoints: GrantSender = async (g) => {
+      credited.push(g);
+      await ledger.settle(g.id, { status: 'SENT', now: clock.now() });
+      return 'sent';
+    };
+    clock.advance(60_000);
+    const worker = createOutboxWorker({ ...base, senders: { points: sendPoints } });
+    expect(await worker.runOnce()).toMatchObject({ processed: 2, sent: 2 });
+    expect(credited.map((g) => g.openId).sort()).toEqual(['oUser1', 'oUser2']);
+    expect((await ledger.listAll()).map((g) => g.status)).toEqual(['SENT', 'SENT']);
+  });
+
+  it('should refuse a registry entry without a kind name or plan', () => {
+    expect(() => kindsByName([{ kind: 'x' } as never])).toThrow(/plan/);
+  });
+});
