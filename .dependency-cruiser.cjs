@@ -18,10 +18,11 @@ const LAYERS = [
   ['wechat', '^src/wechat/[^/]+$'],
   ['store-ports', '^src/store/ports\\.ts$'],
   ['pay', '^src/pay/'],
-  ['api', '^src/api/'],
-  // The domain: rules, then the replies built from their actions, then rewards and the reward kinds.
-  ['rules', '^src/rules/'],
+  // Replies and the specs they are built from: rules decide which one, the API sends them as messages.
   ['reply', '^src/reply/'],
+  ['api', '^src/api/'],
+  // The domain: rules, then rewards and the reward kinds.
+  ['rules', '^src/rules/'],
   ['rewards', '^src/rewards/'],
   ['cards', '^src/cards/'],
   ['spend', '^src/spend/'],

@@ -18,7 +18,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { MerchantCert } from './load-merchant-cert';
+/** A merchant's API certificate as loaded (PKCS#12, or PEM cert + key); see `loadMerchantCert`. */
+export type MerchantCert = { pfx: Buffer; passphrase?: string } | { cert: Buffer; key: Buffer };
 
 /** Warn this many days before the certificate ends (log + metric); it keeps working until then. */
 export const MERCHANT_CERT_WARN_DAYS = 30;

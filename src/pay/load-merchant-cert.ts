@@ -14,7 +14,8 @@ import { checkMerchantCert, readMerchantCertInfo } from './check-merchant-cert';
 import { PayConfigError } from './errors';
 
 /** A merchant client certificate as Node's TLS takes it. */
-export type MerchantCert = { pfx: Buffer; passphrase?: string } | { cert: Buffer; key: Buffer };
+export type { MerchantCert } from './check-merchant-cert';
+import type { MerchantCert } from './check-merchant-cert';
 
 export interface LoadMerchantCertOptions {
   /** `apiclient_cert.p12` (PKCS#12) or `apiclient_cert.pem` (WECHAT_PAY_CERT). */

@@ -15,7 +15,7 @@
  */
 import ejs from 'ejs';
 import type { NewsArticle, Reply } from './reply';
-import type { ReplySpec } from '../rules/actions';
+import type { ReplySpec } from './reply-spec';
 
 // === Variables
 

@@ -11,13 +11,15 @@ import type { Command } from 'commander';
 import { decide, DEFAULT_RULE_ID, WELCOME_RULE_ID } from '../../rules/engine';
 import { createMessageHandler } from '../../rules/handle-message';
 import { GRANT_OUTCOMES, type Action, type GrantOutcome, type ReplySpec } from '../../rules/actions';
-import { shanghaiToEpoch } from '../../lib/clock';
+import { parseAt } from '../parse-at';
 import { silentLogger } from '../../lib/logger';
 import type { InboundMessage } from '../../wechat/inbound';
 import type { Reply } from '../../reply/reply';
 import { processIo, type CliIo } from './config';
 import { followerInput, followerMessage, type FollowerOptions } from './simulate';
 import { runExplainOrder } from './spend';
+
+export { parseAt } from '../parse-at';
 import { loadConfigOrReport } from '../load-config-or-fail';
 
 // === Describing
@@ -90,15 +92,6 @@ export function describeReplyValue(r: Reply): string[] {
     case 'music':
       return [`music ${r.title ?? ''} (${r.musicUrl ?? r.thumbMediaId})`];
   }
-}
-
-const AT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
-
-/** Parses `--at` (Beijing wall clock, `2026-02-01 09:30`) to epoch ms. */
-export function parseAt(s: string): number {
-  const m = AT_RE.exec(s.trim());
-  if (!m) throw new Error(`--at "${s}" must be a Beijing time like "2026-02-01 09:30"`);
-  return shanghaiToEpoch(+m[1], +m[2], +m[3], m[4] ? +m[4] : 0, m[5] ? +m[5] : 0, m[6] ? +m[6] : 0);
 }
 
 // === Running

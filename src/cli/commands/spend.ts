@@ -33,7 +33,7 @@ import { explainSpendRules } from '../../spend/select-spend-tier';
 import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
 import { processIo, type CliIo } from './config';
-import { parseAt } from './rules';
+import { parseAt } from '../parse-at';
 import { loadConfigOrReport } from '../load-config-or-fail';
 
 // === rules explain --order
