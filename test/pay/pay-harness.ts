@@ -18,17 +18,7 @@ export async function startPayHarness(
   opts: { sandbox?: PaySandboxOptions; client?: Partial<PayClientOptions>; redpack?: RedpackApiOptions } = {},
 ): Promise<PayHarness> {
   const sandbox = await startPaySandbox({ seed: 42, ...opts.sandbox });
-  const client = createPayClient({
-    mchId: sandbox.mchId,
-    key: sandbox.key,
-    appId: SANDBOX_CREDENTIALS.appId,
-    baseUrl: sandbox.url,
-    clientIp: '127.0.0.1',
-    cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: sandbox.mchId }),
-    ca: sandbox.ca,
-    timeoutMs: 2000,
-    ...opts.client,
-  });
+  const client = createPayClient({ ...payClientOptionsFor(sandbox), ...opts.client });
   const redpacks = createRedpackApi(client, opts.redpack);
   return {
     sandbox,
@@ -38,6 +28,20 @@ export async function startPayHarness(
       client.close();
       await sandbox.close();
     },
+  };
+}
+
+/** Options for a real mutual-TLS client of `sandbox` (2 s timeout). */
+export function payClientOptionsFor(sandbox: PaySandbox): PayClientOptions {
+  return {
+    mchId: sandbox.mchId,
+    key: sandbox.key,
+    appId: SANDBOX_CREDENTIALS.appId,
+    baseUrl: sandbox.url,
+    clientIp: '127.0.0.1',
+    cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: sandbox.mchId }),
+    ca: sandbox.ca,
+    timeoutMs: 2000,
   };
 }
 

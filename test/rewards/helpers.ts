@@ -17,7 +17,9 @@ import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
-import { startPayHarness } from '../pay/pay-harness';
+import { payClientOptionsFor, startPayHarness } from '../pay/pay-harness';
+import { createPayClient } from '../../src/pay/client';
+import { createRedpackApi } from '../../src/pay/redpack';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 /** 2026-03-02 10:00 Beijing time (a Monday, outside quiet hours). */
@@ -168,13 +170,35 @@ export interface PayRig {
   close(): Promise<void>;
 }
 
+/**
+ * A pay sandbox with a real client. `timeoutMs` is the client timeout for requests the sandbox is told
+ * to hold (`faults.set({ timeoutRate })`): while such a fault is set, requests go through a client
+ * with that short timeout, so a held request times out quickly; otherwise through a patient client
+ * (30 s), so an answered request on a loaded machine is never mistaken for a lost one.
+ */
 export async function startPayRig(opts: { sandbox?: PaySandboxOptions; timeoutMs?: number } = {}): Promise<PayRig> {
-  const harness = await startPayHarness({
-    sandbox: { seed: 7, ...opts.sandbox },
-    client: opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
-  });
-  return { sandbox: harness.sandbox, client: harness.client, redpack: harness.redpacks, close: harness.close };
+  const harness = await startPayHarness({ sandbox: { seed: 7, ...opts.sandbox }, client: { timeoutMs: PATIENT_TIMEOUT_MS } });
+  if (opts.timeoutMs === undefined) return { sandbox: harness.sandbox, client: harness.client, redpack: harness.redpacks, close: harness.close };
+  const short = createPayClient({ ...payClientOptionsFor(harness.sandbox), timeoutMs: opts.timeoutMs });
+  const shortRedpack = createRedpackApi(short);
+  const holding = () => (harness.sandbox.faults.get().timeoutRate ?? 0) > 0;
+  const redpack: RedpackApi = {
+    send: (request) => (holding() ? shortRedpack : harness.redpacks).send(request),
+    query: (billNo, o) => (holding() ? shortRedpack : harness.redpacks).query(billNo, o),
+  };
+  return {
+    sandbox: harness.sandbox,
+    client: harness.client,
+    redpack,
+    close: async () => {
+      short.close();
+      await harness.close();
+    },
+  };
 }
+
+/** The client timeout for requests the sandbox answers: far beyond any delay a loaded machine adds. */
+const PATIENT_TIMEOUT_MS = 30_000;
 
 /** An openid the sandbox accepts (6–32 letters/digits). */
 export function openIdOf(i: number): string {

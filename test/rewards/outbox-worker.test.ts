@@ -336,7 +336,9 @@ describe('createOutboxWorker', () => {
     const r = await rig({ worker: { pollMs: 10 } });
     const bills = await grantMany(r, 5);
     r.worker.start();
-    for (let i = 0; i < 200 && (await r.ledger.openCount()) > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    // Waits for the ledger to empty: many short polls (bounded well inside the test timeout), not a fixed wait.
+    for (let i = 0; i < 2000 && (await r.ledger.openCount()) > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(await r.ledger.openCount()).toBe(0);
     await r.worker.stop();
     for (const bill of bills) expect(pay.sandbox.payments.get(bill)?.timesPaid).toBe(1);
     await r.close();
