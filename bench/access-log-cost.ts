@@ -25,7 +25,11 @@ function fakeContext(): Parameters<ReturnType<typeof accessLog>>[0] {
 }
 
 async function nsPerRequest(enabled: boolean): Promise<number> {
-  const log = createLogger({ level: 'info', secrets: ['bench-secret-not-used-000000000000', 'BenchToken123'], destination: pino.destination({ dest: os.devNull, sync: false }) });
+  const log = createLogger({
+    level: 'info',
+    secrets: ['bench-secret-not-used-000000000000', 'BenchToken123'],
+    destination: pino.destination({ dest: os.devNull, sync: false }),
+  });
   const mw = accessLog({ log, enabled });
   const next = async (): Promise<void> => {};
   for (let i = 0; i < 20_000; i++) await mw(fakeContext(), next); // warm-up
@@ -41,7 +45,9 @@ async function nsPerRequest(enabled: boolean): Promise<number> {
 async function main(): Promise<void> {
   const off = await nsPerRequest(false);
   const on = await nsPerRequest(true);
-  process.stdout.write(`access line off: ${(off / 1000).toFixed(2)} µs/request\naccess line on:  ${(on / 1000).toFixed(2)} µs/request\ncost of the line: ${((on - off) / 1000).toFixed(2)} µs\n`);
+  process.stdout.write(
+    `access line off: ${(off / 1000).toFixed(2)} µs/request\naccess line on:  ${(on / 1000).toFixed(2)} µs/request\ncost of the line: ${((on - off) / 1000).toFixed(2)} µs\n`,
+  );
 }
 
 void main();

@@ -73,7 +73,13 @@ async function recordAll(rewards: Rewards, n: number, concurrency: number, tag: 
   async function lane(): Promise<void> {
     while (next < n) {
       const i = next++;
-      const r = await rewards.grant({ campaign: 'bench', openId: `oBench${tag}${String(i).padStart(8, '0')}`, dedupeKey: `bench:${tag}:${i}`, ruleId: 'bench', now: systemClock.now() });
+      const r = await rewards.grant({
+        campaign: 'bench',
+        openId: `oBench${tag}${String(i).padStart(8, '0')}`,
+        dedupeKey: `bench:${tag}:${i}`,
+        ruleId: 'bench',
+        now: systemClock.now(),
+      });
       if (r.outcome === 'granted') granted += 1;
     }
   }

@@ -65,7 +65,6 @@ function startServer(mode: BenchMode): Promise<{ child: ChildProcess; port: numb
   });
 }
 
-
 async function measure(name: string, mode: BenchMode): Promise<Figures> {
   const { child, port } = await startServer(mode);
   try {

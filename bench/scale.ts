@@ -162,7 +162,6 @@ async function stopServer(server: Server): Promise<void> {
   clearTimeout(timer);
 }
 
-
 /** Signed requests: a fresh text message (new MsgId) or a follow by a new follower, every time. */
 function requestMaker(workload: Workload, runTag: string): () => { path: string; body: string } {
   let n = 0;

@@ -22,9 +22,7 @@ const FIXED =
   '<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content></xml>';
 
 /** The repo's views, whether this runs from bench/ or from dist/bench/. */
-const VIEWS_DIR = [path.join(__dirname, '..', 'views'), path.join(__dirname, '..', '..', 'views')].find((d) =>
-  fs.existsSync(path.join(d, 'text.xml.ejs')),
-)!;
+const VIEWS_DIR = [path.join(__dirname, '..', 'views'), path.join(__dirname, '..', '..', 'views')].find((d) => fs.existsSync(path.join(d, 'text.xml.ejs')))!;
 
 async function bare(): Promise<number> {
   const app = new Koa();

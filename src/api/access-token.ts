@@ -108,8 +108,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   if (!options || typeof options !== 'object') throw new TypeError('createTokenProvider: options are required');
   if (typeof options.appId !== 'string' || options.appId.trim() === '') throw new TypeError('createTokenProvider: appId is required');
   if (typeof options.appSecret !== 'string' || options.appSecret === '') throw new TypeError('createTokenProvider: appSecret is required');
-  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl))
-    throw new TypeError('createTokenProvider: baseUrl must be an http(s) URL');
+  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) throw new TypeError('createTokenProvider: baseUrl must be an http(s) URL');
   if (!options.store || typeof options.store.setIfAbsent !== 'function' || typeof options.store.deleteIfEquals !== 'function')
     throw new TypeError('createTokenProvider: store must be a KeyValueStore');
   const early = options.earlyRefreshSeconds ?? 300;
@@ -210,7 +209,8 @@ class StoreTokenProvider implements TokenProvider {
       // Another process holds the lock: poll for its token until the lock goes away.
       const token = await this.waitForHolder();
       if (token) return token;
-      if (Date.now() > deadline) throw new WeChatHttpError(this.tokenEndpoint(), { name: 'TokenLockTimeout', message: 'timed out waiting for another process to refresh the access token' });
+      if (Date.now() > deadline)
+        throw new WeChatHttpError(this.tokenEndpoint(), { name: 'TokenLockTimeout', message: 'timed out waiting for another process to refresh the access token' });
     }
   }
 
@@ -270,8 +270,7 @@ class StoreTokenProvider implements TokenProvider {
             transformResponse: [(d: unknown) => d],
             validateStatus: () => true,
           });
-      if (res.status < 200 || res.status >= 300)
-        throw new WeChatHttpError(endpoint, { name: 'HttpStatusError', message: `HTTP ${res.status}` }, res.status);
+      if (res.status < 200 || res.status >= 300) throw new WeChatHttpError(endpoint, { name: 'HttpStatusError', message: `HTTP ${res.status}` }, res.status);
       data = parseJson(res.data);
       if (data === undefined) throw new WeChatHttpError(endpoint, { name: 'BadResponse', message: 'the response is not JSON' }, res.status);
     } catch (err) {

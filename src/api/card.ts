@@ -25,12 +25,7 @@ export type CardType = 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPO
 export const CARD_TYPES: readonly CardType[] = ['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON'];
 
 /** Review/lifecycle status of a card (`base_info.status` of `card/get`). */
-export type CardStatus =
-  | 'CARD_STATUS_NOT_VERIFY'
-  | 'CARD_STATUS_VERIFY_FAIL'
-  | 'CARD_STATUS_VERIFY_OK'
-  | 'CARD_STATUS_DELETE'
-  | 'CARD_STATUS_DISPATCH';
+export type CardStatus = 'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE' | 'CARD_STATUS_DISPATCH';
 
 /** Status of one code as `card/code/get` reports it. */
 export type UserCardStatus = 'NORMAL' | 'CONSUMED' | 'EXPIRE' | 'GIFTING' | 'GIFT_TIMEOUT' | 'DELETE' | 'UNAVAILABLE';
@@ -47,14 +42,7 @@ export interface CardCodeInfo {
 }
 
 /** Where a landing page is shown (its `scene`). */
-export type LandingPageScene =
-  | 'SCENE_NEAR_BY'
-  | 'SCENE_MENU'
-  | 'SCENE_QRCODE'
-  | 'SCENE_ARTICLE'
-  | 'SCENE_H5'
-  | 'SCENE_IVR'
-  | 'SCENE_CARD_CUSTOM_CELL';
+export type LandingPageScene = 'SCENE_NEAR_BY' | 'SCENE_MENU' | 'SCENE_QRCODE' | 'SCENE_ARTICLE' | 'SCENE_H5' | 'SCENE_IVR' | 'SCENE_CARD_CUSTOM_CELL';
 
 /** One day of one card in `datacube/getcardcardinfo`. */
 export interface CardStatsRow {
@@ -241,12 +229,14 @@ export function createCardApi(request: ApiRequest): CardApi {
     },
     async userCardList(openId, cardId) {
       requireText('openId', openId);
-      const res = await post<{ card_list?: { code?: string; card_id?: string }[] }>('user/getcardlist', cardId ? { openid: openId, card_id: cardId } : { openid: openId });
+      const res = await post<{ card_list?: { code?: string; card_id?: string }[] }>(
+        'user/getcardlist',
+        cardId ? { openid: openId, card_id: cardId } : { openid: openId },
+      );
       return (res.card_list ?? []).map((c) => ({ code: String(c.code ?? ''), cardId: String(c.card_id ?? '') }));
     },
     async stats(o) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.beginDate) || !/^\d{4}-\d{2}-\d{2}$/.test(o.endDate))
-        throw new TypeError('card.stats: dates must be YYYY-MM-DD');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.beginDate) || !/^\d{4}-\d{2}-\d{2}$/.test(o.endDate)) throw new TypeError('card.stats: dates must be YYYY-MM-DD');
       const body: Record<string, unknown> = { begin_date: o.beginDate, end_date: o.endDate, cond_source: o.condSource ?? 1 };
       if (o.cardId) body.card_id = o.cardId;
       const res = await request<{ list?: Record<string, unknown>[] }>('POST', '/datacube/getcardcardinfo', { body });

@@ -71,11 +71,9 @@ export interface ApiClientOptions {
  */
 export function createApiClient(options: ApiClientOptions): ApiClient {
   if (!options || typeof options !== 'object') throw new TypeError('createApiClient: options are required');
-  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl))
-    throw new TypeError('createApiClient: baseUrl must be an http(s) URL');
+  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) throw new TypeError('createApiClient: baseUrl must be an http(s) URL');
   const tokens = options.tokens;
-  if (!tokens || typeof tokens.get !== 'function' || typeof tokens.invalidate !== 'function')
-    throw new TypeError('createApiClient: tokens must be a TokenProvider');
+  if (!tokens || typeof tokens.get !== 'function' || typeof tokens.invalidate !== 'function') throw new TypeError('createApiClient: tokens must be a TokenProvider');
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('createApiClient: timeoutMs must be > 0');
   const busyRetryDelayMs = options.busyRetryDelayMs ?? 300;

@@ -38,10 +38,7 @@ export interface SendOptions {
 }
 
 /** The JSON body of `message/custom/send`. */
-export type CustomMessageBody = { touser: string; msgtype: CustomMessageType; customservice?: { kf_account: string } } & Record<
-  string,
-  unknown
->;
+export type CustomMessageBody = { touser: string; msgtype: CustomMessageType; customservice?: { kf_account: string } } & Record<string, unknown>;
 
 /**
  * Maps a {@link CustomMessage} to WeChat's JSON body (shapes as in WxJava's `WxMpKefuMessageTest`).
@@ -153,11 +150,7 @@ export interface CustomMessageApi {
   mpnewsArticle(openId: string, articleId: string, options?: SendOptions): Promise<void>;
   /** Sends a card coupon (the card must be API-created and approved). */
   wxcard(openId: string, cardId: string, options?: SendOptions): Promise<void>;
-  miniprogramPage(
-    openId: string,
-    page: Omit<Extract<CustomMessage, { type: 'miniprogrampage' }>, 'type'>,
-    options?: SendOptions,
-  ): Promise<void>;
+  miniprogramPage(openId: string, page: Omit<Extract<CustomMessage, { type: 'miniprogrampage' }>, 'type'>, options?: SendOptions): Promise<void>;
   msgmenu(openId: string, menu: Omit<Extract<CustomMessage, { type: 'msgmenu' }>, 'type'>, options?: SendOptions): Promise<void>;
   /** Shows (`true`) or hides the "typing…" indicator (`/cgi-bin/message/custom/typing`). */
   typing(openId: string, on?: boolean): Promise<void>;

@@ -41,8 +41,7 @@ export const ERRCODE_HINTS: Readonly<Record<number, string>> = {
   40027: 'a sub-menu button url is missing or longer than 1024 bytes',
   40033: 'non-ASCII text was sent as \\uXXXX escapes; send raw UTF-8 (JSON.stringify does)',
   40125: 'the AppSecret is wrong: check WECHAT_APPSECRET (reset it in the MP admin if it was lost)',
-  40164:
-    "add this server's public IP to the API IP whitelist (MP admin → Settings and Development → Basic Configuration)",
+  40164: "add this server's public IP to the API IP whitelist (MP admin → Settings and Development → Basic Configuration)",
   41001: 'the access_token parameter is missing',
   42001: 'the access token expired: refresh it',
   43004: 'the user does not follow the official account',
@@ -50,8 +49,7 @@ export const ERRCODE_HINTS: Readonly<Record<number, string>> = {
   45008: 'news messages may carry only one article',
   45009: 'the daily quota of this API is used up: wait for the reset at midnight Beijing time, or clear it with /cgi-bin/clear_quota',
   45011: 'calls are too frequent: slow down and retry in a minute',
-  45015:
-    'the follower has not interacted with the account in the last 48 hours, so customer-service messages cannot reach them',
+  45015: 'the follower has not interacted with the account in the last 48 hours, so customer-service messages cannot reach them',
   45047: 'too many customer-service messages since the follower last interacted',
   46003: 'no menu is set on this account',
   47001: 'the request body is not valid JSON for this API',

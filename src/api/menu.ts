@@ -28,29 +28,13 @@ export const MENU_LIMITS = {
  * Button types that carry a `key` (their events arrive with that `EventKey`).
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-export const KEY_BUTTON_TYPES = [
-  'click',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-] as const;
+export const KEY_BUTTON_TYPES = ['click', 'scancode_push', 'scancode_waitmsg', 'pic_sysphoto', 'pic_photo_or_album', 'pic_weixin', 'location_select'] as const;
 
 /**
  * Every button type `menu/create` accepts.
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-export const MENU_BUTTON_TYPES = [
-  ...KEY_BUTTON_TYPES,
-  'view',
-  'miniprogram',
-  'media_id',
-  'view_limited',
-  'article_id',
-  'article_view_limited',
-] as const;
+export const MENU_BUTTON_TYPES = [...KEY_BUTTON_TYPES, 'view', 'miniprogram', 'media_id', 'view_limited', 'article_id', 'article_view_limited'] as const;
 
 /** One of {@link MENU_BUTTON_TYPES}. */
 export type MenuButtonType = (typeof MENU_BUTTON_TYPES)[number];

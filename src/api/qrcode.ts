@@ -80,9 +80,7 @@ export function buildQrCodeBody(req: QrCodeRequest): { expire_seconds?: number; 
   } else {
     throw new TypeError('qrcode: scene must be a number or a string');
   }
-  return temporary
-    ? { expire_seconds: req.expireSeconds, action_name: actionName, action_info: { scene } }
-    : { action_name: actionName, action_info: { scene } };
+  return temporary ? { expire_seconds: req.expireSeconds, action_name: actionName, action_info: { scene } } : { action_name: actionName, action_info: { scene } };
 }
 
 /**

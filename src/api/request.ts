@@ -86,8 +86,7 @@ export function createApiRequest(options: ApiRequestOptions): ApiRequest {
     } catch (err) {
       throw toHttpError(endpoint, err);
     }
-    if (res.status < 200 || res.status >= 300)
-      throw new WeChatHttpError(endpoint, { name: 'HttpStatusError', message: `HTTP ${res.status}` }, res.status);
+    if (res.status < 200 || res.status >= 300) throw new WeChatHttpError(endpoint, { name: 'HttpStatusError', message: `HTTP ${res.status}` }, res.status);
     let data: unknown;
     try {
       data = typeof res.data === 'string' ? JSON.parse(res.data) : res.data;
@@ -102,11 +101,7 @@ export function createApiRequest(options: ApiRequestOptions): ApiRequest {
     return body;
   }
 
-  const request: ApiRequest = async function request<T = ApiResult>(
-    method: HttpMethod,
-    endpointIn: string,
-    opts: RequestOptions = {},
-  ): Promise<T> {
+  const request: ApiRequest = async function request<T = ApiResult>(method: HttpMethod, endpointIn: string, opts: RequestOptions = {}): Promise<T> {
     const endpoint = endpointIn.startsWith('/') ? endpointIn : `/${endpointIn}`;
     if (endpoint.includes('?')) throw new TypeError(`request: pass query parameters in options.query, not in the endpoint (${endpoint.split('?')[0]})`);
     let tokenRetried = false;

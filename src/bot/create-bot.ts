@@ -13,7 +13,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenProvider } from '../api/access-token';
 import { createApiClient } from '../api/client';
-import { createCardAdminRouter } from '../cards/card-admin-router';
+import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';

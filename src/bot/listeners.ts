@@ -52,10 +52,7 @@ function isWildcard(a: AddressInfo): boolean {
 }
 
 /** The start line: the addresses really bound, so "listening on 127.0.0.1" is never said of `::`. */
-export function logListening(
-  log: Logger,
-  info: { bound: AddressInfo; admin?: AddressInfo; store: CompositeStore; config: ConfigHolder; sandbox: boolean },
-): void {
+export function logListening(log: Logger, info: { bound: AddressInfo; admin?: AddressInfo; store: CompositeStore; config: ConfigHolder; sandbox: boolean }): void {
   const { bound, admin, sandbox } = info;
   const where = (a: AddressInfo, path = '') => `${boundUrl(a)}${path}${isWildcard(a) ? ' (every interface)' : ''}`;
   const adminText = admin ? `; staff endpoints, detailed /healthz and /metrics on ${where(admin)}` : '';
@@ -68,7 +65,6 @@ export function logListening(
       store: info.store.driver,
       config: info.config.status().version,
     },
-    `wechat-bot listening on ${where(bound, '/wechat')}${adminText}` +
-      (sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''),
+    `wechat-bot listening on ${where(bound, '/wechat')}${adminText}` + (sandbox ? ' (sandbox mode: try `npx wechat-bot simulate "hello"`)' : ''),
   );
 }

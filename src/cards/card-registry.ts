@@ -70,7 +70,12 @@ export interface CardRegistry {
  * @example await withKvLock(kv, 'cards:lock:x', () => readModifyWrite());
  * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
  */
-export async function withKvLock<T>(kv: KeyValueStore, key: string, fn: () => Promise<T>, opts: { ttlSeconds?: number; waitMs?: number; pollMs?: number } = {}): Promise<T> {
+export async function withKvLock<T>(
+  kv: KeyValueStore,
+  key: string,
+  fn: () => Promise<T>,
+  opts: { ttlSeconds?: number; waitMs?: number; pollMs?: number } = {},
+): Promise<T> {
   const ttl = opts.ttlSeconds ?? 10;
   const deadline = Date.now() + (opts.waitMs ?? 15_000);
   const token = randomBytes(8).toString('hex');

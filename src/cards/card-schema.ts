@@ -26,14 +26,7 @@ import { cjkLength } from './cjk-length';
 export const CARD_COLORS = ['Color010', 'Color020', 'Color030', 'Color040', 'Color050', 'Color060', 'Color070', 'Color080', 'Color090', 'Color100'] as const;
 
 /** The code types WeChat accepts. */
-export const CODE_TYPES = [
-  'CODE_TYPE_TEXT',
-  'CODE_TYPE_BARCODE',
-  'CODE_TYPE_QRCODE',
-  'CODE_TYPE_ONLY_QRCODE',
-  'CODE_TYPE_ONLY_BARCODE',
-  'CODE_TYPE_NONE',
-] as const;
+export const CODE_TYPES = ['CODE_TYPE_TEXT', 'CODE_TYPE_BARCODE', 'CODE_TYPE_QRCODE', 'CODE_TYPE_ONLY_QRCODE', 'CODE_TYPE_ONLY_BARCODE', 'CODE_TYPE_NONE'] as const;
 
 /** Fields `card/update` cannot change: a change needs a new card. */
 export const FIXED_BASE_FIELDS = ['brand_name', 'code_type', 'use_custom_code', 'bind_openid', 'sub_merchant_info'] as const;
@@ -112,7 +105,10 @@ const baseInfoSchema = z
     bind_openid: z.boolean().default(false),
     can_share: z.boolean().default(true),
     can_give_friend: z.boolean().default(true),
-    service_phone: z.string().regex(/^[0-9+\-() ]{3,24}$/, { message: 'must be a phone number (digits, +, -, spaces; at most 24)' }).optional(),
+    service_phone: z
+      .string()
+      .regex(/^[0-9+\-() ]{3,24}$/, { message: 'must be a phone number (digits, +, -, spaces; at most 24)' })
+      .optional(),
     location_id_list: z.array(z.number().int().positive()).max(1000).optional(),
     center_title: cjkText(9).optional(),
     center_sub_title: cjkText(12).optional(),
@@ -136,7 +132,10 @@ const common = {
    * With-official-account mode (third-party platform): the authorizer account the card is made for;
    * its calls use that account's token (`cardApiFor` of `syncCards`/`createCards`).
    */
-  authorizer_appid: z.string().regex(/^wx[0-9a-zA-Z]{14,18}$/, { message: 'must be an AppID (wx…)' }).optional(),
+  authorizer_appid: z
+    .string()
+    .regex(/^wx[0-9a-zA-Z]{14,18}$/, { message: 'must be an AppID (wx…)' })
+    .optional(),
 };
 
 const cardDefSchema = z.discriminatedUnion('type', [
@@ -161,13 +160,19 @@ const cardDefSchema = z.discriminatedUnion('type', [
 ]);
 
 /** `subMerchant` is accepted as another spelling of `sub_merchant`. */
-const cardEntrySchema = z.preprocess((v) => {
-  if (v && typeof v === 'object' && !Array.isArray(v) && 'subMerchant' in v) {
-    const { subMerchant, ...rest } = v as Record<string, unknown>;
-    return { ...rest, sub_merchant: subMerchant };
-  }
-  return v;
-}, z.object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON']) }).passthrough().pipe(cardDefSchema));
+const cardEntrySchema = z.preprocess(
+  (v) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'subMerchant' in v) {
+      const { subMerchant, ...rest } = v as Record<string, unknown>;
+      return { ...rest, sub_merchant: subMerchant };
+    }
+    return v;
+  },
+  z
+    .object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON']) })
+    .passthrough()
+    .pipe(cardDefSchema),
+);
 
 /** A card of cards.yaml, parsed. `baseInfo` and `special` are WeChat-shaped (ready for card/create). */
 export interface CardDefinition {

@@ -71,7 +71,9 @@ export interface Cards {
    * review state as the bot last heard it (event or `submerchant status`), so a card that waits
    * says why (`REJECTED` with WeChat's reason).
    */
-  list(): Promise<(CardRecord & { type?: string; subMerchant?: string; subMerchantStatus?: SubMerchantRecord['status']; subMerchantReason?: string; configured: boolean })[]>;
+  list(): Promise<
+    (CardRecord & { type?: string; subMerchant?: string; subMerchantStatus?: SubMerchantRecord['status']; subMerchantReason?: string; configured: boolean })[]
+  >;
   show(name: string): Promise<{ record: CardRecord; definition?: CardDefinition; wechat?: Record<string, unknown> }>;
   whitelist(openIds: readonly string[]): Promise<void>;
   submerchants: CardSubmerchants;

@@ -43,7 +43,10 @@ const subMerchantSchema = z
     /** media_id of the operator's ID (身份证). */
     operator_media_id: mediaId.optional(),
     /** The sub-merchant's own verified official account (its card pages then show that account). */
-    app_id: z.string().regex(/^wx[0-9a-zA-Z]{14,18}$/, { message: 'must be an AppID (wx…)' }).optional(),
+    app_id: z
+      .string()
+      .regex(/^wx[0-9a-zA-Z]{14,18}$/, { message: 'must be an AppID (wx…)' })
+      .optional(),
   })
   .strict();
 

@@ -114,7 +114,7 @@ export async function createCliContext(env: Env = process.env, options: CliConte
       // `npm start` in sandbox mode is running: talk to ITS stand-in servers, so what a command does
       // (push a menu, make a QR code) is what the running bot sees.
       baseUrl = running.api;
-      log.info({ url: running.api }, 'sandbox mode: using the running bot\'s sandbox');
+      log.info({ url: running.api }, "sandbox mode: using the running bot's sandbox");
     } else if (settings.sandbox && (env.WECHAT_API_BASE === undefined || env.WECHAT_API_BASE.trim() === '')) {
       sandbox = await startApiSandbox({ appId: settings.wechat.appId, appSecret: settings.wechat.appSecret });
       baseUrl = sandbox.url;

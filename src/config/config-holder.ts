@@ -81,10 +81,8 @@ export interface ConfigHolder {
  * @see https://nodejs.org/api/process.html#signal-events
  */
 export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
-  if (!options || typeof options.dir !== 'string' || options.dir === '')
-    throw new TypeError('createConfigHolder: options.dir must be the config folder');
-  if (typeof options.viewsDir !== 'string' || options.viewsDir === '')
-    throw new TypeError('createConfigHolder: options.viewsDir must be the views folder');
+  if (!options || typeof options.dir !== 'string' || options.dir === '') throw new TypeError('createConfigHolder: options.dir must be the config folder');
+  if (typeof options.viewsDir !== 'string' || options.viewsDir === '') throw new TypeError('createConfigHolder: options.viewsDir must be the views folder');
   if (!options.log || typeof options.log.info !== 'function') throw new TypeError('createConfigHolder: options.log is required');
   const dir = path.resolve(options.dir);
   const viewsDir = path.resolve(options.viewsDir);

@@ -20,15 +20,7 @@ import { configErrorMap, zodToIssues } from '../lib/schema-helpers';
 import { displayPath, ejsErrorMessage, loadTemplates } from './load-templates';
 import { menuKeys } from './menu-schema';
 import { didYouMean } from '../lib/closest-name';
-import {
-  BUILTIN_VAR_NAMES,
-  compileTemplate,
-  emptyTemplateVars,
-  hasTags,
-  templateStringsOf,
-  type CompiledTemplates,
-  type TemplateFn,
-} from '../reply/build-reply';
+import { BUILTIN_VAR_NAMES, compileTemplate, emptyTemplateVars, hasTags, templateStringsOf, type CompiledTemplates, type TemplateFn } from '../reply/build-reply';
 import { compileRules, duplicateRuleIds, type CompiledRules } from '../rules/compile-rules';
 import { actionSchema } from '../rules/schema';
 import { decide } from '../rules/engine';
@@ -58,9 +50,7 @@ export interface BotConfig {
   readonly ruleSources: ReadonlyMap<string, { file: string; line?: number }>;
 }
 
-export type LoadConfigResult =
-  | { ok: true; config: BotConfig; warnings: ConfigIssue[] }
-  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+export type LoadConfigResult = { ok: true; config: BotConfig; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
 
 export interface LoadConfigOptions {
   /** Folder holding `templates/*.ejs` (default: `views` next to the config folder). */
@@ -330,7 +320,11 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
         const clash = Object.keys(s.vars ?? {}).filter((k) => BUILTIN_VAR_NAMES.has(k));
         if (clash.length > 0) {
           errors.push(
-            issueAt('rules', [...site.path, 'vars', clash[0]], `"${clash[0]}" is a built-in variable; choose another name (built-ins: ${[...BUILTIN_VAR_NAMES].join(', ')})`),
+            issueAt(
+              'rules',
+              [...site.path, 'vars', clash[0]],
+              `"${clash[0]}" is a built-in variable; choose another name (built-ins: ${[...BUILTIN_VAR_NAMES].join(', ')})`,
+            ),
           );
           continue;
         }
@@ -382,8 +376,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
     for (const i of checkCampaignsAgainstLimits(campaignsFile.campaigns, limitsFile)) errors.push(issueAt('campaigns', i.path, i.message));
   }
   // 5a. Cards against sub-merchants, card campaigns against cards.
-  for (const i of checkCardsConfig(files as unknown as Parameters<typeof checkCardsConfig>[0]))
-    errors.push(issueAt(i.file as ConfigFileKey, i.path, i.message));
+  for (const i of checkCardsConfig(files as unknown as Parameters<typeof checkCardsConfig>[0])) errors.push(issueAt(i.file as ConfigFileKey, i.path, i.message));
   // 5b. Spend rules against campaigns and limits.
   const spendFile = files.spend as ConfigFiles['spend'] | undefined;
   if (spendFile && campaignsFile) for (const i of checkSpendRules(spendFile, campaignsFile.campaigns, limitsFile)) errors.push(issueAt('spend', i.path, i.message));
@@ -402,8 +395,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
         EventKey: k.key,
       } as InboundMessage;
       const d = decide(probe, compiled.rules, 0, { ignoreWindows: true });
-      if (d.actions.length === 0)
-        warnings.push(issueAt('menu', k.path, `no rule answers CLICK "${k.key}" (button "${k.name}"); followers who tap it get no reply`));
+      if (d.actions.length === 0) warnings.push(issueAt('menu', k.path, `no rule answers CLICK "${k.key}" (button "${k.name}"); followers who tap it get no reply`));
     }
   }
 

@@ -54,8 +54,7 @@ export function parseRewardsConfig(texts: { campaigns?: string; limits?: string 
   if (problems.length > 0) throw new RewardsConfigError(problems);
   const campaigns = campaignsFileSchema.safeParse(campaignsRaw);
   const limits = limitsFileSchema.safeParse(limitsRaw);
-  if (!campaigns.success)
-    for (const i of campaigns.error.issues) problems.push({ file: 'campaigns.yaml', path: pathText(i.path), message: i.message });
+  if (!campaigns.success) for (const i of campaigns.error.issues) problems.push({ file: 'campaigns.yaml', path: pathText(i.path), message: i.message });
   if (!limits.success) for (const i of limits.error.issues) problems.push({ file: 'limits.yaml', path: pathText(i.path), message: i.message });
   if (campaigns.success && limits.success)
     for (const i of checkCampaignsAgainstLimits(campaigns.data.campaigns, limits.data))

@@ -93,7 +93,10 @@ export function loadTemplates(viewsDir: string): {
   const issues: ConfigIssue[] = [];
   let entries: string[];
   try {
-    entries = fs.readdirSync(dir).filter((f) => f.endsWith('.ejs')).sort();
+    entries = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.ejs'))
+      .sort();
   } catch {
     return { named, sources, issues };
   }

@@ -43,9 +43,10 @@ function actionButton(nameBytes: number) {
   const name = byteString(nameBytes, 'name');
   const key = byteString(MENU_LIMITS.keyBytes, 'key');
   const byType: Record<MenuButtonType, z.ZodType<MenuActionButton>> = {
-    ...(Object.fromEntries(
-      KEY_BUTTON_TYPES.map((t) => [t, strictObject({ type: z.literal(t), name, key })]),
-    ) as unknown as Record<(typeof KEY_BUTTON_TYPES)[number], z.ZodType<MenuActionButton>>),
+    ...(Object.fromEntries(KEY_BUTTON_TYPES.map((t) => [t, strictObject({ type: z.literal(t), name, key })])) as unknown as Record<
+      (typeof KEY_BUTTON_TYPES)[number],
+      z.ZodType<MenuActionButton>
+    >),
     view: strictObject({ type: z.literal('view'), name, url }),
     miniprogram: strictObject({ type: z.literal('miniprogram'), name, url, appid: z.string().min(1), pagepath: z.string().min(1) }),
     media_id: strictObject({ type: z.literal('media_id'), name, media_id: z.string().min(1) }),
@@ -101,12 +102,14 @@ export const menuFileSchema = z.preprocess(
   strictObject({ button: listOf(topButton, { max: MENU_LIMITS.topLevelButtons, what: 'top-level buttons', limitNote: 'WeChat allows' }) }).superRefine((menu, ctx) => {
     const seen = new Map<string, string>();
     menu.button.forEach((b, i) => {
-      const entries: [MenuButton, (string | number)[]][] =
-        'sub_button' in b ? b.sub_button.map((s, j) => [s, ['button', i, 'sub_button', j]]) : [[b, ['button', i]]];
+      const entries: [MenuButton, (string | number)[]][] = 'sub_button' in b ? b.sub_button.map((s, j) => [s, ['button', i, 'sub_button', j]]) : [[b, ['button', i]]];
       for (const [btn, at] of entries) {
         const key = keyOf(btn);
         if (key === undefined) continue;
-        const where = at.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
+        const where = at
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+          .join('')
+          .slice(1);
         const prev = seen.get(key);
         if (prev) ctx.addIssue({ code: 'custom', path: [...at, 'key'], message: `duplicate menu key "${key}" (also ${prev}.key)` });
         else seen.set(key, where);
@@ -124,8 +127,7 @@ export const menuFileSchema = z.preprocess(
 export function menuKeys(menu: MenuFile): { type: MenuButtonType; key: string; name: string; path: (string | number)[] }[] {
   const out: { type: MenuButtonType; key: string; name: string; path: (string | number)[] }[] = [];
   menu.button.forEach((b, i) => {
-    const list: [MenuButton, (string | number)[]][] =
-      'sub_button' in b ? b.sub_button.map((s, j) => [s, ['button', i, 'sub_button', j]]) : [[b, ['button', i]]];
+    const list: [MenuButton, (string | number)[]][] = 'sub_button' in b ? b.sub_button.map((s, j) => [s, ['button', i, 'sub_button', j]]) : [[b, ['button', i]]];
     for (const [btn, at] of list) if ('key' in btn) out.push({ type: btn.type, key: btn.key, name: btn.name, path: [...at, 'key'] });
   });
   return out;

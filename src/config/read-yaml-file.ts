@@ -108,12 +108,10 @@ function syntaxColumn(col: number | undefined, lineText: string): number | undef
  * @see https://eemeli.org/yaml/#errors
  */
 export function yamlHint(code: string, message: string, lineText: string): string | undefined {
-  if (code === 'TAB_AS_INDENT' || /^ *\t/.test(lineText))
-    return 'YAML indents with spaces only: replace the tab at the start of this line with spaces';
+  if (code === 'TAB_AS_INDENT' || /^ *\t/.test(lineText)) return 'YAML indents with spaces only: replace the tab at the start of this line with spaces';
   const flow = /^Flow (map|sequence)/.exec(message);
   if (flow) return `a ${flow[1] === 'map' ? '{' : '['} opened above is not closed: close it on the same line, or indent the lines that continue it`;
-  if (code === 'BAD_INDENT')
-    return 'check the indentation: keys of one mapping, and the "- " items of one list, must start in the same column (use spaces, 2 per level)';
+  if (code === 'BAD_INDENT') return 'check the indentation: keys of one mapping, and the "- " items of one list, must start in the same column (use spaces, 2 per level)';
   return undefined;
 }
 
@@ -135,13 +133,11 @@ export function readYamlFile(absPath: string, file: string, limits: YamlLimits =
     return fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (!stat.isFile()) return fail('is not a regular file');
-  if (stat.size > limits.maxBytes)
-    return fail(tooLarge(stat.size, limits.maxBytes));
+  if (stat.size > limits.maxBytes) return fail(tooLarge(stat.size, limits.maxBytes));
   let text: string;
   try {
     const buf = fs.readFileSync(absPath);
-    if (buf.length > limits.maxBytes)
-      return fail(tooLarge(buf.length, limits.maxBytes));
+    if (buf.length > limits.maxBytes) return fail(tooLarge(buf.length, limits.maxBytes));
     text = buf.toString('utf8');
   } catch (err) {
     return fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -189,8 +185,7 @@ export function parseYamlText(text: string, file: string, limits: YamlLimits = D
   while (stack.length > 0) {
     const { node, depth, path } = stack.pop()!;
     if (isMap(node) || isSeq(node)) {
-      if (depth + 1 > limits.maxDepth)
-        return fail(`nesting is deeper than ${limits.maxDepth} levels`, lineAt((node as Node).range?.[0]));
+      if (depth + 1 > limits.maxDepth) return fail(`nesting is deeper than ${limits.maxDepth} levels`, lineAt((node as Node).range?.[0]));
       if (isMap(node)) {
         for (const pair of node.items) {
           const key = keyOf(pair.key);

@@ -188,8 +188,7 @@ function bindHost(env: Env, name: string): string | undefined {
   const raw = str(env, name);
   if (raw === undefined) return undefined;
   const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
-  if (host !== 'localhost' && net.isIP(host) === 0)
-    throw new SettingsError(name, `"${raw}" is not an IP address to bind to (e.g. 127.0.0.1, 0.0.0.0, ::)`);
+  if (host !== 'localhost' && net.isIP(host) === 0) throw new SettingsError(name, `"${raw}" is not an IP address to bind to (e.g. 127.0.0.1, 0.0.0.0, ::)`);
   return host;
 }
 
@@ -215,17 +214,14 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   if (!sandbox) {
     if (appIdRaw === undefined) throw new SettingsError('WECHAT_APPID', 'is required when WECHAT_APPSECRET is set');
     if (appSecret === undefined) throw new SettingsError('WECHAT_APPSECRET', 'is required when WECHAT_APPID is set');
-    if (!/^wx[0-9a-zA-Z]{14,18}$/.test(appIdRaw))
-      throw new SettingsError('WECHAT_APPID', `"${appIdRaw}" does not look like an AppID (wx followed by 16 letters/digits)`);
+    if (!/^wx[0-9a-zA-Z]{14,18}$/.test(appIdRaw)) throw new SettingsError('WECHAT_APPID', `"${appIdRaw}" does not look like an AppID (wx followed by 16 letters/digits)`);
   }
   const token = str(env, 'WECHAT_TOKEN') ?? (sandbox ? SANDBOX_CREDENTIALS.token : undefined);
   if (token === undefined) throw new SettingsError('WECHAT_TOKEN', 'is required (the Token set in the WeChat admin console, 3–32 letters or digits)');
-  if (!/^[A-Za-z0-9]{3,32}$/.test(token))
-    throw new SettingsError('WECHAT_TOKEN', 'must be 3–32 ASCII letters or digits, as the WeChat admin console requires');
+  if (!/^[A-Za-z0-9]{3,32}$/.test(token)) throw new SettingsError('WECHAT_TOKEN', 'must be 3–32 ASCII letters or digits, as the WeChat admin console requires');
   const checkAesKey = (name: string) => {
     const k = str(env, name);
-    if (k !== undefined && !/^[A-Za-z0-9]{43}$/.test(k))
-      throw new SettingsError(name, `must be exactly 43 letters or digits (got ${k.length} characters)`);
+    if (k !== undefined && !/^[A-Za-z0-9]{43}$/.test(k)) throw new SettingsError(name, `must be exactly 43 letters or digits (got ${k.length} characters)`);
     return k;
   };
   const encodingAESKey = checkAesKey('WECHAT_ENCODING_AES_KEY');
@@ -237,7 +233,8 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   if (mchId !== undefined && !/^\d{6,32}$/.test(mchId)) throw new SettingsError('WECHAT_MCH_ID', `"${mchId}" is not a merchant id (digits)`);
   if (mchId !== undefined && payKey === undefined) throw new SettingsError('WECHAT_PAY_KEY', 'is required when WECHAT_MCH_ID is set (the 32-character API v2 key)');
   if (payKey !== undefined && payKey.length !== 32) throw new SettingsError('WECHAT_PAY_KEY', `must be 32 characters (got ${payKey.length})`);
-  if (mchId !== undefined && certPath === undefined) throw new SettingsError('WECHAT_PAY_CERT', 'is required when WECHAT_MCH_ID is set (path of apiclient_cert.p12 or apiclient_cert.pem)');
+  if (mchId !== undefined && certPath === undefined)
+    throw new SettingsError('WECHAT_PAY_CERT', 'is required when WECHAT_MCH_ID is set (path of apiclient_cert.p12 or apiclient_cert.pem)');
   const apiV3Key = str(env, 'WECHAT_PAY_APIV3_KEY');
   if (apiV3Key !== undefined && Buffer.byteLength(apiV3Key) !== 32) throw new SettingsError('WECHAT_PAY_APIV3_KEY', `must be 32 characters (got ${apiV3Key.length})`);
   const payNotifyPath = str(env, 'BOT_PAY_NOTIFY_PATH') ?? '/wechat/pay/notify';
@@ -288,7 +285,11 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
       caPath: optionalPath(env, 'WECHAT_PAY_CA', cwd),
       clientIp,
       apiV3Key: apiV3Key ?? (sandbox ? SANDBOX_CREDENTIALS.apiV3Key : undefined),
-      platformCertPaths: (str(env, 'WECHAT_PAY_PLATFORM_CERT') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((f) => path.resolve(cwd, f)),
+      platformCertPaths: (str(env, 'WECHAT_PAY_PLATFORM_CERT') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((f) => path.resolve(cwd, f)),
       publicKeyId: str(env, 'WECHAT_PAY_PUBLIC_KEY_ID'),
     },
     payNotifyPath,
@@ -314,11 +315,12 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new SettingsError('BOT_PG_SCHEMA', 'must be a plain lower-case identifier (letters, digits, _; not starting with a digit)');
   // No leading zero: a tagged bill number must never equal one an untagged (older) ledger gave.
   if (settings.store.billNoTag !== undefined && !/^[1-9]\d{2}$/.test(settings.store.billNoTag))
-    throw new SettingsError('BOT_BILLNO_TAG', 'must be three digits, 100–999 (no leading zero), different for every environment sharing a mch_id, e.g. 101 for staging and 901 for production');
-  if (settings.adminToken !== undefined && settings.adminToken.length < 16)
-    throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
-  if (settings.metricsToken !== undefined && settings.metricsToken.length < 16)
-    throw new SettingsError('BOT_METRICS_TOKEN', 'must be at least 16 characters');
+    throw new SettingsError(
+      'BOT_BILLNO_TAG',
+      'must be three digits, 100–999 (no leading zero), different for every environment sharing a mch_id, e.g. 101 for staging and 901 for production',
+    );
+  if (settings.adminToken !== undefined && settings.adminToken.length < 16) throw new SettingsError('BOT_ADMIN_TOKEN', 'must be at least 16 characters');
+  if (settings.metricsToken !== undefined && settings.metricsToken.length < 16) throw new SettingsError('BOT_METRICS_TOKEN', 'must be at least 16 characters');
   settings.secrets = [
     settings.wechat.token,
     settings.wechat.appSecret,

@@ -37,8 +37,6 @@ function actionJson(b: MenuActionButton): WeChatMenuButton {
  */
 export function toWeChatMenu(menu: MenuFile): { button: WeChatMenuButton[] } {
   return {
-    button: menu.button.map((b: MenuButton) =>
-      'sub_button' in b ? { name: b.name, sub_button: b.sub_button.map(actionJson) } : actionJson(b),
-    ),
+    button: menu.button.map((b: MenuButton) => ('sub_button' in b ? { name: b.name, sub_button: b.sub_button.map(actionJson) } : actionJson(b))),
   };
 }

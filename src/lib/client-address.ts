@@ -91,7 +91,9 @@ export function clientAddress(req: Pick<IncomingMessage, 'socket' | 'headers'>, 
  */
 export function addressBucket(address: string): string {
   if (!net.isIPv6(address)) return address;
-  const groups = expandIpv6(address).slice(0, 4).map((g) => g.replace(/^0+(?=.)/, ''));
+  const groups = expandIpv6(address)
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''));
   return `${groups.join(':')}::/64`;
 }
 

@@ -46,10 +46,7 @@ export class ConfigError extends Error {
   readonly file: string;
   readonly path: string;
   constructor(readonly issues: readonly ConfigIssue[]) {
-    super(
-      `invalid config (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${formatIssue(i)}`).join('\n'),
-    );
+    super(`invalid config (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` + issues.map((i) => `  ${formatIssue(i)}`).join('\n'));
     this.name = 'ConfigError';
     this.file = issues[0]?.file ?? '';
     this.path = issues[0]?.path ?? '';

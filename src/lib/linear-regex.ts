@@ -303,8 +303,7 @@ class Translator {
     const max = op === '*' || op === '+' ? Infinity : op === '?' ? 1 : q[2] === undefined ? min : q[3] === '' ? Infinity : Number(q[3]);
     for (const n of [min, max]) if (Number.isFinite(n) && n > MAX_REPEAT) throw new LinearRegexError(TOO_MANY_REPEATS(op));
     const last = this.frame.last!; // JavaScript refuses a quantifier with nothing to repeat
-    if (max > min && last.nullable && !last.emptyLast)
-      throw new LinearRegexError(EMPTY_ROUND(this.src.slice(last.start, this.i + written.length)));
+    if (max > min && last.nullable && !last.emptyLast) throw new LinearRegexError(EMPTY_ROUND(this.src.slice(last.start, this.i + written.length)));
     this.i += written.length;
     this.out.push(written);
     this.frame.last = {

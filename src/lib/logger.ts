@@ -95,8 +95,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= 6);
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const base = options.destination ?? pino.destination({ dest: 1, sync: false });
-  const destination: DestinationStream =
-    secrets.length === 0 ? base : { write: (line: string) => base.write(scrubSecrets(line, secrets)) };
+  const destination: DestinationStream = secrets.length === 0 ? base : { write: (line: string) => base.write(scrubSecrets(line, secrets)) };
   return pino(
     {
       level,

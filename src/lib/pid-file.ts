@@ -75,7 +75,10 @@ export function registerPid(dataDir: string, pid: number = process.pid): { path:
       if (removed) return;
       removed = true;
       try {
-        writePids(dataDir, livePids(dataDir).filter((p) => p !== pid));
+        writePids(
+          dataDir,
+          livePids(dataDir).filter((p) => p !== pid),
+        );
       } catch {
         /* the folder is gone or read-only: nothing to clean */
       }

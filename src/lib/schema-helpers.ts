@@ -137,10 +137,8 @@ export function listOf<T extends z.ZodType>(item: T, o: { min?: number; max?: nu
   return z.unknown().transform((v, ctx): z.output<T>[] => {
     if (Array.isArray(v)) {
       const note = o.limitNote ? `${o.limitNote} ` : '';
-      if (o.max !== undefined && v.length > o.max)
-        ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at most ${o.max}` });
-      if (o.min !== undefined && v.length < o.min)
-        ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at least ${o.min}` });
+      if (o.max !== undefined && v.length > o.max) ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at most ${o.max}` });
+      if (o.min !== undefined && v.length < o.min) ctx.addIssue({ code: 'custom', message: `has ${v.length} ${o.what}; ${note}at least ${o.min}` });
     }
     return forward(list, v, ctx);
   });
@@ -184,7 +182,11 @@ export function keyedUnion<R>(
         code: 'custom',
         message:
           present.length === 0
-            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${Object.keys(v).map((k) => `"${k}"`).join(', ') || 'no keys'})${nearKey(Object.keys(v), names)}`
+            ? `${what} needs exactly one of the keys ${names.join(', ')} (found ${
+                Object.keys(v)
+                  .map((k) => `"${k}"`)
+                  .join(', ') || 'no keys'
+              })${nearKey(Object.keys(v), names)}`
             : `${what} has several of the keys ${present.join(', ')}; use one per ${what}`,
       });
       return z.NEVER;
@@ -246,12 +248,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
  * @example zodToIssues(result.error, 'config/rules.yaml', read.lineOf)
  * @see https://zod.dev/basics#handling-errors
  */
-export function zodToIssues(
-  error: z.ZodError,
-  file: string,
-  lineOf: (path: readonly PropertyKey[]) => number | undefined,
-  data?: unknown,
-): ConfigIssue[] {
+export function zodToIssues(error: z.ZodError, file: string, lineOf: (path: readonly PropertyKey[]) => number | undefined, data?: unknown): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const iss of error.issues) {

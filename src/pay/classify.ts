@@ -41,16 +41,7 @@ export const REDPACK_CONFIG_CODES = [
 ] as const;
 
 /** Codes about one grant (its follower, amount, fields or bill): they settle that grant as failed. */
-export const REDPACK_FINAL_CODES = [
-  'PARAM_ERROR',
-  'SENDNUM_LIMIT',
-  'RCVDAMOUNT_LIMIT',
-  'MONEY_LIMIT',
-  'OPENID_ERROR',
-  'NO_AUTH',
-  'FATAL_ERROR',
-  'SEND_FAILED',
-] as const;
+export const REDPACK_FINAL_CODES = ['PARAM_ERROR', 'SENDNUM_LIMIT', 'RCVDAMOUNT_LIMIT', 'MONEY_LIMIT', 'OPENID_ERROR', 'NO_AUTH', 'FATAL_ERROR', 'SEND_FAILED'] as const;
 
 /** Known codes whose outcome is unknown or transient (any other code is treated the same way). */
 export const REDPACK_UNCERTAIN_CODES = ['SYSTEMERROR', 'PROCESSING', 'FREQ_LIMIT', 'SECOND_OVER_LIMITED', 'TIME_LIMITED', 'NOT_FOUND'] as const;

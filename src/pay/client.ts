@@ -118,8 +118,7 @@ export function createPayClient(options: PayClientOptions): PayClient {
   } catch {
     throw new PayConfigError(`createPayClient: baseUrl "${String(options.baseUrl)}" is not a URL`);
   }
-  if (base.protocol !== 'https:')
-    throw new PayConfigError(`createPayClient: baseUrl must be https (the merchant certificate is sent over TLS), got ${base.protocol}`);
+  if (base.protocol !== 'https:') throw new PayConfigError(`createPayClient: baseUrl must be https (the merchant certificate is sent over TLS), got ${base.protocol}`);
   const baseUrl = base.toString().replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new PayConfigError('createPayClient: timeoutMs must be a positive number');
@@ -169,7 +168,10 @@ export function createPayClient(options: PayClientOptions): PayClient {
     // Verified when present, accepted when absent (red-packet answers carry none): see the file comment.
     const signed = answer.sign !== undefined;
     if (signed && !verifyPayV2(answer, key, signType)) {
-      log?.error({ endpoint, billNo: callOptions.billNo, returnCode: answer.return_code, resultCode: answer.result_code }, 'WeChat Pay answer has a bad signature; treated as outcome unknown');
+      log?.error(
+        { endpoint, billNo: callOptions.billNo, returnCode: answer.return_code, resultCode: answer.result_code },
+        'WeChat Pay answer has a bad signature; treated as outcome unknown',
+      );
       throw new PayHttpError(endpoint, 'bad_signature', 'the answer signature does not match; outcome unknown');
     }
     log?.info(
@@ -268,8 +270,7 @@ function post(agent: https.Agent, url: string, body: string, timeoutMs: number, 
           chunks.push(chunk);
         });
         res.on('end', () => {
-          if (status < 200 || status > 299)
-            finish(new PayHttpError(endpoint, 'http_status', `HTTP ${status}; outcome unknown`, undefined, status));
+          if (status < 200 || status > 299) finish(new PayHttpError(endpoint, 'http_status', `HTTP ${status}; outcome unknown`, undefined, status));
           else finish(undefined, Buffer.concat(chunks).toString('utf8'));
         });
         res.on('error', (err) => finish(networkError(endpoint, err)));

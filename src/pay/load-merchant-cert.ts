@@ -49,7 +49,9 @@ export function loadMerchantCert(options: LoadMerchantCertOptions): MerchantCert
 
   if (!looksLikePem(certFile)) {
     if (keyPemPath !== undefined)
-      throw new PayConfigError(`WeChat Pay merchant certificate ${certPath} is not a PEM certificate, but WECHAT_PAY_KEY_PEM is set: give the PEM pair, or the .p12 alone`);
+      throw new PayConfigError(
+        `WeChat Pay merchant certificate ${certPath} is not a PEM certificate, but WECHAT_PAY_KEY_PEM is set: give the PEM pair, or the .p12 alone`,
+      );
     const passphrase = options.passphrase ?? mchId;
     try {
       tls.createSecureContext({ pfx: certFile, passphrase });
@@ -64,10 +66,7 @@ export function loadMerchantCert(options: LoadMerchantCertOptions): MerchantCert
   let key: Buffer;
   if (keyPemPath !== undefined) key = readCertFile(keyPemPath, 'WECHAT_PAY_KEY_PEM');
   else if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certFile.toString('latin1'))) key = certFile;
-  else
-    throw new PayConfigError(
-      `WeChat Pay merchant certificate ${certPath} is a PEM certificate without its private key: set WECHAT_PAY_KEY_PEM to apiclient_key.pem`,
-    );
+  else throw new PayConfigError(`WeChat Pay merchant certificate ${certPath} is a PEM certificate without its private key: set WECHAT_PAY_KEY_PEM to apiclient_key.pem`);
   try {
     createPrivateKey(key);
   } catch {

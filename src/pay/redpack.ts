@@ -115,10 +115,7 @@ export function createRedpackApi(client: PayClient, options: RedpackApiOptions =
  *
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function buildSendFields(
-  r: RedpackRequest,
-  ctx: { mchId: string; wxappid: string; clientIp: string },
-): Record<string, string> | string {
+export function buildSendFields(r: RedpackRequest, ctx: { mchId: string; wxappid: string; clientIp: string }): Record<string, string> | string {
   if (r === null || typeof r !== 'object') return 'the request is missing';
   if (r.kind !== 'normal' && r.kind !== 'fission') return `kind "${String(r.kind)}" is not normal or fission`;
   if (typeof r.billNo !== 'string' || !/^[0-9A-Za-z]{1,28}$/.test(r.billNo)) return 'billNo must be 1–28 letters or digits';
@@ -127,7 +124,12 @@ export function buildSendFields(
   if (!Number.isSafeInteger(r.totalNum)) return 'totalNum must be a whole number';
   if (r.kind === 'normal' && r.totalNum !== 1) return 'a normal red packet has totalNum 1';
   if (r.kind === 'fission' && r.totalNum < 3) return 'a fission red packet has totalNum of at least 3';
-  for (const [name, max] of [['sendName', 32], ['wishing', 128], ['actName', 32], ['remark', 256]] as const) {
+  for (const [name, max] of [
+    ['sendName', 32],
+    ['wishing', 128],
+    ['actName', 32],
+    ['remark', 256],
+  ] as const) {
     const v = r[name];
     if (typeof v !== 'string' || v.trim() === '') return `${name} is required`;
     if ([...v].length > max) return `${name} is longer than ${max} characters`;
@@ -186,8 +188,7 @@ function str(v: unknown): string | undefined {
 
 function uncertainFromError(err: unknown): { status: 'uncertain'; code: string; message: string } {
   if (err instanceof PayHttpError) {
-    const code =
-      err.failure === 'http_status' ? `HTTP_${err.status ?? 0}` : err.failure === 'bad_signature' ? 'BAD_SIGNATURE' : err.failure.toUpperCase();
+    const code = err.failure === 'http_status' ? `HTTP_${err.status ?? 0}` : err.failure === 'bad_signature' ? 'BAD_SIGNATURE' : err.failure.toUpperCase();
     return { status: 'uncertain', code, message: err.message };
   }
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -230,8 +231,7 @@ export function classifySendAnswer(answer: PayResponseFields, request: Pick<Redp
       code: 'BILLNO_COLLISION',
       message: `FATAL_ERROR: mch_billno ${request.billNo} was already used with another openid or amount${message ? ` (${message})` : ''}`,
     };
-  if (errCode === undefined)
-    return { status: 'uncertain', code: returnCode === 'SUCCESS' ? `RESULT_${resultCode ?? 'MISSING'}` : `RETURN_${returnCode}`, message };
+  if (errCode === undefined) return { status: 'uncertain', code: returnCode === 'SUCCESS' ? `RESULT_${resultCode ?? 'MISSING'}` : `RETURN_${returnCode}`, message };
   return { status: classifyRedpackError(errCode), code: errCode, message };
 }
 

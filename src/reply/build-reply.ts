@@ -166,11 +166,7 @@ function renderString(s: string | undefined, locals: Record<string, unknown>, te
  * @example buildReply({ kind: 'template', template: 'help' }, vars, { templates, random: () => 0 })
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
-export function buildReply(
-  spec: ReplySpec,
-  vars: TemplateVars,
-  deps: { templates: CompiledTemplates; random: () => number },
-): Reply {
+export function buildReply(spec: ReplySpec, vars: TemplateVars, deps: { templates: CompiledTemplates; random: () => number }): Reply {
   const { templates } = deps;
   switch (spec.kind) {
     case 'text':

@@ -39,4 +39,3 @@ export const REPLY_SPEC_KINDS = {
   news: true,
   none: true,
 } as const satisfies Record<ReplySpecKind, true>;
-

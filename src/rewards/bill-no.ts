@@ -67,8 +67,7 @@ export function billNoCapacity(prefix: string): number {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function formatBillNo(prefix: string, seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 1 || seq > billNoCapacity(prefix))
-    throw new BillNoError(`bill sequence ${seq} is out of range for prefix ${prefix}`);
+  if (!Number.isSafeInteger(seq) || seq < 1 || seq > billNoCapacity(prefix)) throw new BillNoError(`bill sequence ${seq} is out of range for prefix ${prefix}`);
   return prefix + String(seq).padStart(BILL_NO_LENGTH - prefix.length, '0');
 }
 

@@ -113,9 +113,7 @@ export const limitsFileSchema = z.preprocess(
         })
         .strict()
         .default({ min: 100, max: 20000, min_with_scene: 100, max_with_scene: 20000 }),
-      quiet_hours: z
-        .preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable())
-        .default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
+      quiet_hours: z.preprocess((v) => (v === false || v === 'off' ? null : v), quietHoursSchema.nullable()).default({ from: 0, to: 8 * 60, mode: 'defer' as const }),
       /**
        * Red-packet sends per second, shared by every worker. WeChat Pay's current rule
        * (pay.weixin.qq.com/doc/v2/merchant/4011974053, 发放规则, updated 2025-08-22): "发送频率限制
@@ -149,7 +147,11 @@ export const limitsFileSchema = z.preprocess(
       if (l.amount.min < 1) ctx.addIssue({ code: 'custom', path: ['amount', 'min'], message: 'must be at least 0.01' });
       if (l.amount.min_with_scene < 1) ctx.addIssue({ code: 'custom', path: ['amount', 'min_with_scene'], message: 'must be at least 0.01' });
       if (l.amount.max > NO_SCENE_MAX_FEN)
-        ctx.addIssue({ code: 'custom', path: ['amount', 'max'], message: `must be at most ${fenToYuan(NO_SCENE_MAX_FEN)}: WeChat Pay needs scene_id above that (use max_with_scene)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['amount', 'max'],
+          message: `must be at most ${fenToYuan(NO_SCENE_MAX_FEN)}: WeChat Pay needs scene_id above that (use max_with_scene)`,
+        });
       if (l.amount.max_with_scene > SCENE_MAX_FEN)
         ctx.addIssue({
           code: 'custom',
@@ -270,12 +272,18 @@ export const redPacketCampaignSchema = z
       .object({
         sub_mch_id: z.string().regex(/^\d{1,32}$/),
         msgappid: z.string().regex(/^wx[0-9a-zA-Z]{14,18}$/),
-        consume_mch_id: z.string().regex(/^\d{1,32}$/).optional(),
+        consume_mch_id: z
+          .string()
+          .regex(/^\d{1,32}$/)
+          .optional(),
       })
       .strict()
       .optional(),
     /** The official account appid bound to the merchant (default: WECHAT_APPID). */
-    wxappid: z.string().regex(/^wx[0-9a-zA-Z]{14,18}$/).optional(),
+    wxappid: z
+      .string()
+      .regex(/^wx[0-9a-zA-Z]{14,18}$/)
+      .optional(),
     /** false: the campaign is switched off (grants answer `campaign_over`). */
     enabled: z.boolean().default(true),
     /** true: grant only for messages that arrived encrypted (safe or compatible mode); plain ones are refused. */
@@ -294,8 +302,7 @@ export const redPacketCampaignSchema = z
         path: ['total_num'],
         message: `a fission red packet (sendgroupredpack) takes total_num ${FISSION_TOTAL_NUM.min}–${FISSION_TOTAL_NUM.max} (the sharer included), not ${totalNum}`,
       });
-    if (!fission && totalNum !== 1)
-      ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a normal red packet has total_num 1' });
+    if (!fission && totalNum !== 1) ctx.addIssue({ code: 'custom', path: ['total_num'], message: 'a normal red packet has total_num 1' });
     // WeChat Pay's service-provider red packets (服务商模式, sub_mch_id) are normal packets only: there is
     // no service-provider sendgroupredpack, so such a campaign would pause at its first send.
     if (fission && c.service_provider)
@@ -315,8 +322,7 @@ export const redPacketCampaignSchema = z
       });
     if (range.min < 1 || range.max > RED_PACKET_HARD_MAX_FEN)
       ctx.addIssue({ code: 'custom', path: ['amount'], message: 'the amount must be within 0.01–200000.00 yuan' });
-    if (c.budget < range.max)
-      ctx.addIssue({ code: 'custom', path: ['budget'], message: 'the budget is smaller than one packet' });
+    if (c.budget < range.max) ctx.addIssue({ code: 'custom', path: ['budget'], message: 'the budget is smaller than one packet' });
   })
   .transform((c) => {
     const range = c.amount;
@@ -401,9 +407,7 @@ export function campaignsFileSchemaFor(schemas: CampaignSchemas) {
         }
       })
       .transform((f) => ({
-        campaigns: Object.fromEntries(
-          Object.entries(f.campaigns).map(([name, c]) => [name, { ...(c as object), name } as Campaign]),
-        ) as Record<string, Campaign>,
+        campaigns: Object.fromEntries(Object.entries(f.campaigns).map(([name, c]) => [name, { ...(c as object), name } as Campaign])) as Record<string, Campaign>,
       })),
   );
 }
@@ -447,9 +451,7 @@ export function checkCampaignsAgainstLimits(campaigns: Record<string, Campaign>,
 
 /** The allowed per-packet amount range (fen) for a campaign under the limits. */
 export function amountRangeFor(c: { sceneId?: string }, limits: Limits): { min: number; max: number } {
-  return c.sceneId
-    ? { min: limits.amount.minWithSceneFen, max: limits.amount.maxAmountWithSceneFen }
-    : { min: limits.amount.minFen, max: limits.amount.maxFen };
+  return c.sceneId ? { min: limits.amount.minWithSceneFen, max: limits.amount.maxAmountWithSceneFen } : { min: limits.amount.minFen, max: limits.amount.maxFen };
 }
 
 /**
@@ -458,13 +460,11 @@ export function amountRangeFor(c: { sceneId?: string }, limits: Limits): { min: 
  * @example rewardsConfigSchemaFor([redPacketCampaignSchema]).parse({ campaigns, limits })
  */
 export function rewardsConfigSchemaFor(schemas: CampaignSchemas) {
-  return z
-    .object({ campaigns: campaignsFileSchemaFor(schemas), limits: limitsFileSchema })
-    .transform((c, ctx) => {
-      for (const issue of checkCampaignsAgainstLimits(c.campaigns.campaigns, c.limits))
-        ctx.addIssue({ code: 'custom', path: ['campaigns', ...issue.path], message: issue.message });
-      return { campaigns: c.campaigns.campaigns, limits: c.limits };
-    });
+  return z.object({ campaigns: campaignsFileSchemaFor(schemas), limits: limitsFileSchema }).transform((c, ctx) => {
+    for (const issue of checkCampaignsAgainstLimits(c.campaigns.campaigns, c.limits))
+      ctx.addIssue({ code: 'custom', path: ['campaigns', ...issue.path], message: issue.message });
+    return { campaigns: c.campaigns.campaigns, limits: c.limits };
+  });
 }
 
 /** Both files, red-packet campaigns only (see {@link rewardsConfigSchemaFor}). */

@@ -42,18 +42,7 @@ import { StoreError } from '../lib/store-error';
  * (`redpack cancel`): out of the outbox, reservations released, never sent (who/why in
  * {@link LedgerGrant.operatorAction}).
  */
-export type GrantStatus =
-  | 'PENDING'
-  | 'DEFERRED'
-  | 'SENDING'
-  | 'SENT'
-  | 'RECEIVED'
-  | 'RFUND_ING'
-  | 'REFUND'
-  | 'FAILED'
-  | 'REFUSED'
-  | 'HELD'
-  | 'CANCELLED';
+export type GrantStatus = 'PENDING' | 'DEFERRED' | 'SENDING' | 'SENT' | 'RECEIVED' | 'RFUND_ING' | 'REFUND' | 'FAILED' | 'REFUSED' | 'HELD' | 'CANCELLED';
 
 export const GRANT_STATUSES = [
   'PENDING',
@@ -301,15 +290,7 @@ export interface OperatorAction {
 }
 
 /** Why an operator action changed nothing. */
-export type OperatorRefusalCode =
-  | 'unknown_bill'
-  | 'not_red_packet'
-  | 'already_sent'
-  | 'in_flight'
-  | 'closed'
-  | 'not_failed'
-  | 'already_reissued'
-  | 'limit';
+export type OperatorRefusalCode = 'unknown_bill' | 'not_red_packet' | 'already_sent' | 'in_flight' | 'closed' | 'not_failed' | 'already_reissued' | 'limit';
 
 /** An operator action refused: nothing changed. `grant` is the grant as it is (when there is one). */
 export interface OperatorRefusal {
@@ -372,9 +353,12 @@ export function reissueRefusal(g: LedgerGrant | undefined, billNo: string): Oper
   if (!g) return refusal('unknown_bill', `no grant with bill number ${billNo} in this ledger`);
   if (g.kind !== 'red_packet') return refusal('not_red_packet', `${billNo} is a ${g.kind} grant, not a red packet`, g);
   if (g.reissuedAs !== null)
-    return refusal('already_reissued', `${billNo} was already reissued as ${g.reissuedAs}${g.operatorAction ? ` by ${g.operatorAction.by}` : ''}: a grant is reissued once`, g);
-  if (g.status !== 'FAILED')
-    return refusal('not_failed', `${billNo} is ${g.status}, not FAILED: only a failed red packet can be reissued`, g);
+    return refusal(
+      'already_reissued',
+      `${billNo} was already reissued as ${g.reissuedAs}${g.operatorAction ? ` by ${g.operatorAction.by}` : ''}: a grant is reissued once`,
+      g,
+    );
+  if (g.status !== 'FAILED') return refusal('not_failed', `${billNo} is ${g.status}, not FAILED: only a failed red packet can be reissued`, g);
   return undefined;
 }
 

@@ -86,10 +86,7 @@ export function safeModeRefusal(campaign: { name: string; requireSafeMode: boole
  * @example checkCampaignWindow(campaign, now) // → undefined | { outcome: 'outside_hours', reason }
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function checkCampaignWindow(
-  campaign: Pick<RedPacketCampaign, 'enabled' | 'window'>,
-  now: number,
-): LimitRefusal | undefined {
+export function checkCampaignWindow(campaign: Pick<RedPacketCampaign, 'enabled' | 'window'>, now: number): LimitRefusal | undefined {
   if (!campaign.enabled) return { outcome: 'campaign_over', reason: 'campaign is switched off (enabled: false)' };
   const w = campaign.window;
   if (!w) return undefined;
@@ -108,11 +105,7 @@ export function checkCampaignWindow(
  * @example checkAmount(20001, campaign, limits) // → { outcome: 'limit_reached', reason: 'amount …' }
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function checkAmount(
-  amountFen: number,
-  campaign: Pick<RedPacketCampaign, 'sceneId' | 'totalNum'>,
-  limits: Limits,
-): LimitRefusal | undefined {
+export function checkAmount(amountFen: number, campaign: Pick<RedPacketCampaign, 'sceneId' | 'totalNum'>, limits: Limits): LimitRefusal | undefined {
   const { min, max } = amountRangeFor(campaign, limits);
   const n = campaign.totalNum;
   if (!Number.isSafeInteger(amountFen) || amountFen < min * n || amountFen > max * n)
@@ -204,13 +197,7 @@ export type GrantPlan =
  * @example planGrant({ campaign, limits, now, openId: 'o1', amountFen: 188 })
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function planGrant(input: {
-  campaign: RedPacketCampaign;
-  limits: Limits;
-  now: number;
-  openId: string;
-  amountFen: number;
-}): GrantPlan {
+export function planGrant(input: { campaign: RedPacketCampaign; limits: Limits; now: number; openId: string; amountFen: number }): GrantPlan {
   const { campaign, limits, now } = input;
   const refusal = checkCampaignWindow(campaign, now) ?? checkAmount(input.amountFen, campaign, limits);
   if (refusal) return { refusal };
@@ -220,8 +207,7 @@ export function planGrant(input: {
   const quietEnd = quietHoursEnd(now, limits.quietHours);
   if (quietEnd !== undefined && limits.quietHours) {
     const span = `${hhmm(limits.quietHours.fromMinute)}–${hhmm(limits.quietHours.toMinute)}`;
-    if ((campaign.quietHours ?? limits.quietHours.mode) === 'refuse')
-      return { refusal: { outcome: 'outside_hours', reason: `quiet hours ${span} Beijing time` } };
+    if ((campaign.quietHours ?? limits.quietHours.mode) === 'refuse') return { refusal: { outcome: 'outside_hours', reason: `quiet hours ${span} Beijing time` } };
     dueAt = quietEnd;
     deferred = true;
     note = `deferred until ${shanghaiParts(quietEnd).isoDate} ${hhmm(limits.quietHours.toMinute)} (quiet hours ${span})`;
@@ -292,8 +278,7 @@ export interface RateWindow {
  */
 export function rateWindows(rates: { perSecond: number; perMinute: number | null; perDay?: number | null }, now: number): RateWindow[] {
   const windows: RateWindow[] = [];
-  if (Number.isFinite(rates.perSecond))
-    windows.push({ key: rateKey(now), limit: rates.perSecond, ttlSeconds: 2, endsInMs: 1000 - (now % 1000) });
+  if (Number.isFinite(rates.perSecond)) windows.push({ key: rateKey(now), limit: rates.perSecond, ttlSeconds: 2, endsInMs: 1000 - (now % 1000) });
   if (rates.perMinute !== null && Number.isFinite(rates.perMinute))
     windows.push({ key: rateKeyPerMinute(now), limit: rates.perMinute, ttlSeconds: 120, endsInMs: 60_000 - (now % 60_000) });
   // Last, so a refusal by a shorter window never spends a day's slot.

@@ -50,10 +50,7 @@ export type ReissuePlan = { input: RecordGrantInput } | { refusal: string };
  * @example planReissue(failed, { config, mchId: '1900000109', now: Date.now(), by: 'alice', reason: 'NO_AUTH lifted' })
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function planReissue(
-  original: LedgerGrant,
-  opts: { config: RewardsConfig; mchId: string; now: number; by: string; reason: string },
-): ReissuePlan {
+export function planReissue(original: LedgerGrant, opts: { config: RewardsConfig; mchId: string; now: number; by: string; reason: string }): ReissuePlan {
   const campaign = opts.config.campaigns[original.campaign];
   if (!isRedPacketCampaign(campaign))
     return { refusal: `campaign ${original.campaign} is not a red-packet campaign in campaigns.yaml: a reissue is checked against its limits` };

@@ -92,8 +92,7 @@ export { REWARDS_METRICS } from './rewards-metrics';
  */
 export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   if (!deps || typeof deps.ledger?.claimDue !== 'function') throw new TypeError('createOutboxWorker: ledger is required');
-  if (typeof deps.redpack?.send !== 'function' || typeof deps.redpack?.query !== 'function')
-    throw new TypeError('createOutboxWorker: redpack must be a RedpackApi');
+  if (typeof deps.redpack?.send !== 'function' || typeof deps.redpack?.query !== 'function') throw new TypeError('createOutboxWorker: redpack must be a RedpackApi');
   if (typeof deps.counters?.incrementWithin !== 'function') throw new TypeError('createOutboxWorker: counters must be a CounterStore');
   if (typeof deps.clock?.now !== 'function') throw new TypeError('createOutboxWorker: clock must have now()');
   if (typeof deps.config !== 'function') throw new TypeError('createOutboxWorker: config must be a function');

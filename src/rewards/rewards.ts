@@ -143,7 +143,9 @@ export function createRewards(deps: RewardsDeps): Rewards {
     if (!campaign || !kind) {
       const refusal: LimitRefusal = {
         outcome: 'failed',
-        reason: campaign ? `campaign ${req.campaign} is of kind ${campaign.kind}, which this service does not grant` : `no campaign named ${req.campaign} in campaigns.yaml`,
+        reason: campaign
+          ? `campaign ${req.campaign} is of kind ${campaign.kind}, which this service does not grant`
+          : `no campaign named ${req.campaign} in campaigns.yaml`,
       };
       log.error({ campaign: req.campaign, ruleId: req.ruleId }, refusal.reason);
       return { input: { ...base, amountFen: 0, payload: {}, dueAt: now, deferred: false, reservations: [], refusal } };
@@ -244,8 +246,7 @@ export function createRewards(deps: RewardsDeps): Rewards {
 
 function checkRequest(req: RecordRequest | undefined): string | undefined {
   if (!req || typeof req !== 'object') return 'no request';
-  for (const k of ['campaign', 'openId', 'dedupeKey', 'ruleId'] as const)
-    if (typeof req[k] !== 'string' || req[k].length === 0) return `${k} must be a non-empty string`;
+  for (const k of ['campaign', 'openId', 'dedupeKey', 'ruleId'] as const) if (typeof req[k] !== 'string' || req[k].length === 0) return `${k} must be a non-empty string`;
   if (req.dedupeKey.length > KEY_MAX) return 'dedupeKey is too long';
   if (req.ruleId.length > RULE_ID_MAX) return 'ruleId is too long';
   if (req.openId.length > 64) return 'openId is too long';

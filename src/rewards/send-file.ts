@@ -82,7 +82,10 @@ export function parseSendFile(
   opts: { expectedAppId?: string; amountRangeFen?: { min: number; max: number }; maxLines?: number } = {},
 ): { ok: true; file: ParsedSendFile } | { ok: false; problems: SendFileProblem[] } {
   const maxLines = opts.maxLines ?? SEND_FILE_MAX_LINES;
-  const normalised = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  const normalised = text
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\s+$/, '');
   const rows = normalised === '' ? [] : normalised.split('\n');
   const problems: SendFileProblem[] = [];
   if (rows.length === 0) return { ok: false, problems: [{ line: 1, message: 'the file is empty (first line: the wxappid)' }] };
@@ -100,7 +103,10 @@ export function parseSendFile(
   const seen = new Map<string, number>();
   data.forEach(function checkLine(raw, i) {
     const line = i + 2;
-    const fields = raw.trim().split(/[ \t]+/).filter((f) => f !== '');
+    const fields = raw
+      .trim()
+      .split(/[ \t]+/)
+      .filter((f) => f !== '');
     if (fields.length === 0) return problems.push({ line, message: 'empty line' });
     if (fields.length > 2) return problems.push({ line, message: 'expected "openid" or "openid amount" separated by a space or tab' });
     const [openId, amountText] = fields;
@@ -201,7 +207,13 @@ export interface SendFileDeps {
  * The key a line is recorded under next, or the earlier grant when the follower was granted by this
  * batch before (or by the same file before batch names).
  */
-async function keyFor(deps: SendFileDeps, file: ParsedSendFile, campaign: string, batch: string, openId: string): Promise<{ key: string } | { granted: LedgerGrant } | { exhausted: true }> {
+async function keyFor(
+  deps: SendFileDeps,
+  file: ParsedSendFile,
+  campaign: string,
+  batch: string,
+  openId: string,
+): Promise<{ key: string } | { granted: LedgerGrant } | { exhausted: true }> {
   const legacy = await deps.ledger.findByKey(sendFileKey(file.hash, openId), SEND_FILE_RULE_ID);
   if (legacy?.outcome === 'granted' && legacy.campaign === campaign) return { granted: legacy };
   for (let attempt = 1; attempt <= SEND_FILE_MAX_ATTEMPTS; attempt++) {

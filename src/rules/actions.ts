@@ -23,14 +23,7 @@ export { REPLY_SPEC_KINDS, type ReplySpec, type ReplySpecKind } from '../reply/r
 export type GrantOutcome = 'granted' | 'already_claimed' | 'limit_reached' | 'outside_hours' | 'campaign_over' | 'failed';
 
 /** Every grant outcome, in the order operators usually think about them. */
-export const GRANT_OUTCOMES: readonly GrantOutcome[] = [
-  'granted',
-  'already_claimed',
-  'limit_reached',
-  'outside_hours',
-  'campaign_over',
-  'failed',
-];
+export const GRANT_OUTCOMES: readonly GrantOutcome[] = ['granted', 'already_claimed', 'limit_reached', 'outside_hours', 'campaign_over', 'failed'];
 
 /**
  * The keys of a grant's `replies`: one per outcome, and `deferred` — a grant recorded during quiet

@@ -82,9 +82,7 @@ const KEYED_EVENTS: readonly EventName[] = [
   'location_select',
   'view_miniprogram',
 ];
-const CARD_EVENTS_WITH_CARD_ID: readonly EventName[] = CARD_EVENT_NAMES.filter(
-  (e) => e !== 'card_pay_order' && e !== 'card_merchant_check_result',
-);
+const CARD_EVENTS_WITH_CARD_ID: readonly EventName[] = CARD_EVENT_NAMES.filter((e) => e !== 'card_pay_order' && e !== 'card_merchant_check_result');
 
 function field(m: InboundMessage, name: string): string | undefined {
   const v = (m as unknown as Record<string, unknown>)[name];
@@ -255,8 +253,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
   };
   if (match.scene !== undefined || match.sceneRegex !== undefined) restrictEvents(SCENE_EVENTS, 'scene', match.scene ? 'scene' : 'sceneRegex');
   if (match.hasScene !== undefined) restrictEvents(['subscribe'], 'hasScene', 'hasScene');
-  if (match.eventKey !== undefined || match.eventKeyRegex !== undefined)
-    restrictEvents(KEYED_EVENTS, 'eventKey', match.eventKey ? 'eventKey' : 'eventKeyRegex');
+  if (match.eventKey !== undefined || match.eventKeyRegex !== undefined) restrictEvents(KEYED_EVENTS, 'eventKey', match.eventKey ? 'eventKey' : 'eventKeyRegex');
   if (match.cardId !== undefined) restrictEvents(CARD_EVENTS_WITH_CARD_ID, 'cardId', 'cardId');
 
   let kinds: Set<string> | undefined;
@@ -313,8 +310,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
   if (spec.window) conditions.push(describeWindow(spec.window));
   if (conditions.length === 0) conditions.push('always (no conditions)');
 
-  const kindMatches = (m: InboundMessage) =>
-    kinds === undefined || kinds.has(messageKind(m)) || (m.MsgType === 'event' && kinds.has('event'));
+  const kindMatches = (m: InboundMessage) => kinds === undefined || kinds.has(messageKind(m)) || (m.MsgType === 'event' && kinds.has('event'));
 
   const rule: CompiledRule = {
     id: spec.id,
@@ -337,10 +333,8 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
       return result;
     },
   };
-  const catchAll =
-    checks.length === 0 && captures.length === 0 && inWindow === undefined && spec.continue !== true && !match.content;
-  const onlyExact =
-    exact !== undefined && checks.length === 1 && captures.length === 0 && inWindow === undefined && spec.continue !== true;
+  const catchAll = checks.length === 0 && captures.length === 0 && inWindow === undefined && spec.continue !== true && !match.content;
+  const onlyExact = exact !== undefined && checks.length === 1 && captures.length === 0 && inWindow === undefined && spec.continue !== true;
   return { rule, exact, eventKeys, catchAll, onlyExact };
 }
 
@@ -368,9 +362,7 @@ function shadowedRules(compiled: readonly RuleCompilation[]): RuleIssue[] {
   for (const c of compiled) {
     const k = c.rule.kinds;
     const all = catchAlls.find(
-      (s) =>
-        s.rule.kinds === undefined ||
-        (k !== undefined && [...k].every((x) => s.rule.kinds!.has(x) || (x.startsWith('event:') && s.rule.kinds!.has('event')))),
+      (s) => s.rule.kinds === undefined || (k !== undefined && [...k].every((x) => s.rule.kinds!.has(x) || (x.startsWith('event:') && s.rule.kinds!.has('event')))),
     );
     const exact = c.exact;
     const word = all || !exact ? undefined : keywordRules.find((s) => keywordsCovered(s.exact!, exact));
@@ -456,11 +448,7 @@ export function compileRules(file: RulesFile): { rules: CompiledRules; errors: R
     const kind = messageKind(m);
     let l = scanCache.get(kind);
     if (!l) {
-      l = list.filter(
-        (r) =>
-          !indexed.has(r.index) &&
-          (r.kinds === undefined || r.kinds.has(kind) || (m.MsgType === 'event' && r.kinds.has('event'))),
-      );
+      l = list.filter((r) => !indexed.has(r.index) && (r.kinds === undefined || r.kinds.has(kind) || (m.MsgType === 'event' && r.kinds.has('event'))));
       if (scanCache.size < 256) scanCache.set(kind, l);
     }
     return l;

@@ -83,15 +83,11 @@ function beijingHourMinute(ms: number): string {
  * @example createMessageHandler({ config: { current: () => config }, clock: fixedClock(t), log: silentLogger() })
  * @see https://github.com/node-webot/co-wechat/blob/master/lib/wechat.js
  */
-export function createMessageHandler(
-  deps: MessageHandlerDeps,
-): (message: InboundMessage, delivery?: { encrypted: boolean }) => Promise<Reply> {
-  if (!deps || !deps.config || typeof deps.config.current !== 'function')
-    throw new TypeError('createMessageHandler: deps.config must have current()');
+export function createMessageHandler(deps: MessageHandlerDeps): (message: InboundMessage, delivery?: { encrypted: boolean }) => Promise<Reply> {
+  if (!deps || !deps.config || typeof deps.config.current !== 'function') throw new TypeError('createMessageHandler: deps.config must have current()');
   if (!deps.clock || typeof deps.clock.now !== 'function') throw new TypeError('createMessageHandler: deps.clock is required');
   if (!deps.log) throw new TypeError('createMessageHandler: deps.log is required');
-  if (deps.rewards !== undefined && typeof deps.rewards.grant !== 'function')
-    throw new TypeError('createMessageHandler: deps.rewards must implement grant()');
+  if (deps.rewards !== undefined && typeof deps.rewards.grant !== 'function') throw new TypeError('createMessageHandler: deps.rewards must implement grant()');
   const random = deps.random ?? Math.random;
   const log = deps.log.child({ module: 'rules' });
 
@@ -177,8 +173,7 @@ export function createMessageHandler(
         }
       }
     }
-    if (log.isLevelEnabled('debug'))
-      log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
+    if (log.isLevelEnabled('debug')) log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
     return reply ?? NO_REPLY;
   };
 }

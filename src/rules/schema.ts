@@ -19,9 +19,7 @@ import { GRANT_REPLY_KEYS, type Action, type GrantReplyKey, type ReplySpec } fro
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function name(what: string) {
-  return z
-    .string()
-    .regex(NAME_PATTERN, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid ${what} (letters, digits, "_", "-", "." — up to 64)` });
+  return z.string().regex(NAME_PATTERN, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid ${what} (letters, digits, "_", "-", "." — up to 64)` });
 }
 
 const nonEmpty = z.string().min(1);
@@ -48,12 +46,19 @@ export const replySpecSchema: z.ZodType<ReplySpec> = z.lazy(() =>
   keyedUnion<ReplySpec>(
     'reply',
     {
-      text: (v, ctx) => forward(strictObject({ text: z.string() }).transform((o): ReplySpec => ({ kind: 'text', text: o.text })), v, ctx),
+      text: (v, ctx) =>
+        forward(
+          strictObject({ text: z.string() }).transform((o): ReplySpec => ({ kind: 'text', text: o.text })),
+          v,
+          ctx,
+        ),
       template: (v, ctx) =>
         forward(
-          strictObject({ template: name('template name'), vars: z.record(z.string(), varValue).optional() }).transform(
-            (o): ReplySpec => ({ kind: 'template', template: o.template, ...(o.vars ? { vars: o.vars } : {}) }),
-          ),
+          strictObject({ template: name('template name'), vars: z.record(z.string(), varValue).optional() }).transform((o): ReplySpec => ({
+            kind: 'template',
+            template: o.template,
+            ...(o.vars ? { vars: o.vars } : {}),
+          })),
           v,
           ctx,
         ),
@@ -63,8 +68,18 @@ export const replySpecSchema: z.ZodType<ReplySpec> = z.lazy(() =>
           v,
           ctx,
         ),
-      image: (v, ctx) => forward(strictObject({ image: nonEmpty }).transform((o): ReplySpec => ({ kind: 'image', mediaId: o.image })), v, ctx),
-      voice: (v, ctx) => forward(strictObject({ voice: nonEmpty }).transform((o): ReplySpec => ({ kind: 'voice', mediaId: o.voice })), v, ctx),
+      image: (v, ctx) =>
+        forward(
+          strictObject({ image: nonEmpty }).transform((o): ReplySpec => ({ kind: 'image', mediaId: o.image })),
+          v,
+          ctx,
+        ),
+      voice: (v, ctx) =>
+        forward(
+          strictObject({ voice: nonEmpty }).transform((o): ReplySpec => ({ kind: 'voice', mediaId: o.voice })),
+          v,
+          ctx,
+        ),
       video: (v, ctx) =>
         forward(
           strictObject({
@@ -101,7 +116,12 @@ export const replySpecSchema: z.ZodType<ReplySpec> = z.lazy(() =>
           v,
           ctx,
         ),
-      none: (v, ctx) => forward(strictObject({ none: z.literal(true) }).transform((): ReplySpec => ({ kind: 'none' })), v, ctx),
+      none: (v, ctx) =>
+        forward(
+          strictObject({ none: z.literal(true) }).transform((): ReplySpec => ({ kind: 'none' })),
+          v,
+          ctx,
+        ),
     },
     (text) => ({ kind: 'text', text }),
   ),
@@ -122,16 +142,18 @@ const grantReplies = strictObject(
  */
 export const actionSchema: z.ZodType<Action> = keyedUnion<Action>('action', {
   reply: (v, ctx) =>
-    forward(strictObject({ reply: replySpecSchema }).transform((o): Action => ({ type: 'reply', reply: o.reply })), v, ctx),
+    forward(
+      strictObject({ reply: replySpecSchema }).transform((o): Action => ({ type: 'reply', reply: o.reply })),
+      v,
+      ctx,
+    ),
   grant: (v, ctx) =>
     forward(
-      strictObject({ grant: name('campaign name'), replies: grantReplies.optional() }).transform(
-        (o): Action => ({
-          type: 'grant',
-          campaign: o.grant,
-          replies: Object.fromEntries(Object.entries(o.replies ?? {}).filter(([, r]) => r !== undefined)) as Partial<Record<GrantReplyKey, ReplySpec>>,
-        }),
-      ),
+      strictObject({ grant: name('campaign name'), replies: grantReplies.optional() }).transform((o): Action => ({
+        type: 'grant',
+        campaign: o.grant,
+        replies: Object.fromEntries(Object.entries(o.replies ?? {}).filter(([, r]) => r !== undefined)) as Partial<Record<GrantReplyKey, ReplySpec>>,
+      })),
       v,
       ctx,
     ),
@@ -141,11 +163,10 @@ export const actionSchema: z.ZodType<Action> = keyedUnion<Action>('action', {
         transfer_customer_service: z.union([z.literal(true), strictObject({ kfAccount: nonEmpty })], {
           error: (iss) => (iss.code === 'invalid_union' ? 'expected true, or a mapping { kfAccount: "kf2001@gh_…" }' : undefined),
         }),
-      }).transform(
-        (o): Action =>
-          o.transfer_customer_service === true
-            ? { type: 'transfer_customer_service' }
-            : { type: 'transfer_customer_service', kfAccount: o.transfer_customer_service.kfAccount },
+      }).transform((o): Action =>
+        o.transfer_customer_service === true
+          ? { type: 'transfer_customer_service' }
+          : { type: 'transfer_customer_service', kfAccount: o.transfer_customer_service.kfAccount },
       ),
       v,
       ctx,
@@ -266,9 +287,7 @@ export interface DateBound {
 const dateBound = z.union([z.string(), z.date()]).transform((v, ctx): DateBound => {
   const s = v instanceof Date ? v.toISOString().slice(0, 10) : v.trim();
   const m = DATE_RE.exec(s);
-  const parts = m
-    ? { year: +m[1], month: +m[2], day: +m[3], hour: m[4] ? +m[4] : 0, minute: m[5] ? +m[5] : 0, second: m[6] ? +m[6] : 0, dateOnly: !m[4] }
-    : undefined;
+  const parts = m ? { year: +m[1], month: +m[2], day: +m[3], hour: m[4] ? +m[4] : 0, minute: m[5] ? +m[5] : 0, second: m[6] ? +m[6] : 0, dateOnly: !m[4] } : undefined;
   const valid =
     parts &&
     parts.month >= 1 &&

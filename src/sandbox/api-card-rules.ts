@@ -52,8 +52,9 @@ export function checkBaseText(base: Record<string, unknown>, partial: boolean): 
   }
   if (base.color !== undefined && (typeof base.color !== 'string' || !COLOR.test(base.color))) fail(40071, 'invalid color');
   if (base.code_type !== undefined && !CODE_TYPES.has(String(base.code_type))) fail(40072, 'invalid code type');
-  if (!partial) for (const f of ['logo_url', 'brand_name', 'code_type', 'title', 'color', 'notice', 'description', 'sku', 'date_info'])
-    if (base[f] === undefined || base[f] === '') fail(41011, `missing required fields: base_info.${f}`);
+  if (!partial)
+    for (const f of ['logo_url', 'brand_name', 'code_type', 'title', 'color', 'notice', 'description', 'sku', 'date_info'])
+      if (base[f] === undefined || base[f] === '') fail(41011, `missing required fields: base_info.${f}`);
 }
 
 export function checkDateInfo(state: ApiState, d: unknown): void {

@@ -25,8 +25,20 @@ const present = (s: unknown): boolean => typeof s === 'string' && s !== '';
 
 /** Top-level and sub-menu variants of each code. */
 const CODES = {
-  top: { type: [40017, 'invalid button type'], name: [40018, 'invalid button name size'], key: [40019, 'invalid button key size'], url: [40020, 'invalid button url size'], nameMax: MENU_LIMITS.topNameBytes },
-  sub: { type: [40024, 'invalid sub button type'], name: [40025, 'invalid sub button name size'], key: [40026, 'invalid sub button key size'], url: [40027, 'invalid sub button url size'], nameMax: MENU_LIMITS.subNameBytes },
+  top: {
+    type: [40017, 'invalid button type'],
+    name: [40018, 'invalid button name size'],
+    key: [40019, 'invalid button key size'],
+    url: [40020, 'invalid button url size'],
+    nameMax: MENU_LIMITS.topNameBytes,
+  },
+  sub: {
+    type: [40024, 'invalid sub button type'],
+    name: [40025, 'invalid sub button name size'],
+    key: [40026, 'invalid sub button key size'],
+    url: [40027, 'invalid sub button url size'],
+    nameMax: MENU_LIMITS.subNameBytes,
+  },
 } as const;
 
 function violation([errcode, errmsg]: readonly [number, string]): MenuViolation {

@@ -166,8 +166,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
   });
   const faults = new Faults();
   const routes: RouteMap = new Map();
-  for (const table of AREAS)
-    for (const r of table) routes.set(routeKey(r.method, r.path), { auth: r.auth ?? true, handle: (req) => r.handle(req, state) });
+  for (const table of AREAS) for (const r of table) routes.set(routeKey(r.method, r.path), { auth: r.auth ?? true, handle: (req) => r.handle(req, state) });
   const server = await listenApiSandbox({ state, faults, routes, host, port: options.port ?? 0 });
   const cards = createCardControls(state);
 

@@ -21,8 +21,20 @@ const CATEGORIES = [
     primary_category_id: 1,
     category_name: '美食',
     secondary_category: [
-      { secondary_category_id: 101, category_name: '粤菜', need_qualification_stuffs: ['food_service_license_id'], can_choose_prepaid_card: 1, can_choose_payment_card: 1 },
-      { secondary_category_id: 102, category_name: '咖啡厅', need_qualification_stuffs: ['food_service_license_id'], can_choose_prepaid_card: 1, can_choose_payment_card: 1 },
+      {
+        secondary_category_id: 101,
+        category_name: '粤菜',
+        need_qualification_stuffs: ['food_service_license_id'],
+        can_choose_prepaid_card: 1,
+        can_choose_payment_card: 1,
+      },
+      {
+        secondary_category_id: 102,
+        category_name: '咖啡厅',
+        need_qualification_stuffs: ['food_service_license_id'],
+        can_choose_prepaid_card: 1,
+        can_choose_payment_card: 1,
+      },
     ],
   },
   {
@@ -71,7 +83,13 @@ export const subMerchantRoutes: ApiRouteTable = [
     handle(req, state) {
       const info = (req.json().info ?? {}) as Record<string, unknown>;
       checkMerchantInfo(state, info);
-      const m: SandboxMerchant = { merchantId: state.cards.nextMerchantId++, info: { ...info }, status: 'CHECKING', createTime: state.config.clock.now(), updateTime: state.config.clock.now() };
+      const m: SandboxMerchant = {
+        merchantId: state.cards.nextMerchantId++,
+        info: { ...info },
+        status: 'CHECKING',
+        createTime: state.config.clock.now(),
+        updateTime: state.config.clock.now(),
+      };
       state.cards.merchants.set(m.merchantId, m);
       afterSubmit(state, m);
       return { ...SANDBOX_OK, info: merchantInfo(m) };

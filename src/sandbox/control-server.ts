@@ -74,8 +74,7 @@ const FAULT_KEYS = new Set<string>([...RATE_KEYS, 'latencyMs', 'errCode', 'errCo
 export function checkPayFaults(input: unknown): PaySandboxFaults {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new RangeError('faults: send a JSON object, e.g. {"systemErrorRate":0.2}');
   const o = input as Record<string, unknown>;
-  for (const k of Object.keys(o))
-    if (!FAULT_KEYS.has(k)) throw new RangeError(`faults: "${k}" is not a fault; known: ${[...FAULT_KEYS].join(', ')}`);
+  for (const k of Object.keys(o)) if (!FAULT_KEYS.has(k)) throw new RangeError(`faults: "${k}" is not a fault; known: ${[...FAULT_KEYS].join(', ')}`);
   const out: PaySandboxFaults = {};
   for (const k of RATE_KEYS) {
     const v = o[k];
@@ -127,7 +126,7 @@ export async function startSandboxControl(options: SandboxControlOptions): Promi
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!authorized(req.headers.authorization, tokenDigest)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="wechat-bot sandbox"');
-      return reply(res, 401, { error: 'missing or wrong token: use the token in the data folder\'s sandbox.json (Authorization: Bearer TOKEN)' });
+      return reply(res, 401, { error: "missing or wrong token: use the token in the data folder's sandbox.json (Authorization: Bearer TOKEN)" });
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method ?? ''} ${url.pathname}`;

@@ -95,12 +95,7 @@ export async function listenPaySandbox(options: PayHttpOptions): Promise<PayHttp
   const { mchId, key, answerSign, log } = state.config;
   const hanging = new Set<Socket>();
 
-  function send(
-    res: ServerResponse,
-    fields: Record<string, string>,
-    signed: boolean,
-    opts: { hblist?: string; corrupt?: boolean; signType?: PaySignType } = {},
-  ): void {
+  function send(res: ServerResponse, fields: Record<string, string>, signed: boolean, opts: { hblist?: string; corrupt?: boolean; signType?: PaySignType } = {}): void {
     persist(state);
     const out = { ...fields };
     if (signed) {
@@ -114,7 +109,15 @@ export async function listenPaySandbox(options: PayHttpOptions): Promise<PayHttp
   }
 
   /** Answers a fault that loses the answer; the money may have left first (`paidShare`). */
-  function loseAnswer(lost: NonNullable<ReturnType<typeof lostAnswer>>, route: PayRoute, f: Record<string, string>, call: SandboxPayCall, socket: TLSSocket, res: ServerResponse, signType: PaySignType): void {
+  function loseAnswer(
+    lost: NonNullable<ReturnType<typeof lostAnswer>>,
+    route: PayRoute,
+    f: Record<string, string>,
+    call: SandboxPayCall,
+    socket: TLSSocket,
+    res: ServerResponse,
+    signType: PaySignType,
+  ): void {
     if (route.kind === 'send' && state.random() < (state.faults.paidShare ?? 0.5)) {
       call.paid = route.handle(state, f, { processing: false }).paid === true;
     }
@@ -159,7 +162,17 @@ export async function listenPaySandbox(options: PayHttpOptions): Promise<PayHttp
     // Transport-level refusals (unsigned answers, as WeChat Pay gives them).
     if (f.mch_id !== mchId || certCn !== mchId) {
       call.outcome = 'CA_ERROR';
-      send(res, { return_code: 'FAIL', return_msg: '证书与商户号不匹配', result_code: 'FAIL', err_code: 'CA_ERROR', err_code_des: `the client certificate (CN ${certCn}) is not the certificate of mch_id ${f.mch_id ?? ''}` }, false);
+      send(
+        res,
+        {
+          return_code: 'FAIL',
+          return_msg: '证书与商户号不匹配',
+          result_code: 'FAIL',
+          err_code: 'CA_ERROR',
+          err_code_des: `the client certificate (CN ${certCn}) is not the certificate of mch_id ${f.mch_id ?? ''}`,
+        },
+        false,
+      );
       return;
     }
     const signType: PaySignType | undefined = f.sign_type === undefined ? 'MD5' : f.sign_type === 'MD5' || f.sign_type === 'HMAC-SHA256' ? f.sign_type : undefined;

@@ -59,12 +59,19 @@ export interface SandboxPaymentInput {
 
 /** A fresh WeChat-style transaction id (28 digits). */
 export function sandboxTransactionId(now = Date.now()): string {
-  const digits = BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '0').slice(-14);
+  const digits = BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString()
+    .padStart(20, '0')
+    .slice(-14);
   return `4200${shanghaiParts(now).ymd}${digits}`.slice(0, 28).padEnd(28, '0');
 }
 
 function nonce(n = 32): string {
-  return randomBytes(n).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+  return randomBytes(n)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, n)
+    .padEnd(n, 'x');
 }
 
 /**

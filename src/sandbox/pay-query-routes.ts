@@ -51,6 +51,4 @@ export function processQuery(state: PayState, f: Record<string, string>): PayOut
   return { answer, hblist };
 }
 
-export const queryRoutes: PayRouteTable = [
-  { path: '/mmpaymkttransfers/gethbinfo', endpoint: 'gethbinfo', kind: 'query', handle: (state, f) => processQuery(state, f) },
-];
+export const queryRoutes: PayRouteTable = [{ path: '/mmpaymkttransfers/gethbinfo', endpoint: 'gethbinfo', kind: 'query', handle: (state, f) => processQuery(state, f) }];

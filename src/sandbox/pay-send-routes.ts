@@ -27,9 +27,11 @@ export function processSend(state: PayState, endpoint: 'sendredpack' | 'sendgrou
   const echo = { mch_billno: f.mch_billno, mch_id: state.config.mchId, wxappid: f.wxappid, re_openid: f.re_openid, total_amount: f.total_amount };
   const invalid = validatePayFields(endpoint, f);
   if (invalid) return { answer: refuse(invalid, echo), paid: false };
-  if (!state.config.appIds.has(f.wxappid)) return { answer: payFail('ILLEGAL_APPID', `wxappid ${f.wxappid} is not an Official Account bound to this merchant`, echo), paid: false };
+  if (!state.config.appIds.has(f.wxappid))
+    return { answer: payFail('ILLEGAL_APPID', `wxappid ${f.wxappid} is not an Official Account bound to this merchant`, echo), paid: false };
   if (f.sub_mch_id !== undefined) {
-    if (!state.config.subMchIds.has(f.sub_mch_id)) return { answer: payFail('ACCEPTMODE_ERROR', `sub_mch_id ${f.sub_mch_id} is not a sub-merchant of ${state.config.mchId}`, echo), paid: false };
+    if (!state.config.subMchIds.has(f.sub_mch_id))
+      return { answer: payFail('ACCEPTMODE_ERROR', `sub_mch_id ${f.sub_mch_id} is not a sub-merchant of ${state.config.mchId}`, echo), paid: false };
     if (!state.config.appIds.has(f.msgappid)) return { answer: payFail('MSGAPPID_ERROR', `msgappid ${f.msgappid} is not bound to the merchant`, echo), paid: false };
     if (f.consume_mch_id !== undefined && f.consume_mch_id !== state.config.mchId && !state.config.subMchIds.has(f.consume_mch_id))
       return { answer: payFail('PARAM_ERROR', `consume_mch_id ${f.consume_mch_id} is neither the merchant nor a sub-merchant`, echo), paid: false };
@@ -85,5 +87,10 @@ export function processSend(state: PayState, endpoint: 'sendredpack' | 'sendgrou
 
 export const sendRoutes: PayRouteTable = [
   { path: '/mmpaymkttransfers/sendredpack', endpoint: 'sendredpack', kind: 'send', handle: (state, f, opts) => processSend(state, 'sendredpack', f, opts) },
-  { path: '/mmpaymkttransfers/sendgroupredpack', endpoint: 'sendgroupredpack', kind: 'send', handle: (state, f, opts) => processSend(state, 'sendgroupredpack', f, opts) },
+  {
+    path: '/mmpaymkttransfers/sendgroupredpack',
+    endpoint: 'sendgroupredpack',
+    kind: 'send',
+    handle: (state, f, opts) => processSend(state, 'sendgroupredpack', f, opts),
+  },
 ];

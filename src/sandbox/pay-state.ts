@@ -177,8 +177,7 @@ export function createPayState(config: PayStateConfig, start: { balanceFen: numb
  */
 export function persist(state: PayState): void {
   const { stateFile, mchId } = state.config;
-  if (stateFile !== undefined)
-    savePayState(stateFile, { version: 1, mchId, balanceFen: state.balanceFen, seq: state.seq, payments: [...state.payments.values()] });
+  if (stateFile !== undefined) savePayState(stateFile, { version: 1, mchId, balanceFen: state.balanceFen, seq: state.seq, payments: [...state.payments.values()] });
 }
 
 /** Whether the rate faults apply to `endpoint`. */

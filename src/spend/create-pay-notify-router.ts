@@ -88,7 +88,8 @@ export function createPayNotifyRouter(options: PayNotifyRouterOptions): Router {
       answer(ctx, v3, undefined);
     } catch (err) {
       const e = err instanceof PayNotifyError ? err : new PayNotifyError('unavailable', 'the notification could not be handled; send it again');
-      if (!(err instanceof PayNotifyError)) log.error({ err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'payment notification failed');
+      if (!(err instanceof PayNotifyError))
+        log.error({ err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'payment notification failed');
       else log.warn({ protocol: v3 ? 'v3' : 'v2', code: e.code, reason: e.message }, 'payment notification rejected');
       if (e.code === 'too_large') ctx.set('Connection', 'close');
       answer(ctx, v3, e);

@@ -38,8 +38,7 @@ function checkKey(apiV3Key: string): Buffer {
  */
 export function decryptV3Resource(resource: V3Resource, apiV3Key: string): string {
   const key = checkKey(apiV3Key);
-  if (!resource || resource.algorithm !== 'AEAD_AES_256_GCM')
-    throw new V3DecryptError(`algorithm ${String(resource?.algorithm).slice(0, 30)} is not AEAD_AES_256_GCM`);
+  if (!resource || resource.algorithm !== 'AEAD_AES_256_GCM') throw new V3DecryptError(`algorithm ${String(resource?.algorithm).slice(0, 30)} is not AEAD_AES_256_GCM`);
   if (typeof resource.nonce !== 'string' || resource.nonce.length === 0 || typeof resource.ciphertext !== 'string')
     throw new V3DecryptError('nonce or ciphertext is missing');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(resource.ciphertext)) throw new V3DecryptError('ciphertext is not base64');
@@ -61,11 +60,7 @@ export function decryptV3Resource(resource: V3Resource, apiV3Key: string): strin
  * @example encryptV3Resource(JSON.stringify(transaction), key, { nonce: 'fdasflkja484', associatedData: 'transaction' })
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012071382
  */
-export function encryptV3Resource(
-  plaintext: string,
-  apiV3Key: string,
-  opts: { nonce: string; associatedData?: string; originalType?: string },
-): V3Resource {
+export function encryptV3Resource(plaintext: string, apiV3Key: string, opts: { nonce: string; associatedData?: string; originalType?: string }): V3Resource {
   const key = checkKey(apiV3Key);
   const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(opts.nonce, 'utf8'), { authTagLength: TAG_BYTES });
   const aad = opts.associatedData ?? 'transaction';

@@ -71,7 +71,10 @@ export function createPaymentHandler(deps: PaymentHandlerDeps): PaymentHandler {
     try {
       recorded = await orders.recordOrder(payment, { decision: decided.decision ?? null, skipReason: decided.decision ? null : (decided.reason ?? 'no tier'), now });
     } catch (err) {
-      log.error({ err: err instanceof OrderStoreError ? { message: err.message, cause: String((err.cause as Error)?.message ?? err.cause) } : err, transactionId: tx }, 'order could not be recorded');
+      log.error(
+        { err: err instanceof OrderStoreError ? { message: err.message, cause: String((err.cause as Error)?.message ?? err.cause) } : err, transactionId: tx },
+        'order could not be recorded',
+      );
       throw new PayNotifyError('unavailable', 'the order could not be recorded; send it again');
     }
     const { order, duplicate } = recorded;

@@ -44,11 +44,10 @@ export function parseV2Notification(xml: string, options: V2NotificationOptions)
   if (f.return_code !== 'SUCCESS') return { kind: 'ignored', reason: `return_code ${f.return_code ?? '(missing)'}` };
 
   const signType = f.sign_type === undefined || f.sign_type === '' ? 'MD5' : f.sign_type;
-  if (signType !== 'MD5' && signType !== 'HMAC-SHA256')
-    throw new PayNotifyError('malformed', `sign_type "${signType.slice(0, 20)}" is not MD5 or HMAC-SHA256`);
+  if (signType !== 'MD5' && signType !== 'HMAC-SHA256') throw new PayNotifyError('malformed', `sign_type "${signType.slice(0, 20)}" is not MD5 or HMAC-SHA256`);
   if (!verifyPayV2(raw, options.key, signType as PaySignType)) throw new PayNotifyError('bad_signature', 'the signature does not verify');
-  if (!options.appIds.includes(f.appid ?? '')) throw new PayNotifyError('wrong_appid', 'appid is not this account\'s');
-  if (f.mch_id !== options.mchId) throw new PayNotifyError('wrong_mchid', 'mch_id is not this merchant\'s');
+  if (!options.appIds.includes(f.appid ?? '')) throw new PayNotifyError('wrong_appid', "appid is not this account's");
+  if (f.mch_id !== options.mchId) throw new PayNotifyError('wrong_mchid', "mch_id is not this merchant's");
 
   const paid = f.result_code === 'SUCCESS';
   const transactionId = f.transaction_id ?? '';

@@ -81,8 +81,8 @@ export function parseV3Notification(headers: V3SignatureHeaders, body: string, o
     return { kind: 'ignored', reason: `event ${eventType || '(none)'} carries a ${str(envelope.resource.original_type)}, not a transaction` };
   const t = parseJson(plain, 'the decrypted resource') as V3Transaction | null;
   if (!t || typeof t !== 'object') throw new PayNotifyError('malformed', 'the decrypted resource is not an object');
-  if (!options.appIds.includes(str(t.appid))) throw new PayNotifyError('wrong_appid', 'appid is not this account\'s');
-  if (str(t.mchid) !== options.mchId) throw new PayNotifyError('wrong_mchid', 'mchid is not this merchant\'s');
+  if (!options.appIds.includes(str(t.appid))) throw new PayNotifyError('wrong_appid', "appid is not this account's");
+  if (str(t.mchid) !== options.mchId) throw new PayNotifyError('wrong_mchid', "mchid is not this merchant's");
   const state = str(t.trade_state) || 'UNKNOWN';
   const paid = state === 'SUCCESS';
   const transactionId = str(t.transaction_id);

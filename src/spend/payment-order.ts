@@ -39,16 +39,7 @@ export type ParsedNotification = { kind: 'order'; order: PaymentOrder } | { kind
 
 /** Why a notification was rejected. */
 export type PayNotifyErrorCode =
-  | 'malformed'
-  | 'too_large'
-  | 'bad_signature'
-  | 'unknown_serial'
-  | 'stale'
-  | 'bad_decryption'
-  | 'wrong_appid'
-  | 'wrong_mchid'
-  | 'not_configured'
-  | 'unavailable';
+  'malformed' | 'too_large' | 'bad_signature' | 'unknown_serial' | 'stale' | 'bad_decryption' | 'wrong_appid' | 'wrong_mchid' | 'not_configured' | 'unavailable';
 
 const STATUS: Record<PayNotifyErrorCode, 400 | 401 | 413 | 500 | 503> = {
   malformed: 400,

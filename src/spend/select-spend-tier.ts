@@ -74,8 +74,7 @@ export function explainSpendRules(spend: SpendConfig, order: SpendOrderFacts, at
     if (rule.window?.from && day < rule.window.from) return { rule, reason: `before its window (from ${rule.window.from})` };
     if (rule.window?.to && day > rule.window.to) return { rule, reason: `after its window (to ${rule.window.to})` };
     if (!attachMatches(rule, order.attach)) return { rule, reason: `attach ${JSON.stringify(order.attach)} does not match` };
-    if (rule.productTags && !rule.productTags.some((t) => order.productTags.includes(t)))
-      return { rule, reason: `no product tag of ${rule.productTags.join(', ')}` };
+    if (rule.productTags && !rule.productTags.some((t) => order.productTags.includes(t))) return { rule, reason: `no product tag of ${rule.productTags.join(', ')}` };
     const tier = rule.tiers.find((t) => order.totalFen >= t.minFen);
     if (!tier) return { rule, reason: `below the lowest tier (${fenToYuan(rule.tiers[rule.tiers.length - 1].minFen)} yuan)` };
     return { rule, tier };

@@ -61,16 +61,22 @@ const ruleSchema = z
   .object({
     id: z.string().regex(RULE_ID, 'must be letters, digits, "-", "_", "." (at most 64)'),
     campaign: z.string().min(1),
-    tiers: z
-      .array(z.object({ min: yuan, amount: yuan }).strict())
-      .min(1, 'at least one tier is required'),
+    tiers: z.array(z.object({ min: yuan, amount: yuan }).strict()).min(1, 'at least one tier is required'),
     window: z
       .object({ from: isoDate.optional(), to: isoDate.optional() })
       .strict()
       .refine((w) => !w.from || !w.to || w.from <= w.to, { message: 'window.from is after window.to' })
       .optional(),
     attach: attachFilter.optional(),
-    product_tags: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)]).optional(),
+    product_tags: z
+      .union([
+        z
+          .string()
+          .min(1)
+          .transform((s) => [s]),
+        z.array(z.string().min(1)).min(1),
+      ])
+      .optional(),
     enabled: z.boolean().default(true),
   })
   .strict()
@@ -134,22 +140,30 @@ export function checkSpendRules(
     const c = Object.prototype.hasOwnProperty.call(campaigns, r.campaign) ? campaigns[r.campaign] : undefined;
     if (!c) {
       const names = Object.keys(campaigns);
-      issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is not defined in campaigns.yaml (${names.length ? `defined: ${names.join(', ')}` : 'no campaigns are defined'})` });
+      issues.push({
+        path: ['rules', i, 'campaign'],
+        message: `campaign "${r.campaign}" is not defined in campaigns.yaml (${names.length ? `defined: ${names.join(', ')}` : 'no campaigns are defined'})`,
+      });
       return;
     }
     if (!isRedPacketCampaign(c)) {
       issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is a ${c.kind} campaign; spend rules grant red packets` });
       return;
     }
-    if (c.type !== 'normal') issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is a ${c.type} red packet; spend rules need a normal one` });
+    if (c.type !== 'normal')
+      issues.push({ path: ['rules', i, 'campaign'], message: `campaign "${r.campaign}" is a ${c.type} red packet; spend rules need a normal one` });
     r.tiers.forEach((t) => {
       const at = ['rules', i, 'tiers'];
       if (limits) {
         const range = amountRangeFor(c, limits);
         if (t.amountFen < range.min || t.amountFen > range.max)
-          issues.push({ path: at, message: `tier ${fenToYuan(t.minFen)}: amount ${fenToYuan(t.amountFen)} must be within ${fenToYuan(range.min)}–${fenToYuan(range.max)} yuan (limits.yaml amount${c.sceneId ? '.*_with_scene' : '; set scene_id on the campaign for more'})` });
+          issues.push({
+            path: at,
+            message: `tier ${fenToYuan(t.minFen)}: amount ${fenToYuan(t.amountFen)} must be within ${fenToYuan(range.min)}–${fenToYuan(range.max)} yuan (limits.yaml amount${c.sceneId ? '.*_with_scene' : '; set scene_id on the campaign for more'})`,
+          });
       }
-      if (t.amountFen > c.budgetFen) issues.push({ path: at, message: `tier ${fenToYuan(t.minFen)}: amount ${fenToYuan(t.amountFen)} is above the campaign's budget ${fenToYuan(c.budgetFen)}` });
+      if (t.amountFen > c.budgetFen)
+        issues.push({ path: at, message: `tier ${fenToYuan(t.minFen)}: amount ${fenToYuan(t.amountFen)} is above the campaign's budget ${fenToYuan(c.budgetFen)}` });
     });
   });
   return issues;

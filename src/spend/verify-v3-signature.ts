@@ -73,12 +73,7 @@ export function v3Message(timestamp: string, nonce: string, body: string): strin
  * @example verifyV3Signature(keys, v3SignatureHeaders(ctx.headers), rawBody, { nowSeconds: 1700000000 })
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012365342
  */
-export function verifyV3Signature(
-  keys: PlatformKeys,
-  h: V3SignatureHeaders,
-  body: string,
-  opts: { nowSeconds: number; windowSeconds?: number },
-): void {
+export function verifyV3Signature(keys: PlatformKeys, h: V3SignatureHeaders, body: string, opts: { nowSeconds: number; windowSeconds?: number }): void {
   if (!h.signature || !h.timestamp || !h.nonce || !h.serial) throw new PayNotifyError('bad_signature', 'Wechatpay-Signature/Timestamp/Nonce/Serial headers are required');
   const key = keys.get(h.serial.toUpperCase()) ?? keys.get(h.serial);
   if (!key) throw new PayNotifyError('unknown_serial', 'Wechatpay-Serial names no configured platform certificate or public key');
@@ -86,7 +81,9 @@ export function verifyV3Signature(
     throw new PayNotifyError('stale', 'Wechatpay-Timestamp is outside the accepted window');
   let ok: boolean;
   try {
-    ok = createVerify('RSA-SHA256').update(v3Message(h.timestamp, h.nonce, body), 'utf8').verify(key, h.signature, 'base64');
+    ok = createVerify('RSA-SHA256')
+      .update(v3Message(h.timestamp, h.nonce, body), 'utf8')
+      .verify(key, h.signature, 'base64');
   } catch {
     ok = false;
   }
@@ -101,5 +98,7 @@ export function verifyV3Signature(
  */
 export function signV3Message(privateKeyPem: string | KeyObject, timestamp: string, nonce: string, body: string): string {
   const key = typeof privateKeyPem === 'string' ? createPrivateKey(privateKeyPem) : privateKeyPem;
-  return createSign('RSA-SHA256').update(v3Message(timestamp, nonce, body), 'utf8').sign(key, 'base64');
+  return createSign('RSA-SHA256')
+    .update(v3Message(timestamp, nonce, body), 'utf8')
+    .sign(key, 'base64');
 }

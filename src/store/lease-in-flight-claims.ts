@@ -34,11 +34,9 @@ export interface LeaseInFlightClaimsOptions {
  * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
  */
 export function leaseInFlightClaims(store: DedupeStore, options: LeaseInFlightClaimsOptions): DedupeStore {
-  if (!store || typeof store.claim !== 'function' || typeof store.complete !== 'function')
-    throw new TypeError('leaseInFlightClaims: store must be a DedupeStore');
+  if (!store || typeof store.claim !== 'function' || typeof store.complete !== 'function') throw new TypeError('leaseInFlightClaims: store must be a DedupeStore');
   const seconds = options?.seconds;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
-    throw new TypeError('leaseInFlightClaims: seconds must be a finite number > 0');
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw new TypeError('leaseInFlightClaims: seconds must be a finite number > 0');
   return {
     claim: function claim(key: string, ttlSeconds: number): Promise<DedupeClaim> {
       const lease = typeof ttlSeconds === 'number' && ttlSeconds > seconds ? seconds : ttlSeconds;

@@ -82,15 +82,49 @@ export function rowToGrant(row: GrantRow): LedgerGrant {
 
 /** Every column of `ledger_grants` but `id`, in the order of {@link grantValues}. */
 const GRANT_COLUMNS = [
-  'dedupe_key', 'rule_id', 'kind', 'campaign', 'open_id', 'amount_fen', 'bill_no', 'status', 'outcome', 'reason', 'attempts',
-  'next_attempt_at', 'last_error', 'send_list_id', 'payload', 'reservations', 'created_at', 'updated_at', 'sent_at', 'settled_at',
-  'checked_at', 'action', 'action_by', 'action_reason', 'action_at', 'reissue_of', 'reissued_as',
+  'dedupe_key',
+  'rule_id',
+  'kind',
+  'campaign',
+  'open_id',
+  'amount_fen',
+  'bill_no',
+  'status',
+  'outcome',
+  'reason',
+  'attempts',
+  'next_attempt_at',
+  'last_error',
+  'send_list_id',
+  'payload',
+  'reservations',
+  'created_at',
+  'updated_at',
+  'sent_at',
+  'settled_at',
+  'checked_at',
+  'action',
+  'action_by',
+  'action_reason',
+  'action_at',
+  'reissue_of',
+  'reissued_as',
 ] as const;
 
 /** The columns a plan changes, in the order of {@link changeValues}. */
 const CHANGE_COLUMNS = [
-  'status', 'reason', 'send_list_id', 'next_attempt_at', 'updated_at', 'sent_at', 'settled_at',
-  'action', 'action_by', 'action_reason', 'action_at', 'reissued_as',
+  'status',
+  'reason',
+  'send_list_id',
+  'next_attempt_at',
+  'updated_at',
+  'sent_at',
+  'settled_at',
+  'action',
+  'action_by',
+  'action_reason',
+  'action_at',
+  'reissued_as',
 ] as const;
 
 /**
@@ -208,4 +242,3 @@ export function rowToSummary(row: { campaign: string; status: string; count: num
 export function rowToPause(row: { campaign: string; reason: string; paused_by: string; paused_at: number | string }): CampaignPause {
   return { campaign: row.campaign, reason: row.reason, by: row.paused_by as CampaignPause['by'], pausedAt: num(row.paused_at) };
 }
-

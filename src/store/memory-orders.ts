@@ -22,7 +22,15 @@ export function createMemoryOrderStore(): OrderStore {
       const have = byTx.get(order.transactionId);
       if (have) {
         if (!have.paid && order.paid) {
-          const up: StoredOrder = { ...structuredClone(order), id: have.id, decision: d.decision, skipReason: d.skipReason, grant: null, receivedAt: have.receivedAt, updatedAt: d.now };
+          const up: StoredOrder = {
+            ...structuredClone(order),
+            id: have.id,
+            decision: d.decision,
+            skipReason: d.skipReason,
+            grant: null,
+            receivedAt: have.receivedAt,
+            updatedAt: d.now,
+          };
           byTx.set(order.transactionId, up);
           return { duplicate: false, upgraded: true, order: copy(up) };
         }

@@ -57,9 +57,7 @@ export interface OpenStoresOptions extends CreateStoreOptions {
 
 /** Where the money stores live. */
 export type DurableHome =
-  | { readonly kind: 'postgres'; readonly pool: Pool; readonly ownsPool: boolean }
-  | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'memory' };
+  { readonly kind: 'postgres'; readonly pool: Pool; readonly ownsPool: boolean } | { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'memory' };
 
 /**
  * THE choice of the durable backend for a store: its PostgreSQL pool, else the SQLite file
@@ -167,7 +165,9 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
  * @example const { ledger, close } = await openDurableStores(settings.store); … await close();
  * @see https://node-postgres.com/apis/pool
  */
-export async function openDurableStores(options: Pick<OpenStoresOptions, 'sqlitePath' | 'databaseUrl' | 'postgresSchema' | 'billNoTag' | 'driver'>): Promise<DurableStores> {
+export async function openDurableStores(
+  options: Pick<OpenStoresOptions, 'sqlitePath' | 'databaseUrl' | 'postgresSchema' | 'billNoTag' | 'driver'>,
+): Promise<DurableStores> {
   if (!options || typeof options.sqlitePath !== 'string') throw new TypeError('openDurableStores: sqlitePath is required');
   const home: DurableHome =
     options.driver === 'memory'

@@ -48,10 +48,7 @@ export async function migratePg(pool: Pool, component: string, steps: readonly s
          PRIMARY KEY (component, version)
        )`,
     );
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM schema_migrations WHERE component = $1',
-      [component],
-    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations WHERE component = $1', [component]);
     const applied = new Set(rows.map((r) => Number(r.version)));
     for (let index = 0; index < steps.length; index++) {
       const version = index + 1;

@@ -153,33 +153,34 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
     async insertGranted({ grant: g, seqPrefix, seqDigits, usage, dueAt }) {
       // A unique key taken by a concurrent commit (`reissue_of`; `(dedupe_key, rule_id)` answers no
       // row): "taken", and the plan runs again in a new transaction.
-      const { rows } = await c.query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
-        ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
-        seqPrefix,
-        g.status,
-        g.reason,
-        g.nextAttemptAt,
-        JSON.stringify(g.payload),
-        JSON.stringify(g.reservations),
-        g.createdAt,
-        seqDigits,
-        usage.map((u) => u.key),
-        usage.map((u) => u.count),
-        usage.map((u) => u.amountFen),
-        dueAt,
-        g.outcome,
-        g.reissueOf,
-      ]).catch((error: unknown) => {
-        if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { rows: [] };
-        throw error;
-      });
+      const { rows } = await c
+        .query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
+          ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
+          seqPrefix,
+          g.status,
+          g.reason,
+          g.nextAttemptAt,
+          JSON.stringify(g.payload),
+          JSON.stringify(g.reservations),
+          g.createdAt,
+          seqDigits,
+          usage.map((u) => u.key),
+          usage.map((u) => u.count),
+          usage.map((u) => u.amountFen),
+          dueAt,
+          g.outcome,
+          g.reissueOf,
+        ])
+        .catch((error: unknown) => {
+          if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { rows: [] };
+          throw error;
+        });
       return rows[0] ? { grant: rowToGrant(rows[0]), seq: Number(rows[0].bill_seq) } : undefined;
     },
     update: async (id, from, change) => (await c.query(UPDATE_GRANT, [...changeValues(change), id, from])).rowCount === 1,
     dequeue: async (id) => void (await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id])),
     async addUsage(deltas) {
-      for (const d of deltas)
-        await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [d.key, d.count, d.amountFen]);
+      for (const d of deltas) await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [d.key, d.count, d.amountFen]);
     },
   };
 }
@@ -300,15 +301,18 @@ export class PostgresLedger implements AsyncLedgerStorage {
   async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
     await this.tx(async (c) => {
       await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
-      const moved = await c.query(
-        'UPDATE ledger_outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL WHERE grant_id = $1 AND lease_owner = $2',
-        [id, opts.owner, opts.dueAt],
-      );
+      const moved = await c.query('UPDATE ledger_outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL WHERE grant_id = $1 AND lease_owner = $2', [
+        id,
+        opts.owner,
+        opts.dueAt,
+      ]);
       if (moved.rowCount === 1)
-        await c.query(
-          'UPDATE ledger_grants SET next_attempt_at = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1',
-          [id, opts.dueAt, clip(opts.lastError), opts.now],
-        );
+        await c.query('UPDATE ledger_grants SET next_attempt_at = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1', [
+          id,
+          opts.dueAt,
+          clip(opts.lastError),
+          opts.now,
+        ]);
     });
   }
 
@@ -340,10 +344,11 @@ export class PostgresLedger implements AsyncLedgerStorage {
   }
 
   async listAll(opts: { campaign?: string; limit?: number; afterId?: number } = {}): Promise<LedgerGrant[]> {
-    const { rows } = await this.pool.query<GrantRow>(
-      `SELECT * FROM ledger_grants WHERE ($1::text IS NULL OR campaign = $1::text) AND id > $2 ORDER BY id LIMIT $3`,
-      [opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? null],
-    );
+    const { rows } = await this.pool.query<GrantRow>(`SELECT * FROM ledger_grants WHERE ($1::text IS NULL OR campaign = $1::text) AND id > $2 ORDER BY id LIMIT $3`, [
+      opts.campaign ?? null,
+      opts.afterId ?? 0,
+      opts.limit ?? null,
+    ]);
     return rows.map(rowToGrant);
   }
 
@@ -361,10 +366,7 @@ export class PostgresLedger implements AsyncLedgerStorage {
   }
 
   async usage(key: string): Promise<Usage> {
-    const { rows } = await this.pool.query<{ count: string; amount_fen: string }>(
-      'SELECT count, amount_fen FROM ledger_usage WHERE key = $1',
-      [key],
-    );
+    const { rows } = await this.pool.query<{ count: string; amount_fen: string }>('SELECT count, amount_fen FROM ledger_usage WHERE key = $1', [key]);
     return rowToUsage(rows[0]);
   }
 
@@ -413,10 +415,11 @@ async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>>
   );
   const tags = new Map<string, string>();
   if (tables.length === 0) return tags;
-  const union = tables
-    .map((t, i) => `SELECT $${i + 1}::text AS schema, value FROM ${quoteIdent(t.schema)}.ledger_meta WHERE key = 'bill_tag'`)
-    .join(' UNION ALL ');
-  const { rows } = await client.query<{ schema: string; value: string }>(union, tables.map((t) => t.schema));
+  const union = tables.map((t, i) => `SELECT $${i + 1}::text AS schema, value FROM ${quoteIdent(t.schema)}.ledger_meta WHERE key = 'bill_tag'`).join(' UNION ALL ');
+  const { rows } = await client.query<{ schema: string; value: string }>(
+    union,
+    tables.map((t) => t.schema),
+  );
   for (const r of rows) if (isLedgerTag(r.value)) tags.set(r.schema, r.value);
   return tags;
 }
@@ -424,8 +427,7 @@ async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>>
 /** Sets a new ledger's tag (or reads an existing one) and checks that no other visible ledger shares it. */
 async function settleBillTag(client: PoolClient, wanted: string | undefined): Promise<string> {
   const others = await otherLedgerTags(client);
-  const read = async () =>
-    (await client.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'")).rows[0]?.value;
+  const read = async () => (await client.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'")).rows[0]?.value;
   let stored = await read();
   if (stored === undefined) {
     // The first instance to open a new ledger sets its tag (checked first, so a refusal sets nothing);
@@ -447,7 +449,7 @@ async function refuseSharedTag(client: PoolClient, others: ReadonlyMap<string, s
     const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
     throw new BillNoError(
       `the ledger in schema ${rows[0]?.schema} and the ledger in schema ${shared.join(', ')} of the same database both use bill tag ${tag}; ` +
-        'refusing to open: on one mch_id WeChat Pay would answer the second one\'s bills with the first one\'s packets. ' +
+        "refusing to open: on one mch_id WeChat Pay would answer the second one's bills with the first one's packets. " +
         `Give each environment its own BOT_BILLNO_TAG (100–999) — for this ledger: stop its bots, UPDATE ledger_meta SET value = '<new tag>' ` +
         "WHERE key = 'bill_tag' in this schema and set BOT_BILLNO_TAG to it (grants already recorded keep their bill numbers)",
     );

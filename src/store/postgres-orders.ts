@@ -65,7 +65,24 @@ export class PostgresOrderStore implements OrderStore {
 
   async recordOrder(order: Parameters<OrderStore['recordOrder']>[0], d: Parameters<OrderStore['recordOrder']>[1]): Promise<RecordOrderResult> {
     const p = orderParams(order, d);
-    const values = [p.transactionId, p.outTradeNo, p.appId, p.mchId, p.openId, p.totalFen, p.paid, p.state, p.attach, p.productTags, p.paidAt, p.protocol, p.tradeType, p.decision, p.skipReason, p.now];
+    const values = [
+      p.transactionId,
+      p.outTradeNo,
+      p.appId,
+      p.mchId,
+      p.openId,
+      p.totalFen,
+      p.paid,
+      p.state,
+      p.attach,
+      p.productTags,
+      p.paidAt,
+      p.protocol,
+      p.tradeType,
+      p.decision,
+      p.skipReason,
+      p.now,
+    ];
     try {
       const ins = await this.pool.query<OrderRow>(
         `INSERT INTO spend_orders (${COLS}, received_at, updated_at)
@@ -93,13 +110,14 @@ export class PostgresOrderStore implements OrderStore {
 
   async setGrant(transactionId: string, grant: OrderGrant): Promise<boolean> {
     try {
-      const r = await this.pool.query(
-        'UPDATE spend_orders SET grant_info = $1, updated_at = $2 WHERE transaction_id = $3 AND grant_info IS NULL',
-        [JSON.stringify(grant), grant.at, transactionId],
-      );
+      const r = await this.pool.query('UPDATE spend_orders SET grant_info = $1, updated_at = $2 WHERE transaction_id = $3 AND grant_info IS NULL', [
+        JSON.stringify(grant),
+        grant.at,
+        transactionId,
+      ]);
       return r.rowCount === 1;
     } catch (error) {
-      throw new OrderStoreError('the order\'s grant could not be stored', error);
+      throw new OrderStoreError("the order's grant could not be stored", error);
     }
   }
 

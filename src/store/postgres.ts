@@ -83,10 +83,10 @@ export class PostgresKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<string | undefined> {
     validateKey('PostgresStore.kv.get', key);
-    const { rows } = await this.pool.query<{ value: string }>(
-      'SELECT value FROM store_kv WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)',
-      [key, this.clock.now()],
-    );
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM store_kv WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)', [
+      key,
+      this.clock.now(),
+    ]);
     return rows[0]?.value;
   }
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
@@ -114,10 +114,11 @@ export class PostgresKeyValueStore implements KeyValueStore {
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     validateKey('PostgresStore.kv.deleteIfEquals', key);
     validateValue('PostgresStore.kv.deleteIfEquals', expected);
-    const { rowCount } = await this.pool.query(
-      'DELETE FROM store_kv WHERE key = $1 AND value = $2 AND (expires_at IS NULL OR expires_at > $3)',
-      [key, expected, this.clock.now()],
-    );
+    const { rowCount } = await this.pool.query('DELETE FROM store_kv WHERE key = $1 AND value = $2 AND (expires_at IS NULL OR expires_at > $3)', [
+      key,
+      expected,
+      this.clock.now(),
+    ]);
     return rowCount === 1;
   }
   async delete(key: string): Promise<void> {
@@ -217,10 +218,7 @@ export class PostgresBindingStore implements BindingStore {
       );
       this.wrote();
       if (rowCount === 1) return 'bound';
-      const { rows } = await this.pool.query<{ digest: string }>(
-        'SELECT digest FROM store_bindings WHERE key = $1 AND expires_at > $2',
-        [key, this.clock.now()],
-      );
+      const { rows } = await this.pool.query<{ digest: string }>('SELECT digest FROM store_bindings WHERE key = $1 AND expires_at > $2', [key, this.clock.now()]);
       if (rows[0]) return rows[0].digest === digest ? 'same' : 'other';
       // expired between the two statements: try to take it again
     }
@@ -266,10 +264,7 @@ export class PostgresCounterStore implements CounterStore {
   }
   async get(key: string): Promise<number> {
     validateKey('PostgresStore.counters.get', key);
-    const { rows } = await this.pool.query<{ value: string }>(
-      'SELECT value FROM store_counters WHERE key = $1 AND expires_at > $2',
-      [key, this.clock.now()],
-    );
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM store_counters WHERE key = $1 AND expires_at > $2', [key, this.clock.now()]);
     return Number(rows[0]?.value ?? 0);
   }
 }

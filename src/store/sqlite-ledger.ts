@@ -159,9 +159,7 @@ export class SqliteLedger implements SyncLedgerStorage {
          ON CONFLICT (campaign) DO NOTHING`,
       ),
       resume: p('DELETE FROM ledger_campaign_pause WHERE campaign = ?'),
-      paused: p<{ campaign: string; reason: string; paused_by: string; paused_at: number }>(
-        'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
-      ),
+      paused: p<{ campaign: string; reason: string; paused_by: string; paused_at: number }>('SELECT * FROM ledger_campaign_pause ORDER BY campaign'),
     };
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     this.steps = this.storageSteps();
@@ -332,9 +330,7 @@ export class SqliteLedger implements SyncLedgerStorage {
   async listAll(opts: { campaign?: string; limit?: number; afterId?: number } = {}): Promise<LedgerGrant[]> {
     const rows = await this.read(() =>
       this.db
-        .prepare<unknown[], GrantRow>(
-          'SELECT * FROM ledger_grants WHERE (? IS NULL OR campaign = ?) AND id > ? ORDER BY id LIMIT ?',
-        )
+        .prepare<unknown[], GrantRow>('SELECT * FROM ledger_grants WHERE (? IS NULL OR campaign = ?) AND id > ? ORDER BY id LIMIT ?')
         .all(opts.campaign ?? null, opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? -1),
     );
     return rows.map(rowToGrant);

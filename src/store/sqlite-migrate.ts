@@ -156,12 +156,8 @@ function applySteps(db: Database, component: string, steps: readonly string[]): 
     );
   }).immediate();
 
-  const isApplied = db.prepare<[string, number], { one: number }>(
-    'SELECT 1 AS one FROM schema_migrations WHERE component = ? AND version = ?',
-  );
-  const record = db.prepare<[string, number, number]>(
-    'INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)',
-  );
+  const isApplied = db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM schema_migrations WHERE component = ? AND version = ?');
+  const record = db.prepare<[string, number, number]>('INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)');
 
   steps.forEach(function applyStep(sql, index) {
     const version = index + 1;
@@ -187,8 +183,6 @@ function applySteps(db: Database, component: string, steps: readonly string[]): 
 export function schemaVersion(db: Database, component: string): number {
   const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
   if (!exists) return 0;
-  const row = db
-    .prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE component = ?')
-    .get(component);
+  const row = db.prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE component = ?').get(component);
   return row?.v ?? 0;
 }

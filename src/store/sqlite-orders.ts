@@ -111,14 +111,12 @@ export class SqliteOrderStore implements OrderStore {
       );
       return r.changes === 1;
     } catch (error) {
-      throw new OrderStoreError('the order\'s grant could not be stored', error);
+      throw new OrderStoreError("the order's grant could not be stored", error);
     }
   }
 
   async findOrder(transactionId: string): Promise<StoredOrder | undefined> {
-    const row = await runWhenUnlocked(this.db, () =>
-      this.db.prepare<[string], OrderRow>('SELECT * FROM spend_orders WHERE transaction_id = ?').get(transactionId),
-    );
+    const row = await runWhenUnlocked(this.db, () => this.db.prepare<[string], OrderRow>('SELECT * FROM spend_orders WHERE transaction_id = ?').get(transactionId));
     return row ? rowToOrder(row) : undefined;
   }
 

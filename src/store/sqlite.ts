@@ -106,9 +106,7 @@ export class SqliteKeyValueStore implements KeyValueStore {
     private readonly sweeper: Sweeper,
   ) {
     this.stmts = {
-      get: db.prepare<[string, number], { value: string }>(
-        'SELECT value FROM store_kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
-      ),
+      get: db.prepare<[string, number], { value: string }>('SELECT value FROM store_kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
       set: db.prepare<[string, string, number | null]>(
         `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
@@ -118,9 +116,7 @@ export class SqliteKeyValueStore implements KeyValueStore {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
          WHERE store_kv.expires_at IS NOT NULL AND store_kv.expires_at <= ?`,
       ),
-      deleteIfEquals: db.prepare<[string, string, number]>(
-        'DELETE FROM store_kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)',
-      ),
+      deleteIfEquals: db.prepare<[string, string, number]>('DELETE FROM store_kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)'),
       delete: db.prepare<[string]>('DELETE FROM store_kv WHERE key = ?'),
     };
   }
@@ -183,9 +179,7 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
          ON CONFLICT (key) DO UPDATE SET state = 'in-flight', reply = NULL, expires_at = excluded.expires_at
          WHERE store_dedupe.expires_at <= ?`,
       ),
-      peek: db.prepare<[string, number], { state: 'in-flight' | 'done'; reply: string | null }>(
-        'SELECT state, reply FROM store_dedupe WHERE key = ? AND expires_at > ?',
-      ),
+      peek: db.prepare<[string, number], { state: 'in-flight' | 'done'; reply: string | null }>('SELECT state, reply FROM store_dedupe WHERE key = ? AND expires_at > ?'),
       complete: db.prepare<[string, string, number]>(
         `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'done', ?, ?)
          ON CONFLICT (key) DO UPDATE SET state = 'done', reply = excluded.reply, expires_at = excluded.expires_at`,
@@ -314,9 +308,7 @@ function toClaim(row: { state: 'in-flight' | 'done'; reply: string | null } | un
  * many went.
  */
 function bindingSweeper(db: Database): (now: number, oldestOnly: boolean) => number {
-  const oldest = db.prepare<[number, number]>(
-    'DELETE FROM store_bindings WHERE rowid IN (SELECT rowid FROM store_bindings ORDER BY rowid LIMIT ?) AND expires_at <= ?',
-  );
+  const oldest = db.prepare<[number, number]>('DELETE FROM store_bindings WHERE rowid IN (SELECT rowid FROM store_bindings ORDER BY rowid LIMIT ?) AND expires_at <= ?');
   const all = db.prepare<[number]>('DELETE FROM store_bindings WHERE expires_at <= ?');
   return (now, oldestOnly) => (oldestOnly ? oldest.run(DEDUPE_SWEEP_WINDOW, now) : all.run(now)).changes;
 }
@@ -339,9 +331,7 @@ export class SqliteCounterStore implements CounterStore {
     private readonly sweeper: Sweeper,
   ) {
     this.stmts = {
-      get: db.prepare<[string, number], { value: number }>(
-        'SELECT value FROM store_counters WHERE key = ? AND expires_at > ?',
-      ),
+      get: db.prepare<[string, number], { value: number }>('SELECT value FROM store_counters WHERE key = ? AND expires_at > ?'),
       upsert: db.prepare<[string, number, number]>(
         `INSERT INTO store_counters (key, value, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,

@@ -312,10 +312,7 @@ function takeRandom(target: Buffer): void {
 
 function decodeAesKey(encodingAESKey: unknown, name: string): Buffer {
   if (typeof encodingAESKey !== 'string' || !ENCODING_AES_KEY.test(encodingAESKey)) {
-    throw new WeChatCryptoError(
-      CRYPTO_ERROR_CODES.IllegalAesKey,
-      `${name} must be 43 characters from A-Z, a-z, 0-9`,
-    );
+    throw new WeChatCryptoError(CRYPTO_ERROR_CODES.IllegalAesKey, `${name} must be 43 characters from A-Z, a-z, 0-9`);
   }
   const key = Buffer.from(`${encodingAESKey}=`, 'base64');
   if (key.length !== 32) {

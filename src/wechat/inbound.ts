@@ -317,15 +317,7 @@ export interface UnknownMessage extends InboundHeader {
   raw: Record<string, unknown>;
 }
 
-export type UserMessage =
-  | TextMessage
-  | ImageMessage
-  | VoiceMessage
-  | VideoMessage
-  | ShortVideoMessage
-  | LocationMessage
-  | LinkMessage
-  | MiniProgramPageMessage;
+export type UserMessage = TextMessage | ImageMessage | VoiceMessage | VideoMessage | ShortVideoMessage | LocationMessage | LinkMessage | MiniProgramPageMessage;
 
 export type InboundMessage = UserMessage | InboundEvent | UnknownMessage;
 
@@ -404,13 +396,7 @@ export function isEvent(m: InboundMessage): m is InboundEvent {
 }
 
 /** The event variant(s) whose `Event` is E (distributive, so shared interfaces narrow too). */
-export type EventVariant<E> = InboundEvent extends infer V
-  ? V extends { Event: infer N }
-    ? E extends N
-      ? V
-      : never
-    : never
-  : never;
+export type EventVariant<E> = InboundEvent extends infer V ? (V extends { Event: infer N } ? (E extends N ? V : never) : never) : never;
 
 export function isEventOf<E extends InboundEvent['Event']>(m: InboundMessage, event: E): m is EventVariant<E> & InboundMessage {
   return m.MsgType === 'event' && m.Event === event;

@@ -44,13 +44,7 @@ export class InvalidInboundError extends Error {
 type Fields = Record<string, unknown>;
 type HeaderKeys = keyof InboundHeader | 'MsgType' | 'Event';
 /** A variant of `InboundEvent` whose `Event` may be `E` (handles variants that share an interface). */
-type EventVariant<E extends EventName> = InboundEvent extends infer V
-  ? V extends { Event: infer N }
-    ? E extends N
-      ? V
-      : never
-    : never
-  : never;
+type EventVariant<E extends EventName> = InboundEvent extends infer V ? (V extends { Event: infer N } ? (E extends N ? V : never) : never) : never;
 type UserVariant<T extends UserMessage['MsgType']> = Extract<UserMessage, { MsgType: T }>;
 
 /**
@@ -330,10 +324,7 @@ function sendPicsInfo(fields: Fields, name: string): { Count: string; PicList: {
   return { Count: readString(info, 'Count', `${name}.Count`) ?? String(PicList.length), PicList };
 }
 
-function sendLocationInfo(
-  fields: Fields,
-  name: string,
-): { Location_X: string; Location_Y: string; Scale: string; Label: string; Poiname?: string } {
+function sendLocationInfo(fields: Fields, name: string): { Location_X: string; Location_Y: string; Scale: string; Label: string; Poiname?: string } {
   const info = readObject(fields, name);
   const result: { Location_X: string; Location_Y: string; Scale: string; Label: string; Poiname?: string } = {
     Location_X: readString(info, 'Location_X', `${name}.Location_X`) ?? '',

@@ -72,10 +72,7 @@ export function safeEqualHex(a: string, b: string): boolean {
  * @example checkSignature('AAAAA', { signature: 'f464b24f…', timestamp: '1714036504', nonce: '1514711492' }) === true
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  */
-export function checkSignature(
-  token: string,
-  q: { signature?: string; timestamp?: string; nonce?: string },
-): boolean {
+export function checkSignature(token: string, q: { signature?: string; timestamp?: string; nonce?: string }): boolean {
   if (!isNonEmpty(token) || !q) return false;
   const { signature, timestamp, nonce } = q;
   if (!isNonEmpty(signature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;
@@ -89,11 +86,7 @@ export function checkSignature(
  * @example checkMsgSignature(token, { msg_signature, timestamp, nonce }, fields.Encrypt)
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
-export function checkMsgSignature(
-  token: string,
-  q: { msg_signature?: string; timestamp?: string; nonce?: string },
-  encrypt: string,
-): boolean {
+export function checkMsgSignature(token: string, q: { msg_signature?: string; timestamp?: string; nonce?: string }, encrypt: string): boolean {
   if (!isNonEmpty(token) || !q || !isNonEmpty(encrypt)) return false;
   const { msg_signature: msgSignature, timestamp, nonce } = q;
   if (!isNonEmpty(msgSignature) || !isNonEmpty(timestamp) || !isNonEmpty(nonce)) return false;

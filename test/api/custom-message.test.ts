@@ -31,8 +31,7 @@ const CASES: { id: string; message: CustomMessage; kfAccount?: string; call: (ap
   {
     id: 'music',
     message: { type: 'music', title: 'TITLE', description: 'DESCRIPTION', thumbMediaId: 'MEDIA_ID', musicUrl: 'MUSIC_URL', hqMusicUrl: 'HQ_MUSIC_URL' },
-    call: (a, o) =>
-      a.customMessage.music(o, { title: 'TITLE', description: 'DESCRIPTION', thumbMediaId: 'MEDIA_ID', musicUrl: 'MUSIC_URL', hqMusicUrl: 'HQ_MUSIC_URL' }),
+    call: (a, o) => a.customMessage.music(o, { title: 'TITLE', description: 'DESCRIPTION', thumbMediaId: 'MEDIA_ID', musicUrl: 'MUSIC_URL', hqMusicUrl: 'HQ_MUSIC_URL' }),
   },
   {
     id: 'news',
@@ -93,10 +92,22 @@ describe('buildCustomMessage', () => {
 
 describe('replyToCustomMessage', () => {
   it.each<[Reply, CustomMessage | undefined]>([
-    [{ type: 'text', content: 'hi' }, { type: 'text', content: 'hi' }],
-    [{ type: 'image', mediaId: 'M' }, { type: 'image', mediaId: 'M' }],
-    [{ type: 'voice', mediaId: 'M' }, { type: 'voice', mediaId: 'M' }],
-    [{ type: 'video', mediaId: 'M', title: 'T' }, { type: 'video', mediaId: 'M', title: 'T', description: undefined }],
+    [
+      { type: 'text', content: 'hi' },
+      { type: 'text', content: 'hi' },
+    ],
+    [
+      { type: 'image', mediaId: 'M' },
+      { type: 'image', mediaId: 'M' },
+    ],
+    [
+      { type: 'voice', mediaId: 'M' },
+      { type: 'voice', mediaId: 'M' },
+    ],
+    [
+      { type: 'video', mediaId: 'M', title: 'T' },
+      { type: 'video', mediaId: 'M', title: 'T', description: undefined },
+    ],
     [
       { type: 'music', thumbMediaId: 'TM', musicUrl: 'u' },
       { type: 'music', thumbMediaId: 'TM', musicUrl: 'u', title: undefined, description: undefined, hqMusicUrl: undefined },

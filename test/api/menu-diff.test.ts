@@ -4,7 +4,13 @@ import type { Menu } from '../../src/api/menu';
 const before: Menu = {
   button: [
     { type: 'click', name: '今日歌曲', key: 'V1001' },
-    { name: '更多', sub_button: [{ type: 'view', name: '官网', url: 'https://old.example.com' }, { type: 'click', name: '赞', key: 'GOOD' }] },
+    {
+      name: '更多',
+      sub_button: [
+        { type: 'view', name: '官网', url: 'https://old.example.com' },
+        { type: 'click', name: '赞', key: 'GOOD' },
+      ],
+    },
   ],
 };
 
@@ -28,7 +34,13 @@ describe('diffMenu', () => {
     const after: Menu = {
       button: [
         { type: 'click', name: '今日歌曲', key: 'V1001' },
-        { name: '更多', sub_button: [{ type: 'view', name: '官网', url: 'https://www.example.com' }, { type: 'click', name: '赞', key: 'GOOD' }] },
+        {
+          name: '更多',
+          sub_button: [
+            { type: 'view', name: '官网', url: 'https://www.example.com' },
+            { type: 'click', name: '赞', key: 'GOOD' },
+          ],
+        },
         { type: 'click', name: '帮助', key: 'HELP' },
       ],
     };

@@ -3,8 +3,14 @@ import { startHarness, type Harness } from './helpers/api-harness';
 
 describe('buildQrCodeBody', () => {
   it.each([
-    [{ scene: 123, expireSeconds: 60 }, { expire_seconds: 60, action_name: 'QR_SCENE', action_info: { scene: { scene_id: 123 } } }],
-    [{ scene: 'spring', expireSeconds: 86400 }, { expire_seconds: 86400, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: 'spring' } } }],
+    [
+      { scene: 123, expireSeconds: 60 },
+      { expire_seconds: 60, action_name: 'QR_SCENE', action_info: { scene: { scene_id: 123 } } },
+    ],
+    [
+      { scene: 'spring', expireSeconds: 86400 },
+      { expire_seconds: 86400, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: 'spring' } } },
+    ],
     [{ scene: 42 }, { action_name: 'QR_LIMIT_SCENE', action_info: { scene: { scene_id: 42 } } }],
     [{ scene: 'poster-a' }, { action_name: 'QR_LIMIT_STR_SCENE', action_info: { scene: { scene_str: 'poster-a' } } }],
   ])('should build %j', (req, body) => {

@@ -9,7 +9,15 @@ import { tempDir } from '../rewards/helpers';
 
 const T0 = Date.parse('2026-03-02T10:00:00+08:00');
 const request = (billNo: string) => ({
-  kind: 'normal' as const, billNo, openId: 'oPayFollower1', amountFen: 100, totalNum: 1, sendName: 'Shop', wishing: 'hi', actName: 'a', remark: 'r',
+  kind: 'normal' as const,
+  billNo,
+  openId: 'oPayFollower1',
+  amountFen: 100,
+  totalNum: 1,
+  sendName: 'Shop',
+  wishing: 'hi',
+  actName: 'a',
+  remark: 'r',
 });
 
 describe('openRedpack', () => {
@@ -22,7 +30,11 @@ describe('openRedpack', () => {
     expect(settings.pay.mchId).toBeUndefined();
     const { redpack, close } = openRedpack(settings, deps());
     expect(redpack).toBe(UNCONFIGURED_REDPACK);
-    await expect(redpack.send(request('x'.repeat(28)))).resolves.toEqual({ status: 'config', code: 'PAY_NOT_CONFIGURED', message: expect.stringMatching(/set WECHAT_MCH_ID, WECHAT_PAY_KEY, WECHAT_PAY_CERT/) });
+    await expect(redpack.send(request('x'.repeat(28)))).resolves.toEqual({
+      status: 'config',
+      code: 'PAY_NOT_CONFIGURED',
+      message: expect.stringMatching(/set WECHAT_MCH_ID, WECHAT_PAY_KEY, WECHAT_PAY_CERT/),
+    });
     await expect(redpack.query('x'.repeat(28))).resolves.toMatchObject({ status: 'error', code: 'PAY_NOT_CONFIGURED' });
     close();
   });

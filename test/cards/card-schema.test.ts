@@ -40,21 +40,33 @@ describe('cardsFileSchema', () => {
     });
     expect(cards['cafe-gift']).toMatchObject({ subMerchant: 'corner-cafe', getLimit: 1 });
     expect(toCardCreateBody(cards['cafe-gift']!, { merchantId: 7 })).toMatchObject({ gift: { gift: '拿铁一杯', base_info: { sub_merchant_info: { merchant_id: 7 } } } });
-    for (const [type, field, value] of [['GROUPON', 'deal_detail', '双人套餐'], ['DISCOUNT', 'discount', 30], ['GENERAL_COUPON', 'default_detail', '全场通用']] as const) {
+    for (const [type, field, value] of [
+      ['GROUPON', 'deal_detail', '双人套餐'],
+      ['DISCOUNT', 'discount', 30],
+      ['GENERAL_COUPON', 'default_detail', '全场通用'],
+    ] as const) {
       const yaml = GOOD.replace(/type: GIFT\n/, `type: ${type}\n`).replace(/ {4}gift: 拿铁一杯\n/, `    ${field}: ${value}\n`);
       expect(issuesOf(yaml)).toEqual([]);
     }
   });
 
   it.each([
-    ['a long brand name', ['brand_name: 街角咖啡', 'brand_name: 街角咖啡街角咖啡街角咖啡街'], 'config/cards.yaml:6 cards.coffee-cash.base_info.brand_name: is 13 Chinese characters long; at most 12 allowed'],
+    [
+      'a long brand name',
+      ['brand_name: 街角咖啡', 'brand_name: 街角咖啡街角咖啡街角咖啡街'],
+      'config/cards.yaml:6 cards.coffee-cash.base_info.brand_name: is 13 Chinese characters long; at most 12 allowed',
+    ],
     ['a bad colour', ['color: Color010', 'color: Color011'], 'config/cards.yaml:9 cards.coffee-cash.base_info.color: "Color011" is not one of Color010, Color020'],
     ['a bad code type', ['code_type: CODE_TYPE_QRCODE', 'code_type: QRCODE'], 'cards.coffee-cash.base_info.code_type: "QRCODE" is not one of CODE_TYPE_TEXT'],
     ['stock 0', ['sku: { quantity: 1 }', 'sku: { quantity: 0 }'], 'cards.coffee-cash.base_info.sku.quantity: 0 is less than the minimum 1'],
     ['an end before the begin', ['end_timestamp: 2026-12-31', 'end_timestamp: 2025-12-31'], 'date_info.end_timestamp: end_timestamp must be after begin_timestamp'],
     ['a threshold below the reduction', ['least_cost: 20', 'least_cost: 4'], 'cards.coffee-cash.least_cost: least_cost (the threshold) must be above reduce_cost'],
     ['a field of another type', ['    gift: 拿铁一杯', '    discount: 30'], 'unknown key "discount"'],
-    ['an unknown type', ['type: GIFT', 'type: MEMBER_CARD'], 'config/cards.yaml:18 cards.cafe-gift.type: "MEMBER_CARD" is not one of GROUPON, CASH, DISCOUNT, GIFT, GENERAL_COUPON'],
+    [
+      'an unknown type',
+      ['type: GIFT', 'type: MEMBER_CARD'],
+      'config/cards.yaml:18 cards.cafe-gift.type: "MEMBER_CARD" is not one of GROUPON, CASH, DISCOUNT, GIFT, GENERAL_COUPON',
+    ],
   ])('should refuse %s with file, line, path and the allowed values', (_name, [from, to], expected) => {
     const issues = issuesOf(GOOD.replace(from!, to!));
     expect(issues.join('\n')).toContain(expected);
@@ -92,7 +104,13 @@ describe('submerchantsFileSchema and the card campaign kind', () => {
       primaryCategoryId: 1,
       secondaryCategoryId: 102,
     });
-    expect(campaignsFileSchema.parse(fixture('campaigns.yaml')).campaigns['scan-coupon']).toMatchObject({ kind: 'card', card: 'cafe-gift', delivery: 'qrcode', maxCards: 10, perUser: 1 });
+    expect(campaignsFileSchema.parse(fixture('campaigns.yaml')).campaigns['scan-coupon']).toMatchObject({
+      kind: 'card',
+      card: 'cafe-gift',
+      delivery: 'qrcode',
+      maxCards: 10,
+      perUser: 1,
+    });
     expect(campaignsFileSchema.safeParse({ campaigns: { x: { kind: 'card', card: 'c', max_cards: 1, delivery: 'email' } } }).success).toBe(false);
   });
 });

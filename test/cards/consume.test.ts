@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createCardAdminRouter } from '../../src/cards/card-admin-router';
+import { createCardAdminRouter } from '../../src/bot/card-admin-router';
 import { bearerMatches } from '../../src/wechat/koa/staff-auth';
 import { createTestWebhook } from '../helpers/test-webhook';
 import { startCardRig, type CardRig } from './helpers';
@@ -63,7 +63,11 @@ describe('cards.consume', () => {
     const code = await rig.sandbox.cards.claim('o_1', cashId);
     rig.clock.set(Date.parse('2027-01-05T10:00:00+08:00'));
     rig.sandbox.expireTokens();
-    await expect(rig.cards.consume(code, { card: 'coffee-cash' })).resolves.toMatchObject({ ok: false, reason: 'expired', message: `code ${code} expired on 2026-12-31` });
+    await expect(rig.cards.consume(code, { card: 'coffee-cash' })).resolves.toMatchObject({
+      ok: false,
+      reason: 'expired',
+      message: `code ${code} expired on 2026-12-31`,
+    });
   });
 });
 

@@ -43,7 +43,14 @@ describe('handleCardEvent', () => {
     rig = await startCardRig();
     const { cardId, grantId } = await grantedAndSent();
     const code = '123456789012';
-    const consume = ev('o_f', 1772420000, { Event: 'user_consume_card', CardId: cardId, UserCardCode: code, ConsumeSource: 'FROM_MOBILE_HELPER', StaffOpenId: 'o_staff', LocationName: '南京路店' });
+    const consume = ev('o_f', 1772420000, {
+      Event: 'user_consume_card',
+      CardId: cardId,
+      UserCardCode: code,
+      ConsumeSource: 'FROM_MOBILE_HELPER',
+      StaffOpenId: 'o_staff',
+      LocationName: '南京路店',
+    });
     const del = ev('o_f', 1772420100, { Event: 'user_del_card', CardId: cardId, UserCardCode: code });
     const get = ev('o_f', 1772410000, { Event: 'user_get_card', CardId: cardId, UserCardCode: code, IsGiveByFriend: '0' });
     // Out of order: consumed, deleted, then the receipt; then all three again.
@@ -83,7 +90,10 @@ describe('handleCardEvent', () => {
     await rig.sandbox.cards.rejectMerchant(sub.merchantId!, '授权函不清晰');
     expect(await rig.cards.registry.getSubMerchant('corner-cafe')).toMatchObject({ status: 'REJECTED', reason: '授权函不清晰' });
     const [r] = await rig.cards.sync({ only: ['cafe-gift'] });
-    expect(r).toMatchObject({ action: 'waiting', message: expect.stringContaining('WeChat rejected it: 授权函不清晰 — fix submerchants.yaml, then "submerchant update corner-cafe"') });
+    expect(r).toMatchObject({
+      action: 'waiting',
+      message: expect.stringContaining('WeChat rejected it: 授权函不清晰 — fix submerchants.yaml, then "submerchant update corner-cafe"'),
+    });
     await rig.cards.submerchants.update('corner-cafe');
     expect((await rig.cards.submerchants.status())[0]).toMatchObject({ status: 'CHECKING' });
   });

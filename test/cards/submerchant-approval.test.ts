@@ -50,7 +50,7 @@ describe('card_merchant_check_result', () => {
     const [r] = (await h.followUp)!;
     expect(r).toMatchObject({ name: 'cafe-gift', action: 'failed' });
     const line = captured.lines.find((l) => l.level === 50 && l.card === 'cafe-gift');
-    expect(String(line?.msg)).toContain('could not be created after corner-cafe\'s approval');
+    expect(String(line?.msg)).toContain("could not be created after corner-cafe's approval");
     expect(String(line?.msg)).toContain('run "cards sync"');
     // The card still waits; the next sync makes it.
     expect((await rig.cards.sync()).find((x) => x.name === 'cafe-gift')).toMatchObject({ action: 'created' });

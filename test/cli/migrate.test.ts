@@ -77,6 +77,8 @@ describeService('runMigrate on PostgreSQL', [[DATABASE_URL, 5432]], () => {
       { component: 'store', version: 2 },
     ]);
     const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-    expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['ledger_grants', 'ledger_meta', 'ledger_outbox', 'store_bindings', 'store_dedupe', 'store_kv']));
+    expect(tables.rows.map((r) => r.table_name)).toEqual(
+      expect.arrayContaining(['ledger_grants', 'ledger_meta', 'ledger_outbox', 'store_bindings', 'store_dedupe', 'store_kv']),
+    );
   });
 });

@@ -103,7 +103,9 @@ describe('runExplain', () => {
       err: ['say what the follower does: "text", --click KEY, --follow [scene], --scan SCENE, --location LAT,LNG'],
     });
     expect((await explain('x', { click: 'Y' })).err).toEqual(['give only one of "text", --click, --follow, --scan, --location, --event']);
-    expect((await explain('x', { outcome: 'won' })).err).toEqual(['--outcome "won" is not one of granted, already_claimed, limit_reached, outside_hours, campaign_over, failed']);
+    expect((await explain('x', { outcome: 'won' })).err).toEqual([
+      '--outcome "won" is not one of granted, already_claimed, limit_reached, outside_hours, campaign_over, failed',
+    ]);
     const bad = path.join(ROOT, 'test', 'fixtures', 'config', 'bad-regex');
     const r = await explain('x', { dir: bad, views: bad });
     expect(r.code).toBe(1);

@@ -91,12 +91,28 @@ describe('followerInput', () => {
 
 describe('followerXml', () => {
   it.each([
-    [{ kind: 'text', text: 'a]]>b' }, { MsgType: 'text', Content: 'a]]>b' }],
-    [{ kind: 'follow', scene: '42' }, { MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_42', Scene: '42' }],
-    [{ kind: 'scan', scene: '42' }, { MsgType: 'event', Event: 'SCAN', EventKey: '42' }],
-    [{ kind: 'location', lat: '1.5', lng: '2.5' }, { MsgType: 'location', Location_X: '1.5', Location_Y: '2.5' }],
+    [
+      { kind: 'text', text: 'a]]>b' },
+      { MsgType: 'text', Content: 'a]]>b' },
+    ],
+    [
+      { kind: 'follow', scene: '42' },
+      { MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_42', Scene: '42' },
+    ],
+    [
+      { kind: 'scan', scene: '42' },
+      { MsgType: 'event', Event: 'SCAN', EventKey: '42' },
+    ],
+    [
+      { kind: 'location', lat: '1.5', lng: '2.5' },
+      { MsgType: 'location', Location_X: '1.5', Location_Y: '2.5' },
+    ],
   ] as const)('should build XML the real parser reads back (%j)', (input, expected) => {
-    expect(parseInboundXml(followerXml(input as never, { openid: 'o1', nowMs: 1714000000000 }))).toMatchObject({ FromUserName: 'o1', CreateTime: 1714000000, ...expected });
+    expect(parseInboundXml(followerXml(input as never, { openid: 'o1', nowMs: 1714000000000 }))).toMatchObject({
+      FromUserName: 'o1',
+      CreateTime: 1714000000,
+      ...expected,
+    });
   });
 });
 

@@ -128,7 +128,13 @@ describe('sandbox control commands', () => {
         expect(c.err[0]).toContain('npx wechat-bot sandbox');
       }
       // a file left by a process that is gone counts as none
-      writeSandboxInfo(sandboxInfoFile(empty), { pid: 2 ** 22 + 12345, api: 'http://127.0.0.1:1', pay: 'https://127.0.0.1:1', control: control.url, token: control.token });
+      writeSandboxInfo(sandboxInfoFile(empty), {
+        pid: 2 ** 22 + 12345,
+        api: 'http://127.0.0.1:1',
+        pay: 'https://127.0.0.1:1',
+        control: control.url,
+        token: control.token,
+      });
       const c = captureIo();
       expect(await runSandboxPayments({}, c.io, { dataDir: empty })).toBe(1);
       expect(c.err[0]).toMatch(/no running sandbox/);
@@ -145,7 +151,17 @@ describe('sandbox command help', () => {
     expect(names).toEqual(expect.arrayContaining(['serve', 'payments', 'receive', 'refund-unclaimed', 'faults', 'pay']));
     for (const c of sandbox.commands) expect(c.description()).not.toBe('');
     const faults = sandbox.commands.find((c) => c.name() === 'faults')!.helpInformation();
-    for (const flag of ['--system-error-rate', '--timeout-rate', '--reset-rate', '--http5xx-rate', '--paid-share', '--latency-ms', '--err-code', '--processing-fail-share', '--clear'])
+    for (const flag of [
+      '--system-error-rate',
+      '--timeout-rate',
+      '--reset-rate',
+      '--http5xx-rate',
+      '--paid-share',
+      '--latency-ms',
+      '--err-code',
+      '--processing-fail-share',
+      '--clear',
+    ])
       expect(faults).toContain(flag);
   });
 });

@@ -25,7 +25,17 @@ describe('sandbox environment text', () => {
     const text = sandboxEnvText('http://127.0.0.1:8081', 'https://127.0.0.1:8082');
     for (const line of text.split('\n').filter(Boolean)) expect(line).toMatch(/^(#.*|[A-Z][A-Z0-9_]*=\S+)$/);
     expect(Object.keys(dotenv.parse(text)).sort()).toEqual(
-      ['WECHAT_API_BASE', 'WECHAT_APPID', 'WECHAT_APPSECRET', 'WECHAT_MCH_ID', 'WECHAT_PAY_API_BASE', 'WECHAT_PAY_CA', 'WECHAT_PAY_CERT', 'WECHAT_PAY_KEY', 'WECHAT_TOKEN'].sort(),
+      [
+        'WECHAT_API_BASE',
+        'WECHAT_APPID',
+        'WECHAT_APPSECRET',
+        'WECHAT_MCH_ID',
+        'WECHAT_PAY_API_BASE',
+        'WECHAT_PAY_CA',
+        'WECHAT_PAY_CERT',
+        'WECHAT_PAY_KEY',
+        'WECHAT_TOKEN',
+      ].sort(),
     );
   });
 

@@ -4,8 +4,16 @@ import { sendRedpack } from '../helpers/send-redpack';
 
 describe('sandbox serve fault flags', () => {
   it('maps each flag to its fault', () => {
-    expect(faultsFromFlags({ systemErrorRate: '1', timeoutRate: '0.1', resetRate: '0', http5xxRate: '0.2', paidShare: '1', latencyMs: '5', errCode: 'NOTENOUGH' })).toEqual({
-      systemErrorRate: 1, timeoutRate: 0.1, resetRate: 0, http5xxRate: 0.2, paidShare: 1, latencyMs: 5, errCode: 'NOTENOUGH',
+    expect(
+      faultsFromFlags({ systemErrorRate: '1', timeoutRate: '0.1', resetRate: '0', http5xxRate: '0.2', paidShare: '1', latencyMs: '5', errCode: 'NOTENOUGH' }),
+    ).toEqual({
+      systemErrorRate: 1,
+      timeoutRate: 0.1,
+      resetRate: 0,
+      http5xxRate: 0.2,
+      paidShare: 1,
+      latencyMs: 5,
+      errCode: 'NOTENOUGH',
     });
     expect(faultsFromFlags({})).toEqual({});
   });

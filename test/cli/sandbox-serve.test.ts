@@ -19,7 +19,11 @@ const CA = fs.readFileSync(SANDBOX_PAY_CERTS.ca);
 function cli(dataDir: string, args: string[]): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, BOT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   for (const k of Object.keys(env)) if (k.startsWith('WECHAT_')) delete env[k];
-  return spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Starts `sandbox` and resolves once it printed its environment (then its info file is written). */
@@ -56,7 +60,11 @@ describe('npx wechat-bot sandbox (a real process)', () => {
     try {
       const infoFile = path.join(dataDir, 'sandbox.json');
       expect(fs.statSync(infoFile).mode & 0o777).toBe(0o600);
-      expect(first.info).toMatchObject({ pid: expect.any(Number), control: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^.{43}$/) });
+      expect(first.info).toMatchObject({
+        pid: expect.any(Number),
+        control: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        token: expect.stringMatching(/^.{43}$/),
+      });
       expect((await sendRedpack({ url: first.info.pay, ca: CA }, BILL, 'oServeFollower001')).result_code).toBe('SUCCESS');
       const listed = await fetch(`${first.info.control!}/payments`, { headers: { authorization: `Bearer ${first.info.token!}` } });
       expect(((await listed.json()) as { payments: unknown[] }).payments).toEqual([expect.objectContaining({ billNo: BILL, timesPaid: 1 })]);

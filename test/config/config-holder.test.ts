@@ -39,7 +39,9 @@ function nextRefusal(holder: ConfigHolder): Promise<ReloadResult> {
 }
 
 const replyTo = (holder: ConfigHolder, text: string) =>
-  decide(parseInboundXml(textXml({ content: text })), holder.current().rules, T0).actions.map((a) => (a.type === 'reply' && a.reply.kind === 'text' ? a.reply.text : a.type));
+  decide(parseInboundXml(textXml({ content: text })), holder.current().rules, T0).actions.map((a) =>
+    a.type === 'reply' && a.reply.kind === 'text' ? a.reply.text : a.type,
+  );
 
 describe('createConfigHolder', () => {
   let tmp: TempConfig;
@@ -130,7 +132,9 @@ describe('createConfigHolder', () => {
       ok: false,
       version: good.version,
       loadedAt: '2026-02-02T01:00:00.000Z',
-      lastError: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "hello"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, `)),
+      lastError: expect.stringMatching(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "hello"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, `),
+      ),
       warnings: 0,
     });
     // A fix clears the error.
@@ -172,7 +176,10 @@ describe('live reload under a running webhook', () => {
     try {
       const t = createTestWebhook({ crypto: null, handler: createMessageHandler({ config: holder, clock: { now: () => Date.now() }, log: silentLogger() }) });
       const ask = async () => {
-        const res = await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'hello' }));
+        const res = await request(t.callback)
+          .post(`/wechat?${t.query()}`)
+          .type('text/xml')
+          .send(textXml({ content: 'hello' }));
         expect(res.status).toBe(200);
         return res.text;
       };

@@ -140,7 +140,11 @@ describe('loadConfig (fixtures)', () => {
       const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });
       const rel = (f: string) => displayPath(path.join(tmp.dir, f));
       expect(r.ok ? [] : r.errors.map(formatIssue)).toEqual([
-        expect.stringMatching(new RegExp(`^${rel('rules.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "a"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, SCAN, `)),
+        expect.stringMatching(
+          new RegExp(
+            `^${rel('rules.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3 rules\\[0\\] \\(id "a"\\)\\.match\\.event: "subscrib" is not one of subscribe, unsubscribe, SCAN, `,
+          ),
+        ),
         `${rel('menu.yaml')}:2 button[0].type: "clik" is not one of click, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, view, miniprogram, media_id, view_limited, article_id, article_view_limited — did you mean "click"?`,
         expect.stringContaining(`${rel('campaigns.yaml')}:3 campaigns.p.kind:`),
       ]);
@@ -208,7 +212,10 @@ describe('loadConfig (fixtures)', () => {
   });
 
   it('should refuse a fission campaign in service-provider mode (normal packets only)', () => {
-    const group = CAMPAIGNS_YAML.replace('    amount: 1.88\n', `    type: fission\n    total_num: 3\n    amount: 6.00\n    service_provider: { sub_mch_id: "1900000110", msgappid: "wx1234567890abcdef" }\n`);
+    const group = CAMPAIGNS_YAML.replace(
+      '    amount: 1.88\n',
+      `    type: fission\n    total_num: 3\n    amount: 6.00\n    service_provider: { sub_mch_id: "1900000110", msgappid: "wx1234567890abcdef" }\n`,
+    );
     const tmp = writeConfig({ 'rules.yaml': 'rules: []\n', 'campaigns.yaml': group });
     try {
       const r = loadConfig(tmp.dir, { viewsDir: tmp.dir });

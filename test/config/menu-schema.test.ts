@@ -54,18 +54,58 @@ describe('menuFileSchema', () => {
   });
 
   it.each([
-    ['a 17-byte top-level name', { button: [click('a'.repeat(17), 'K')] }, ['menu.yaml button[0].name: name is 17 bytes; at most 16 bytes allowed (a Chinese character is 3 bytes)']],
-    ['six Chinese characters at the top (18 bytes)', { button: [click('六个中文字符', 'K')] }, ['menu.yaml button[0].name: name is 18 bytes; at most 16 bytes allowed (a Chinese character is 3 bytes)']],
-    ['a 61-byte sub-menu name', { button: [{ name: 'S', sub_button: [click('a'.repeat(61), 'K')] }] }, ['menu.yaml button[0].sub_button[0].name: name is 61 bytes; at most 60 bytes allowed (a Chinese character is 3 bytes)']],
-    ['a 129-byte key', { button: [click('A', 'k'.repeat(129))] }, ['menu.yaml button[0].key: key is 129 bytes; at most 128 bytes allowed (a Chinese character is 3 bytes)']],
-    ['a 1025-byte url', { button: [{ type: 'view', name: 'V', url: `https://e.com/${'a'.repeat(1011)}` }] }, ['menu.yaml button[0].url: url is 1025 bytes; at most 1024 bytes allowed (a Chinese character is 3 bytes)']],
-    ['a url that is not http(s)', { button: [{ type: 'view', name: 'V', url: 'javascript:alert(1)' }] }, ['menu.yaml button[0].url: "javascript:alert(1)" is not an http(s) URL']],
-    ['a miniprogram without pagepath', { button: [{ type: 'miniprogram', name: 'M', url: 'https://e.com', appid: 'wx1' }] }, ['menu.yaml button[0].pagepath: is required (expected a string)']],
+    [
+      'a 17-byte top-level name',
+      { button: [click('a'.repeat(17), 'K')] },
+      ['menu.yaml button[0].name: name is 17 bytes; at most 16 bytes allowed (a Chinese character is 3 bytes)'],
+    ],
+    [
+      'six Chinese characters at the top (18 bytes)',
+      { button: [click('六个中文字符', 'K')] },
+      ['menu.yaml button[0].name: name is 18 bytes; at most 16 bytes allowed (a Chinese character is 3 bytes)'],
+    ],
+    [
+      'a 61-byte sub-menu name',
+      { button: [{ name: 'S', sub_button: [click('a'.repeat(61), 'K')] }] },
+      ['menu.yaml button[0].sub_button[0].name: name is 61 bytes; at most 60 bytes allowed (a Chinese character is 3 bytes)'],
+    ],
+    [
+      'a 129-byte key',
+      { button: [click('A', 'k'.repeat(129))] },
+      ['menu.yaml button[0].key: key is 129 bytes; at most 128 bytes allowed (a Chinese character is 3 bytes)'],
+    ],
+    [
+      'a 1025-byte url',
+      { button: [{ type: 'view', name: 'V', url: `https://e.com/${'a'.repeat(1011)}` }] },
+      ['menu.yaml button[0].url: url is 1025 bytes; at most 1024 bytes allowed (a Chinese character is 3 bytes)'],
+    ],
+    [
+      'a url that is not http(s)',
+      { button: [{ type: 'view', name: 'V', url: 'javascript:alert(1)' }] },
+      ['menu.yaml button[0].url: "javascript:alert(1)" is not an http(s) URL'],
+    ],
+    [
+      'a miniprogram without pagepath',
+      { button: [{ type: 'miniprogram', name: 'M', url: 'https://e.com', appid: 'wx1' }] },
+      ['menu.yaml button[0].pagepath: is required (expected a string)'],
+    ],
     ['a click without key', { button: [{ type: 'click', name: 'A' }] }, ['menu.yaml button[0].key: is required (expected a string)']],
-    ['a view with a key', { button: [{ type: 'view', name: 'V', url: 'https://e.com', key: 'K' }] }, ['menu.yaml button[0].key: unknown key "key"; allowed keys: type, name, url']],
+    [
+      'a view with a key',
+      { button: [{ type: 'view', name: 'V', url: 'https://e.com', key: 'K' }] },
+      ['menu.yaml button[0].key: unknown key "key"; allowed keys: type, name, url'],
+    ],
     ['an empty sub-menu', { button: [{ name: 'S', sub_button: [] }] }, ['menu.yaml button[0].sub_button: has 0 buttons; a sub-menu holds at least 1']],
-    ['a sub-menu inside a sub-menu', { button: [{ name: 'S', sub_button: [{ name: 'T', sub_button: [] }] }] }, [expect.stringContaining('menu.yaml button[0].sub_button[0].type: is required (one of click,')]],
-    ['duplicate keys', { button: [click('A', 'K'), { name: 'S', sub_button: [click('B', 'K')] }] }, ['menu.yaml button[1].sub_button[0].key: duplicate menu key "K" (also button[0].key)']],
+    [
+      'a sub-menu inside a sub-menu',
+      { button: [{ name: 'S', sub_button: [{ name: 'T', sub_button: [] }] }] },
+      [expect.stringContaining('menu.yaml button[0].sub_button[0].type: is required (one of click,')],
+    ],
+    [
+      'duplicate keys',
+      { button: [click('A', 'K'), { name: 'S', sub_button: [click('B', 'K')] }] },
+      ['menu.yaml button[1].sub_button[0].key: duplicate menu key "K" (also button[0].key)'],
+    ],
   ])('should refuse %s', (_n, data, expected) => {
     expect(issues(data)).toEqual(expected);
   });

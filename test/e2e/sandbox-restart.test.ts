@@ -73,7 +73,9 @@ describe('a sandbox-mode bot restarted on the same data folder', () => {
       expect(await runSandboxPayments({ json: true }, { out: (l) => out.push(l), err: () => undefined }, { dataDir: path.join(dir, 'data') })).toBe(0);
       expect(JSON.parse(out[0])).toEqual([expect.objectContaining({ billNo, openId: CAROL, timesPaid: 1, status: 'SENT' })]);
       bot.sandbox!.pay.receive(billNo);
-      expect(await reconcile({ ledger: bot.ledger, redpack: bot.redpack, clock, log: silentLogger(), config: () => rewardsConfigOf(bot.config.current()) })).toMatchObject({ received: 1 });
+      expect(
+        await reconcile({ ledger: bot.ledger, redpack: bot.redpack, clock, log: silentLogger(), config: () => rewardsConfigOf(bot.config.current()) }),
+      ).toMatchObject({ received: 1 });
       expect(bot.sandbox!.pay.timesPaidTo(CAROL)).toBe(1);
     } finally {
       await bot.close();

@@ -35,10 +35,7 @@ export async function startSampleBot(options: { clock: Clock } & Pick<BotOptions
   const { clock } = options;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-e2e-'));
   fs.cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
-  const settings = loadSettings(
-    { BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views') },
-    dir,
-  );
+  const settings = loadSettings({ BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views') }, dir);
   expect(settings.sandbox).toBe(true);
   const bot = await createBot({ settings, clock, log: silentLogger(), workers: false, watchConfig: false, deadlineMs: options.deadlineMs });
   return {

@@ -19,13 +19,21 @@ export function postPay(pay: PayTarget, endpoint: string, fields: Record<string,
   const f = { nonce_str: 'n1', ...fields };
   const body = buildXml({ ...f, sign: signPayV2(f, SANDBOX_CREDENTIALS.payKey, 'MD5') });
   return new Promise((resolve, reject) => {
-    const req = https.request(`${pay.url}/mmpaymkttransfers/${endpoint}`, {
-      method: 'POST', ca: pay.ca, cert: fs.readFileSync(SANDBOX_PAY_CERTS.clientCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.clientKey), agent: false,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(parseXml(Buffer.concat(chunks).toString('utf8'))));
-    });
+    const req = https.request(
+      `${pay.url}/mmpaymkttransfers/${endpoint}`,
+      {
+        method: 'POST',
+        ca: pay.ca,
+        cert: fs.readFileSync(SANDBOX_PAY_CERTS.clientCert),
+        key: fs.readFileSync(SANDBOX_PAY_CERTS.clientKey),
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(parseXml(Buffer.concat(chunks).toString('utf8'))));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -34,8 +42,17 @@ export function postPay(pay: PayTarget, endpoint: string, fields: Record<string,
 /** One sendredpack of 1.00 yuan. */
 export function sendRedpack(pay: PayTarget, billNo: string, openId = 'oControlFollower1'): Promise<Record<string, unknown>> {
   return postPay(pay, 'sendredpack', {
-    mch_billno: billNo, mch_id: MCH, wxappid: SANDBOX_CREDENTIALS.appId, send_name: 'Shop', re_openid: openId,
-    total_amount: '100', total_num: '1', wishing: 'hi', client_ip: '127.0.0.1', act_name: 'a', remark: 'r',
+    mch_billno: billNo,
+    mch_id: MCH,
+    wxappid: SANDBOX_CREDENTIALS.appId,
+    send_name: 'Shop',
+    re_openid: openId,
+    total_amount: '100',
+    total_num: '1',
+    wishing: 'hi',
+    client_ip: '127.0.0.1',
+    act_name: 'a',
+    remark: 'r',
   });
 }
 

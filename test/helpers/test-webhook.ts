@@ -95,8 +95,7 @@ export function echoHandler(message: InboundMessage): Reply {
  * views, safe mode configured with `TEST_AES_KEY`, a debug logger whose lines land in `logLines`.
  */
 export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWebhook {
-  const { crypto: cryptoOverride, store: storeOverride, dedupe, bindings, clock: clockOverride, logLevel, logSecrets, handler, ...rest } =
-    overrides;
+  const { crypto: cryptoOverride, store: storeOverride, dedupe, bindings, clock: clockOverride, logLevel, logSecrets, handler, ...rest } = overrides;
   const clock = clockOverride ?? fixedClock(Date.now());
   const store = storeOverride ?? createMemoryStore({ clock });
   const logLines: string[] = [];
@@ -116,10 +115,7 @@ export function createTestWebhook(overrides: TestWebhookOverrides = {}): TestWeb
       },
     },
   });
-  const crypto =
-    cryptoOverride === null
-      ? undefined
-      : (cryptoOverride ?? createMessageCrypto({ encodingAESKey: TEST_AES_KEY, appId: TEST_APPID }));
+  const crypto = cryptoOverride === null ? undefined : (cryptoOverride ?? createMessageCrypto({ encodingAESKey: TEST_AES_KEY, appId: TEST_APPID }));
   const renderer = rest.renderer ?? createReplyRenderer({ viewsDir: VIEWS_DIR });
   const metrics = rest.metrics ?? createMetrics();
   const handlerCalls: InboundMessage[] = [];

@@ -54,9 +54,7 @@ describe('invariant: at most once per (message, rule)', () => {
       mchId: MCH_ID,
       log: silentLogger(),
     });
-    const answers = await Promise.all(
-      ['a', 'b', 'a', 'b'].map((c) => rewards.grant({ ...follow, campaign: c, ruleId: `rule-${c}` })),
-    );
+    const answers = await Promise.all(['a', 'b', 'a', 'b'].map((c) => rewards.grant({ ...follow, campaign: c, ruleId: `rule-${c}` })));
     expect(answers.map((a) => a.outcome)).toEqual(['granted', 'granted', 'granted', 'granted']);
     expect(new Set(answers.map((a) => a.billNo)).size).toBe(2);
     expect(await s.ledger.openCount()).toBe(2);
@@ -66,7 +64,9 @@ describe('invariant: at most once per (message, rule)', () => {
   it('should grant once when 3 processes receive the same follow at the same moment (one SQLite file)', async () => {
     const s = sqliteLedger(); // creates and migrates the file
     const perProcess = [1, 2, 3].map(() => [follow, follow]);
-    const answers = (await recordInProcesses({ ledgerFile: s.file, config: { campaigns: { campaigns: CAMPAIGNS }, limits: {} }, now: T0, mchId: MCH_ID, perProcess })).flat();
+    const answers = (
+      await recordInProcesses({ ledgerFile: s.file, config: { campaigns: { campaigns: CAMPAIGNS }, limits: {} }, now: T0, mchId: MCH_ID, perProcess })
+    ).flat();
     expect(answers).toHaveLength(6);
     expectOneGrant(answers);
     expect((await s.ledger.listAll()).length).toBe(1);

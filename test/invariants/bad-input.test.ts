@@ -68,7 +68,11 @@ const BAD: BadCase[] = [
     },
   },
   { name: 'malformed XML (truncated)', status: 400, send: (t, xml) => postTo(t, t.query(), xml.slice(0, xml.length - 8)) },
-  { name: 'a DOCTYPE with entities', status: 400, send: (t, xml) => postTo(t, t.query(), `<!DOCTYPE xml [<!ENTITY e "boom">]>${xml.replace('</xml>', '<X>&e;</X></xml>')}`) },
+  {
+    name: 'a DOCTYPE with entities',
+    status: 400,
+    send: (t, xml) => postTo(t, t.query(), `<!DOCTYPE xml [<!ENTITY e "boom">]>${xml.replace('</xml>', '<X>&e;</X></xml>')}`),
+  },
   { name: 'an undefined entity', status: 400, send: (t, xml) => postTo(t, t.query(), xml.replace('</xml>', '<X>&ghost;</X></xml>')) },
   { name: 'a missing FromUserName', status: 400, send: (t, xml) => postTo(t, t.query(), xml.replace(/<FromUserName>.*?<\/FromUserName>/, '')) },
   {

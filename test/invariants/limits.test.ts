@@ -118,9 +118,13 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const s = sqliteLedger();
       const config = makeConfig({ big: redCampaign({ amount: 200, per_user: 100 }) }, { merchant_daily: { amount: 1200 } });
       const { rewards } = rewardsOn(s.ledger, config);
-      const one = await Promise.all(Array.from({ length: 6 }, (_, i) => rewards.grant({ campaign: 'big', openId: 'oRich00001', dedupeKey: `a${i}`, ruleId: 'r', now: T0 })));
+      const one = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => rewards.grant({ campaign: 'big', openId: 'oRich00001', dedupeKey: `a${i}`, ruleId: 'r', now: T0 })),
+      );
       expect(one.map((a) => a.outcome).sort()).toEqual(['granted', 'granted', 'granted', 'granted', 'granted', 'limit_reached']);
-      const two = await Promise.all(Array.from({ length: 2 }, (_, i) => rewards.grant({ campaign: 'big', openId: 'oRich00002', dedupeKey: `b${i}`, ruleId: 'r', now: T0 })));
+      const two = await Promise.all(
+        Array.from({ length: 2 }, (_, i) => rewards.grant({ campaign: 'big', openId: 'oRich00002', dedupeKey: `b${i}`, ruleId: 'r', now: T0 })),
+      );
       expect(two.map((a) => a.outcome).sort()).toEqual(['granted', 'limit_reached']);
       expect(two.find((a) => a.outcome === 'limit_reached')!.reason).toContain('merchant daily limit');
       await s.close();
@@ -140,7 +144,14 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const s = sqliteLedger();
       const config = makeConfig({ defer: redCampaign(), refuse: redCampaign({ quiet_hours: 'refuse' }) });
       const { rewards, clock } = rewardsOn(s.ledger, config, at('2026-03-02T00:00:00'));
-      const worker = createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config });
+      const worker = createOutboxWorker({
+        ledger: s.ledger,
+        redpack: pay.redpack,
+        counters: new MemoryCounterStore(clock),
+        clock,
+        log: silentLogger(),
+        config: () => config,
+      });
       const deferred = await rewards.grant({ campaign: 'defer', openId: openIdOf(1), dedupeKey: 'q1', ruleId: 'r', now: clock.now() });
       const refused = await rewards.grant({ campaign: 'refuse', openId: openIdOf(2), dedupeKey: 'q2', ruleId: 'r', now: clock.now() });
       expect(deferred).toMatchObject({ outcome: 'granted', status: 'DEFERRED', deferredUntil: at('2026-03-02T08:00:00') });
@@ -160,7 +171,14 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const s = sqliteLedger();
       const config = makeConfig({ tiny: redCampaign({ budget: 1, max_packets: 1 }) });
       const { rewards, clock } = rewardsOn(s.ledger, config);
-      const worker = createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config });
+      const worker = createOutboxWorker({
+        ledger: s.ledger,
+        redpack: pay.redpack,
+        counters: new MemoryCounterStore(clock),
+        clock,
+        log: silentLogger(),
+        config: () => config,
+      });
       await rewards.grant({ campaign: 'tiny', openId: openIdOf(1), dedupeKey: 'x1', ruleId: 'r', now: T0 });
       await rewards.grant({ campaign: 'tiny', openId: openIdOf(2), dedupeKey: 'x2', ruleId: 'r', now: T0 });
       await rewards.record({ campaign: 'tiny', openId: openIdOf(3), dedupeKey: 'x3', ruleId: 'r', now: T0, amountFen: 30_000 });
@@ -239,7 +257,16 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const tmp = tempDir('day-cap-');
       const stores = [1, 2].map(() => SqliteStore.open(path.join(tmp.dir, 'store.sqlite'), { clock }));
       const workers = stores.map((st, n) =>
-        createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: st.counters, clock, log: silentLogger(), config: () => config, owner: `w${n}`, batchSize: 40 }),
+        createOutboxWorker({
+          ledger: s.ledger,
+          redpack: pay.redpack,
+          counters: st.counters,
+          clock,
+          log: silentLogger(),
+          config: () => config,
+          owner: `w${n}`,
+          batchSize: 40,
+        }),
       );
       const perSecond: number[] = [];
       for (let second = 0; second < 4; second++) {

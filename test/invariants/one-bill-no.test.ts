@@ -79,10 +79,7 @@ function spawnChild(
 }
 
 /** Runs the child once; kills it with SIGKILL at the `killAt`-th line matching `on` (if given). */
-async function runChild(
-  env: NodeJS.ProcessEnv,
-  kill?: { on: RegExp; at: number; delayMs: number },
-): Promise<{ done: boolean; killed: boolean; stderr: string }> {
+async function runChild(env: NodeJS.ProcessEnv, kill?: { on: RegExp; at: number; delayMs: number }): Promise<{ done: boolean; killed: boolean; stderr: string }> {
   let seen = 0;
   let done = false;
   let killing = false;

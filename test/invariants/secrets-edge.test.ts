@@ -9,16 +9,7 @@ import { verifySignature } from '../../src/wechat/koa/verify-signature';
 import { computeSignature } from '../../src/wechat/signature';
 import { clickXml, subscribeXml, textXml } from '../helpers/inbound';
 import { signedQuery, toQueryString } from '../helpers/signed-query';
-import {
-  createTestWebhook,
-  deferred,
-  encryptedBody,
-  TEST_AES_KEY,
-  TEST_APPID,
-  TEST_PREVIOUS_AES_KEY,
-  TEST_TOKEN,
-  type TestWebhook,
-} from '../helpers/test-webhook';
+import { createTestWebhook, deferred, encryptedBody, TEST_AES_KEY, TEST_APPID, TEST_PREVIOUS_AES_KEY, TEST_TOKEN, type TestWebhook } from '../helpers/test-webhook';
 
 /** Every form a secret could leak in: as configured, decoded key bytes as hex/base64, the token’s case variants. */
 function secretForms(): string[] {
@@ -115,7 +106,17 @@ describe('invariant 5 at the edge: no secret in responses, headers or logs', () 
 
     // The run covered what it claims to.
     expect(out.map((e) => `${e.label} ${e.status}`)).toEqual(
-      expect.arrayContaining(['handshake 200', 'safe mode 200', 'safe mode, previous key 200', 'bad signature 401', 'foreign appid 400', 'oversized 413', 'put 405', 'handler throws 200', 'deadline 200']),
+      expect.arrayContaining([
+        'handshake 200',
+        'safe mode 200',
+        'safe mode, previous key 200',
+        'bad signature 401',
+        'foreign appid 400',
+        'oversized 413',
+        'put 405',
+        'handler throws 200',
+        'deadline 200',
+      ]),
     );
     expect(calls).toBeGreaterThanOrEqual(8);
     expect(t.errors.length).toBeGreaterThanOrEqual(1);

@@ -44,16 +44,16 @@ afterAll(() => {
 async function startBot(dir: string, clock: ManualClock, env: Record<string, string> = {}): Promise<Running> {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
-  const settings = loadSettings(
-    { BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views'), ...env },
-    dir,
-  );
+  const settings = loadSettings({ BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views'), ...env }, dir);
   const bot = await createBot({ settings, clock, log, workers: false, watchConfig: false });
   return { bot, lines };
 }
 
 function post(bot: Bot, query: Record<string, string>, body: string) {
-  return request(bot.app.callback()).post(`/wechat?${toQueryString(query)}`).set('content-type', 'text/xml').send(body);
+  return request(bot.app.callback())
+    .post(`/wechat?${toQueryString(query)}`)
+    .set('content-type', 'text/xml')
+    .send(body);
 }
 
 /** One captured signed URL: the query of a request WeChat really sent. */
@@ -203,7 +203,11 @@ describe('a campaign with require_safe_mode', () => {
     const { bot } = await startBot(dir, clock, { WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_SAFE_MODE_ONLY: '0' });
     try {
       const createTime = Math.floor(clock.now() / 1000);
-      const plain = await post(bot, signedQuery(bot.settings.wechat.token, { timestamp: createTime }), subscribeXml(undefined, { from: 'oPlain0000000000000000000001', createTime }));
+      const plain = await post(
+        bot,
+        signedQuery(bot.settings.wechat.token, { timestamp: createTime }),
+        subscribeXml(undefined, { from: 'oPlain0000000000000000000001', createTime }),
+      );
       expect(plain.status).toBe(200);
       expect(parseXml(plain.text).Content).not.toMatch(/red packet/i);
       const refused = await grantsTo(bot, 'oPlain');

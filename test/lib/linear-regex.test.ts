@@ -156,8 +156,36 @@ describe('compileLinearRegex', () => {
 
 const CHARS = ['a', 'b', 'A', '0', ' ', '\u3000', '\n', '中', '-', '_', '.'];
 const atom = fc.constantFrom(
-  'a', 'b', 'A', '中', '0', '\\.', '-', '_', '\\-', '.', '\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '[ab]', '[^a]', '[a-c中]',
-  '[\\s\\d]', '[^\\s]', '[\\S]', '\\u4e2d', '\\x41', '[]', '[^]', '\\b', '\\B', '^', '$',
+  'a',
+  'b',
+  'A',
+  '中',
+  '0',
+  '\\.',
+  '-',
+  '_',
+  '\\-',
+  '.',
+  '\\d',
+  '\\D',
+  '\\w',
+  '\\W',
+  '\\s',
+  '\\S',
+  '[ab]',
+  '[^a]',
+  '[a-c中]',
+  '[\\s\\d]',
+  '[^\\s]',
+  '[\\S]',
+  '\\u4e2d',
+  '\\x41',
+  '[]',
+  '[^]',
+  '\\b',
+  '\\B',
+  '^',
+  '$',
 );
 const { pattern } = fc.letrec((tie) => ({
   pattern: fc.oneof(
@@ -165,9 +193,7 @@ const { pattern } = fc.letrec((tie) => ({
     atom,
     fc.tuple(tie('pattern'), tie('pattern')).map(([a, b]) => `${a}${b}`),
     fc.tuple(tie('pattern'), tie('pattern')).map(([a, b]) => `(?:${a}|${b})`),
-    fc
-      .tuple(tie('pattern'), fc.constantFrom('*', '+', '?', '{2}', '{1,3}', '{2,}', '*?', '+?', '??', '{0,2}?'))
-      .map(([a, q]) => `(?:${a})${q}`),
+    fc.tuple(tie('pattern'), fc.constantFrom('*', '+', '?', '{2}', '{1,3}', '{2,}', '*?', '+?', '??', '{0,2}?')).map(([a, q]) => `(?:${a})${q}`),
     tie('pattern').map((a) => `(${a})`),
   ),
 })) as { pattern: fc.Arbitrary<string> };

@@ -133,7 +133,13 @@ describe('a sign element that is present but empty', () => {
     const body = buildXml({ ...answer, sign: '' });
     expect(body).toContain('<sign');
     const server = https.createServer(
-      { key: fs.readFileSync(SANDBOX_PAY_CERTS.serverKey), cert: fs.readFileSync(SANDBOX_PAY_CERTS.serverCert), ca: fs.readFileSync(SANDBOX_PAY_CERTS.ca), requestCert: true, rejectUnauthorized: true },
+      {
+        key: fs.readFileSync(SANDBOX_PAY_CERTS.serverKey),
+        cert: fs.readFileSync(SANDBOX_PAY_CERTS.serverCert),
+        ca: fs.readFileSync(SANDBOX_PAY_CERTS.ca),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       (req, res) => {
         req.resume();
         req.on('end', () => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(body));

@@ -8,9 +8,7 @@ interface ErrCodeVector {
   retry_with_same_billno_safe: boolean | null;
 }
 
-const table: ErrCodeVector[] = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '../fixtures/vectors/redpack-errcodes.json'), 'utf8'),
-);
+const table: ErrCodeVector[] = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/vectors/redpack-errcodes.json'), 'utf8'));
 
 /** Which of our classes agree with the vector file's classification of a code. */
 const ALLOWED: Record<ErrCodeVector['classification'], RedpackErrorClass[]> = {

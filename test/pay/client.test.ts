@@ -156,10 +156,8 @@ describe('PayClient.request', () => {
 
   it('should be refused at TLS without a client certificate', async () => {
     const err = await new Promise<Error>((resolve) => {
-      const req = https.request(
-        `${h.sandbox.url}${QUERY}`,
-        { method: 'POST', ca: h.sandbox.ca, agent: false },
-        () => resolve(new Error('answered without a client certificate')),
+      const req = https.request(`${h.sandbox.url}${QUERY}`, { method: 'POST', ca: h.sandbox.ca, agent: false }, () =>
+        resolve(new Error('answered without a client certificate')),
       );
       req.on('error', resolve);
       req.end('<xml></xml>');

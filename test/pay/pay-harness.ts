@@ -14,9 +14,7 @@ export interface PayHarness {
   close(): Promise<void>;
 }
 
-export async function startPayHarness(
-  opts: { sandbox?: PaySandboxOptions; client?: Partial<PayClientOptions>; redpack?: RedpackApiOptions } = {},
-): Promise<PayHarness> {
+export async function startPayHarness(opts: { sandbox?: PaySandboxOptions; client?: Partial<PayClientOptions>; redpack?: RedpackApiOptions } = {}): Promise<PayHarness> {
   const sandbox = await startPaySandbox({ seed: 42, ...opts.sandbox });
   const client = createPayClient({ ...payClientOptionsFor(sandbox), ...opts.client });
   const redpacks = createRedpackApi(client, opts.redpack);

@@ -344,7 +344,7 @@ describe('RedpackApi.send against the sandbox rules', () => {
         }),
       );
       expect(outcomes).toHaveLength(40);
-      expect(outcomes.filter((o) => o.status !== "sent")).toEqual([]);
+      expect(outcomes.filter((o) => o.status !== 'sent')).toEqual([]);
       const faultsSeen = new Set(h.sandbox.calls.map((c) => c.outcome));
       expect(faultsSeen.has('SYSTEMERROR') && faultsSeen.has('TIMEOUT')).toBe(true);
       expect(h.sandbox.calls.some((c) => c.outcome === 'SYSTEMERROR' && c.paid)).toBe(true);
@@ -484,7 +484,7 @@ describe('classifySendAnswer and parseQueryAnswer on the redpack-xml vectors', (
     });
   });
 
-  it('should call SENDNUM_LIMIT failed with WeChat\'s reason', () => {
+  it("should call SENDNUM_LIMIT failed with WeChat's reason", () => {
     const v = byId['sendredpack-SENDNUM_LIMIT'];
     expect(classifySendAnswer(parseXml(v.xml), { billNo: '20190621175230', amountFen: 3000, openId: 'oq5lv5vSyLcFDE5CJbxa_2c_8wAw' })).toEqual({
       status: 'failed',

@@ -11,9 +11,7 @@ interface SignVector {
   expected_sign: string;
 }
 
-const vectors: SignVector[] = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '../fixtures/vectors/wxpay-v2-sign.json'), 'utf8'),
-);
+const vectors: SignVector[] = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/vectors/wxpay-v2-sign.json'), 'utf8'));
 
 describe('signPayV2', () => {
   it('should have vectors to check', () => {
@@ -24,12 +22,9 @@ describe('signPayV2', () => {
     expect(signPayV2(v.params, v.key, v.sign_type)).toBe(v.expected_sign);
   });
 
-  it.each(vectors.filter((v) => v.expected_string_to_sign).map((v) => [v.id, v] as const))(
-    'should build the documented string to sign for %s',
-    (_id, v) => {
-      expect(stringToSignPayV2(v.params, v.key)).toBe(v.expected_string_to_sign);
-    },
-  );
+  it.each(vectors.filter((v) => v.expected_string_to_sign).map((v) => [v.id, v] as const))('should build the documented string to sign for %s', (_id, v) => {
+    expect(stringToSignPayV2(v.params, v.key)).toBe(v.expected_string_to_sign);
+  });
 
   it('should default to MD5', () => {
     const v = vectors.find((x) => x.id === 'official-md5')!;

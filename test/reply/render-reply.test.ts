@@ -79,10 +79,7 @@ const SAMPLES: [string, Reply][] = [
   ['voice', { type: 'voice', mediaId: 'MEDIA_ID_VOICE' }],
   ['video (full)', { type: 'video', mediaId: 'MEDIA_ID_VIDEO', title: '标题', description: 'desc' }],
   ['video (media only)', { type: 'video', mediaId: 'MEDIA_ID_VIDEO' }],
-  [
-    'music (full)',
-    { type: 'music', title: 'Song', description: 'Desc', musicUrl: 'http://m/a.mp3', hqMusicUrl: 'http://m/a-hq.mp3', thumbMediaId: 'THUMB' },
-  ],
+  ['music (full)', { type: 'music', title: 'Song', description: 'Desc', musicUrl: 'http://m/a.mp3', hqMusicUrl: 'http://m/a-hq.mp3', thumbMediaId: 'THUMB' }],
   ['music (thumb only)', { type: 'music', thumbMediaId: 'THUMB' }],
   ['news (full)', { type: 'news', articles: [{ title: 'T', description: 'D', picUrl: 'http://p/1.jpg', url: 'http://u/1' }] }],
   ['news (title only)', { type: 'news', articles: [{ title: 'T' }] }],
@@ -147,16 +144,11 @@ describe('ReplyRenderer.render', () => {
     expect(parseXml(rendered)).toEqual(expected);
   });
 
-  it.each(['text', 'image', 'voice', 'video', 'transfer_customer_service', 'transfer_customer_service-to-account'])(
-    'should reproduce vector %s byte for byte',
-    (id) => {
-      const v = passive.find((x) => x.id === id) as PassiveVector;
-      const input = v.input as NonNullable<PassiveVector['input']>;
-      expect(renderer.render(replyOf(v), { toUserName: input.to, fromUserName: input.from, createTime: input.createTime })).toBe(
-        v.expected_xml,
-      );
-    },
-  );
+  it.each(['text', 'image', 'voice', 'video', 'transfer_customer_service', 'transfer_customer_service-to-account'])('should reproduce vector %s byte for byte', (id) => {
+    const v = passive.find((x) => x.id === id) as PassiveVector;
+    const input = v.input as NonNullable<PassiveVector['input']>;
+    expect(renderer.render(replyOf(v), { toUserName: input.to, fromUserName: input.from, createTime: input.createTime })).toBe(v.expected_xml);
+  });
 
   it('should put the follower in ToUserName and our account in FromUserName, with CreateTime in seconds', () => {
     expect(parseXml(renderer.render({ type: 'text', content: 'x' }, header))).toMatchObject({
@@ -263,9 +255,7 @@ describe('views/*.xml.ejs', () => {
   const files = readdirSync(VIEWS).filter((f) => f.endsWith('.xml.ejs'));
 
   it('should hold one template per reply type, the header partial and the envelope', () => {
-    expect(files.sort()).toEqual(
-      ['_head', 'envelope', 'image', 'music', 'news', 'text', 'transfer_customer_service', 'video', 'voice'].map((n) => `${n}.xml.ejs`),
-    );
+    expect(files.sort()).toEqual(['_head', 'envelope', 'image', 'music', 'news', 'text', 'transfer_customer_service', 'video', 'voice'].map((n) => `${n}.xml.ejs`));
   });
 
   it.each(files)('should output text in %s only through cdata() or as numbers', (file) => {

@@ -96,7 +96,8 @@ async function grant(e: Env, follower: number): Promise<string> {
 
 const sendsOf = (bill: string) => pay.sandbox.callsTo('sendredpack').filter((c) => c.fields.mch_billno === bill);
 const alertsOf = (e: Env) => e.metrics.counter(REWARDS_METRICS.alerts, '').get({ kind: 'billno_collision' });
-const alertLogged = (e: Env, bill: string) => e.logs.some((l) => l.includes('"level":50') && l.includes('OPERATOR ALERT') && l.includes(bill) && l.includes('BOT_BILLNO_TAG'));
+const alertLogged = (e: Env, bill: string) =>
+  e.logs.some((l) => l.includes('"level":50') && l.includes('OPERATOR ALERT') && l.includes(bill) && l.includes('BOT_BILLNO_TAG'));
 
 /** The grant is held as a collision: not SENT, out of the outbox, reservations kept, alert raised. */
 async function expectHeld(e: Env, bill: string, detail: RegExp): Promise<void> {
@@ -199,7 +200,12 @@ describe('queryMismatch', () => {
   it.each([
     ['a normal packet that matches', normal, info({ hbType: 'NORMAL', totalNum: 1, receivedBy: [claim('oSeed000001')] }), undefined],
     ['a normal packet not opened yet', normal, info(), undefined],
-    ['a fission group opened by its seed user and others', fission, info({ hbType: 'GROUP', totalNum: 3, receivedBy: [claim('oSeed000001'), claim('oFriend0001')] }), undefined],
+    [
+      'a fission group opened by its seed user and others',
+      fission,
+      info({ hbType: 'GROUP', totalNum: 3, receivedBy: [claim('oSeed000001'), claim('oFriend0001')] }),
+      undefined,
+    ],
     ['another amount', normal, info({ totalAmountFen: 100 }), 'total_amount 100, not 300'],
     ['another kind', normal, info({ hbType: 'GROUP' }), 'hb_type GROUP, not NORMAL'],
     ['another group size', fission, info({ totalNum: 5 }), 'total_num 5, not 3'],

@@ -9,7 +9,18 @@ import { isBillNo } from '../../src/rewards/bill-no';
 import { createRewards } from '../../src/rewards/rewards';
 import { REWARD_KINDS } from '../../src/config/reward-kinds';
 import { describeService } from '../store/service-probe';
-import { DATABASE_URL, dropSharedPg, makeConfig, MCH_ID, memoryLedgerFactory, pgLedgerFactory, redCampaign, sqliteLedgerFactory, T0, type LedgerFactory } from './helpers';
+import {
+  DATABASE_URL,
+  dropSharedPg,
+  makeConfig,
+  MCH_ID,
+  memoryLedgerFactory,
+  pgLedgerFactory,
+  redCampaign,
+  sqliteLedgerFactory,
+  T0,
+  type LedgerFactory,
+} from './helpers';
 
 const config = makeConfig({ welcome: redCampaign(), coupon: { kind: 'card', card: 'coffee-cash', max_cards: 5 } });
 const req = (campaign: string, i: number) => ({ campaign, openId: `oUser${i}`, dedupeKey: `evt:${campaign}:${i}`, ruleId: 'r', now: T0 });

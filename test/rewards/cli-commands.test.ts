@@ -60,7 +60,14 @@ function file(name: string, text: string): string {
 }
 
 async function sendAll(): Promise<void> {
-  const worker = createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config });
+  const worker = createOutboxWorker({
+    ledger: s.ledger,
+    redpack: pay.redpack,
+    counters: new MemoryCounterStore(clock),
+    clock,
+    log: silentLogger(),
+    config: () => config,
+  });
   await worker.runOnce();
 }
 
@@ -96,7 +103,9 @@ describe('redpack send-file', () => {
   it('should key lines by batch name, so an edited copy of the file pays only the new followers', async () => {
     await run('redpack', 'send-file', file('v1.txt', `${APPID}\n${openIdOf(1)}\n`), '--campaign', 'bonus', '--batch', 'spring');
     const v2 = file('v2.txt', `${APPID}\n${openIdOf(2)} 3.00\n${openIdOf(1)}\n`);
-    expect(await run('redpack', 'send-file', v2, '--campaign', 'bonus', '--batch', 'spring')).toContain('1 recorded now (3.00 yuan), 1 granted by an earlier run, 0 refused');
+    expect(await run('redpack', 'send-file', v2, '--campaign', 'bonus', '--batch', 'spring')).toContain(
+      '1 recorded now (3.00 yuan), 1 granted by an earlier run, 0 refused',
+    );
     const status = await run('redpack', 'batch', 'status', 'spring');
     expect(status).toMatch(/CAMPAIGN\s+STATUS\s+FOLLOWERS\s+AMOUNT \(yuan\)\nbonus\s+PENDING\s+2\s+4\.00/);
     expect(await run('redpack', 'batch', 'status', 'nope')).toBe('no batch named nope in the ledger');
@@ -107,7 +116,9 @@ describe('redpack send-file', () => {
     const f = file('big.txt', `${APPID}\n${openIdOf(1)} 99.00\n${openIdOf(2)} 2.00\n`);
     const dry = await run('redpack', 'send-file', f, '--campaign', 'bonus', '--dry-run');
     expect(dry).toContain('1 would be recorded (99.00 yuan), 0 granted by an earlier run, 1 would be refused');
-    expect(dry).toContain(`line 3: ${openIdOf(2)} campaign_over (campaign budget (100.00 yuan) or packets (100) used up: 99.00 yuan and 1 packet used, this grant's 2.00 yuan would exceed 100.00 yuan)`);
+    expect(dry).toContain(
+      `line 3: ${openIdOf(2)} campaign_over (campaign budget (100.00 yuan) or packets (100) used up: 99.00 yuan and 1 packet used, this grant's 2.00 yuan would exceed 100.00 yuan)`,
+    );
     expect(process.exitCode).toBe(1);
     expect(await s.ledger.listAll()).toEqual([]);
   });
@@ -172,7 +183,9 @@ describe('redpack cancel', () => {
     const text = await run('ledger');
     expect(text).toMatch(/bonus\s+CANCELLED\s+1\s+-\s+1\.00/);
     expect(text).toMatch(/bonus\s+SENT\s+1\s+2\.00\s+-/);
-    expect(text).toMatch(new RegExp(`CANCELLED bill ${billOf(1)} \\(bonus, 1\\.00 yuan to ${openIdOf(1)}\\) cancelled by alice at 2026-03-02T02:00:00.000Z: wrong follower`));
+    expect(text).toMatch(
+      new RegExp(`CANCELLED bill ${billOf(1)} \\(bonus, 1\\.00 yuan to ${openIdOf(1)}\\) cancelled by alice at 2026-03-02T02:00:00.000Z: wrong follower`),
+    );
     expect(await run('ledger', '--csv')).toContain('bonus,CANCELLED,1,0.00,1.00');
     expect(await run('redpack', 'status', billOf(1))).toMatch(/operator\s+cancelled by alice at .*: wrong follower/);
     expect(await run('redpack', 'batch', 'status', 'a.txt')).toMatch(/bonus\s+CANCELLED\s+1\s+-/);
@@ -186,7 +199,9 @@ describe('redpack cancel', () => {
     expect(await run('redpack', 'cancel', billOf(99), '--reason', 'r')).toBe(`${billOf(99)} was not cancelled: no grant with bill number ${billOf(99)} in this ledger`);
     expect(process.exitCode).toBe(1);
     process.exitCode = undefined;
-    expect(await run('redpack', 'cancel', billOf(1), '--reason', 'again', '--by', 'bob')).toBe(`${billOf(1)} was not cancelled: ${billOf(1)} is CANCELLED already: nothing to cancel`);
+    expect(await run('redpack', 'cancel', billOf(1), '--reason', 'again', '--by', 'bob')).toBe(
+      `${billOf(1)} was not cancelled: ${billOf(1)} is CANCELLED already: nothing to cancel`,
+    );
     expect(process.exitCode).toBe(1);
     process.exitCode = undefined;
     expect(await run('redpack', 'cancel', billOf(2), '--reason', 'late', '--dry-run')).toBe(
@@ -247,7 +262,9 @@ describe('redpack reissue', () => {
 
   it('should refuse a grant that did not fail and one the budget no longer covers, in --dry-run as in the real run', async () => {
     await failFirst(`${openIdOf(1)} 2.00\n${openIdOf(2)} 98.00\n`);
-    expect(await run('redpack', 'reissue', billOf(2), '--reason', 'x')).toBe(`did not reissue ${billOf(2)}: ${billOf(2)} is SENT, not FAILED: only a failed red packet can be reissued`);
+    expect(await run('redpack', 'reissue', billOf(2), '--reason', 'x')).toBe(
+      `did not reissue ${billOf(2)}: ${billOf(2)} is SENT, not FAILED: only a failed red packet can be reissued`,
+    );
     expect(process.exitCode).toBe(1);
     process.exitCode = undefined;
     await run('redpack', 'send-file', file('b.txt', `${APPID}\n${openIdOf(3)} 2.00\n`), '--campaign', 'bonus');
@@ -289,7 +306,15 @@ describe('campaign pause|resume|list', () => {
 /** Another ledger's packet already paid under this ledger's n-th bill number (a shared bill tag). */
 async function paidElsewhere(n: number): Promise<void> {
   const outcome = await pay.redpack.send({
-    kind: 'normal', billNo: billOf(n), openId: 'oElsewhere000001', amountFen: 100, totalNum: 1, sendName: '别处', wishing: '恭喜', actName: '活动', remark: '备注',
+    kind: 'normal',
+    billNo: billOf(n),
+    openId: 'oElsewhere000001',
+    amountFen: 100,
+    totalNum: 1,
+    sendName: '别处',
+    wishing: '恭喜',
+    actName: '活动',
+    remark: '备注',
   });
   expect(outcome.status).toBe('sent');
 }
@@ -301,7 +326,9 @@ describe('bill-number collisions in the ledger and reconcile commands', () => {
     await sendAll();
     const text = await run('ledger');
     expect(text).toMatch(/bonus\s+HELD\s+1\s+1\.00/);
-    expect(text).toContain(`HELD grant 1 (bonus, bill ${billOf(1)}, 1.00 yuan to ${openIdOf(1)}): billno_collision: sendredpack: the answer for this mch_billno says re_openid oElsewhere000001, not ${openIdOf(1)}`);
+    expect(text).toContain(
+      `HELD grant 1 (bonus, bill ${billOf(1)}, 1.00 yuan to ${openIdOf(1)}): billno_collision: sendredpack: the answer for this mch_billno says re_openid oElsewhere000001, not ${openIdOf(1)}`,
+    );
   });
 
   it('should count a SENT grant that gethbinfo shows to be another packet, and exit 2', async () => {

@@ -2,12 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkAmount } from '../../src/rewards/limits';
-import {
-  campaignsFileSchema,
-  checkCampaignsAgainstLimits,
-  defaultLimits,
-  limitsFileSchema,
-} from '../../src/rewards/config-schema';
+import { campaignsFileSchema, checkCampaignsAgainstLimits, defaultLimits, limitsFileSchema } from '../../src/rewards/config-schema';
 import { loadRewardsConfig, parseRewardsConfig, RewardsConfigError } from '../../src/config/load-rewards-config';
 import { redCampaign } from './helpers';
 
@@ -134,8 +129,7 @@ describe('checkCampaignsAgainstLimits', () => {
 });
 
 describe('amount with scene_id', () => {
-  const big = (amount: number) =>
-    campaignsFileSchema.parse({ campaigns: { big: redCampaign({ amount, scene_id: 'PRODUCT_1', budget: 10_000 }) } }).campaigns;
+  const big = (amount: number) => campaignsFileSchema.parse({ campaigns: { big: redCampaign({ amount, scene_id: 'PRODUCT_1', budget: 10_000 }) } }).campaigns;
 
   it('should refuse above 200.00 yuan by default, even with scene_id (the merchant has not raised it)', () => {
     expect(checkCampaignsAgainstLimits(big(300), defaultLimits())).toEqual([

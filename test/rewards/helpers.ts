@@ -138,9 +138,7 @@ export const pgLedgerFactory: LedgerFactory = async () => {
     const p = await pgSchemaPool();
     sharedPg = { ...p, ledger: withLedgerRules(await PostgresLedger.create(p.pool)) };
   }
-  await sharedPg.pool.query(
-    'TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause RESTART IDENTITY',
-  );
+  await sharedPg.pool.query('TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause RESTART IDENTITY');
   const pools: Pool[] = [];
   const schema = sharedPg.schema;
   return {

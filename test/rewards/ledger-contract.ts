@@ -330,7 +330,11 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         const bill = await failedGrant();
         const full = { ...budget(1), count: 1 };
         await ledger.recordGrant(grantInput({ reservations: [full] })); // the budget's only packet
-        expect(await ledger.reissue(bill, { ...who, grant: reissueOf(bill, [full]) })).toMatchObject({ ok: false, code: 'limit', message: expect.stringContaining('budget used up') });
+        expect(await ledger.reissue(bill, { ...who, grant: reissueOf(bill, [full]) })).toMatchObject({
+          ok: false,
+          code: 'limit',
+          message: expect.stringContaining('budget used up'),
+        });
         expect(await ledger.findByBillNo(bill)).toMatchObject({ reissuedAs: null, operatorAction: null });
         const first = await ledger.reissue(bill, { ...who, grant: reissueOf(bill) });
         expect(first.ok).toBe(true);

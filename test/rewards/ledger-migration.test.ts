@@ -16,15 +16,32 @@ import { withLedgerRules } from '../../src/rewards/ledger-plans';
 
 /** The columns of a ledger_grants row as schema version 2 had them. */
 const V2_ROW = {
-  dedupe_key: 'msg:old', rule_id: 'follow', kind: 'red_packet', campaign: 'c1', open_id: 'oOld000001', amount_fen: 100,
-  bill_no: '1900000109202603021230000001', status: 'FAILED', outcome: 'granted', reason: 'NO_AUTH: risk', payload: '{}', reservations: '[]',
-  created_at: T0, updated_at: T0, settled_at: T0,
+  dedupe_key: 'msg:old',
+  rule_id: 'follow',
+  kind: 'red_packet',
+  campaign: 'c1',
+  open_id: 'oOld000001',
+  amount_fen: 100,
+  bill_no: '1900000109202603021230000001',
+  status: 'FAILED',
+  outcome: 'granted',
+  reason: 'NO_AUTH: risk',
+  payload: '{}',
+  reservations: '[]',
+  created_at: T0,
+  updated_at: T0,
+  settled_at: T0,
 };
 const PENDING_ROW = { ...V2_ROW, dedupe_key: 'msg:old2', bill_no: '1900000109202603021230000002', status: 'PENDING', reason: null, settled_at: null };
 
 async function expectUpgraded(ledger: Ledger): Promise<void> {
   expect(await ledger.findByBillNo(V2_ROW.bill_no)).toMatchObject({ status: 'FAILED', operatorAction: null, reissueOf: null, reissuedAs: null });
-  const r = await ledger.reissue(V2_ROW.bill_no, { by: 'alice', reason: 'after upgrade', now: T0 + 1, grant: grantInput({ dedupeKey: `reissue:${V2_ROW.bill_no}`, now: T0 + 1 }) });
+  const r = await ledger.reissue(V2_ROW.bill_no, {
+    by: 'alice',
+    reason: 'after upgrade',
+    now: T0 + 1,
+    grant: grantInput({ dedupeKey: `reissue:${V2_ROW.bill_no}`, now: T0 + 1 }),
+  });
   expect(r).toMatchObject({ ok: true, original: { reissuedAs: expect.any(String), operatorAction: { action: 'reissued', by: 'alice' } } });
   expect(await ledger.cancel(PENDING_ROW.bill_no, { by: 'bob', reason: 'after upgrade', now: T0 + 2 })).toMatchObject({ ok: true, grant: { status: 'CANCELLED' } });
 }

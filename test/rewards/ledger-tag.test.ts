@@ -127,7 +127,7 @@ describe('BOT_BILLNO_TAG (setting)', () => {
     expect(() => loadSettings({ BOT_BILLNO_TAG: tag }, '/srv/bot')).toThrow(/BOT_BILLNO_TAG.*100–999 \(no leading zero\)/);
   });
 
-  it('should open the bot\'s ledger with it, and refuse to start on a ledger with another tag', async () => {
+  it("should open the bot's ledger with it, and refuse to start on a ledger with another tag", async () => {
     const tmp = tempDir('ledger-tag-bot-');
     const root = path.resolve(__dirname, '../..');
     fs.cpSync(path.join(root, 'config'), path.join(tmp.dir, 'config'), { recursive: true });
@@ -194,7 +194,7 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     }
   });
 
-  it('should refuse BOT_BILLNO_TAG other than the ledger\'s, naming both', async () => {
+  it("should refuse BOT_BILLNO_TAG other than the ledger's, naming both", async () => {
     const { pool, drop } = await pgSchemaPool(2);
     try {
       const tag = await freeTag(pool);

@@ -1,5 +1,15 @@
 import { campaignsFileSchema, defaultLimits, limitsFileSchema, type RedPacketCampaign } from '../../src/rewards/config-schema';
-import { checkAmount, checkCampaignWindow, inDailySpan, msToBeijingMidnight, planGrant, quietHoursEnd, rateKey, rateWindows, reservationsFor } from '../../src/rewards/limits';
+import {
+  checkAmount,
+  checkCampaignWindow,
+  inDailySpan,
+  msToBeijingMidnight,
+  planGrant,
+  quietHoursEnd,
+  rateKey,
+  rateWindows,
+  reservationsFor,
+} from '../../src/rewards/limits';
 import { redCampaign } from './helpers';
 
 const at = (beijing: string) => Date.parse(`${beijing}+08:00`);
@@ -131,7 +141,10 @@ describe('rateWindows: send_rate_per_day', () => {
     expect(w.map((x) => x.limit)).toEqual([30, 50, 10_000]);
     expect(w[2]).toEqual({ key: 'rewards:send-day:20260302', limit: 10_000, ttlSeconds: 172_800, endsInMs: 30_000, perPacket: true });
     // 16:00 UTC is 00:00 Beijing: a new day and a new counter.
-    expect(rateWindows({ perSecond: 30, perMinute: null, perDay: 5 }, at('2026-03-03T00:00:00'))[1]).toMatchObject({ key: 'rewards:send-day:20260303', endsInMs: 86_400_000 });
+    expect(rateWindows({ perSecond: 30, perMinute: null, perDay: 5 }, at('2026-03-03T00:00:00'))[1]).toMatchObject({
+      key: 'rewards:send-day:20260303',
+      endsInMs: 86_400_000,
+    });
   });
 
   it('should have no day window when unset', () => {

@@ -254,7 +254,9 @@ describe('createOutboxWorker', () => {
     expect(await r.ledger.findByBillNo(first)).toMatchObject({ status: 'SENT' });
     expect(await r.ledger.findByBillNo(second)).toMatchObject({ billNo: second, lastError: expect.stringContaining('SENDAMOUNT_LIMIT') });
     expect((await r.ledger.findByBillNo(second))!.status).not.toBe('FAILED');
-    expect(await r.ledger.pausedCampaigns()).toEqual([expect.objectContaining({ campaign: 'welcome', by: 'worker', reason: expect.stringContaining('SENDAMOUNT_LIMIT') })]);
+    expect(await r.ledger.pausedCampaigns()).toEqual([
+      expect.objectContaining({ campaign: 'welcome', by: 'worker', reason: expect.stringContaining('SENDAMOUNT_LIMIT') }),
+    ]);
     await r.close();
   });
 
@@ -274,7 +276,14 @@ describe('createOutboxWorker', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const worker = createOutboxWorker({ ledger: racing, redpack: pay.redpack, counters: new MemoryCounterStore(r.clock), clock: r.clock, log: silentLogger(), config: () => r.config });
+    const worker = createOutboxWorker({
+      ledger: racing,
+      redpack: pay.redpack,
+      counters: new MemoryCounterStore(r.clock),
+      clock: r.clock,
+      log: silentLogger(),
+      config: () => r.config,
+    });
     const pass = await worker.runOnce();
     expect(pass).toMatchObject({ processed: 2, sent: 1 });
     expect(sendsOf(cancelled)).toHaveLength(0);

@@ -23,9 +23,15 @@ async function sentPackets(campaign: Record<string, unknown>, n: number) {
   const config = makeConfig({ c: campaign });
   const rewards = createRewards({ ledger: s.ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
   const bills: string[] = [];
-  for (let i = 0; i < n; i++)
-    bills.push((await rewards.grant({ campaign: 'c', openId: openIdOf(i), dedupeKey: `k${i}`, ruleId: 'r', now: T0 })).billNo!);
-  const worker = createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters: new MemoryCounterStore(clock), clock, log: silentLogger(), config: () => config });
+  for (let i = 0; i < n; i++) bills.push((await rewards.grant({ campaign: 'c', openId: openIdOf(i), dedupeKey: `k${i}`, ruleId: 'r', now: T0 })).billNo!);
+  const worker = createOutboxWorker({
+    ledger: s.ledger,
+    redpack: pay.redpack,
+    counters: new MemoryCounterStore(clock),
+    clock,
+    log: silentLogger(),
+    config: () => config,
+  });
   await worker.runOnce();
   return { ...s, clock, config, bills, deps: { ledger: s.ledger, redpack: pay.redpack, clock, log: silentLogger(), config: () => config } };
 }

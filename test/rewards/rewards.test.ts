@@ -29,7 +29,9 @@ const req = (i: number | string, overrides: Record<string, unknown> = {}) => ({
 describe('createRewards', () => {
   it('should validate its dependencies', () => {
     const config = makeConfig({});
-    expect(() => createRewards({ ledger: withLedgerRules(createMemoryLedger()), config: () => config, clock: fixedClock(0), mchId: 'abc', log: silentLogger() })).toThrow(/mch_id/);
+    expect(() => createRewards({ ledger: withLedgerRules(createMemoryLedger()), config: () => config, clock: fixedClock(0), mchId: 'abc', log: silentLogger() })).toThrow(
+      /mch_id/,
+    );
     expect(() => createRewards({ ledger: undefined as never, config: () => config, clock: fixedClock(0), mchId: MCH_ID, log: silentLogger() })).toThrow(/ledger/);
   });
 

@@ -55,7 +55,10 @@ describe('parseSendFile field rules', () => {
   it("should refuse an openid longer than WeChat Pay's 32 characters, saying so", () => {
     const long = `o${'A'.repeat(40)}`;
     const r = parseSendFile(`${APPID}\n${long}\n${'o'.repeat(32)}\n`);
-    expect(r).toMatchObject({ ok: false, problems: [{ line: 2, message: `"${long.slice(0, 40)}" is 41 characters: an openid has at most 32 (WeChat Pay's re_openid)` }] });
+    expect(r).toMatchObject({
+      ok: false,
+      problems: [{ line: 2, message: `"${long.slice(0, 40)}" is 41 characters: an openid has at most 32 (WeChat Pay's re_openid)` }],
+    });
   });
 });
 
@@ -101,7 +104,10 @@ describe('sendFile', () => {
     expect(edited).toMatchObject({ lines: 3, granted: 1, alreadyRecorded: 2, amountFen: 150 });
     expect((await ledger.listAll()).map((g) => g.openId)).toEqual([openIdOf(1), openIdOf(2), openIdOf(3)]);
     // Another batch name is another batch, and the campaign's once-per-follower rule still holds across them.
-    expect(await run(`${APPID}\n${openIdOf(1)}\n${openIdOf(4)}\n`, { batch: 'autumn' })).toMatchObject({ granted: 1, refused: [{ openId: openIdOf(1), outcome: 'already_claimed' }] });
+    expect(await run(`${APPID}\n${openIdOf(1)}\n${openIdOf(4)}\n`, { batch: 'autumn' })).toMatchObject({
+      granted: 1,
+      refused: [{ openId: openIdOf(1), outcome: 'already_claimed' }],
+    });
   });
 
   it('should still recognise a file recorded before batch names, by its content hash', async () => {

@@ -37,10 +37,34 @@ describe('buildReply', () => {
   });
 
   it('should pick among random replies with the injected random()', () => {
-    const spec = { kind: 'random' as const, random: [{ kind: 'text' as const, text: 'a' }, { kind: 'image' as const, mediaId: 'b' }] };
-    expect(buildReply(spec, vars, deps({}, () => 0.2))).toEqual({ type: 'text', content: 'a' });
-    expect(buildReply(spec, vars, deps({}, () => 0.7))).toEqual({ type: 'image', mediaId: 'b' });
-    expect(buildReply(spec, vars, deps({}, () => 1))).toEqual({ type: 'image', mediaId: 'b' });
+    const spec = {
+      kind: 'random' as const,
+      random: [
+        { kind: 'text' as const, text: 'a' },
+        { kind: 'image' as const, mediaId: 'b' },
+      ],
+    };
+    expect(
+      buildReply(
+        spec,
+        vars,
+        deps({}, () => 0.2),
+      ),
+    ).toEqual({ type: 'text', content: 'a' });
+    expect(
+      buildReply(
+        spec,
+        vars,
+        deps({}, () => 0.7),
+      ),
+    ).toEqual({ type: 'image', mediaId: 'b' });
+    expect(
+      buildReply(
+        spec,
+        vars,
+        deps({}, () => 1),
+      ),
+    ).toEqual({ type: 'image', mediaId: 'b' });
   });
 
   it('should compile an inline string once and reuse it', () => {

@@ -10,8 +10,7 @@ import { rulesFrom } from './rules-from';
 const text = (content: string) => parseInboundXml(textXml({ content }));
 const click = (key: string) => parseInboundXml(clickXml(key));
 const follow = (scene?: string) => parseInboundXml(subscribeXml(scene));
-const event = (name: string, key?: string, extra?: Record<string, string>) =>
-  parseInboundXml(eventXml({ event: name, eventKey: key, extra }));
+const event = (name: string, key?: string, extra?: Record<string, string>) => parseInboundXml(eventXml({ event: name, eventKey: key, extra }));
 const image = () =>
   parseInboundXml(
     `<xml><ToUserName>gh_a</ToUserName><FromUserName>o1</FromUserName><CreateTime>1714000000</CreateTime><MsgType>image</MsgType><PicUrl>http://x</PicUrl><MediaId>m1</MediaId><MsgId>42</MsgId></xml>`,

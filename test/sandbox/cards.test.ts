@@ -26,7 +26,23 @@ describe('card sandbox: stock', () => {
   });
 
   it('should deliver a QR code whose scan is refused with 45031 once the stock is gone', async () => {
-    rig = await startCardRig((c) => ({ ...c, campaigns: { ...c.campaigns, cash: { kind: 'card', name: 'cash', card: 'coffee-cash', delivery: 'qrcode', maxCards: 5, perUser: 1, qrcodeExpireSeconds: 600, enabled: true, replies: {} } as never } }));
+    rig = await startCardRig((c) => ({
+      ...c,
+      campaigns: {
+        ...c.campaigns,
+        cash: {
+          kind: 'card',
+          name: 'cash',
+          card: 'coffee-cash',
+          delivery: 'qrcode',
+          maxCards: 5,
+          perUser: 1,
+          qrcodeExpireSeconds: 600,
+          enabled: true,
+          replies: {},
+        } as never,
+      },
+    }));
     const [cash] = await rig.cards.sync({ only: ['coffee-cash'] });
     await rig.sandbox.cards.approveCard(cash!.cardId!);
     await rig.sandbox.cards.claim('o_1', cash!.cardId!);
@@ -42,11 +58,25 @@ describe('card sandbox: stock', () => {
 
   it('should check card fields as WeChat does', async () => {
     rig = await startCardRig();
-    const base = { logo_url: 'https://x/l.png', brand_name: '品牌名称超过十二个汉字的长度限制', code_type: 'CODE_TYPE_TEXT', title: 't', color: 'Color010', notice: 'n', description: 'd', sku: { quantity: 1 }, date_info: { type: 'DATE_TYPE_FIX_TERM', fixed_term: 1 } };
+    const base = {
+      logo_url: 'https://x/l.png',
+      brand_name: '品牌名称超过十二个汉字的长度限制',
+      code_type: 'CODE_TYPE_TEXT',
+      title: 't',
+      color: 'Color010',
+      notice: 'n',
+      description: 'd',
+      sku: { quantity: 1 },
+      date_info: { type: 'DATE_TYPE_FIX_TERM', fixed_term: 1 },
+    };
     await expect(rig.api.card.create({ card_type: 'GIFT', gift: { base_info: base, gift: 'x' } })).rejects.toMatchObject({ errcode: 45021 });
-    await expect(rig.api.card.create({ card_type: 'GIFT', gift: { base_info: { ...base, brand_name: 'b', color: 'Color999' }, gift: 'x' } })).rejects.toMatchObject({ errcode: 40071 });
+    await expect(rig.api.card.create({ card_type: 'GIFT', gift: { base_info: { ...base, brand_name: 'b', color: 'Color999' }, gift: 'x' } })).rejects.toMatchObject({
+      errcode: 40071,
+    });
     await expect(rig.api.card.create({ card_type: 'CASH', cash: { base_info: { ...base, brand_name: 'b' } } })).rejects.toMatchObject({ errcode: 41011 });
-    await expect(rig.api.card.create({ card_type: 'GIFT', gift: { base_info: { ...base, brand_name: 'b', sub_merchant_info: { merchant_id: 424242 } }, gift: 'x' } })).rejects.toMatchObject({ errcode: 41011 });
+    await expect(
+      rig.api.card.create({ card_type: 'GIFT', gift: { base_info: { ...base, brand_name: 'b', sub_merchant_info: { merchant_id: 424242 } }, gift: 'x' } }),
+    ).rejects.toMatchObject({ errcode: 41011 });
     const cats = await rig.api.card.submerchant.categories();
     expect(cats[0]).toMatchObject({ primaryCategoryId: 1, secondary: [expect.objectContaining({ secondaryCategoryId: 101 }), expect.anything()] });
   });

@@ -60,7 +60,9 @@ describe('startSandboxControl', () => {
     const res = await call('GET', '/payments');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      payments: [{ billNo: BILL, openId: 'oControlFollower1', amountFen: 100, timesPaid: 1, status: 'SENT', endpoint: 'sendredpack', totalNum: 1, sentAt: expect.any(String) }],
+      payments: [
+        { billNo: BILL, openId: 'oControlFollower1', amountFen: 100, timesPaid: 1, status: 'SENT', endpoint: 'sendredpack', totalNum: 1, sentAt: expect.any(String) },
+      ],
     });
   });
 
@@ -115,7 +117,11 @@ describe('startSandboxControl', () => {
 describe('checkPayFaults', () => {
   it('should keep what is valid and name what is not', () => {
     expect(checkPayFaults({ timeoutRate: 0.1, errCode: 'NOTENOUGH', errCodeTimes: 2, endpoints: ['gethbinfo'], processingFailShare: 1 })).toEqual({
-      timeoutRate: 0.1, errCode: 'NOTENOUGH', errCodeTimes: 2, endpoints: ['gethbinfo'], processingFailShare: 1,
+      timeoutRate: 0.1,
+      errCode: 'NOTENOUGH',
+      errCodeTimes: 2,
+      endpoints: ['gethbinfo'],
+      processingFailShare: 1,
     });
     expect(() => checkPayFaults({ resetRate: '0.5' })).toThrow(/resetRate "0.5" is not a rate/);
     expect(() => checkPayFaults({ latencyMs: 60_001 })).toThrow(/latencyMs 60001/);

@@ -190,7 +190,7 @@ describe('startPaySandbox', () => {
     ['another openid', { re_openid: 'oSomebodyElse0002' }],
     ['another amount', { total_amount: '250' }],
     ['another openid and amount', { re_openid: 'oSomebodyElse0002', total_amount: '250' }],
-  ])('should answer a repeated bill with %s with the FIRST packet\'s result, paying nothing', async (_label, overrides) => {
+  ])("should answer a repeated bill with %s with the FIRST packet's result, paying nothing", async (_label, overrides) => {
     const f = sendFields();
     const first = await client.request(SEND, f);
     const balance = sandbox.balanceFen;
@@ -208,7 +208,7 @@ describe('startPaySandbox', () => {
     expect(query).toMatchObject({ total_amount: '100', hb_type: 'NORMAL', total_num: '1' });
   });
 
-  it('should answer a repeated group bill with the first group\'s seed user and whole amount', async () => {
+  it("should answer a repeated group bill with the first group's seed user and whole amount", async () => {
     const f = groupFields();
     await client.request(GROUP, f);
     const again = await client.request(GROUP, groupFields({ mch_billno: f.mch_billno, re_openid: 'oSomebodyElse0003', total_amount: '600' }));
@@ -243,9 +243,7 @@ describe('startPaySandbox', () => {
     expect((await client.request(QUERY, { mch_billno: billNo(), mch_id: MCH, appid: APP, bill_type: 'USER' })).err_code).toBe('PARAM_ERROR');
     const f = sendFields();
     await client.request(SEND, f);
-    expect((await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: 'wx9999999999999999', bill_type: 'MCHT' })).err_code).toBe(
-      'PARAM_ERROR',
-    );
+    expect((await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: 'wx9999999999999999', bill_type: 'MCHT' })).err_code).toBe('PARAM_ERROR');
     sandbox.receive(f.mch_billno!);
     const answer = await client.request(QUERY, { mch_billno: f.mch_billno, mch_id: MCH, appid: APP, bill_type: 'MCHT' });
     expect(answer.sign).toBeUndefined();
@@ -456,12 +454,13 @@ describe('PaySandbox PROCESSING', () => {
 });
 
 describe('PaySandbox documented limits', () => {
-  it('should take 30 sends a second by default (the doc\'s 默认30/秒) and answer the 31st FREQ_LIMIT', async () => {
+  it("should take 30 sends a second by default (the doc's 默认30/秒) and answer the 31st FREQ_LIMIT", async () => {
     const clock = fixedClock(Date.parse('2026-05-01T12:00:00+08:00'));
     const sandbox = await startPaySandbox({ clock });
     const client = clientFor(sandbox);
     try {
-      for (let i = 0; i < 30; i++) expect((await client.request(SEND, sendFields({ re_openid: `oDefaultRate${String(i).padStart(5, '0')}` }))).result_code).toBe('SUCCESS');
+      for (let i = 0; i < 30; i++)
+        expect((await client.request(SEND, sendFields({ re_openid: `oDefaultRate${String(i).padStart(5, '0')}` }))).result_code).toBe('SUCCESS');
       const over = sendFields({ re_openid: 'oDefaultRate99999' });
       expect(await client.request(SEND, over)).toMatchObject({ result_code: 'FAIL', err_code: 'FREQ_LIMIT' });
       clock.advance(1000);
@@ -536,7 +535,7 @@ describe('PaySandbox state file', () => {
     }
   });
 
-  it('should refuse a state file that is not a sandbox state, or is another merchant\'s, naming the file', async () => {
+  it("should refuse a state file that is not a sandbox state, or is another merchant's, naming the file", async () => {
     const stateFile = path.join(dir, 'sandbox-state.json');
     fs.writeFileSync(stateFile, '{not json');
     await expect(startPaySandbox({ stateFile })).rejects.toThrow(/sandbox-state\.json is not JSON: move it away/);

@@ -84,9 +84,7 @@ function startInstance(name: string, env: NodeJS.ProcessEnv): Promise<Instance> 
     if (i >= 0) waiters.splice(i, 1)[0].resolve(line);
     else lines.push(line);
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const nextLine = (re: RegExp, timeoutMs = 20_000) =>
     new Promise<string>((resolve, reject) => {
       const queued = lines.findIndex((l) => re.test(l));
@@ -359,9 +357,7 @@ describeService(
       };
       // All three start at once: their migrations race for the advisory lock.
       const started = await Promise.allSettled(
-        Array.from({ length: INSTANCES }, (_, i) =>
-          startInstance(`bot-${i + 1}`, { ...env, BOT_DATA_DIR: path.join(tmp, `data-${i + 1}`) }),
-        ),
+        Array.from({ length: INSTANCES }, (_, i) => startInstance(`bot-${i + 1}`, { ...env, BOT_DATA_DIR: path.join(tmp, `data-${i + 1}`) })),
       );
       instances = started.filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled').map((s) => s.value);
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -524,7 +520,10 @@ describeService(
         .filter((c) => c.fields.re_openid?.startsWith('oScaleFollow'))
         .map((c) => c.at);
       const { raw, unexplained } = checkSendCap(sendTimes, RATE_CAP, firstSecond);
-      const ms = deliveries.filter((d) => d.attempts === 1).map((d) => d.ms).sort((a, b) => a - b);
+      const ms = deliveries
+        .filter((d) => d.attempts === 1)
+        .map((d) => d.ms)
+        .sort((a, b) => a - b);
       const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))];
       const seconds = [...raw.keys()];
       const perSecond = Array.from({ length: Math.max(...seconds) - Math.min(...seconds) + 1 }, (_, k) => raw.get(Math.min(...seconds) + k) ?? 0);

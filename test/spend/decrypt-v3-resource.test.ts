@@ -2,11 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decryptV3Resource, encryptV3Resource, V3DecryptError } from '../../src/spend/decrypt-v3-resource';
 
-interface Vector { name: string; key: string; nonce: string; associated_data: string; plaintext: string; ciphertext: string }
+interface Vector {
+  name: string;
+  key: string;
+  nonce: string;
+  associated_data: string;
+  plaintext: string;
+  ciphertext: string;
+}
 const vectors = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/spend/v3-aes-gcm-vectors.json'), 'utf8')) as {
   own: Vector[];
 };
-const res = (v: Pick<Vector, 'ciphertext' | 'nonce' | 'associated_data'>) => ({ algorithm: 'AEAD_AES_256_GCM', ciphertext: v.ciphertext, nonce: v.nonce, associated_data: v.associated_data });
+const res = (v: Pick<Vector, 'ciphertext' | 'nonce' | 'associated_data'>) => ({
+  algorithm: 'AEAD_AES_256_GCM',
+  ciphertext: v.ciphertext,
+  nonce: v.nonce,
+  associated_data: v.associated_data,
+});
 
 describe('decryptV3Resource', () => {
   it.each(vectors.own.map((v) => [v.name, v] as const))('should decrypt the vector %s', (_name, v) => {
@@ -17,16 +29,22 @@ describe('decryptV3Resource', () => {
     ['a wrong key', (v: Vector) => ({ r: res(v), key: `${v.key.slice(0, 31)}${v.key[31] === 'x' ? 'y' : 'x'}` })],
     ['a wrong nonce', (v: Vector) => ({ r: { ...res(v), nonce: 'zzzzzzzzzzzz' }, key: v.key })],
     ['a wrong associated_data', (v: Vector) => ({ r: { ...res(v), associated_data: 'certificate' }, key: v.key })],
-    ['a flipped ciphertext byte', (v: Vector) => {
-      const b = Buffer.from(v.ciphertext, 'base64');
-      b[3] ^= 1;
-      return { r: { ...res(v), ciphertext: b.toString('base64') }, key: v.key };
-    }],
-    ['a flipped tag byte', (v: Vector) => {
-      const b = Buffer.from(v.ciphertext, 'base64');
-      b[b.length - 1] ^= 1;
-      return { r: { ...res(v), ciphertext: b.toString('base64') }, key: v.key };
-    }],
+    [
+      'a flipped ciphertext byte',
+      (v: Vector) => {
+        const b = Buffer.from(v.ciphertext, 'base64');
+        b[3] ^= 1;
+        return { r: { ...res(v), ciphertext: b.toString('base64') }, key: v.key };
+      },
+    ],
+    [
+      'a flipped tag byte',
+      (v: Vector) => {
+        const b = Buffer.from(v.ciphertext, 'base64');
+        b[b.length - 1] ^= 1;
+        return { r: { ...res(v), ciphertext: b.toString('base64') }, key: v.key };
+      },
+    ],
     ['a truncated ciphertext', (v: Vector) => ({ r: { ...res(v), ciphertext: 'AAAA' }, key: v.key })],
     ['another algorithm', (v: Vector) => ({ r: { ...res(v), algorithm: 'AES_256_CBC' }, key: v.key })],
     ['a key that is not 32 bytes', (v: Vector) => ({ r: res(v), key: 'short' })],

@@ -38,7 +38,16 @@ export const PLATFORM_KEYS = loadPlatformKeys([{ path: SANDBOX_PAY_PLATFORM.cert
 export const ROGUE_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 export function payment(overrides: Partial<SandboxPaymentInput> = {}): SandboxPaymentInput {
-  return { appId: APPID, mchId: MCH_ID, openId: 'o-payer-0001', totalFen: 12000, transactionId: '4200002026030200000000000001', outTradeNo: 'out-1', paidAt: T0, ...overrides };
+  return {
+    appId: APPID,
+    mchId: MCH_ID,
+    openId: 'o-payer-0001',
+    totalFen: 12000,
+    transactionId: '4200002026030200000000000001',
+    outTradeNo: 'out-1',
+    paidAt: T0,
+    ...overrides,
+  };
 }
 
 export function v2(overrides: Partial<SandboxPaymentInput> = {}, signType: 'MD5' | 'HMAC-SHA256' = 'MD5', key: string = KEY): string {
@@ -73,7 +82,16 @@ export function rewardsConfig(campaign: Record<string, unknown> = {}): RewardsCo
 }
 
 export const SPEND_YAML = {
-  rules: [{ id: 'spend-100', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }, { min: 300, amount: 30 }] }],
+  rules: [
+    {
+      id: 'spend-100',
+      campaign: 'spend-packet',
+      tiers: [
+        { min: 100, amount: 10 },
+        { min: 300, amount: 30 },
+      ],
+    },
+  ],
 };
 
 export function spendConfig(raw: unknown = SPEND_YAML): SpendConfig {
@@ -89,7 +107,9 @@ export interface PayStack {
   clock: ManualClock;
 }
 
-export function payStack(o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig | (() => SpendConfig); config?: RewardsConfig; maxBodyBytes?: number } = {}): PayStack {
+export function payStack(
+  o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig | (() => SpendConfig); config?: RewardsConfig; maxBodyBytes?: number } = {},
+): PayStack {
   const clock = fixedClock(T0);
   const log = silentLogger();
   const ledger = o.ledger ?? withLedgerRules(createMemoryLedger());

@@ -76,7 +76,8 @@ export function orderStoreContract(open: () => Promise<{ store: OrderStore; done
   });
 
   it('should list newest first, in pages', async () => {
-    for (let i = 1; i <= 5; i++) await store.recordOrder(order({ transactionId: `tx-${i}`, paidAt: undefined, tradeType: undefined }), { decision: null, skipReason: 'below', now: i });
+    for (let i = 1; i <= 5; i++)
+      await store.recordOrder(order({ transactionId: `tx-${i}`, paidAt: undefined, tradeType: undefined }), { decision: null, skipReason: 'below', now: i });
     const first = await store.listOrders({ limit: 2 });
     expect(first.map((o) => o.transactionId)).toEqual(['tx-5', 'tx-4']);
     expect(first[0].paidAt).toBeUndefined();

@@ -19,7 +19,13 @@ describe('SqliteOrderStore', () => {
   orderStoreContract(async () => {
     const tmp = tempDir();
     const store = SqliteOrderStore.create(openSqlite(path.join(tmp.dir, 'o.sqlite')), { ownsDb: true });
-    return { store, done: async () => { await store.close(); tmp.remove(); } };
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        tmp.remove();
+      },
+    };
   });
 
   it('should keep a recorded order across connections (another process sharing the file)', async () => {
@@ -29,7 +35,10 @@ describe('SqliteOrderStore', () => {
     const db = await openDurableStores({ sqlitePath: file });
     const [a, b] = [da.orders, db.orders];
     try {
-      const [x, y] = await Promise.all([a.recordOrder(order(), { decision: null, skipReason: 's', now: 1 }), b.recordOrder(order(), { decision: null, skipReason: 's', now: 2 })]);
+      const [x, y] = await Promise.all([
+        a.recordOrder(order(), { decision: null, skipReason: 's', now: 1 }),
+        b.recordOrder(order(), { decision: null, skipReason: 's', now: 2 }),
+      ]);
       expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
       expect(await b.findOrder(order().transactionId)).toMatchObject({ receivedAt: x.duplicate ? 2 : 1 });
     } finally {

@@ -17,7 +17,8 @@ async function run(args: string[], stack: ReturnType<typeof payStack>): Promise<
 describe('orders command', () => {
   it('should list orders newest first with what each earned', async () => {
     const s = payStack({ orders: createMemoryOrderStore(), ledger: withLedgerRules(createMemoryLedger()) });
-    const post = (body: string, headers: Record<string, string> = { 'content-type': 'text/xml' }) => request(s.app.callback()).post('/wechat/pay/notify').set(headers).send(body);
+    const post = (body: string, headers: Record<string, string> = { 'content-type': 'text/xml' }) =>
+      request(s.app.callback()).post('/wechat/pay/notify').set(headers).send(body);
     await post(v2({ transactionId: 'tx-big', totalFen: 30000, openId: 'o-big' }));
     await post(v2({ transactionId: 'tx-small', totalFen: 9999, openId: 'o-small' }));
     const n = v3({ transactionId: 'tx-failed', failed: true, openId: 'o-failed' });
@@ -32,7 +33,10 @@ describe('orders command', () => {
 
   it('should list the spend-triggered grants with their order (--grants, --csv)', async () => {
     const s = payStack();
-    await request(s.app.callback()).post('/wechat/pay/notify').set('content-type', 'text/xml').send(v2({ transactionId: 'tx-1', totalFen: 15000 }));
+    await request(s.app.callback())
+      .post('/wechat/pay/notify')
+      .set('content-type', 'text/xml')
+      .send(v2({ transactionId: 'tx-1', totalFen: 15000 }));
     const csv = await run(['orders', '--grants', '--csv'], s);
     const [header, row] = csv.split('\n');
     expect(header).toBe('grant_id,created_at,campaign,openid,amount_yuan,bill_no,status,outcome,transaction_id,order_yuan,rule');

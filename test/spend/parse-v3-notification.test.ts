@@ -19,11 +19,32 @@ const parse = (n: { body: string; headers: Record<string, string> }, o = opts) =
 
 /** A correctly signed notification around any transaction object. */
 function signedAround(transaction: Record<string, unknown>, key = APIV3_KEY) {
-  const body = JSON.stringify({ id: 'EV-1', event_type: 'TRANSACTION.SUCCESS', resource_type: 'encrypt-resource', resource: encryptV3Resource(JSON.stringify(transaction), key, { nonce: 'abcdefghijkl' }) });
+  const body = JSON.stringify({
+    id: 'EV-1',
+    event_type: 'TRANSACTION.SUCCESS',
+    resource_type: 'encrypt-resource',
+    resource: encryptV3Resource(JSON.stringify(transaction), key, { nonce: 'abcdefghijkl' }),
+  });
   const ts = String(NOW);
-  return { body, headers: { 'wechatpay-timestamp': ts, 'wechatpay-nonce': 'n1', 'wechatpay-serial': SANDBOX_PAY_PLATFORM.serial, 'wechatpay-signature': signV3Message(PLATFORM_KEY_PEM, ts, 'n1', body) } };
+  return {
+    body,
+    headers: {
+      'wechatpay-timestamp': ts,
+      'wechatpay-nonce': 'n1',
+      'wechatpay-serial': SANDBOX_PAY_PLATFORM.serial,
+      'wechatpay-signature': signV3Message(PLATFORM_KEY_PEM, ts, 'n1', body),
+    },
+  };
 }
-const tx = { mchid: MCH_ID, appid: APPID, transaction_id: '4200002026030200000000000009', out_trade_no: 'o9', trade_state: 'SUCCESS', payer: { openid: 'o-9' }, amount: { total: 30000 } };
+const tx = {
+  mchid: MCH_ID,
+  appid: APPID,
+  transaction_id: '4200002026030200000000000009',
+  out_trade_no: 'o9',
+  trade_state: 'SUCCESS',
+  payer: { openid: 'o-9' },
+  amount: { total: 30000 },
+};
 
 describe('parseV3Notification', () => {
   it('should accept a signed, encrypted notification and translate it', () => {
@@ -101,9 +122,20 @@ describe('parseV3Notification', () => {
   });
 
   it('should ignore a resource that is not a transaction (a refund)', () => {
-    const body = JSON.stringify({ event_type: 'REFUND.SUCCESS', resource: encryptV3Resource('{}', APIV3_KEY, { nonce: 'abcdefghijkl', associatedData: 'refund', originalType: 'refund' }) });
+    const body = JSON.stringify({
+      event_type: 'REFUND.SUCCESS',
+      resource: encryptV3Resource('{}', APIV3_KEY, { nonce: 'abcdefghijkl', associatedData: 'refund', originalType: 'refund' }),
+    });
     const ts = String(NOW);
-    const n = { body, headers: { 'wechatpay-timestamp': ts, 'wechatpay-nonce': 'n', 'wechatpay-serial': SANDBOX_PAY_PLATFORM.serial, 'wechatpay-signature': signV3Message(PLATFORM_KEY_PEM, ts, 'n', body) } };
+    const n = {
+      body,
+      headers: {
+        'wechatpay-timestamp': ts,
+        'wechatpay-nonce': 'n',
+        'wechatpay-serial': SANDBOX_PAY_PLATFORM.serial,
+        'wechatpay-signature': signV3Message(PLATFORM_KEY_PEM, ts, 'n', body),
+      },
+    };
     expect(parse(n).kind).toBe('ignored');
   });
 });
@@ -111,7 +143,11 @@ describe('parseV3Notification', () => {
 describe('verifyV3Signature', () => {
   it('should verify the message timestamp\\nnonce\\nbody\\n', () => {
     const sig = signV3Message(PLATFORM_KEY_PEM, String(NOW), 'abc', '{}');
-    expect(() => verifyV3Signature(PLATFORM_KEYS, { signature: sig, timestamp: String(NOW), nonce: 'abc', serial: SANDBOX_PAY_PLATFORM.serial }, '{}', { nowSeconds: NOW })).not.toThrow();
-    expect(() => verifyV3Signature(PLATFORM_KEYS, { signature: sig, timestamp: String(NOW), nonce: 'abd', serial: SANDBOX_PAY_PLATFORM.serial }, '{}', { nowSeconds: NOW })).toThrow(PayNotifyError);
+    expect(() =>
+      verifyV3Signature(PLATFORM_KEYS, { signature: sig, timestamp: String(NOW), nonce: 'abc', serial: SANDBOX_PAY_PLATFORM.serial }, '{}', { nowSeconds: NOW }),
+    ).not.toThrow();
+    expect(() =>
+      verifyV3Signature(PLATFORM_KEYS, { signature: sig, timestamp: String(NOW), nonce: 'abd', serial: SANDBOX_PAY_PLATFORM.serial }, '{}', { nowSeconds: NOW }),
+    ).toThrow(PayNotifyError);
   });
 });

@@ -19,7 +19,15 @@ async function server(answers: Array<{ status: number; body: string } | 'hang'>)
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/wechat/pay/notify`;
-  return { url, bodies, close: () => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }) };
+  return {
+    url,
+    bodies,
+    close: () =>
+      new Promise<void>((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
+  };
 }
 
 const FAIL = { status: 200, body: v2Answer('FAIL', 'busy') };
@@ -66,8 +74,18 @@ describe('sendPayNotification', () => {
   it('should count an unanswered attempt (timeout) as not success and a v3 200/204 as success', async () => {
     const s = await server(['hang', { status: 204, body: '' }]);
     try {
-      const r = await sendPayNotification({ url: s.url, protocol: 'v3', build: (n) => ({ body: `{"n":${n}}` }), schedule: [1], sleep: async () => undefined, timeoutMs: 200 });
-      expect(r.attempts.map((a) => [a.status, a.ok])).toEqual([[0, false], [204, true]]);
+      const r = await sendPayNotification({
+        url: s.url,
+        protocol: 'v3',
+        build: (n) => ({ body: `{"n":${n}}` }),
+        schedule: [1],
+        sleep: async () => undefined,
+        timeoutMs: 200,
+      });
+      expect(r.attempts.map((a) => [a.status, a.ok])).toEqual([
+        [0, false],
+        [204, true],
+      ]);
       expect(s.bodies).toEqual(['{"n":1}', '{"n":2}']);
     } finally {
       await s.close();

@@ -21,7 +21,19 @@ describe('selectSpendTier', () => {
   });
 
   it('should apply the highest tier whatever order the tiers are written in', () => {
-    const s = spendConfig({ rules: [{ id: 'r', campaign: 'c', tiers: [{ min: 300, amount: 30 }, { min: 100, amount: 10 }, { min: 200, amount: 20 }] }] });
+    const s = spendConfig({
+      rules: [
+        {
+          id: 'r',
+          campaign: 'c',
+          tiers: [
+            { min: 300, amount: 30 },
+            { min: 100, amount: 10 },
+            { min: 200, amount: 20 },
+          ],
+        },
+      ],
+    });
     expect(selectSpendTier(s, order(25000), T0).decision?.amountFen).toBe(2000);
   });
 

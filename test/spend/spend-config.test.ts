@@ -19,7 +19,15 @@ describe('spendFileSchema', () => {
 
   it('should parse yuan to fen, sort tiers highest first, and name the grant rule', () => {
     const s = spendFileSchema.parse(SPEND_YAML);
-    expect(s.rules[0]).toMatchObject({ id: 'spend-100', ruleId: 'spend:spend-100', tiers: [{ minFen: 30000, amountFen: 3000 }, { minFen: 10000, amountFen: 1000 }], enabled: true });
+    expect(s.rules[0]).toMatchObject({
+      id: 'spend-100',
+      ruleId: 'spend:spend-100',
+      tiers: [
+        { minFen: 30000, amountFen: 3000 },
+        { minFen: 10000, amountFen: 1000 },
+      ],
+      enabled: true,
+    });
   });
 });
 
@@ -38,11 +46,42 @@ describe('loadConfig with spend.yaml', () => {
   });
 
   it.each([
-    ['an unknown campaign', { rules: [{ id: 'r', campaign: 'nope', tiers: [{ min: 100, amount: 10 }] }] }, 'spend.yaml rules[0].campaign: campaign "nope" is not defined in campaigns.yaml (defined: spend-packet)'],
-    ['a packet above the per-packet limit', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 250 }] }] }, 'spend.yaml rules[0].tiers: tier 100.00: amount 250.00 must be within 1.00–200.00 yuan (limits.yaml amount; set scene_id on the campaign for more)'],
-    ['a bad amount', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: '1.234', amount: 10 }] }] }, 'spend.yaml rules[0].tiers[0].min: "1.234" is not an amount in yuan with at most 2 decimals (e.g. 100.00)'],
-    ['a tier listed twice', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }, { min: 100, amount: 20 }] }] }, 'spend.yaml rules[0].tiers[1].min: tier 100.00 is listed twice'],
-    ['a bad regex', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '(' } }] }, 'spend.yaml rules[0].attach.regex: is not a valid regular expression'],
+    [
+      'an unknown campaign',
+      { rules: [{ id: 'r', campaign: 'nope', tiers: [{ min: 100, amount: 10 }] }] },
+      'spend.yaml rules[0].campaign: campaign "nope" is not defined in campaigns.yaml (defined: spend-packet)',
+    ],
+    [
+      'a packet above the per-packet limit',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 250 }] }] },
+      'spend.yaml rules[0].tiers: tier 100.00: amount 250.00 must be within 1.00–200.00 yuan (limits.yaml amount; set scene_id on the campaign for more)',
+    ],
+    [
+      'a bad amount',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: '1.234', amount: 10 }] }] },
+      'spend.yaml rules[0].tiers[0].min: "1.234" is not an amount in yuan with at most 2 decimals (e.g. 100.00)',
+    ],
+    [
+      'a tier listed twice',
+      {
+        rules: [
+          {
+            id: 'r',
+            campaign: 'spend-packet',
+            tiers: [
+              { min: 100, amount: 10 },
+              { min: 100, amount: 20 },
+            ],
+          },
+        ],
+      },
+      'spend.yaml rules[0].tiers[1].min: tier 100.00 is listed twice',
+    ],
+    [
+      'a bad regex',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '(' } }] },
+      'spend.yaml rules[0].attach.regex: is not a valid regular expression',
+    ],
     [
       'an attach regex with a lookbehind',
       { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '(?<=vip-)\\d+' } }] },
@@ -53,9 +92,17 @@ describe('loadConfig with spend.yaml', () => {
       { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { regex: '^(\\d)\\1$' } }] },
       'spend.yaml rules[0].attach.regex: uses a backreference "\\1", which cannot run in linear time',
     ],
-    ['two filters in one attach', { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { equals: 'a', prefix: 'b' } }] }, 'spend.yaml rules[0].attach: give exactly one of equals, prefix, regex'],
+    [
+      'two filters in one attach',
+      { rules: [{ id: 'r', campaign: 'spend-packet', tiers: [{ min: 100, amount: 10 }], attach: { equals: 'a', prefix: 'b' } }] },
+      'spend.yaml rules[0].attach: give exactly one of equals, prefix, regex',
+    ],
     ['a duplicate id', { rules: [SPEND_YAML.rules[0], SPEND_YAML.rules[0]] }, 'spend.yaml rules[1].id: "spend-100" is used by an earlier rule'],
-    ['a window backwards', { rules: [{ ...SPEND_YAML.rules[0], window: { from: '2026-02-01', to: '2026-01-01' } }] }, 'spend.yaml rules[0].window: window.from is after window.to'],
+    [
+      'a window backwards',
+      { rules: [{ ...SPEND_YAML.rules[0], window: { from: '2026-02-01', to: '2026-01-01' } }] },
+      'spend.yaml rules[0].window: window.from is after window.to',
+    ],
     ['an unknown key', { rules: [{ ...SPEND_YAML.rules[0], amount: 3 }] }, 'spend.yaml rules[0]'],
   ])('should refuse %s with a message naming the path', (_name, spend, expected) => {
     const dir = writeSpendConfig(tmp.dir, spend);
@@ -70,7 +117,9 @@ describe('runExplainOrder', () => {
   afterAll(() => tmp.remove());
 
   function explain(amount: string, o: { attach?: string } = {}) {
-    const dir = writeSpendConfig(tmp.dir, { rules: [SPEND_YAML.rules[0], { id: 'vip', campaign: 'spend-packet', tiers: [{ min: 50, amount: 5 }], attach: { prefix: 'vip' } }] });
+    const dir = writeSpendConfig(tmp.dir, {
+      rules: [SPEND_YAML.rules[0], { id: 'vip', campaign: 'spend-packet', tiers: [{ min: 50, amount: 5 }], attach: { prefix: 'vip' } }],
+    });
     const out: string[] = [];
     const err: string[] = [];
     const code = runExplainOrder(amount, { dir, views: VIEWS, at: '2026-03-02 10:00', ...o }, { out: (s) => out.push(s), err: (s) => err.push(s) });

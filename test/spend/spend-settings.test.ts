@@ -26,7 +26,16 @@ describe('loadSettings (spend settings)', () => {
   });
 
   it('should read WECHAT_PAY_APIV3_KEY, WECHAT_PAY_PLATFORM_CERT (comma-separated, resolved), WECHAT_PAY_PUBLIC_KEY_ID and BOT_PAY_NOTIFY_PATH, and treat the APIv3 key as a secret', () => {
-    const s = loadSettings({ ...REAL, WECHAT_PAY_APIV3_KEY: 'v'.repeat(32), WECHAT_PAY_PLATFORM_CERT: 'a.pem, /etc/b.pem', WECHAT_PAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_1', BOT_PAY_NOTIFY_PATH: '/pay/cb' }, '/srv/bot');
+    const s = loadSettings(
+      {
+        ...REAL,
+        WECHAT_PAY_APIV3_KEY: 'v'.repeat(32),
+        WECHAT_PAY_PLATFORM_CERT: 'a.pem, /etc/b.pem',
+        WECHAT_PAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_1',
+        BOT_PAY_NOTIFY_PATH: '/pay/cb',
+      },
+      '/srv/bot',
+    );
     expect(s.pay).toMatchObject({ apiV3Key: 'v'.repeat(32), platformCertPaths: [path.resolve('/srv/bot', 'a.pem'), '/etc/b.pem'], publicKeyId: 'PUB_KEY_ID_1' });
     expect(s.payNotifyPath).toBe('/pay/cb');
     expect(s.secrets).toContain('v'.repeat(32));

@@ -12,8 +12,22 @@ import { parseV3Notification } from '../../src/spend/parse-v3-notification';
 import { loadPlatformKeys, signV3Message, verifyV3Signature } from '../../src/spend/verify-v3-signature';
 
 const dir = path.join(__dirname, '../fixtures/spend');
-interface AesVector { name: string; key: string; nonce: string; associated_data: string; plaintext: string; ciphertext: string }
-interface SigVector { name: string; timestamp: string; nonce: string; serial: string; body: string; signature: string }
+interface AesVector {
+  name: string;
+  key: string;
+  nonce: string;
+  associated_data: string;
+  plaintext: string;
+  ciphertext: string;
+}
+interface SigVector {
+  name: string;
+  timestamp: string;
+  nonce: string;
+  serial: string;
+  body: string;
+  signature: string;
+}
 const fixture = JSON.parse(fs.readFileSync(path.join(dir, 'v3-independent-vectors.json'), 'utf8')) as {
   aes: AesVector[];
   signatures: SigVector[];
@@ -62,10 +76,26 @@ describe('v3 vectors from other implementations', () => {
   it('should verify, decrypt and translate the whole independently made notification', () => {
     const s = fixture.signatures.find((x) => x.name === 'notification')!;
     const t = fixture.transaction;
-    const parsed = parseV3Notification(headers(s), s.body, { apiV3Key: fixture.aes[0].key, platformKeys: keys, appIds: [t.appid], mchId: t.mchid, nowSeconds: Number(s.timestamp) });
+    const parsed = parseV3Notification(headers(s), s.body, {
+      apiV3Key: fixture.aes[0].key,
+      platformKeys: keys,
+      appIds: [t.appid],
+      mchId: t.mchid,
+      nowSeconds: Number(s.timestamp),
+    });
     expect(parsed).toMatchObject({
       kind: 'order',
-      order: { transactionId: t.transaction_id, outTradeNo: t.out_trade_no, appId: t.appid, mchId: t.mchid, openId: t.payer.openid, totalFen: t.amount.total, paid: true, attach: t.attach, protocol: 'v3' },
+      order: {
+        transactionId: t.transaction_id,
+        outTradeNo: t.out_trade_no,
+        appId: t.appid,
+        mchId: t.mchid,
+        openId: t.payer.openid,
+        totalFen: t.amount.total,
+        paid: true,
+        attach: t.attach,
+        protocol: 'v3',
+      },
     });
   });
 });

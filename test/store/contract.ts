@@ -164,10 +164,8 @@ export function runStoreContract(
         expect(await store.kv.get(k('lock'))).toBe('a');
       });
 
-      it('should let exactly one of 50 concurrent callers win, and keep the winner\'s value', async () => {
-        const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => handle(i).kv.setIfAbsent(k('race'), `caller-${i}`, 30)),
-        );
+      it("should let exactly one of 50 concurrent callers win, and keep the winner's value", async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => handle(i).kv.setIfAbsent(k('race'), `caller-${i}`, 30)));
         const winners = results.flatMap((won, i) => (won ? [i] : []));
         expect(winners).toHaveLength(1);
         expect(await store.kv.get(k('race'))).toBe(`caller-${winners[0]}`);
@@ -246,7 +244,7 @@ export function runStoreContract(
         await store.dedupe.release(k('unknown'));
       });
 
-      it('should give exactly one of 3 concurrent claims (WeChat\'s retries) the state new', async () => {
+      it("should give exactly one of 3 concurrent claims (WeChat's retries) the state new", async () => {
         const claims = await Promise.all([0, 1, 2].map((i) => handle(i).dedupe.claim(k('retry'), 30)));
         expect(claims.filter((c) => c.state === 'new')).toHaveLength(1);
         expect(claims.filter((c) => c.state === 'in-flight')).toHaveLength(2);
@@ -357,9 +355,7 @@ export function runStoreContract(
       });
 
       it('should never exceed the limit under 100 concurrent increments', async () => {
-        const results = await Promise.all(
-          Array.from({ length: 100 }, (_, i) => handle(i).counters.incrementWithin(k('rate'), 1, 37, 60)),
-        );
+        const results = await Promise.all(Array.from({ length: 100 }, (_, i) => handle(i).counters.incrementWithin(k('rate'), 1, 37, 60)));
         expect(results.filter((r) => r.allowed)).toHaveLength(37);
         expect(results.every((r) => r.value <= 37)).toBe(true);
         expect(new Set(results.filter((r) => r.allowed).map((r) => r.value)).size).toBe(37);
@@ -387,69 +383,70 @@ export function runStoreContract(
     // === expiry by server time (Redis): real short TTLs
 
     // Server-time cases exist only for stores that expire by the server's clock (Redis).
-    if (!options.clockExpiry) describe('expiry by server time (real short TTLs)', () => {
-      it('should keep a kv value until its TTL, then drop it and let setIfAbsent win again', async () => {
-        await store.kv.set(k('t'), 'v', SERVER_TTL);
-        expect(await pttl('kv', k('t'))).toBeGreaterThan(0);
-        expect(await handle(1).kv.get(k('t'))).toBe('v');
-        expect(await store.kv.setIfAbsent(k('t'), 'w', SERVER_TTL)).toBe(false);
-        await awaitExpired('kv', k('t'));
-        expect(await handle(1).kv.get(k('t'))).toBeUndefined();
-        expect(await store.kv.setIfAbsent(k('t'), 'w', 30)).toBe(true);
-        expect(await store.kv.get(k('t'))).toBe('w');
-      });
+    if (!options.clockExpiry)
+      describe('expiry by server time (real short TTLs)', () => {
+        it('should keep a kv value until its TTL, then drop it and let setIfAbsent win again', async () => {
+          await store.kv.set(k('t'), 'v', SERVER_TTL);
+          expect(await pttl('kv', k('t'))).toBeGreaterThan(0);
+          expect(await handle(1).kv.get(k('t'))).toBe('v');
+          expect(await store.kv.setIfAbsent(k('t'), 'w', SERVER_TTL)).toBe(false);
+          await awaitExpired('kv', k('t'));
+          expect(await handle(1).kv.get(k('t'))).toBeUndefined();
+          expect(await store.kv.setIfAbsent(k('t'), 'w', 30)).toBe(true);
+          expect(await store.kv.get(k('t'))).toBe('w');
+        });
 
-      it('should not delete an expired value even when it matches, nor a newer value set after it', async () => {
-        await store.kv.set(k('lock'), 'v', SERVER_TTL);
-        await awaitExpired('kv', k('lock'));
-        expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
-        await handle(1).kv.set(k('lock'), 'w', 30);
-        expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
-        expect(await store.kv.get(k('lock'))).toBe('w');
-      });
+        it('should not delete an expired value even when it matches, nor a newer value set after it', async () => {
+          await store.kv.set(k('lock'), 'v', SERVER_TTL);
+          await awaitExpired('kv', k('lock'));
+          expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
+          await handle(1).kv.set(k('lock'), 'w', 30);
+          expect(await store.kv.deleteIfEquals(k('lock'), 'v')).toBe(false);
+          expect(await store.kv.get(k('lock'))).toBe('w');
+        });
 
-      it('should let an abandoned in-flight claim be taken again after its TTL', async () => {
-        expect(await store.dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'new' });
-        expect(await handle(1).dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'in-flight' });
-        const left = await pttl('dedupe', k('m'));
-        expect(left).toBeGreaterThan(0);
-        expect(left).toBeLessThanOrEqual(SERVER_TTL * 1000); // the losing claim did not extend it
-        await awaitExpired('dedupe', k('m'));
-        expect(await store.dedupe.peek(k('m'))).toBeUndefined();
-        expect(await handle(1).dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
-      });
+        it('should let an abandoned in-flight claim be taken again after its TTL', async () => {
+          expect(await store.dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'new' });
+          expect(await handle(1).dedupe.claim(k('m'), SERVER_TTL)).toEqual({ state: 'in-flight' });
+          const left = await pttl('dedupe', k('m'));
+          expect(left).toBeGreaterThan(0);
+          expect(left).toBeLessThanOrEqual(SERVER_TTL * 1000); // the losing claim did not extend it
+          await awaitExpired('dedupe', k('m'));
+          expect(await store.dedupe.peek(k('m'))).toBeUndefined();
+          expect(await handle(1).dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
+        });
 
-      it("should forget a done reply after the completion's TTL, not the claim's", async () => {
-        await store.dedupe.claim(k('m'), 300);
-        await store.dedupe.complete(k('m'), 'r', SERVER_TTL);
-        expect(await pttl('dedupe', k('m'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
-        expect(await handle(1).dedupe.peek(k('m'))).toEqual({ state: 'done', reply: 'r' });
-        await awaitExpired('dedupe', k('m'));
-        expect(await store.dedupe.peek(k('m'))).toBeUndefined();
-        expect(await store.dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
-      });
+        it("should forget a done reply after the completion's TTL, not the claim's", async () => {
+          await store.dedupe.claim(k('m'), 300);
+          await store.dedupe.complete(k('m'), 'r', SERVER_TTL);
+          expect(await pttl('dedupe', k('m'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
+          expect(await handle(1).dedupe.peek(k('m'))).toEqual({ state: 'done', reply: 'r' });
+          await awaitExpired('dedupe', k('m'));
+          expect(await store.dedupe.peek(k('m'))).toBeUndefined();
+          expect(await store.dedupe.claim(k('m'), 30)).toEqual({ state: 'new' });
+        });
 
-      it('should keep the first digest for the whole TTL and free the key after it', async () => {
-        const A = 'a'.repeat(64);
-        const B = 'b'.repeat(64);
-        expect(await store.bindings.bind(k('sig'), A, SERVER_TTL)).toBe('bound');
-        expect(await handle(1).bindings.bind(k('sig'), B, SERVER_TTL)).toBe('other');
-        expect(await store.bindings.bind(k('sig'), A, 300)).toBe('same');
-        expect(await pttl('bind', k('sig'))).toBeLessThanOrEqual(SERVER_TTL * 1000); // a retry does not extend it
-        await awaitExpired('bind', k('sig'));
-        expect(await handle(1).bindings.bind(k('sig'), B, 30)).toBe('bound');
-      });
+        it('should keep the first digest for the whole TTL and free the key after it', async () => {
+          const A = 'a'.repeat(64);
+          const B = 'b'.repeat(64);
+          expect(await store.bindings.bind(k('sig'), A, SERVER_TTL)).toBe('bound');
+          expect(await handle(1).bindings.bind(k('sig'), B, SERVER_TTL)).toBe('other');
+          expect(await store.bindings.bind(k('sig'), A, 300)).toBe('same');
+          expect(await pttl('bind', k('sig'))).toBeLessThanOrEqual(SERVER_TTL * 1000); // a retry does not extend it
+          await awaitExpired('bind', k('sig'));
+          expect(await handle(1).bindings.bind(k('sig'), B, 30)).toBe('bound');
+        });
 
-      it('should end the counter window at the first increment\'s TTL', async () => {
-        await store.counters.incrementWithin(k('w'), 1, 10, SERVER_TTL);
-        await handle(1).counters.incrementWithin(k('w'), 1, 10, 300);
-        expect(await pttl('counter', k('w'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
-        expect(await store.counters.get(k('w'))).toBe(2);
-        await awaitExpired('counter', k('w'));
-        expect(await store.counters.get(k('w'))).toBe(0);
-        expect(await store.counters.incrementWithin(k('w'), 10, 10, 60)).toEqual({ allowed: true, value: 10 });
+        it("should end the counter window at the first increment's TTL", async () => {
+          await store.counters.incrementWithin(k('w'), 1, 10, SERVER_TTL);
+          await handle(1).counters.incrementWithin(k('w'), 1, 10, 300);
+          expect(await pttl('counter', k('w'))).toBeLessThanOrEqual(SERVER_TTL * 1000);
+          expect(await store.counters.get(k('w'))).toBe(2);
+          await awaitExpired('counter', k('w'));
+          expect(await store.counters.get(k('w'))).toBe(0);
+          expect(await store.counters.incrementWithin(k('w'), 10, 10, 60)).toEqual({ allowed: true, value: 10 });
+        });
       });
-    });
 
     // === lifecycle
 

@@ -89,72 +89,78 @@ describe('createStore', () => {
   });
 });
 
-describeService('createStore with PostgreSQL and Redis', [[DATABASE_URL, 5432], [REDIS_URL, 6379]], () => {
-  afterAll(async () => {
-    await dropRedisPrefix();
-    await dropPgSchema();
-  });
-
-  /** Where the rewards ledger would go, read the way the rewards code reads it. */
-  const ledgerHome = (store: CompositeStore) => (store.backends.postgres ? 'postgres' : store.backends.sqlite ? 'sqlite' : 'memory');
-
-  it('should put everything on PostgreSQL when only DATABASE_URL is set', async () => {
-    const store = await createStore({ sqlitePath: tmpFile(), databaseUrl: DATABASE_URL, postgresSchema: RUN });
-    expect(store.driver).toBe('postgres');
-    expect(store).toBeInstanceOf(PostgresStore);
-    expect(Object.keys(store.backends)).toEqual(['postgres']);
-    expect(ledgerHome(store)).toBe('postgres');
-    await store.kv.set('k', 'v');
-    const { rows } = await store.backends.postgres!.pool.query("SELECT value FROM store_kv WHERE key = 'k'");
-    expect(rows).toEqual([{ value: 'v' }]);
-    await store.close();
-  });
-
-  it('should put kv/dedupe/counters on Redis and name PostgreSQL as the ledger home when both are set', async () => {
-    const store = await createStore({
-      sqlitePath: tmpFile(),
-      databaseUrl: DATABASE_URL,
-      redisUrl: REDIS_URL,
-      redisPrefix: REDIS_PREFIX,
-      postgresSchema: RUN,
+describeService(
+  'createStore with PostgreSQL and Redis',
+  [
+    [DATABASE_URL, 5432],
+    [REDIS_URL, 6379],
+  ],
+  () => {
+    afterAll(async () => {
+      await dropRedisPrefix();
+      await dropPgSchema();
     });
-    expect(store.driver).toBe('redis+postgres');
-    expect(store.backends.redis).toBeInstanceOf(RedisStore);
-    expect(store.backends.postgres).toBeInstanceOf(PostgresStore);
-    expect(store.backends.sqlite).toBeUndefined();
-    await store.dedupe.claim('m', 30);
-    expect(await store.backends.redis!.client.get(`${REDIS_PREFIX}dedupe:m`)).toBe('i');
-    await store.ping();
-    await store.close();
-    await expect(store.ping()).rejects.toThrow();
-  });
 
-  it('should pair Redis with SQLite when only REDIS_URL is set', async () => {
-    const file = tmpFile();
-    const store = await createStore({ sqlitePath: file, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX });
-    expect(store.driver).toBe('redis+sqlite');
-    expect(store.backends.sqlite?.file).toBe(file);
-    expect(ledgerHome(store)).toBe('sqlite');
-    await store.counters.incrementWithin('c', 1, 5, 60);
-    expect(await store.backends.redis!.client.get(`${REDIS_PREFIX}counter:c`)).toBe('1');
-    expect(await store.backends.sqlite!.counters.get('c')).toBe(0);
-    await store.close();
-  });
+    /** Where the rewards ledger would go, read the way the rewards code reads it. */
+    const ledgerHome = (store: CompositeStore) => (store.backends.postgres ? 'postgres' : store.backends.sqlite ? 'sqlite' : 'memory');
 
-  it('should close Redis again when PostgreSQL is unreachable', async () => {
-    await expect(
-      createStore({ sqlitePath: tmpFile(), redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX, databaseUrl: 'postgres://u:pw@127.0.0.1:1/x' }),
-    ).rejects.toThrow(/cannot reach PostgreSQL/);
-  });
+    it('should put everything on PostgreSQL when only DATABASE_URL is set', async () => {
+      const store = await createStore({ sqlitePath: tmpFile(), databaseUrl: DATABASE_URL, postgresSchema: RUN });
+      expect(store.driver).toBe('postgres');
+      expect(store).toBeInstanceOf(PostgresStore);
+      expect(Object.keys(store.backends)).toEqual(['postgres']);
+      expect(ledgerHome(store)).toBe('postgres');
+      await store.kv.set('k', 'v');
+      const { rows } = await store.backends.postgres!.pool.query("SELECT value FROM store_kv WHERE key = 'k'");
+      expect(rows).toEqual([{ value: 'v' }]);
+      await store.close();
+    });
 
-  runStoreContract(
-    'createStore(redis+postgres)',
-    async () =>
-      createStore({ sqlitePath: tmpFile(), databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX, postgresSchema: RUN }),
-    undefined,
-    {
-      clockExpiry: false,
-      serverPttl: async (store, kind, key) => (store as CompositeStore).backends.redis!.client.pttl(`${REDIS_PREFIX}${kind}:${key}`),
-    },
-  );
-});
+    it('should put kv/dedupe/counters on Redis and name PostgreSQL as the ledger home when both are set', async () => {
+      const store = await createStore({
+        sqlitePath: tmpFile(),
+        databaseUrl: DATABASE_URL,
+        redisUrl: REDIS_URL,
+        redisPrefix: REDIS_PREFIX,
+        postgresSchema: RUN,
+      });
+      expect(store.driver).toBe('redis+postgres');
+      expect(store.backends.redis).toBeInstanceOf(RedisStore);
+      expect(store.backends.postgres).toBeInstanceOf(PostgresStore);
+      expect(store.backends.sqlite).toBeUndefined();
+      await store.dedupe.claim('m', 30);
+      expect(await store.backends.redis!.client.get(`${REDIS_PREFIX}dedupe:m`)).toBe('i');
+      await store.ping();
+      await store.close();
+      await expect(store.ping()).rejects.toThrow();
+    });
+
+    it('should pair Redis with SQLite when only REDIS_URL is set', async () => {
+      const file = tmpFile();
+      const store = await createStore({ sqlitePath: file, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX });
+      expect(store.driver).toBe('redis+sqlite');
+      expect(store.backends.sqlite?.file).toBe(file);
+      expect(ledgerHome(store)).toBe('sqlite');
+      await store.counters.incrementWithin('c', 1, 5, 60);
+      expect(await store.backends.redis!.client.get(`${REDIS_PREFIX}counter:c`)).toBe('1');
+      expect(await store.backends.sqlite!.counters.get('c')).toBe(0);
+      await store.close();
+    });
+
+    it('should close Redis again when PostgreSQL is unreachable', async () => {
+      await expect(createStore({ sqlitePath: tmpFile(), redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX, databaseUrl: 'postgres://u:pw@127.0.0.1:1/x' })).rejects.toThrow(
+        /cannot reach PostgreSQL/,
+      );
+    });
+
+    runStoreContract(
+      'createStore(redis+postgres)',
+      async () => createStore({ sqlitePath: tmpFile(), databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX, postgresSchema: RUN }),
+      undefined,
+      {
+        clockExpiry: false,
+        serverPttl: async (store, kind, key) => (store as CompositeStore).backends.redis!.client.pttl(`${REDIS_PREFIX}${kind}:${key}`),
+      },
+    );
+  },
+);

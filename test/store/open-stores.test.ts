@@ -67,7 +67,7 @@ describeService('openStores on PostgreSQL', [[DATABASE_URL, 5432]], () => {
     }
   });
 
-  it('should put the ledger and orders on the store\'s pool, where a command with DATABASE_URL finds them', async () => {
+  it("should put the ledger and orders on the store's pool, where a command with DATABASE_URL finds them", async () => {
     const tmp = tempDir('open-stores-');
     const options = { sqlitePath: path.join(tmp.dir, 'unused.sqlite'), databaseUrl: DATABASE_URL, postgresSchema: RUN };
     const bot = await openStores(options);

@@ -26,9 +26,7 @@ export function describeService(name: string, services: Array<[url: string, defa
     describe(name, body);
     return;
   }
-  const missing = services
-    .filter(([url, port]) => !reachable(url, port))
-    .map(([url, port]) => `${new URL(url).hostname}:${new URL(url).port || port}`);
+  const missing = services.filter(([url, port]) => !reachable(url, port)).map(([url, port]) => `${new URL(url).hostname}:${new URL(url).port || port}`);
   if (missing.length === 0) {
     describe(name, body);
     return;

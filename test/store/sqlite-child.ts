@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const insert = store.db.prepare('INSERT INTO crash_rows (i, payload) VALUES (?, ?)');
     const commit = store.db.transaction((i: number) => {
       insert.run(i, `row-${i}`);
-      store.db.prepare("INSERT INTO store_kv (key, value) VALUES (?, ?)").run(`row:${i}`, String(i));
+      store.db.prepare('INSERT INTO store_kv (key, value) VALUES (?, ?)').run(`row:${i}`, String(i));
     });
     for (let i = 0; ; i++) {
       commit.immediate(i);

@@ -192,7 +192,7 @@ describe('SqliteLedger and SqliteOrderStore while another process holds the writ
 });
 
 describe('runWhenUnlocked', () => {
-  it('should pass a step\'s own error through at once, without retrying it', async () => {
+  it("should pass a step's own error through at once, without retrying it", async () => {
     const db = openSqlite(':memory:');
     let runs = 0;
     await expect(

@@ -91,9 +91,7 @@ describe('SqliteStore across processes', () => {
     const file = tmpFile();
     await SqliteStore.open(file).close(); // migrate once, so the children race on claims, not on schema
     const keys = 200;
-    const results = (await raceChildren([1, 2, 3].map(() => ['claim', file, String(keys)]))).map(
-      (line) => JSON.parse(line) as string[],
-    );
+    const results = (await raceChildren([1, 2, 3].map(() => ['claim', file, String(keys)]))).map((line) => JSON.parse(line) as string[]);
     for (let i = 0; i < keys; i++) {
       const states = results.map((r) => r[i]);
       expect(states.filter((s) => s === 'new')).toHaveLength(1);
@@ -103,9 +101,12 @@ describe('SqliteStore across processes', () => {
 
   it('should let two processes migrate the same new file at once and never exceed a shared counter limit', async () => {
     const file = tmpFile(); // not created yet: both children create and migrate it concurrently
-    const results = (await raceChildren([['increment', file, '150', '100'], ['increment', file, '150', '100']])).map(
-      (line) => (JSON.parse(line) as { allowed: number }).allowed,
-    );
+    const results = (
+      await raceChildren([
+        ['increment', file, '150', '100'],
+        ['increment', file, '150', '100'],
+      ])
+    ).map((line) => (JSON.parse(line) as { allowed: number }).allowed);
     expect(results[0] + results[1]).toBe(100);
     const store = SqliteStore.open(file);
     expect(await store.counters.get('rate')).toBe(100);
@@ -222,8 +223,7 @@ describe('SqliteStore.sweepExpired', () => {
   });
 
   // The de-duplication table has no expiry index: the automatic sweep looks at its 1,000 oldest rows.
-  const dedupeRows = (store: SqliteStore, like: string) =>
-    store.db.prepare('SELECT COUNT(*) FROM store_dedupe WHERE key LIKE ?').pluck().get(like) as number;
+  const dedupeRows = (store: SqliteStore, like: string) => store.db.prepare('SELECT COUNT(*) FROM store_dedupe WHERE key LIKE ?').pluck().get(like) as number;
 
   it('should sweep expired de-duplication rows oldest first, keeping up with the writes', async () => {
     const clock = fixedClock(0);
@@ -263,8 +263,7 @@ describe('SqliteStore migrations', () => {
     const db = openSqlite(file);
     migrate(db, 'store', SQLITE_STORE_MIGRATIONS.slice(0, 1));
     db.prepare("INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES ('k', 'done', 'r', ?)").run(Date.now() + 60_000);
-    const indexes = (d: typeof db) =>
-      d.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'store_dedupe' AND sql IS NOT NULL").pluck().all();
+    const indexes = (d: typeof db) => d.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'store_dedupe' AND sql IS NOT NULL").pluck().all();
     expect(indexes(db)).toEqual(['store_dedupe_expires']);
     db.close();
     const store = SqliteStore.open(file);

@@ -2,15 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { join } from 'node:path';
-import {
-  AES_BLOCK,
-  CbcCodec,
-  CRYPTO_ERROR_CODES,
-  createMessageCrypto,
-  pkcs7Pad,
-  pkcs7Unpad,
-  WeChatCryptoError,
-} from '../../src/wechat/crypto';
+import { AES_BLOCK, CbcCodec, CRYPTO_ERROR_CODES, createMessageCrypto, pkcs7Pad, pkcs7Unpad, WeChatCryptoError } from '../../src/wechat/crypto';
 
 interface AesVector {
   id: string;
@@ -36,9 +28,7 @@ interface AesVector {
   cases?: { input_utf8?: string; input_len?: number; expected_pad_len: number; expected_pad_byte: number }[];
 }
 
-const vectors: AesVector[] = JSON.parse(
-  readFileSync(join(__dirname, '..', 'fixtures', 'vectors', 'aes-crypto.json'), 'utf8'),
-);
+const vectors: AesVector[] = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'vectors', 'aes-crypto.json'), 'utf8'));
 const byId = (id: string): AesVector => {
   const v = vectors.find((x) => x.id === id);
   if (!v) throw new Error(`missing vector ${id}`);
@@ -80,27 +70,18 @@ describe('createMessageCrypto', () => {
   it('should reject the bad-encoding-aes-key vector with −40004', () => {
     const v = byId('bad-encoding-aes-key');
     expect(v.expected?.valid).toBe(false);
-    expectCryptoError(
-      () => createMessageCrypto({ encodingAESKey: v.encoding_aes_key as string, appId: APPID }),
-      CRYPTO_ERROR_CODES.IllegalAesKey,
-    );
+    expectCryptoError(() => createMessageCrypto({ encodingAESKey: v.encoding_aes_key as string, appId: APPID }), CRYPTO_ERROR_CODES.IllegalAesKey);
   });
 
   it('should reject keys of the wrong length or alphabet without echoing them', () => {
     for (const bad of [KEY.slice(0, 42), `${KEY}A`, `${KEY.slice(0, 42)}+`, `${KEY.slice(0, 42)}=`, '']) {
-      const error = expectCryptoError(
-        () => createMessageCrypto({ encodingAESKey: bad, appId: APPID }),
-        CRYPTO_ERROR_CODES.IllegalAesKey,
-      );
+      const error = expectCryptoError(() => createMessageCrypto({ encodingAESKey: bad, appId: APPID }), CRYPTO_ERROR_CODES.IllegalAesKey);
       if (bad.length > 3) expect(error.message).not.toContain(bad);
     }
   });
 
   it('should name the previous key when that one is bad', () => {
-    const error = expectCryptoError(
-      () => createMessageCrypto({ encodingAESKey: KEY, appId: APPID, previousEncodingAESKey: 'short' }),
-      CRYPTO_ERROR_CODES.IllegalAesKey,
-    );
+    const error = expectCryptoError(() => createMessageCrypto({ encodingAESKey: KEY, appId: APPID, previousEncodingAESKey: 'short' }), CRYPTO_ERROR_CODES.IllegalAesKey);
     expect(error.message).toContain('previousEncodingAESKey');
   });
 
@@ -256,14 +237,11 @@ describe('MessageCrypto.encrypt', () => {
     expect(crypto.encrypt(v.msg as string, { random })).toBe(v.expected_encrypt);
   });
 
-  it.each(vectors.filter((v) => v.kind === 'encrypt-reply').map((v) => [v.id, v] as const))(
-    'should produce the Encrypt of %s byte-for-byte',
-    (_id, v) => {
-      const crypto = createMessageCrypto({ encodingAESKey: v.encoding_aes_key as string, appId: v.appid as string });
-      const encrypted = crypto.encrypt(v.msg as string, { random: Buffer.from(v.random16 as string, 'latin1') });
-      expect(encrypted).toBe(v.expected?.encrypt);
-    },
-  );
+  it.each(vectors.filter((v) => v.kind === 'encrypt-reply').map((v) => [v.id, v] as const))('should produce the Encrypt of %s byte-for-byte', (_id, v) => {
+    const crypto = createMessageCrypto({ encodingAESKey: v.encoding_aes_key as string, appId: v.appid as string });
+    const encrypted = crypto.encrypt(v.msg as string, { random: Buffer.from(v.random16 as string, 'latin1') });
+    expect(encrypted).toBe(v.expected?.encrypt);
+  });
 
   it('should match the documented frame and ciphertext sizes of the safe-mode reply', () => {
     const v = byId('official-message-push-safe-mode-reply');

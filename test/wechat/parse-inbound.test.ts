@@ -1,14 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  dedupeKey,
-  isCardEvent,
-  isEvent,
-  isEventOf,
-  type ClickEvent,
-  type InboundMessage,
-  type SubscribeEvent,
-} from '../../src/wechat/inbound';
+import { dedupeKey, isCardEvent, isEvent, isEventOf, type ClickEvent, type InboundMessage, type SubscribeEvent } from '../../src/wechat/inbound';
 import { InvalidInboundError, parseInbound, parseInboundXml } from '../../src/wechat/parse-inbound';
 import { MalformedXmlError, parseXml } from '../../src/wechat/xml';
 
@@ -20,9 +12,7 @@ interface InboundVector {
 }
 
 const fixturesDir = join(__dirname, '..', 'fixtures', 'inbound');
-const vectors: InboundVector[] = JSON.parse(
-  readFileSync(join(__dirname, '..', 'fixtures', 'vectors', 'inbound-xml.json'), 'utf8'),
-);
+const vectors: InboundVector[] = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'vectors', 'inbound-xml.json'), 'utf8'));
 const fixture = (id: string): string => readFileSync(join(fixturesDir, `${id}.xml`), 'utf8');
 
 /**
@@ -51,10 +41,7 @@ const EXTRA: Record<string, Record<string, unknown>> = {
   'event-pic_photo_or_album-multiple': {
     Event: 'pic_photo_or_album',
     'SendPicsInfo.Count': '2',
-    'SendPicsInfo.PicList': [
-      { PicMd5Sum: '5a75aaca956d97be686719218f275c6b' },
-      { PicMd5Sum: '1b5f7c23b5bf75682a53e7b6d163e185' },
-    ],
+    'SendPicsInfo.PicList': [{ PicMd5Sum: '5a75aaca956d97be686719218f275c6b' }, { PicMd5Sum: '1b5f7c23b5bf75682a53e7b6d163e185' }],
   },
   miniprogrampage: { MsgType: 'miniprogrampage', Title: 'Title', AppId: 'AppId', PagePath: 'PagePath', ThumbUrl: 'ThumbUrl' },
   'text-from-article': { MsgType: 'text', MsgDataId: 'xxxx', Idx: 'xxxx' },
@@ -207,16 +194,12 @@ describe('parseInbound', () => {
 
   it('should reject an element where text is expected, naming the path but not the value', () => {
     const secretish = 'x'.repeat(10_000);
-    expect(() => parseInbound({ ...header, MsgType: 'text', Content: { b: secretish }, MsgId: '1' })).toThrow(
-      /Content must be text/,
-    );
+    expect(() => parseInbound({ ...header, MsgType: 'text', Content: { b: secretish }, MsgId: '1' })).toThrow(/Content must be text/);
     expect(() => parseInbound({ ...header, MsgType: 'event', Event: 'CLICK', EventKey: ['a', 'b'] })).toThrow(/EventKey must appear once/);
-    expect(() => parseInbound({ ...header, MsgType: 'event', Event: 'scancode_push', EventKey: '1', ScanCodeInfo: 'text' })).toThrow(
-      /ScanCodeInfo must be an element/,
+    expect(() => parseInbound({ ...header, MsgType: 'event', Event: 'scancode_push', EventKey: '1', ScanCodeInfo: 'text' })).toThrow(/ScanCodeInfo must be an element/);
+    expect(() => parseInbound({ ...header, MsgType: 'event', Event: 'pic_weixin', EventKey: '1', SendPicsInfo: { PicList: { item: 'abc' } } })).toThrow(
+      /SendPicsInfo\.PicList\.item\[0\]/,
     );
-    expect(() =>
-      parseInbound({ ...header, MsgType: 'event', Event: 'pic_weixin', EventKey: '1', SendPicsInfo: { PicList: { item: 'abc' } } }),
-    ).toThrow(/SendPicsInfo\.PicList\.item\[0\]/);
     try {
       parseInbound({ ...header, MsgType: 'text', Content: { b: secretish }, MsgId: '1' });
     } catch (error) {

@@ -134,13 +134,10 @@ describe('checkMsgSignature', () => {
     expect(checkMsgSignature(v.token as string, q, v.encrypt as string)).toBe(true);
   });
 
-  it.each(aes.filter((v) => v.kind === 'encrypt-reply').map((v) => [v.id, v] as const))(
-    'should accept the reply MsgSignature of %s',
-    (_id, v) => {
-      const q = { msg_signature: v.expected?.msg_signature, timestamp: v.timestamp, nonce: v.nonce };
-      expect(checkMsgSignature(v.token as string, q, v.expected?.encrypt as string)).toBe(true);
-    },
-  );
+  it.each(aes.filter((v) => v.kind === 'encrypt-reply').map((v) => [v.id, v] as const))('should accept the reply MsgSignature of %s', (_id, v) => {
+    const q = { msg_signature: v.expected?.msg_signature, timestamp: v.timestamp, nonce: v.nonce };
+    expect(checkMsgSignature(v.token as string, q, v.expected?.encrypt as string)).toBe(true);
+  });
 
   it('should reject the negative nonce of the WeCom echostr vector', () => {
     const v = aes.find((x) => x.id === 'wechatpy-wecom-encrypted-echostr') as AesVector;

@@ -34,9 +34,7 @@ const nested = (depth: number): string => `${'<a>'.repeat(depth)}x${'</a>'.repea
 
 describe('parseXml', () => {
   it('should return the children of the root element as strings', () => {
-    expect(
-      parseXml('<xml><ToUserName><![CDATA[gh_1]]></ToUserName><CreateTime>1348831860</CreateTime></xml>'),
-    ).toEqual({ ToUserName: 'gh_1', CreateTime: '1348831860' });
+    expect(parseXml('<xml><ToUserName><![CDATA[gh_1]]></ToUserName><CreateTime>1348831860</CreateTime></xml>')).toEqual({ ToUserName: 'gh_1', CreateTime: '1348831860' });
   });
 
   it('should keep 64-bit ids, leading zeros and decimals as strings', () => {
@@ -220,7 +218,12 @@ describe('parseXml', () => {
   it('should stop the pre-scan after a number of steps bounded by XML_MAX_ELEMENTS, whatever the size of the flood', () => {
     // Steps = String.prototype.indexOf calls (each resumes after the previous '<'): the same at 64 and
     // 128 KiB, so the work before refusing does not grow with the input.
-    const floods = [(n: number) => '<'.repeat(n), (n: number) => '<a>'.repeat(n / 3), (n: number) => `<xml>${'<![CDATA['.repeat(n / 9)}`, (n: number) => `<xml>${'<!--'.repeat(n / 4)}`];
+    const floods = [
+      (n: number) => '<'.repeat(n),
+      (n: number) => '<a>'.repeat(n / 3),
+      (n: number) => `<xml>${'<![CDATA['.repeat(n / 9)}`,
+      (n: number) => `<xml>${'<!--'.repeat(n / 4)}`,
+    ];
     for (const flood of floods) {
       const steps = [64 * 1024, 128 * 1024].map((n) => {
         const input = flood(n);
@@ -259,9 +262,43 @@ describe('parseXml', () => {
 
     it('should return an object or throw MalformedXmlError for XML-like token soup', () => {
       const token = fc.constantFrom(
-        '<xml>', '</xml>', '<A>', '</A>', '<B/>', '<', '>', '</', '/>', '<![CDATA[', ']]>', '<!--', '-->',
-        '<!DOCTYPE', '<!ENTITY', '<?xml version="1.0"?>', '<?', '?>', '&', '&amp;', '&lt;', '&#', '&#x', ';',
-        '1F600', 'x', ' ', '\n', '"', "'", '=', 'a="1"', '__proto__', 'constructor', '\u0000', '\uD800', '中',
+        '<xml>',
+        '</xml>',
+        '<A>',
+        '</A>',
+        '<B/>',
+        '<',
+        '>',
+        '</',
+        '/>',
+        '<![CDATA[',
+        ']]>',
+        '<!--',
+        '-->',
+        '<!DOCTYPE',
+        '<!ENTITY',
+        '<?xml version="1.0"?>',
+        '<?',
+        '?>',
+        '&',
+        '&amp;',
+        '&lt;',
+        '&#',
+        '&#x',
+        ';',
+        '1F600',
+        'x',
+        ' ',
+        '\n',
+        '"',
+        "'",
+        '=',
+        'a="1"',
+        '__proto__',
+        'constructor',
+        '\u0000',
+        '\uD800',
+        '中',
       );
       fc.assert(
         fc.property(fc.array(token, { maxLength: 60 }), (tokens) => {
@@ -276,19 +313,12 @@ describe('parseXml', () => {
       const leaf = fc.string({ unit: 'binary', maxLength: 40 });
       const { tree } = fc.letrec<{ tree: Record<string, unknown>; node: unknown }>((tie) => ({
         tree: fc.dictionary(name, tie('node'), { minKeys: 1, maxKeys: 4 }),
-        node: fc.oneof(
-          { depthSize: 'small', withCrossShrink: true },
-          leaf,
-          tie('tree'),
-          fc.array(fc.oneof(leaf, tie('tree')), { minLength: 2, maxLength: 3 }),
-        ),
+        node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('tree'), fc.array(fc.oneof(leaf, tie('tree')), { minLength: 2, maxLength: 3 })),
       }));
       const write = (object: Record<string, unknown>): string =>
         Object.entries(object)
           .map(([key, value]) =>
-            (Array.isArray(value) ? value : [value])
-              .map((v) => `<${key}>${typeof v === 'string' ? cdata(v) : write(v as Record<string, unknown>)}</${key}>`)
-              .join(''),
+            (Array.isArray(value) ? value : [value]).map((v) => `<${key}>${typeof v === 'string' ? cdata(v) : write(v as Record<string, unknown>)}</${key}>`).join(''),
           )
           .join('');
       const expected = (value: unknown): unknown => {
@@ -350,9 +380,7 @@ describe('cdata', () => {
 
 describe('buildXml', () => {
   it('should write strings in CDATA, numbers bare and skip undefined', () => {
-    expect(buildXml({ a: 'x', n: 100, skip: undefined, z: '' })).toBe(
-      '<xml><a><![CDATA[x]]></a><n>100</n><z><![CDATA[]]></z></xml>',
-    );
+    expect(buildXml({ a: 'x', n: 100, skip: undefined, z: '' })).toBe('<xml><a><![CDATA[x]]></a><n>100</n><z><![CDATA[]]></z></xml>');
   });
 
   it('should use the given root', () => {

@@ -43,7 +43,14 @@ export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; 
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -101,8 +108,20 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
     .action((opts: { json?: boolean }) =>
       withCards(async (cards) => {
         const list = await cards.list();
-        if (opts.json) return out(JSON.stringify(list.map(({ synced: _s, ...r }) => r), null, 2));
-        out(table([['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'], ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, subMerchantCell(r), r.refuseReason ?? (r.cardId ? '' : (r.subMerchantReason ?? ''))])]));
+        if (opts.json)
+          return out(
+            JSON.stringify(
+              list.map(({ synced: _s, ...r }) => r),
+              null,
+              2,
+            ),
+          );
+        out(
+          table([
+            ['CARD', 'TYPE', 'CARD_ID', 'STATUS', 'SUB-MERCHANT', 'REASON'],
+            ...list.map((r) => [r.name, r.type ?? '', r.cardId ?? '-', r.status, subMerchantCell(r), r.refuseReason ?? (r.cardId ? '' : (r.subMerchantReason ?? ''))]),
+          ]),
+        );
       }),
     );
   cardsCmd
@@ -114,7 +133,8 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
         const s = await cards.show(name);
         if (opts.json) return out(JSON.stringify(s, null, 2));
         out(`${name}: ${s.record.cardId ?? 'not created'} — ${s.record.status}${s.record.refuseReason ? ` (${s.record.refuseReason})` : ''}`);
-        if (s.definition) out(`type ${s.definition.type}, stock ${s.definition.stock}${s.definition.subMerchant ? `, for sub-merchant ${s.definition.subMerchant}` : ''}`);
+        if (s.definition)
+          out(`type ${s.definition.type}, stock ${s.definition.stock}${s.definition.subMerchant ? `, for sub-merchant ${s.definition.subMerchant}` : ''}`);
         if (s.record.landingPage) out(`landing page: ${s.record.landingPage.url}`);
         if (s.wechat) out(JSON.stringify(s.wechat, null, 2));
       }),
@@ -156,7 +176,12 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
         out(
           table([
             ['CARD', 'STATUS', 'ISSUED', 'RECEIVED', 'GIFTED', 'REDEEMED', 'DELETED', 'PENDING', 'FAILED', 'WECHAT recv/verify/given'],
-            ...rows.map((r) => [r.name, r.status, ...[r.issued, r.received, r.gifted, r.redeemed, r.deleted, r.pending, r.failed].map(String), r.wechat ? `${r.wechat.receive}/${r.wechat.verify}/${r.wechat.given}` : '-']),
+            ...rows.map((r) => [
+              r.name,
+              r.status,
+              ...[r.issued, r.received, r.gifted, r.redeemed, r.deleted, r.pending, r.failed].map(String),
+              r.wechat ? `${r.wechat.receive}/${r.wechat.verify}/${r.wechat.given}` : '-',
+            ]),
           ]),
         );
       }),
@@ -170,7 +195,8 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       withCards(async (cards) => {
         for (const c of await cards.submerchants.categories()) {
           out(`${c.primaryCategoryId} ${c.name}`);
-          for (const s of c.secondary) out(`  ${s.secondaryCategoryId} ${s.name}${s.needQualificationStuffs.length ? ` (needs: ${s.needQualificationStuffs.join(', ')})` : ''}`);
+          for (const s of c.secondary)
+            out(`  ${s.secondaryCategoryId} ${s.name}${s.needQualificationStuffs.length ? ` (needs: ${s.needQualificationStuffs.join(', ')})` : ''}`);
         }
       }),
     );
@@ -200,7 +226,12 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
       withCards(async (cards) => {
         const list = await cards.submerchants.status(name);
         if (opts.json) return out(JSON.stringify(list, null, 2));
-        out(table([['SUB-MERCHANT', 'MERCHANT_ID', 'STATUS', 'REASON'], ...list.map((r) => [r.name, r.merchantId === undefined ? '-' : String(r.merchantId), r.status, r.reason ?? ''])]));
+        out(
+          table([
+            ['SUB-MERCHANT', 'MERCHANT_ID', 'STATUS', 'REASON'],
+            ...list.map((r) => [r.name, r.merchantId === undefined ? '-' : String(r.merchantId), r.status, r.reason ?? '']),
+          ]),
+        );
       }),
     );
 }

@@ -44,7 +44,9 @@ export function runCheckConfig(dir: string | undefined, options: { views?: strin
   if (!r.ok) for (const e of r.errors) io.err(`error: ${formatIssue(e)}`);
   for (const w of r.warnings) io.err(`warning: ${formatIssue(w)}`);
   if (!r.ok) {
-    io.err(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'}${r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : ''}: config in ${configDir} is NOT valid`);
+    io.err(
+      `${r.errors.length} error${r.errors.length === 1 ? '' : 's'}${r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : ''}: config in ${configDir} is NOT valid`,
+    );
     return 1;
   }
   const n = r.config.rules.list.length;

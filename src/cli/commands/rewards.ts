@@ -143,7 +143,11 @@ type Env = Record<string, string | undefined>;
 export async function createRewardsCliContext(env: Env = process.env, cwd?: string, note: (line: string) => void = noteToStderr): Promise<RewardsCliContext> {
   const settings = loadSettings(env, cwd);
   note(targetLine(settings));
-  const log = createLogger({ level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel, secrets: settings.secrets, destination: pino.destination({ dest: 2, sync: true }) });
+  const log = createLogger({
+    level: env.LOG_LEVEL === undefined ? 'warn' : settings.logLevel,
+    secrets: settings.secrets,
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
   const durable = await openDurableStores(settings.store);
   const { ledger } = durable;
   let payClose: (() => void) | undefined;
@@ -176,9 +180,7 @@ function payClientOptions(settings: Settings, env: Env, log: Logger): Parameters
     const explicit = env.WECHAT_PAY_API_BASE?.trim();
     const baseUrl = explicit || runningSandbox(settings)?.pay;
     if (!baseUrl)
-      throw new Error(
-        'sandbox mode: this command asks WeChat Pay, and no pay sandbox is running — start the bot (npm start) first, or set WECHAT_PAY_API_BASE',
-      );
+      throw new Error('sandbox mode: this command asks WeChat Pay, and no pay sandbox is running — start the bot (npm start) first, or set WECHAT_PAY_API_BASE');
     return {
       ...common,
       mchId: SANDBOX_CREDENTIALS.mchId,
@@ -340,9 +342,16 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           if (!NOT_PAID.has(g.status)) t.fen += g.amountFen;
           byStatus.set(k, t);
         }
-        out(table([['CAMPAIGN', 'STATUS', 'FOLLOWERS', 'AMOUNT (yuan)'], ...[...byStatus].map(([k, t]) => [...k.split('\t'), String(t.count), t.fen ? fenToYuan(t.fen) : '-'])]));
+        out(
+          table([
+            ['CAMPAIGN', 'STATUS', 'FOLLOWERS', 'AMOUNT (yuan)'],
+            ...[...byStatus].map(([k, t]) => [...k.split('\t'), String(t.count), t.fen ? fenToYuan(t.fen) : '-']),
+          ]),
+        );
         for (const g of rows.filter((r) => NOT_PAID.has(r.status)))
-          out(`  ${g.openId} ${g.status}: ${g.status === 'CANCELLED' ? operatorNote(g) : (g.reason ?? g.lastError ?? '')}${g.reissuedAs ? ` (reissued as ${g.reissuedAs})` : ''}`);
+          out(
+            `  ${g.openId} ${g.status}: ${g.status === 'CANCELLED' ? operatorNote(g) : (g.reason ?? g.lastError ?? '')}${g.reissuedAs ? ` (reissued as ${g.reissuedAs})` : ''}`,
+          );
       });
     });
 
@@ -355,9 +364,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .action(async function statusCommand(billNo: string, opts: { query?: boolean; json?: boolean }) {
       await withContext(async (ctx) => {
         const g = await ctx.ledger.findByBillNo(billNo);
-        const remote = opts.query
-          ? await ctx.redpack().query(billNo, typeof g?.payload.subMchId === 'string' ? { subMchId: g.payload.subMchId } : {})
-          : undefined;
+        const remote = opts.query ? await ctx.redpack().query(billNo, typeof g?.payload.subMchId === 'string' ? { subMchId: g.payload.subMchId } : {}) : undefined;
         if (opts.json) {
           out(JSON.stringify({ ledger: g ?? null, ...(remote ? { wechatPay: remote } : {}) }, null, 2));
         } else {
@@ -394,8 +401,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
   operatorCommand(
     'cancel',
     {
-      description:
-        'Cancel a red packet not sent yet (PENDING, DEFERRED) or HELD: it is never sent, its budget and limits are given back; recorded with who and why',
+      description: 'Cancel a red packet not sent yet (PENDING, DEFERRED) or HELD: it is never sent, its budget and limits are given back; recorded with who and why',
       bill: 'the 28-digit mch_billno (see "ledger --grants")',
       dryRun: 'say what would happen; change nothing',
     },
@@ -417,7 +423,9 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         process.exitCode = 1;
         return;
       }
-      out(`cancelled ${billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}) will never be sent; its budget and limits were given back`);
+      out(
+        `cancelled ${billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}) will never be sent; its budget and limits were given back`,
+      );
     },
   );
 
@@ -426,7 +434,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     {
       description:
         "Pay a FAILED red packet again as a new grant (new bill number, linked to the old one), checked against the campaign's limits now; once per bill; recorded with who and why",
-      bill: "the failed grant's 28-digit mch_billno (see \"ledger --grants\")",
+      bill: 'the failed grant\'s 28-digit mch_billno (see "ledger --grants")',
       dryRun: 'run the same checks and say what would happen; record nothing',
     },
     async function reissueCommand(billNo, opts, ctx, who) {
@@ -442,7 +450,10 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
       const paused = (await ctx.ledger.pausedCampaigns()).find((p) => p.campaign === old.campaign);
       const waits = paused ? `; campaign ${old.campaign} is paused (${paused.reason}): it waits until "campaign resume ${old.campaign}"` : '';
       if (opts.dryRun) {
-        const usage = await usageNow(ctx.ledger, plan.input.reservations.map((r) => r.key));
+        const usage = await usageNow(
+          ctx.ledger,
+          plan.input.reservations.map((r) => r.key),
+        );
         const over = reissueLimitRefusal(plan.input.reservations, (k) => usage.get(k)!, old);
         if (over) return refuse(over.message);
         out(
@@ -470,16 +481,46 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
       await withContext(async (ctx) => {
         if (opts.grants) {
           const header = [
-            'id', 'created_at', 'campaign', 'openid', 'amount_yuan', 'bill_no', 'status', 'outcome', 'reason', 'attempts', 'send_listid', 'last_error',
-            'operator_action', 'operator', 'operator_reason', 'reissue_of', 'reissued_as',
+            'id',
+            'created_at',
+            'campaign',
+            'openid',
+            'amount_yuan',
+            'bill_no',
+            'status',
+            'outcome',
+            'reason',
+            'attempts',
+            'send_listid',
+            'last_error',
+            'operator_action',
+            'operator',
+            'operator_reason',
+            'reissue_of',
+            'reissued_as',
           ];
           const rows: unknown[][] = [];
-          for (let afterId = 0; ; ) {
+          for (let afterId = 0; ;) {
             const page = await ctx.ledger.listAll({ campaign: opts.campaign, afterId, limit: 1000 });
             for (const g of page)
               rows.push([
-                g.id, iso(g.createdAt), g.campaign, g.openId, fenToYuan(g.amountFen), g.billNo, g.status, g.outcome, g.reason, g.attempts, g.sendListId, g.lastError,
-                g.operatorAction?.action ?? null, g.operatorAction?.by ?? null, g.operatorAction?.reason ?? null, g.reissueOf, g.reissuedAs,
+                g.id,
+                iso(g.createdAt),
+                g.campaign,
+                g.openId,
+                fenToYuan(g.amountFen),
+                g.billNo,
+                g.status,
+                g.outcome,
+                g.reason,
+                g.attempts,
+                g.sendListId,
+                g.lastError,
+                g.operatorAction?.action ?? null,
+                g.operatorAction?.by ?? null,
+                g.operatorAction?.reason ?? null,
+                g.reissueOf,
+                g.reissuedAs,
               ]);
             if (page.length < 1000) break;
             afterId = page[page.length - 1].id;
@@ -562,7 +603,13 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
           if (!isRedPacketCampaign(c)) continue;
           const u = await ctx.ledger.usage(`budget:${c.name}`);
           const p = paused.get(c.name);
-          rows.push([c.name, c.type, `${u.count}/${c.maxPackets}`, `${fenToYuan(u.amountFen)}/${fenToYuan(c.budgetFen)}`, p ? `paused (${p.reason})` : c.enabled ? 'active' : 'off']);
+          rows.push([
+            c.name,
+            c.type,
+            `${u.count}/${c.maxPackets}`,
+            `${fenToYuan(u.amountFen)}/${fenToYuan(c.budgetFen)}`,
+            p ? `paused (${p.reason})` : c.enabled ? 'active' : 'off',
+          ]);
         }
         out(table(rows));
       });

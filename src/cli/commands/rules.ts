@@ -79,7 +79,10 @@ export function describeReplyValue(r: Reply): string[] {
     case 'text':
       return ['text', ...r.content.split('\n').map((l) => `  ${l}`)];
     case 'news':
-      return [`news (${r.articles.length} article${r.articles.length === 1 ? '' : 's'})`, ...r.articles.map((a, i) => `  ${i + 1}. ${a.title}${a.url ? ` — ${a.url}` : ''}`)];
+      return [
+        `news (${r.articles.length} article${r.articles.length === 1 ? '' : 's'})`,
+        ...r.articles.map((a, i) => `  ${i + 1}. ${a.title}${a.url ? ` — ${a.url}` : ''}`),
+      ];
     case 'transfer_customer_service':
       return [`transfer to customer service${r.kfAccount ? ` (agent ${r.kfAccount})` : ''}`];
     case 'none':
@@ -113,12 +116,7 @@ export interface ExplainOptions extends FollowerOptions {
  * @example runExplain('hello', { dir: 'config' }, processIo, { random: () => 0 })
  * @see https://github.com/Wechat-Group/WxJava/blob/develop/weixin-java-mp/src/main/java/me/chanjar/weixin/mp/api/WxMpMessageRouter.java
  */
-export async function runExplain(
-  text: string | undefined,
-  o: ExplainOptions,
-  io: CliIo,
-  deps: { random?: () => number; nowMs?: number } = {},
-): Promise<number> {
+export async function runExplain(text: string | undefined, o: ExplainOptions, io: CliIo, deps: { random?: () => number; nowMs?: number } = {}): Promise<number> {
   let input;
   let now: number;
   try {
@@ -207,7 +205,7 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--outcome <outcome>', `assume this grant outcome (${GRANT_OUTCOMES.join(', ')})`)
     .option('--openid <openid>', 'the follower openid', 'o-explain')
     .option('--order <yuan>', 'a paid order of this amount: which spend rule and tier applies (spend.yaml)')
-    .option('--attach <text>', 'with --order: the order\'s attach field')
+    .option('--attach <text>', "with --order: the order's attach field")
     .option('--tag <tag>', 'with --order: a product tag of the order')
     .option('--dir <dir>', 'config folder (default $BOT_CONFIG_DIR or ./config)')
     .option('--views <dir>', 'views folder (default $BOT_VIEWS_DIR or ./views)')

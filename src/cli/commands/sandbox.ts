@@ -68,7 +68,8 @@ export function faultsFromFlags(flags: SandboxFaultFlags): PaySandboxFaults {
     faults.latencyMs = n;
   }
   if (flags.errCode !== undefined) {
-    if (!/^[A-Z_]{2,32}$/.test(flags.errCode)) throw new Error(`--err-code "${flags.errCode}" is not a WeChat Pay err_code: give upper-case letters and _, e.g. --err-code NOTENOUGH`);
+    if (!/^[A-Z_]{2,32}$/.test(flags.errCode))
+      throw new Error(`--err-code "${flags.errCode}" is not a WeChat Pay err_code: give upper-case letters and _, e.g. --err-code NOTENOUGH`);
     faults.errCode = flags.errCode;
   }
   return faults;
@@ -126,7 +127,8 @@ async function serve(opts: { apiPort: number; payPort: number } & SandboxFaultFl
   const dir = dataDir();
   const infoFile = sandboxInfoFile(dir);
   const running = readSandboxInfo(infoFile);
-  if (running) throw new Error(`a sandbox is already running on this data folder (pid ${running.pid}, ${infoFile}): stop it first, or set BOT_DATA_DIR to another folder`);
+  if (running)
+    throw new Error(`a sandbox is already running on this data folder (pid ${running.pid}, ${infoFile}): stop it first, or set BOT_DATA_DIR to another folder`);
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   const api = await startApiSandbox({ port: opts.apiPort, acceptAnyFollower: true });
   const pay = await startPaySandbox({ port: opts.payPort, log, stateFile: sandboxStateFile(dir) });

@@ -107,7 +107,21 @@ export function followerMessage(input: FollowerInput, o: { openid: string; to?: 
 export function followerXml(input: FollowerInput, o: { openid: string; to?: string; nowMs: number; msgId?: string }): string {
   const m = followerMessage(input, o) as unknown as Record<string, unknown>;
   const fields: Record<string, string | number | undefined> = {};
-  for (const k of ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType', 'Content', 'MsgId', 'Event', 'EventKey', 'Ticket', 'Location_X', 'Location_Y', 'Scale', 'Label']) {
+  for (const k of [
+    'ToUserName',
+    'FromUserName',
+    'CreateTime',
+    'MsgType',
+    'Content',
+    'MsgId',
+    'Event',
+    'EventKey',
+    'Ticket',
+    'Location_X',
+    'Location_Y',
+    'Scale',
+    'Label',
+  ]) {
     const v = m[k];
     if (typeof v === 'string' || typeof v === 'number') fields[k] = v;
   }
@@ -141,7 +155,12 @@ export function describeReply(fields: Record<string, unknown> | 'success' | ''):
     }
     case 'video': {
       const s = sub('Video');
-      return ['reply: video', `  media id: ${text(s.MediaId)}`, ...(s.Title ? [`  title: ${text(s.Title)}`] : []), ...(s.Description ? [`  description: ${text(s.Description)}`] : [])];
+      return [
+        'reply: video',
+        `  media id: ${text(s.MediaId)}`,
+        ...(s.Title ? [`  title: ${text(s.Title)}`] : []),
+        ...(s.Description ? [`  description: ${text(s.Description)}`] : []),
+      ];
     }
     case 'music': {
       const s = sub('Music');

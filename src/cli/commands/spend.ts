@@ -79,8 +79,14 @@ export function runExplainOrder(amount: string, o: ExplainOrderOptions, io: CliI
   const verdicts = explainSpendRules(spend, { totalFen, attach: o.attach ?? '', productTags: tags }, at);
   const hit = verdicts.find((v) => v.tier);
   for (const v of verdicts) {
-    const tiers = [...v.rule.tiers].reverse().map((t) => `≥ ${fenToYuan(t.minFen)} → ${fenToYuan(t.amountFen)}`).join(', ');
-    if (v === hit) io.out(`rule "${v.rule.id}" applies: tier ≥ ${fenToYuan(v.tier!.minFen)} yuan → red packet of ${fenToYuan(v.tier!.amountFen)} yuan from campaign "${v.rule.campaign}"`);
+    const tiers = [...v.rule.tiers]
+      .reverse()
+      .map((t) => `≥ ${fenToYuan(t.minFen)} → ${fenToYuan(t.amountFen)}`)
+      .join(', ');
+    if (v === hit)
+      io.out(
+        `rule "${v.rule.id}" applies: tier ≥ ${fenToYuan(v.tier!.minFen)} yuan → red packet of ${fenToYuan(v.tier!.amountFen)} yuan from campaign "${v.rule.campaign}"`,
+      );
     else if (v.tier) io.out(`rule "${v.rule.id}" would apply, but an earlier rule decides (one packet per order)`);
     else io.out(`rule "${v.rule.id}" does not apply: ${v.reason}`);
     io.out(`  tiers: ${tiers}`);
@@ -111,7 +117,10 @@ export interface SpendCommandDeps {
  * @example const ctx = await createOrdersCliContext(process.env); … await ctx.close();
  * @see https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8
  */
-export async function createOrdersCliContext(env: Record<string, string | undefined> = process.env, note: (line: string) => void = noteToStderr): Promise<OrdersCliContext> {
+export async function createOrdersCliContext(
+  env: Record<string, string | undefined> = process.env,
+  note: (line: string) => void = noteToStderr,
+): Promise<OrdersCliContext> {
   const settings = loadSettings(env);
   note(targetLine(settings));
   return openDurableStores(settings.store);
@@ -162,12 +171,24 @@ export function register(program: Command, deps: SpendCommandDeps = {}): void {
         let rows: string[][];
         if (opts.grants) {
           rows = [['grant_id', 'created_at', 'campaign', 'openid', 'amount_yuan', 'bill_no', 'status', 'outcome', 'transaction_id', 'order_yuan', 'rule']];
-          for (let afterId = 0; ; ) {
+          for (let afterId = 0; ;) {
             const page = await ctx.ledger.listAll({ afterId, limit: 1000 });
             for (const g of page) {
               if (!g.ruleId.startsWith('spend:')) continue;
               const o = await ctx.orders.findOrder(g.dedupeKey);
-              rows.push([String(g.id), iso(g.createdAt), g.campaign, g.openId, fenToYuan(g.amountFen), g.billNo ?? '', g.status, g.outcome, g.dedupeKey, o ? fenToYuan(o.totalFen) : '?', g.ruleId.slice(6)]);
+              rows.push([
+                String(g.id),
+                iso(g.createdAt),
+                g.campaign,
+                g.openId,
+                fenToYuan(g.amountFen),
+                g.billNo ?? '',
+                g.status,
+                g.outcome,
+                g.dedupeKey,
+                o ? fenToYuan(o.totalFen) : '?',
+                g.ruleId.slice(6),
+              ]);
             }
             if (page.length < 1000) break;
             afterId = page[page.length - 1].id;
@@ -291,7 +312,8 @@ export async function runSandboxPay(
     build,
     schedule: o.once ? [] : (deps.schedule ?? WECHAT_PAY_RESEND_SCHEDULE_MS),
     sleep: deps.sleep,
-    onAttempt: (a) => io.out(`  attempt ${a.attempt}: ${a.ok ? 'success' : `not success (${a.status ? `HTTP ${a.status}` : 'no answer'}${a.message ? `: ${a.message}` : ''})`}`),
+    onAttempt: (a) =>
+      io.out(`  attempt ${a.attempt}: ${a.ok ? 'success' : `not success (${a.status ? `HTTP ${a.status}` : 'no answer'}${a.message ? `: ${a.message}` : ''})`}`),
   });
   io.out(result.delivered ? 'delivered: the bot answered success' : `gave up after ${result.attempts.length} attempt(s)`);
   return result.delivered ? 0 : 2;
@@ -306,17 +328,17 @@ export async function runSandboxPay(
 export function addSandboxPayCommand(sandbox: Command, io: CliIo = processIo): void {
   sandbox
     .command('pay')
-    .description('play WeChat Pay: send a signed payment notification to the bot (re-sent on WeChat\'s schedule until it answers success)')
+    .description("play WeChat Pay: send a signed payment notification to the bot (re-sent on WeChat's schedule until it answers success)")
     .requiredOption('--openid <openid>', 'the payer')
     .requiredOption('--amount <yuan>', 'the order amount in yuan (e.g. 120.00)')
     .option('--v3', 'a v3 notification (JSON, AEAD_AES_256_GCM, platform signature) instead of v2 XML')
-    .option('--url <url>', 'the bot\'s notify URL (default: the running sandbox bot, or http://127.0.0.1:$PORT$BOT_PAY_NOTIFY_PATH)')
-    .option('--attach <text>', 'the order\'s attach field')
-    .option('--tag <tag>', 'the order\'s goods_tag')
+    .option('--url <url>', "the bot's notify URL (default: the running sandbox bot, or http://127.0.0.1:$PORT$BOT_PAY_NOTIFY_PATH)")
+    .option('--attach <text>', "the order's attach field")
+    .option('--tag <tag>', "the order's goods_tag")
     .option('--transaction-id <id>', 'reuse a transaction id (default: a fresh one)')
     .option('--failed', 'a failed payment')
     .option('--sign-type <type>', 'v2: MD5 (default) or HMAC-SHA256')
-    .option('--platform-key <file>', 'v3: the platform private key to sign with (default: the sandbox\'s)')
+    .option('--platform-key <file>', "v3: the platform private key to sign with (default: the sandbox's)")
     .option('--once', 'one attempt, no re-sends')
     .action(async (opts: SandboxPayOptions) => {
       process.exitCode = await runSandboxPay(opts, io);

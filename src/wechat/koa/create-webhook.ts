@@ -126,9 +126,7 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     answerByDeadline({ deadlineMs: options.deadlineMs }),
     // With safe mode required every handled request carries a msg_signature over its Encrypt, and only
     // the decrypted message is read: that binds it already, so the store write is saved.
-    ...(options.safeModeOnly
-      ? []
-      : [bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock })]),
+    ...(options.safeModeOnly ? [] : [bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock })]),
     parseMessage(),
     dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
     dispatch({

@@ -56,19 +56,21 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
     }
     // One promise and one timer per message (cheaper than Promise.race over a timer promise). Once
     // WeChat was answered, the reply can only go late, however fast the handler is.
-    const first = ctx.state.answered ? LATE : await new Promise<Reply | typeof LATE>((resolve, reject) => {
-      const timer = setTimeout(resolve, Math.max(0, ctx.state.startedAt + deadlineMs - performance.now()), LATE);
-      work.then(
-        (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+    const first = ctx.state.answered
+      ? LATE
+      : await new Promise<Reply | typeof LATE>((resolve, reject) => {
+          const timer = setTimeout(resolve, Math.max(0, ctx.state.startedAt + deadlineMs - performance.now()), LATE);
+          work.then(
+            (reply) => {
+              clearTimeout(timer);
+              resolve(reply);
+            },
+            (err: unknown) => {
+              clearTimeout(timer);
+              reject(err);
+            },
+          );
+        });
 
     // answerByDeadline's timer may fire a moment before this one (both at the same deadline): a reply
     // that comes in between finds WeChat answered already and goes late too, never dropped.
@@ -76,14 +78,16 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
       ctx.state.outcome = 'deadline';
       ctx.state.replyXml = 'success';
       const app = ctx.app;
-      work.then(
-        async (reply) => {
-          const overMs = Math.round(performance.now() - ctx.state.startedAt - deadlineMs);
-          log.warn({ overMs, msgType: message.MsgType }, `handler completed ${overMs} ms after the deadline`);
-          if (reply.type !== 'none' && onLateReply) await onLateReply(message, reply);
-        },
-        (err: unknown) => app.emit('error', err, ctx),
-      ).catch((err: unknown) => app.emit('error', err, ctx));
+      work
+        .then(
+          async (reply) => {
+            const overMs = Math.round(performance.now() - ctx.state.startedAt - deadlineMs);
+            log.warn({ overMs, msgType: message.MsgType }, `handler completed ${overMs} ms after the deadline`);
+            if (reply.type !== 'none' && onLateReply) await onLateReply(message, reply);
+          },
+          (err: unknown) => app.emit('error', err, ctx),
+        )
+        .catch((err: unknown) => app.emit('error', err, ctx));
       await next();
       return;
     }

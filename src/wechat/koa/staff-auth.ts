@@ -130,8 +130,7 @@ export function bearerMatches(header: string | undefined, expected: string): boo
  */
 export function staffAuth(options: StaffAuthOptions): Middleware {
   const label = options?.label ?? 'admin';
-  if (!options || typeof options.token !== 'string' || options.token.length < 16)
-    throw new TypeError(`staffAuth: the ${label} token must be at least 16 characters`);
+  if (!options || typeof options.token !== 'string' || options.token.length < 16) throw new TypeError(`staffAuth: the ${label} token must be at least 16 characters`);
   if (typeof options.counters?.incrementWithin !== 'function' || typeof options.kv?.get !== 'function')
     throw new TypeError('staffAuth: counters and kv (the shared store) are required');
   const policy = lockoutPolicy(options.policy);

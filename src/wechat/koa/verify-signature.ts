@@ -19,8 +19,7 @@ export interface VerifySignatureOptions {
 }
 
 export function verifySignature(options: VerifySignatureOptions): Middleware<WebhookState> {
-  if (typeof options.token !== 'string' || !/^[A-Za-z0-9]{3,32}$/.test(options.token))
-    throw new TypeError('verifySignature: token must be 3–32 letters or digits');
+  if (typeof options.token !== 'string' || !/^[A-Za-z0-9]{3,32}$/.test(options.token)) throw new TypeError('verifySignature: token must be 3–32 letters or digits');
   const windowSeconds = options.windowSeconds ?? 300;
   const clock = options.clock ?? systemClock;
   const { token } = options;

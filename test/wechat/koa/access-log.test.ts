@@ -15,7 +15,10 @@ describe('access log', () => {
   it('writes one line per webhook request: fields, no query values, no body; pid and hostname; id = X-Request-Id', async () => {
     const t = createTestWebhook({ logLevel: 'info', crypto: null });
     const q = signedQuery('EdgeTestToken7q2Zr', { timestamp: Math.floor(t.clock.now() / 1000), openid: 'oSecretOpenid42' });
-    const res = await request(t.callback).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(textXml({ content: 'body-marker-xyz' }));
+    const res = await request(t.callback)
+      .post(`/wechat?${toQueryString(q)}`)
+      .type('text/xml')
+      .send(textXml({ content: 'body-marker-xyz' }));
     expect(res.status).toBe(200);
     const lines = accessLines(t.logLines);
     expect(lines).toHaveLength(1);
@@ -56,7 +59,9 @@ describe('access log', () => {
   it('logs a proxy request id as upstreamId, never as ours, and drops an insane one', async () => {
     const t = createTestWebhook({ logLevel: 'info' });
     const res = await request(t.callback).get('/healthz').set('X-Request-Id', 'nginx-abc123');
-    await request(t.callback).get('/healthz').set('X-Request-Id', 'x'.repeat(65) + '<script>');
+    await request(t.callback)
+      .get('/healthz')
+      .set('X-Request-Id', 'x'.repeat(65) + '<script>');
     const [first, second] = accessLines(t.logLines);
     expect(first.upstreamId).toBe('nginx-abc123');
     expect(res.headers['x-request-id']).not.toBe('nginx-abc123');
@@ -116,7 +121,10 @@ describe('setup hints', () => {
     const t = createTestWebhook({ logLevel: 'info' });
     const other = createMessageCrypto({ encodingAESKey: 'A'.repeat(43), appId: TEST_APPID });
     const { body, encrypt } = encryptedBody(other, textXml({ content: 'hi' }));
-    const res = await request(t.callback).post(`/wechat?${t.query({ encrypt })}`).type('text/xml').send(body);
+    const res = await request(t.callback)
+      .post(`/wechat?${t.query({ encrypt })}`)
+      .type('text/xml')
+      .send(body);
     expect(res.status).toBe(400);
     const warns = parsed(t.logLines).filter((l) => l.level === 40);
     expect(warns).toHaveLength(1);

@@ -11,7 +11,10 @@ const T0 = 1_714_000_000_000;
 const NONCE = '1514711492';
 
 function postWith(t: TestWebhook, query: Record<string, string>, body: string) {
-  return request(t.callback).post(`/wechat?${toQueryString(query)}`).type('text/xml').send(body);
+  return request(t.callback)
+    .post(`/wechat?${toQueryString(query)}`)
+    .type('text/xml')
+    .send(body);
 }
 const plainQuery = (t: TestWebhook) => signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), nonce: NONCE });
 const safeQuery = (t: TestWebhook, encrypt: string) => signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), nonce: NONCE, encrypt });

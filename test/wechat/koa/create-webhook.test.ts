@@ -158,7 +158,10 @@ describe('createWebhook', () => {
 
     it('should answer `success` as text/plain when the handler has no reply', async () => {
       const t = createTestWebhook({ handler: () => ({ type: 'none' }) });
-      const res = await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'x' }));
+      const res = await request(t.callback)
+        .post(`/wechat?${t.query()}`)
+        .type('text/xml')
+        .send(textXml({ content: 'x' }));
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toBe('success');
@@ -166,7 +169,10 @@ describe('createWebhook', () => {
 
     it('should not add an Allow header or a 405 outcome to a handled message', async () => {
       const t = createTestWebhook();
-      const res = await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'x' }));
+      const res = await request(t.callback)
+        .post(`/wechat?${t.query()}`)
+        .type('text/xml')
+        .send(textXml({ content: 'x' }));
       expect(res.status).toBe(200);
       expect(res.headers.allow).toBeUndefined();
       const metrics = (await request(t.callback).get('/metrics')).text;
@@ -199,14 +205,31 @@ describe('createWebhook', () => {
 
     it('should serve another path when configured', async () => {
       const t = createTestWebhook({ path: '/hooks/wx' });
-      expect((await request(t.callback).post(`/hooks/wx?${t.query()}`).type('text/xml').send(textXml({ content: 'a' }))).status).toBe(200);
-      expect((await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'a' }))).status).toBe(404);
+      expect(
+        (
+          await request(t.callback)
+            .post(`/hooks/wx?${t.query()}`)
+            .type('text/xml')
+            .send(textXml({ content: 'a' }))
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await request(t.callback)
+            .post(`/wechat?${t.query()}`)
+            .type('text/xml')
+            .send(textXml({ content: 'a' }))
+        ).status,
+      ).toBe(404);
     });
   });
 
   it('should accept the path with a trailing slash', async () => {
     const t = createTestWebhook();
-    const res = await request(t.callback).post(`/wechat/?${t.query()}`).type('text/xml').send(textXml({ content: 'slash' }));
+    const res = await request(t.callback)
+      .post(`/wechat/?${t.query()}`)
+      .type('text/xml')
+      .send(textXml({ content: 'slash' }));
     expect(res.status).toBe(200);
     expect(parseXml(res.text).Content).toBe('slash');
   });
@@ -300,7 +323,10 @@ describe('createWebhook', () => {
       const xml = textXml({ content: 'count me' });
       await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(xml);
       await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(xml);
-      await request(t.callback).post(`/wechat?${toQueryString(signedQuery('WrongToken'))}`).type('text/xml').send(xml);
+      await request(t.callback)
+        .post(`/wechat?${toQueryString(signedQuery('WrongToken'))}`)
+        .type('text/xml')
+        .send(xml);
       await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send('<xml><oops></xml>');
       const res = await request(t.callback).get('/metrics');
       expect(res.status).toBe(200);
@@ -362,7 +388,10 @@ type RequestWithBody = Koa.Request & { rawBody?: string; body?: unknown };
 
 describe('createWebhookRouter', () => {
   const post = (app: Koa, body: string) =>
-    request(app.callback()).post(`/wechat?${toQueryString(signedQuery(TEST_TOKEN))}`).type('text/xml').send(body);
+    request(app.callback())
+      .post(`/wechat?${toQueryString(signedQuery(TEST_TOKEN))}`)
+      .type('text/xml')
+      .send(body);
 
   it('should work behind an upstream middleware that awaits before passing on', async () => {
     const app = new Koa();
@@ -451,7 +480,10 @@ describe('createWebhookRouter', () => {
     const parent = new Router();
     parent.use('/bots', createWebhookRouter(routerOptions().options).routes());
     app.use(parent.routes());
-    const res = await request(app.callback()).post(`/bots/wechat?${toQueryString(signedQuery(TEST_TOKEN))}`).type('text/xml').send(textXml({ content: 'nested' }));
+    const res = await request(app.callback())
+      .post(`/bots/wechat?${toQueryString(signedQuery(TEST_TOKEN))}`)
+      .type('text/xml')
+      .send(textXml({ content: 'nested' }));
     expect(res.status).toBe(200);
     expect(parseXml(res.text).Content).toBe('nested');
   });
@@ -465,7 +497,10 @@ describe('createWebhookRouter', () => {
 describe('createWebhookMiddleware', () => {
   const options = () => routerOptions().options;
   const post = (app: Koa, path: string, body: string) =>
-    request(app.callback()).post(`${path}?${toQueryString(signedQuery(TEST_TOKEN))}`).type('text/xml').send(body);
+    request(app.callback())
+      .post(`${path}?${toQueryString(signedQuery(TEST_TOKEN))}`)
+      .type('text/xml')
+      .send(body);
 
   it('should handle its path and pass every other path to the next middleware', async () => {
     const app = new Koa();

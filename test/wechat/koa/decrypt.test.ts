@@ -7,15 +7,7 @@ import { computeSignature } from '../../../src/wechat/signature';
 import { parseXml } from '../../../src/wechat/xml';
 import { DEFAULT_FROM, DEFAULT_TO, textXml } from '../../helpers/inbound';
 import { signedQuery, toQueryString } from '../../helpers/signed-query';
-import {
-  createTestWebhook,
-  encryptedBody,
-  TEST_AES_KEY,
-  TEST_APPID,
-  TEST_PREVIOUS_AES_KEY,
-  TEST_TOKEN,
-  type TestWebhook,
-} from '../../helpers/test-webhook';
+import { createTestWebhook, encryptedBody, TEST_AES_KEY, TEST_APPID, TEST_PREVIOUS_AES_KEY, TEST_TOKEN, type TestWebhook } from '../../helpers/test-webhook';
 
 interface AesVector {
   id: string;
@@ -46,7 +38,10 @@ function openEnvelope(body: string, token: string, crypto: MessageCrypto, nowSec
 
 function postSafe(t: TestWebhook, body: string, encrypt: string, query: Record<string, string> = {}) {
   const q = { ...signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), encrypt }), ...query };
-  return request(t.callback).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(body);
+  return request(t.callback)
+    .post(`/wechat?${toQueryString(q)}`)
+    .type('text/xml')
+    .send(body);
 }
 
 describe('decrypt', () => {
@@ -87,7 +82,10 @@ describe('decrypt', () => {
       const crypto = createMessageCrypto({ encodingAESKey: v.encoding_aes_key, appId: v.appid });
       const t = createTestWebhook({ token: v.token, crypto, clock: fixedClock(Number(v.timestamp) * 1000) });
       const q = { ...signedQuery(v.token, { timestamp: Number(v.timestamp), nonce: v.nonce }), encrypt_type: 'aes', msg_signature: v.msg_signature };
-      const res = await request(t.callback).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(v.post_body!);
+      const res = await request(t.callback)
+        .post(`/wechat?${toQueryString(q)}`)
+        .type('text/xml')
+        .send(v.post_body!);
       expect(res.status).toBe(200);
       expect(t.handlerCalls).toHaveLength(1);
       expect(t.handlerCalls[0]).toMatchObject({ MsgType: 'text', Content: 'abcdteT', MsgId: '6054768590064713728' });
@@ -119,7 +117,10 @@ describe('decrypt', () => {
       const { body, encrypt } = encryptedBody(t.crypto!, textXml({ content: 'x' }));
       const q = signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), encrypt });
       delete q.msg_signature;
-      const res = await request(t.callback).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(body);
+      const res = await request(t.callback)
+        .post(`/wechat?${toQueryString(q)}`)
+        .type('text/xml')
+        .send(body);
       expect(res.status).toBe(401);
     });
 
@@ -201,7 +202,10 @@ describe('decrypt', () => {
 
     it('should still serve plain-mode requests when an AES key is configured', async () => {
       const t = createTestWebhook();
-      const res = await request(t.callback).post(`/wechat?${t.query()}`).type('text/xml').send(textXml({ content: 'plain' }));
+      const res = await request(t.callback)
+        .post(`/wechat?${t.query()}`)
+        .type('text/xml')
+        .send(textXml({ content: 'plain' }));
       expect(res.status).toBe(200);
       expect(parseXml(res.text).Content).toBe('plain');
     });

@@ -118,7 +118,7 @@ describe('dedupe', () => {
     expect(metrics).toContain('wechat_requests_total{outcome="reply"} 1');
   });
 
-  it('should give a retry waiting here the first attempt\'s `success` when that one misses the deadline, and run the handler once', async () => {
+  it("should give a retry waiting here the first attempt's `success` when that one misses the deadline, and run the handler once", async () => {
     const store = createMemoryStore();
     const spy = spyDedupe(store.dedupe);
     const { gate, handler } = gatedHandler();
@@ -192,8 +192,7 @@ describe('dedupe', () => {
 
   it('should handle two user_get_card events with one CreateTime but different UserCardCode', async () => {
     const t = createTestWebhook();
-    const card = (code: string) =>
-      eventXml({ event: 'user_get_card', createTime: 1_714_000_900, extra: { CardId: 'pCard1', UserCardCode: code, IsGiveByFriend: 0 } });
+    const card = (code: string) => eventXml({ event: 'user_get_card', createTime: 1_714_000_900, extra: { CardId: 'pCard1', UserCardCode: code, IsGiveByFriend: 0 } });
     await post(t, card('111111111111'));
     await post(t, card('222222222222'));
     await post(t, card('111111111111')); // a real retry of the first
@@ -417,7 +416,10 @@ describe('dedupe', () => {
     const store = createMemoryStore();
     const spy = spyDedupe(store.dedupe);
     const t = createTestWebhook({ store, dedupe: spy.store });
-    await request(t.callback).post(`/wechat?${toQueryString(signedQuery('BadToken'))}`).type('text/xml').send(textXml({ content: 'x' }));
+    await request(t.callback)
+      .post(`/wechat?${toQueryString(signedQuery('BadToken'))}`)
+      .type('text/xml')
+      .send(textXml({ content: 'x' }));
     await post(t, '<xml><broken>');
     expect(spy.claims).toHaveLength(0);
     expect(spy.writes).toHaveLength(0);

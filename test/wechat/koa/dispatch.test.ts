@@ -176,12 +176,18 @@ describe('dispatch', () => {
 
   describe('handler failures', () => {
     it.each([
-      ['throws synchronously', () => {
-        throw new Error('sync boom');
-      }],
-      ['rejects', async () => {
-        throw new Error('async boom');
-      }],
+      [
+        'throws synchronously',
+        () => {
+          throw new Error('sync boom');
+        },
+      ],
+      [
+        'rejects',
+        async () => {
+          throw new Error('async boom');
+        },
+      ],
       ['returns a reply the renderer refuses', () => ({ type: 'news', articles: [] }) as unknown as Reply],
       ['returns an unknown reply type', () => ({ type: 'hologram' }) as unknown as Reply],
       ['returns nothing', () => undefined as unknown as Reply],

@@ -16,8 +16,9 @@ const fixturesDir = join(__dirname, '..', '..', 'fixtures', 'inbound');
 const vectors: { id: string; expect: Record<string, string> }[] = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'fixtures', 'vectors', 'inbound-xml.json'), 'utf8'),
 );
-const aesVectors: { id: string; token: string; encoding_aes_key: string; appid: string; timestamp: string; nonce: string; msg_signature: string }[] =
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'vectors', 'aes-crypto.json'), 'utf8'));
+const aesVectors: { id: string; token: string; encoding_aes_key: string; appid: string; timestamp: string; nonce: string; msg_signature: string }[] = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'fixtures', 'vectors', 'aes-crypto.json'), 'utf8'),
+);
 
 /** The typed variant each fixture must reach the handler as: `[MsgType, Event?]`. */
 const VARIANT: Record<string, [string, string?]> = {
@@ -227,7 +228,10 @@ describe('parseMessage', () => {
       const content = '</Content><MsgType><![CDATA[news]]></MsgType>]]>';
       const { body, encrypt } = encryptedBody(t.crypto!, textXml({ content }));
       const q = signedQuery('EdgeTestToken7q2Zr', { timestamp: Math.floor(t.clock.now() / 1000), encrypt });
-      const res = await request(t.callback).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(body);
+      const res = await request(t.callback)
+        .post(`/wechat?${toQueryString(q)}`)
+        .type('text/xml')
+        .send(body);
       expect(res.status).toBe(200);
       const env = parseXml(res.text) as Record<string, string>;
       const reply = parseXml(t.crypto!.decrypt(env.Encrypt).xml);

@@ -39,16 +39,31 @@ function postSigned(body: string | Buffer) {
 // === Arbitraries
 
 const WECHAT_NAMES = [
-  'xml', 'ToUserName', 'FromUserName', 'CreateTime', 'MsgType', 'Content', 'MsgId', 'Event', 'EventKey', 'Ticket',
-  'Encrypt', 'CardId', 'UserCardCode', 'SendPicsInfo', 'PicList', 'item', 'Latitude', 'Recognition', 'MsgID',
+  'xml',
+  'ToUserName',
+  'FromUserName',
+  'CreateTime',
+  'MsgType',
+  'Content',
+  'MsgId',
+  'Event',
+  'EventKey',
+  'Ticket',
+  'Encrypt',
+  'CardId',
+  'UserCardCode',
+  'SendPicsInfo',
+  'PicList',
+  'item',
+  'Latitude',
+  'Recognition',
+  'MsgID',
 ];
 const elementName = fc.oneof(fc.constantFrom(...WECHAT_NAMES), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/));
 const anyText = fc.string({ unit: 'binary', maxLength: 40 });
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 /** Text content: CDATA, escaped, or raw (raw may well break the document, which is the point). */
-const leaf = fc
-  .tuple(anyText, fc.constantFrom('cdata', 'escaped', 'raw'))
-  .map(([s, mode]) => (mode === 'cdata' ? cdata(s) : mode === 'escaped' ? escape(s) : s));
+const leaf = fc.tuple(anyText, fc.constantFrom('cdata', 'escaped', 'raw')).map(([s, mode]) => (mode === 'cdata' ? cdata(s) : mode === 'escaped' ? escape(s) : s));
 
 const { node } = fc.letrec<{ node: string; element: string }>((tie) => ({
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('element')),
@@ -58,7 +73,10 @@ const { node } = fc.letrec<{ node: string; element: string }>((tie) => ({
 }));
 
 /** An arbitrary document: any tree, or a `<xml>` root of arbitrary children. */
-const xmlTree = fc.oneof(node, fc.array(node, { maxLength: 6 }).map((children) => `<xml>${children.join('')}</xml>`));
+const xmlTree = fc.oneof(
+  node,
+  fc.array(node, { maxLength: 6 }).map((children) => `<xml>${children.join('')}</xml>`),
+);
 
 /** A WeChat-shaped packet with arbitrary field values, so many reach the handler and the renderer. */
 const messageLike = fc
@@ -89,7 +107,7 @@ const messageLike = fc
 const QUERY_KEYS = ['signature', 'timestamp', 'nonce', 'echostr', 'encrypt_type', 'msg_signature', 'openid'];
 /** Raw query text: URL-legal characters, `%` included, so broken escapes occur. */
 const rawQueryText = fc.string({
-  unit: fc.constantFrom(...'abcXYZ0189-_.~!$\'()*+,;=:@/?%&[]'.split(''), '%0', '%ZZ', '%E4%BD', '%00', '%FF', '+'),
+  unit: fc.constantFrom(..."abcXYZ0189-_.~!$'()*+,;=:@/?%&[]".split(''), '%0', '%ZZ', '%E4%BD', '%00', '%FF', '+'),
   maxLength: 60,
 });
 const queryPair = fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), anyText), fc.oneof(anyText, fc.nat().map(String)));
@@ -139,13 +157,23 @@ describe('the webhook under arbitrary input', () => {
 
   it('should answer arbitrary Encrypt contents with a valid msg_signature with 200, 400 or 401', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.base64String({ maxLength: 400 }), anyText, fc.uint8Array({ maxLength: 300 }).map((b) => t.crypto!.encrypt(Buffer.from(b).toString('latin1')))), async (encrypt) => {
-        const body = `<xml><ToUserName>${cdata('gh_x')}</ToUserName><Encrypt>${cdata(encrypt)}</Encrypt></xml>`;
-        const q = signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), encrypt });
-        const res = await request(server).post(`/wechat?${toQueryString(q)}`).type('text/xml').send(body);
-        // 401 stays possible: the parser trims text, so an Encrypt with edge whitespace is not what was signed.
-        expect([200, 400, 401]).toContain(res.status);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.base64String({ maxLength: 400 }),
+          anyText,
+          fc.uint8Array({ maxLength: 300 }).map((b) => t.crypto!.encrypt(Buffer.from(b).toString('latin1'))),
+        ),
+        async (encrypt) => {
+          const body = `<xml><ToUserName>${cdata('gh_x')}</ToUserName><Encrypt>${cdata(encrypt)}</Encrypt></xml>`;
+          const q = signedQuery(TEST_TOKEN, { timestamp: Math.floor(t.clock.now() / 1000), encrypt });
+          const res = await request(server)
+            .post(`/wechat?${toQueryString(q)}`)
+            .type('text/xml')
+            .send(body);
+          // 401 stays possible: the parser trims text, so an Encrypt with edge whitespace is not what was signed.
+          expect([200, 400, 401]).toContain(res.status);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -16,8 +16,8 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
  */
 import { Router } from '@koa/router';
-import type { Cards } from './cards';
-import { CardsError } from './cards';
+import type { Cards } from '../cards/cards';
+import { CardsError } from '../cards/cards';
 
 /** Options of {@link createCardAdminRouter}. */
 export interface CardAdminRouterOptions {
