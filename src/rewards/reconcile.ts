@@ -31,6 +31,12 @@ export interface ReconcileDeps {
   metrics?: Metrics;
 }
 
+/** Another kind's reconciler run on the same schedule (cards: `Cards.reconcile`). */
+export interface ReconcileTask {
+  name: string;
+  run(): Promise<unknown>;
+}
+
 /** What one run found. */
 export interface ReconcileReport {
   checked: number;
@@ -111,21 +117,27 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 }
 
 /**
- * Runs {@link reconcile} every `intervalMs` (default 10 minutes) until stopped.
+ * Runs {@link reconcile}, then each of `others` (the other kinds' reconcilers), every `intervalMs` (default 10
+ * minutes) until stopped.
  *
  * @example const job = startReconcileJob(deps, 600_000); … await job.stop();
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
  */
-export function startReconcileJob(deps: ReconcileDeps, intervalMs = 10 * 60 * 1000): { stop(): Promise<void> } {
+export function startReconcileJob(deps: ReconcileDeps, intervalMs = 10 * 60 * 1000, others: readonly ReconcileTask[] = []): { stop(): Promise<void> } {
   if (!(intervalMs > 0)) throw new TypeError('startReconcileJob: intervalMs must be positive');
   let running: Promise<unknown> | undefined;
+  async function runAll(): Promise<void> {
+    await reconcile(deps).catch((error: unknown) => deps.log.error({ err: error }, 'reconcile run failed'));
+    // The other reward kinds' reconcilers (e.g. cards through card data), each on its own: one failing never stops the next.
+    for (const task of others) {
+      await task.run().catch((error: unknown) => deps.log.error({ err: error, task: task.name }, 'reconcile run failed'));
+    }
+  }
   const timer = setInterval(function reconcileTick() {
     if (running) return;
-    running = reconcile(deps)
-      .catch((error: unknown) => deps.log.error({ err: error }, 'reconcile run failed'))
-      .finally(() => {
-        running = undefined;
-      });
+    running = runAll().finally(() => {
+      running = undefined;
+    });
   }, intervalMs);
   timer.unref?.();
   return {
