@@ -169,9 +169,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (adminApp) adminServer = await startServer(adminApp, settings.adminPort ?? 0, settings.adminHost);
         if (workers) {
           worker.start();
-          reconcileJob = startReconcileJob({ ledger, redpack, clock, log, config: rewardsConfig, metrics }, undefined, [
-            { name: 'cards', run: () => cards.reconcile() },
-          ]);
+          reconcileJob = startReconcileJob({ ledger, redpack, clock, log, config: rewardsConfig, metrics }, undefined, [{ name: 'cards', run: () => cards.reconcile() }]);
         }
         const bound = server.address() as AddressInfo;
         if (sandbox) {

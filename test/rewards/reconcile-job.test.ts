@@ -15,7 +15,7 @@ describe('startReconcileJob', () => {
     query: () => Promise.reject(new Error('no red packet to query')),
   };
 
-  it('should run the other kinds\' reconcilers (cards) on the same schedule, each on its own when one fails', async () => {
+  it("should run the other kinds' reconcilers (cards) on the same schedule, each on its own when one fails", async () => {
     const log = silentLogger();
     const errors: unknown[] = [];
     jest.spyOn(log, 'error').mockImplementation(((obj: unknown) => void errors.push(obj)) as never);
