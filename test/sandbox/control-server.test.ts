@@ -109,6 +109,14 @@ describe('startSandboxControl', () => {
     expect(await (await call('GET', '/faults')).json()).toEqual({ faults: {} });
   });
 
+  it('should refuse a body over 16 KiB with 400 and change nothing', async () => {
+    const huge = JSON.stringify({ systemErrorRate: 1, pad: 'x'.repeat(16 * 1024) });
+    const res = await call('POST', '/faults', huge);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/larger than 16384 bytes/);
+    expect(pay.faults.get()).toEqual({});
+  });
+
   it('should answer 404 to other routes', async () => {
     expect((await call('GET', '/secret')).status).toBe(404);
   });
