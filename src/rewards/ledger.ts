@@ -26,7 +26,6 @@
  */
 import { fenToYuan } from '../lib/money';
 import type { GrantOutcome } from './rewards-port';
-import { StoreError } from '../lib/store-error';
 
 // === Statuses
 
@@ -461,7 +460,5 @@ export interface Ledger extends LedgerWrites, LedgerReports {
   close(): Promise<void>;
 }
 
-/** An unexpected store failure inside the ledger (not a business refusal). */
-export class LedgerError extends StoreError {
-  override readonly name: string = 'LedgerError';
-}
+/** An unexpected store failure inside the ledger (not a business refusal); defined beside `StoreError` (lib/store-error.ts). */
+export { LedgerError } from '../lib/store-error';
