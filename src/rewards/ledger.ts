@@ -5,9 +5,12 @@
  * console's queries); {@link Ledger} is both. Adapters live in `src/store/` and all pass one contract
  * suite (`test/rewards/ledger-contract.ts`):
  *
- * - `src/store/memory-ledger.ts`    `createMemoryLedger()`        (tests, one process)
- * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db)`      (default; atomic across processes sharing the file)
- * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool)`  (many instances; row locks, SKIP LOCKED)
+ * - `src/store/memory-ledger.ts`    `createMemoryLedger({ tags })`           (tests, one process)
+ * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db, { tags })`      (default; atomic across processes sharing the file)
+ * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool, { tags })`  (many instances; row locks, SKIP LOCKED)
+ *
+ * `tags` is `ledgerTagRules(BOT_BILLNO_TAG)` (`bill-no.ts`): the store factory hands each adapter the
+ * bill-tag rules, so an adapter stores its tag without choosing it.
  *
  * ## Money rules (written once, in `ledger-plans.ts`; each adapter runs them in one transaction)
  * - `recordGrant` is ONE transaction: idempotency check on `(dedupeKey, ruleId)`, every reservation

@@ -8,10 +8,10 @@
  *
  * @example
  * const store = SqliteStore.open('data/bot.sqlite');
- * const ledger = SqliteLedger.create(store.db);
+ * const ledger = SqliteLedger.create(store.db, { tags: ledgerTagRules() });
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type { LedgerTagRules } from '../rewards/bill-no';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
@@ -96,7 +96,7 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
  *
- * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'));
+ * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'), { tags: ledgerTagRules() });
  * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#transactionfunction---function
  */
 export class SqliteLedger implements SyncLedgerStorage {
@@ -199,23 +199,23 @@ export class SqliteLedger implements SyncLedgerStorage {
 
   /**
    * Migrates the `ledger` tables on `db` and returns the adapter. Pass `{ ownsDb: true }` when
-   * `close()` should close the connection too; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger
-   * takes, and must equal the tag of an existing one (see `ledgerTagFor`).
+   * `close()` should close the connection too; `tags` (`ledgerTagRules(BOT_BILLNO_TAG)`, from the
+   * store factory) gives a new ledger its tag and checks the tag of an existing one.
    *
-   * @example const ledger = SqliteLedger.create(store.db, { billTag: '555' });
+   * @example const ledger = SqliteLedger.create(store.db, { tags: ledgerTagRules('555') });
    * @see https://www.sqlite.org/lang_createtable.html
    */
-  static create(db: Database, options: { ownsDb?: boolean; billTag?: string } = {}): SqliteLedger {
+  static create(db: Database, options: { ownsDb?: boolean; tags: LedgerTagRules }): SqliteLedger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
-    const wanted = wantedLedgerTag(options.billTag);
+    const { tags } = options;
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
     // The first process to open a new ledger sets its tag; every later one (and every restart) reads it.
     // At startup, like the migrations: this write may wait in SQLite for another process's lock.
     const row = withBusyTimeout(db, MIGRATION_BUSY_TIMEOUT_MS, () => {
-      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(wanted ?? newLedgerTag());
+      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(tags.forNewLedger());
       return db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
     });
-    return new SqliteLedger(db, options.ownsDb ?? false, ledgerTagFor(row?.value, wanted));
+    return new SqliteLedger(db, options.ownsDb ?? false, tags.opening(row?.value));
   }
 
   private grantById(id: number): LedgerGrant | undefined {
