@@ -35,7 +35,7 @@ const LAYERS = [
   ['wechat-koa', '^src/wechat/koa/'],
   ['cli', '^src/cli/'],
   ['bot', '^src/bot/'],
-  // The package's public entry: re-exports only, imported by nobody inside.
+  // The package's public entry: re-exports (and the API client's default ticket cache), imported by nobody inside.
   ['index', '^src/index\\.ts$'],
   ['app', '^app\\.ts$'],
 ];
