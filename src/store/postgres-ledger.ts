@@ -21,7 +21,7 @@ import {
   grantRow,
   grantValues,
   insertGrantSql,
-  operatorColumnsMigration,
+  ledgerMigrations,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -31,66 +31,8 @@ import {
 } from './ledger-rows';
 import { migratePg } from './pg-migrate';
 
-/** Schema steps of the `ledger` component on PostgreSQL (append-only). */
-export const PG_LEDGER_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE ledger_grants (
-     id              BIGSERIAL PRIMARY KEY,
-     dedupe_key      TEXT    NOT NULL,
-     rule_id         TEXT    NOT NULL,
-     kind            TEXT    NOT NULL,
-     campaign        TEXT    NOT NULL,
-     open_id         TEXT    NOT NULL,
-     amount_fen      BIGINT  NOT NULL,
-     bill_no         TEXT    UNIQUE,
-     status          TEXT    NOT NULL,
-     outcome         TEXT    NOT NULL,
-     reason          TEXT,
-     attempts        INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at BIGINT,
-     last_error      TEXT,
-     send_list_id    TEXT,
-     payload         TEXT    NOT NULL,
-     reservations    TEXT    NOT NULL,
-     created_at      BIGINT  NOT NULL,
-     updated_at      BIGINT  NOT NULL,
-     sent_at         BIGINT,
-     settled_at      BIGINT,
-     checked_at      BIGINT,
-     UNIQUE (dedupe_key, rule_id)
-   );
-   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
-   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
-   CREATE TABLE ledger_outbox (
-     grant_id    BIGINT PRIMARY KEY REFERENCES ledger_grants (id),
-     campaign    TEXT   NOT NULL,
-     due_at      BIGINT NOT NULL,
-     lease_owner TEXT,
-     lease_until BIGINT
-   );
-   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
-   CREATE TABLE ledger_usage (
-     key        TEXT   PRIMARY KEY,
-     count      BIGINT NOT NULL,
-     amount_fen BIGINT NOT NULL
-   );
-   CREATE TABLE ledger_bill_seq (
-     prefix TEXT   PRIMARY KEY,
-     last   BIGINT NOT NULL
-   );
-   CREATE TABLE ledger_campaign_pause (
-     campaign  TEXT   PRIMARY KEY,
-     reason    TEXT   NOT NULL,
-     paused_by TEXT   NOT NULL,
-     paused_at BIGINT NOT NULL
-   )`,
-  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
-  `CREATE TABLE ledger_meta (
-     key   TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   )`,
-  // Operator actions (redpack cancel / reissue) and the reissue link.
-  operatorColumnsMigration('BIGINT'),
-];
+/** Schema steps of the `ledger` component on PostgreSQL (append-only), in its types. */
+export const PG_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'BIGINT', grantId: 'BIGSERIAL PRIMARY KEY' });
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNIQUE_VIOLATION = '23505';

@@ -20,7 +20,7 @@ import {
   grantRow,
   grantValues,
   insertGrantSql,
-  operatorColumnsMigration,
+  ledgerMigrations,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -32,66 +32,8 @@ import { GroupCommit, type WriteOutcome } from './group-commit';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
 import { migrate, MIGRATION_BUSY_TIMEOUT_MS, type Database } from './sqlite-migrate';
 
-/** Schema steps of the `ledger` component (append-only). */
-export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE ledger_grants (
-     id              INTEGER PRIMARY KEY AUTOINCREMENT,
-     dedupe_key      TEXT    NOT NULL,
-     rule_id         TEXT    NOT NULL,
-     kind            TEXT    NOT NULL,
-     campaign        TEXT    NOT NULL,
-     open_id         TEXT    NOT NULL,
-     amount_fen      INTEGER NOT NULL,
-     bill_no         TEXT    UNIQUE,
-     status          TEXT    NOT NULL,
-     outcome         TEXT    NOT NULL,
-     reason          TEXT,
-     attempts        INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at INTEGER,
-     last_error      TEXT,
-     send_list_id    TEXT,
-     payload         TEXT    NOT NULL,
-     reservations    TEXT    NOT NULL,
-     created_at      INTEGER NOT NULL,
-     updated_at      INTEGER NOT NULL,
-     sent_at         INTEGER,
-     settled_at      INTEGER,
-     checked_at      INTEGER,
-     UNIQUE (dedupe_key, rule_id)
-   );
-   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
-   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
-   CREATE TABLE ledger_outbox (
-     grant_id    INTEGER PRIMARY KEY REFERENCES ledger_grants (id),
-     campaign    TEXT    NOT NULL,
-     due_at      INTEGER NOT NULL,
-     lease_owner TEXT,
-     lease_until INTEGER
-   );
-   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
-   CREATE TABLE ledger_usage (
-     key        TEXT    PRIMARY KEY,
-     count      INTEGER NOT NULL,
-     amount_fen INTEGER NOT NULL
-   );
-   CREATE TABLE ledger_bill_seq (
-     prefix TEXT    PRIMARY KEY,
-     last   INTEGER NOT NULL
-   );
-   CREATE TABLE ledger_campaign_pause (
-     campaign  TEXT    PRIMARY KEY,
-     reason    TEXT    NOT NULL,
-     paused_by TEXT    NOT NULL,
-     paused_at INTEGER NOT NULL
-   )`,
-  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
-  `CREATE TABLE ledger_meta (
-     key   TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   )`,
-  // Operator actions (redpack cancel / reissue) and the reissue link.
-  operatorColumnsMigration('INTEGER'),
-];
+/** Schema steps of the `ledger` component on SQLite (append-only), in its types. */
+export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' });
 
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).

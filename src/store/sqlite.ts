@@ -24,6 +24,7 @@ import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, Key
 import { GroupCommit } from './group-commit';
 import { isSqliteBusy, isWaitingForLock, runWhenUnlocked } from './run-when-unlocked';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
+import { bindingsTableSql, storeTablesMigration } from './store-tables';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /**
@@ -33,36 +34,14 @@ import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } f
  * @see https://www.sqlite.org/lang_createtable.html
  */
 export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE store_kv (
-     key        TEXT PRIMARY KEY,
-     value      TEXT NOT NULL,
-     expires_at INTEGER            -- epoch ms by the store's clock; NULL = never
-   );
-   CREATE INDEX store_kv_expires ON store_kv (expires_at) WHERE expires_at IS NOT NULL;
-   CREATE TABLE store_dedupe (
-     key        TEXT PRIMARY KEY,
-     state      TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
-     reply      TEXT,
-     expires_at INTEGER NOT NULL
-   );
-   CREATE INDEX store_dedupe_expires ON store_dedupe (expires_at);
-   CREATE TABLE store_counters (
-     key        TEXT PRIMARY KEY,
-     value      INTEGER NOT NULL,
-     expires_at INTEGER NOT NULL
-   );
-   CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+  storeTablesMigration('INTEGER'),
   // Every claim and every completion moved an entry of this index (a claim's short lease, then the
   // reply's TTL), adding pages to each group commit; de-duplication rows are swept by age instead
   // (see SqliteStore's sweep).
   `DROP INDEX IF EXISTS store_dedupe_expires;`,
   // Signed webhook requests bound to the digest of their first body (`BindingStore`). Written in time
   // order with one TTL per deployment, so they are swept by age like the de-duplication rows.
-  `CREATE TABLE store_bindings (
-     key        TEXT PRIMARY KEY,
-     digest     TEXT NOT NULL,
-     expires_at INTEGER NOT NULL
-   );`,
+  bindingsTableSql('INTEGER'),
 ];
 
 /** How many writes between two sweeps of expired rows. */
