@@ -16,7 +16,7 @@ import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConfigHolder } from '../config/config-holder';
-import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';
+import { cardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
 import { systemClock } from '../lib/clock';
 import { createLogger } from '../lib/logger';
@@ -90,7 +90,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     const { redpack } = pay;
 
     // === Rewards, card coupons, the outbox worker
-    const rewardsConfig = rewardsConfigView(config);
+    const { rewardsConfig } = config;
     const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
     const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({
