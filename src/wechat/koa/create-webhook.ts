@@ -5,8 +5,8 @@
  * or, for a separate admin port, the public and the admin half of that app. No `listen()` here:
  * `app.ts` listens, tests use `app.callback()` with supertest.
  *
- * Flow of a POST: handleErrors → verifySignature → readBody → decodeMessage (XML, safe mode in, the
- * typed message) → respond (WeChat is answered by the deadline, whatever the store does: the reply or
+ * Flow of a POST: handleErrors → verifySignature → readMessage (the body with its size limit, the XML,
+ * safe mode in, the typed message) → respond (WeChat is answered by the deadline, whatever the store does: the reply or
  * its safe-mode envelope, written once the rest has run) → bindRequest (a signed URL carries one
  * message) → dedupe → dispatch (handler under the deadline guard, render once). With `safeModeOnly`,
  * requireSafeMode refuses plain requests before the body is read, and bindRequest is left out
@@ -27,12 +27,11 @@ import type { BindingStore, DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
 import { accessLog } from './access-log';
 import { bindRequest } from './bind-request';
-import { decodeMessage } from './decode-message';
 import { dedupe } from './dedupe';
 import { type Delivery, dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
 import { WebhookError } from './errors';
 import { handleErrors } from './handle-errors';
-import { readBody } from './read-body';
+import { readMessage } from './read-message';
 import { requireSafeMode } from './require-safe-mode';
 import { respond } from './respond';
 import { type WebhookState, webhookQuery } from './state';
@@ -116,8 +115,7 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     guard,
     verify,
     ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
-    readBody({ limitBytes: options.maxBodyBytes }),
-    decodeMessage({ token: options.token, crypto: options.crypto }),
+    readMessage({ token: options.token, crypto: options.crypto, limitBytes: options.maxBodyBytes }),
     // The one writer of a handled message's response (plain reply, or the safe-mode envelope). From here
     // on every step may wait on the store (binding, claim, ledger): WeChat gets its answer by the deadline.
     respond({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock, deadlineMs: options.deadlineMs }),

@@ -17,7 +17,7 @@
  * empty reply) always goes out as is, as plain text. Errors thrown by the chain before the deadline
  * pass through to `handleErrors`, which answers them.
  *
- * @example compose([handleErrors(…), verifySignature(…), readBody(), decodeMessage({ token, crypto }), respond({ token, crypto, renderer }), …]);
+ * @example compose([handleErrors(…), verifySignature(…), readMessage({ token, crypto }), respond({ token, crypto, renderer }), …]);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  * @see https://github.com/grammyjs/grammY/blob/main/src/convenience/webhook.ts
  */
@@ -49,7 +49,7 @@ const SUCCESS = 'success';
 /**
  * Writes the response of a handled message once the chain after it resolved, or at the deadline.
  *
- * @example router.post('/wechat', …, decodeMessage({ token, crypto }), respond({ token, crypto, renderer, deadlineMs: 4500 }), …);
+ * @example router.post('/wechat', …, readMessage({ token, crypto }), respond({ token, crypto, renderer, deadlineMs: 4500 }), …);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 export function respond(options: RespondOptions): Middleware<WebhookState> {
