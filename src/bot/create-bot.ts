@@ -2,7 +2,7 @@
  * The composition root: wires the whole bot from settings — stores, config holder, renderer, API and
  * Pay clients (or the in-process sandbox when no credentials are set), rewards with their outbox
  * worker, the message router and the Koa app. It decides nothing itself: the message pipeline is
- * `rules/route-message.ts`, the stores `store/open-stores.ts`, Pay `bot/open-redpack.ts`.
+ * `rules/handle-message.ts` (router and rules), the stores `store/open-stores.ts`, Pay `bot/open-redpack.ts`.
  * `app.ts` calls it and listens; end-to-end tests call it with a temp folder and port 0.
  *
  * @example
@@ -16,7 +16,7 @@ import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConfigHolder } from '../config/config-holder';
-import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';
+import { cardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
 import { systemClock } from '../lib/clock';
 import { createLogger } from '../lib/logger';
@@ -25,8 +25,7 @@ import { createReplyRenderer } from '../reply/render-reply';
 import { createOutboxWorker } from '../rewards/outbox-worker';
 import { startReconcileJob } from '../rewards/reconcile';
 import { createRewards } from '../rewards/rewards';
-import { createMessageHandler } from '../rules/handle-message';
-import { createMessageRouter } from '../rules/route-message';
+import { createMessageHandler, createMessageRouter } from '../rules/handle-message';
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
 import { leaseInFlightClaims } from '../store/lease-in-flight-claims';
 import { openStores, withDurable } from '../store/open-stores';
@@ -91,7 +90,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     const { redpack } = pay;
 
     // === Rewards, card coupons, the outbox worker
-    const rewardsConfig = rewardsConfigView(config);
+    const { rewardsConfig } = config;
     const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
     const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({

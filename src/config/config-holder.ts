@@ -16,6 +16,8 @@ import path from 'node:path';
 import type { Logger } from '../lib/logger';
 import { type Clock, systemClock } from '../lib/clock';
 import { ConfigError, formatIssue, type ConfigIssue } from '../lib/config-issue';
+import type { RewardsConfig } from '../rewards/config-schema';
+import { rewardsConfigOf } from './config-views';
 import { loadConfig, type BotConfig } from './load-config';
 import type { YamlLimits } from './read-yaml-file';
 
@@ -58,6 +60,12 @@ export interface ConfigStatus {
 export interface ConfigHolder {
   /** The serving config. Take it once per message and use that snapshot throughout. */
   current(): BotConfig;
+  /**
+   * The campaigns and limits of the serving config (`rewardsConfigOf`), made once per load: what
+   * `createRewards`, the outbox worker and reconciliation read on every grant and every pass. A
+   * function of its own (no `this`), so it can be passed as their `config`.
+   */
+  rewardsConfig(): RewardsConfig;
   /** Loads the files now; swaps on success, keeps the old config on failure. */
   reload(): ReloadResult;
   status(): ConfigStatus;
@@ -97,6 +105,7 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
   log.info({ version: first.config.version, rules: first.config.rules.list.length }, 'config loaded');
 
   let config = first.config;
+  let rewards = Object.freeze(rewardsConfigOf(config));
   let loadedAt = new Date(clock.now()).toISOString();
   let warnings = first.warnings.length;
   let lastError: string | undefined;
@@ -132,7 +141,8 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
       const previous = config;
       const changed = r.config.version !== previous.version;
       if (changed) {
-        config = r.config; // the swap: one assignment
+        config = r.config; // the swap: one assignment (the rewards view is read with it, never apart)
+        rewards = Object.freeze(rewardsConfigOf(config));
         loadedAt = new Date(clock.now()).toISOString();
         warnings = r.warnings.length;
         for (const w of r.warnings) log.warn(`config warning: ${formatIssue(w)}`);
@@ -172,6 +182,7 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
 
   return {
     current: () => config,
+    rewardsConfig: () => rewards,
     reload,
     status: () => ({ ok: lastError === undefined, version: config.version, loadedAt, ...(lastError ? { lastError } : {}), warnings }),
     onChange(listener) {

@@ -3,8 +3,11 @@
  * `config.files` without casts (every file is present once loaded: an absent optional file is parsed
  * as its defaults, e.g. no campaigns, every default limit).
  *
+ * The holder keeps the rewards view of its serving config (`holder.rewardsConfig`, made once per
+ * load); the card and spend views are read through the holder on each call.
+ *
  * @example
- * const rewards = createRewards({ …, config: () => rewardsConfigOf(holder.current()) });
+ * const rewards = createRewards({ …, config: holder.rewardsConfig });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { cardsConfigOf, type CardsConfig } from '../cards/cards';
@@ -19,18 +22,6 @@ import type { BotConfig } from './load-config';
  */
 export function rewardsConfigOf(config: Pick<BotConfig, 'files'>): RewardsConfig {
   return { campaigns: config.files.campaigns.campaigns, limits: config.files.limits };
-}
-
-/**
- * The current rewards config of a holder, read on every call (hot reload): what `createRewards`, the
- * outbox worker and reconciliation take as `config`.
- *
- * @example createRewards({ …, config: rewardsConfigView(holder) })
- */
-export function rewardsConfigView(holder: { current(): Pick<BotConfig, 'files'> }): () => RewardsConfig {
-  return function rewardsConfig() {
-    return rewardsConfigOf(holder.current());
-  };
 }
 
 /**

@@ -288,6 +288,23 @@ export function rateWindows(rates: { perSecond: number; perMinute: number | null
 }
 
 /**
+ * The shared send-rate windows of `limits.yaml` at `now`; `ratePerSecond` (the worker's option)
+ * overrides `send_rate_per_second`, and `Infinity` there lifts every window (tests, bench).
+ *
+ * @example sendWindows(limits, undefined, now) // the per-second window, then per minute and per day when set
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function sendWindows(
+  limits: Pick<Limits, 'sendRatePerSecond' | 'sendRatePerMinute' | 'sendRatePerDay'>,
+  ratePerSecond: number | undefined,
+  now: number,
+): RateWindow[] {
+  const perSecond = ratePerSecond ?? limits.sendRatePerSecond;
+  const lifted = !Number.isFinite(perSecond);
+  return rateWindows({ perSecond, perMinute: lifted ? null : limits.sendRatePerMinute, perDay: lifted ? null : limits.sendRatePerDay }, now);
+}
+
+/**
  * What the send-rate settings mean, in one line for `check-config`.
  *
  * @example describeSendRates(defaultLimits()) // → 'red-packet sends: at most 30 a second (shared by every worker); …'

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import type { LedgerGrant } from './ledger';
-import { rateWindows, type RateWindow } from './limits';
+import { sendWindows } from './limits';
 import { createRedPacketSender, type RedPacketSenderDeps } from './red-packet-sender';
 import type { GrantSender, PassState, SendStep } from './reward-kind';
 
@@ -121,20 +121,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     config,
     metrics,
     backoff,
-    windows,
+    ratePerSecond: deps.ratePerSecond,
     notify: deps.notify,
   });
   /** One sender per reward kind; red packets are one of them. */
   const senders: Partial<Record<string, GrantSender>> = { red_packet: sendRedPacket };
   for (const [kind, send] of Object.entries(deps.senders ?? {})) if (send) senders[kind] = send;
-
-  /** The shared rate windows now (deps.ratePerSecond overrides limits.send_rate_per_second). */
-  function windows(): RateWindow[] {
-    const limits = config().limits;
-    const perSecond = deps.ratePerSecond ?? limits.sendRatePerSecond;
-    const lifted = !Number.isFinite(perSecond); // ratePerSecond: Infinity (tests, bench) lifts every window
-    return rateWindows({ perSecond, perMinute: lifted ? null : limits.sendRatePerMinute, perDay: lifted ? null : limits.sendRatePerDay }, clock.now());
-  }
 
   async function processGrant(g: LedgerGrant, state: PassState): Promise<SendStep> {
     const sender = senders[g.kind];
@@ -147,7 +139,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     // Claim no more than the shared rate cap leaves this second: grants claimed beyond it would only
     // be put back one by one, starving the next second (seen as 0/40/0/40 sends across workers).
     let limit = batchSize;
-    for (const w of windows()) {
+    for (const w of sendWindows(config().limits, deps.ratePerSecond, clock.now())) {
       // The day's cap does not stop a pass: resends and queries of attempted packets need no slot.
       if (w.perPacket) continue;
       const free = w.limit - (await counters.get(w.key));

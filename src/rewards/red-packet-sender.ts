@@ -19,7 +19,7 @@
  *    also from `gethbinfo` in step 2 → a bill-number collision: HELD with an alert, never SENT, never
  *    re-sent (see `bill-collision.ts`).
  *
- * @example const send = createRedPacketSender({ ledger, redpack, counters, clock, log, config, metrics, backoff, windows });
+ * @example const send = createRedPacketSender({ ledger, redpack, counters, clock, log, config, metrics, backoff });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import type { Clock } from '../lib/clock';
@@ -30,7 +30,7 @@ import type { CounterStore } from '../store/ports';
 import { holdAsCollision, queryMismatch } from './bill-collision';
 import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import type { LedgerGrant, LedgerWrites, ReservationKind } from './ledger';
-import { quietHoursEnd, type RateWindow } from './limits';
+import { quietHoursEnd, sendWindows } from './limits';
 import type { GrantSender, PassState, SendStep as Step } from './reward-kind';
 import { REWARDS_METRICS } from './rewards-metrics';
 
@@ -48,8 +48,8 @@ export interface RedPacketSenderDeps {
   metrics: Metrics;
   /** Delay before attempt n + 1 after n uncertain attempts. */
   backoff: (attempts: number) => number;
-  /** The shared rate windows now (one slot in each per send). */
-  windows: () => RateWindow[];
+  /** Overrides `limits.send_rate_per_second` (the worker's `ratePerSecond`; `Infinity` lifts every window). */
+  ratePerSecond?: number;
   /** Customer-service message to a follower whose grant finally failed (campaigns with notify_on_failure). */
   notify?: (openId: string, text: string) => Promise<void>;
 }
@@ -61,7 +61,7 @@ export interface RedPacketSenderDeps {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
-  const { ledger, redpack, counters, clock, config, log, metrics, backoff, windows } = deps;
+  const { ledger, redpack, counters, clock, config, log, metrics, backoff } = deps;
   const sends = metrics.counter(REWARDS_METRICS.sends, 'Red-packet send calls by result');
   const queries = metrics.counter(REWARDS_METRICS.queries, 'gethbinfo calls by result');
   const settledMetric = metrics.counter(REWARDS_METRICS.settled, 'Grants settled by status');
@@ -175,7 +175,8 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
     // A slot in every window, or no send: a later window's refusal leaves the earlier counters one
     // higher for their (shorter) window — conservative, never above a cap.
     if (state.dayFull !== false && g.attempts === 0) return retryLater(g, owner, undefined, state.dayFull).then(() => 'rate' as const);
-    for (const w of windows()) {
+    // One slot in each shared rate window (the limits read above: one config snapshot per grant).
+    for (const w of sendWindows(limits, deps.ratePerSecond, clock.now())) {
       // A bill already attempted was counted (per packet) by its first send.
       if (w.perPacket && g.attempts > 0) continue;
       const slot = await counters.incrementWithin(w.key, 1, w.limit, w.ttlSeconds);

@@ -1,17 +1,31 @@
 /**
- * The app's message handler: typed message in, reply value out. Takes one config snapshot, decides
- * (pure), then carries out the actions in order: grants go through the `RewardsPort`; the first
- * action that produces a reply wins (a grant's reply is the variant for its outcome); a transfer
- * hands over to customer service; no reply at all means `{ type: 'none' }` (WeChat gets `success`).
+ * What the bot does with one typed inbound message: the message router, then the rules' handler.
  *
- * @example const handler = createMessageHandler({ config: holder, rewards, clock: systemClock, log });
- *   const reply = await handler(message);
+ * The router ({@link createMessageRouter}), in order: 1. `followers` are told of its sender (in
+ * sandbox mode the stand-in notes that this follower interacted, as WeChat would: custom messages to
+ * them are allowed for 48 hours); 2. a card event first updates the card ledger (receipt, gift,
+ * deletion, redemption, reviews); 3. the rules decide the reply (they may still answer a card event).
+ * A failure in step 2 propagates, so the webhook answers `success` and logs it (WeChat re-sends the
+ * event, and card events are applied idempotently).
+ *
+ * The handler ({@link createMessageHandler}): typed message in, reply value out. Takes one config
+ * snapshot, decides (pure), then carries out the actions in order: grants go through the
+ * `RewardsPort`; the first action that produces a reply wins (a grant's reply is the variant for its
+ * outcome); a transfer hands over to customer service; no reply at all means `{ type: 'none' }`
+ * (WeChat gets `success`).
+ *
+ * Both know no transport: the Koa edge calls the router through `dispatch`, and it returns the reply value.
+ *
+ * @example
+ * const route = createMessageRouter({ cards, rules: createMessageHandler({ config: holder, rewards, clock: systemClock, log }) });
+ * const reply = await route(message, { encrypted: false });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
  */
 import type { Logger } from '../lib/logger';
 import { fenToYuan } from '../lib/money';
 import { type Clock, shanghaiParts } from '../lib/clock';
-import { dedupeKey, type InboundMessage } from '../wechat/inbound';
+import { dedupeKey, isCardEvent, type CardEvent, type InboundMessage } from '../wechat/inbound';
 import { NO_REPLY, type Reply } from '../reply/reply';
 import { buildReply, emptyTemplateVars, type CompiledTemplates, type TemplateVars } from '../reply/build-reply';
 import type { CompiledRules } from './compile-rules';
@@ -175,5 +189,42 @@ export function createMessageHandler(deps: MessageHandlerDeps): (message: Inboun
     }
     if (log.isLevelEnabled('debug')) log.debug({ rules: decision.matched.map((x) => x.ruleId), reply: reply?.type ?? 'none', config: config.version }, 'decided');
     return reply ?? NO_REPLY;
+  };
+}
+
+// === The router: followers, card events, then the rules
+
+/** How the message arrived (as the webhook's `Delivery`). */
+export interface MessageDelivery {
+  /** True when it came in safe or compatible mode. */
+  encrypted: boolean;
+}
+
+/** Options of {@link createMessageRouter}. */
+export interface MessageRouterDeps {
+  /**
+   * Told of every follower who sends something, first (sandbox mode: the API stand-in, which then
+   * allows custom messages to them for 48 hours, as WeChat does). Must not throw.
+   */
+  followers?: { touch(openId: string): void };
+  /** Applies a card event to the card ledger before the rules run (the card service). */
+  cards?: { handleEvent(event: CardEvent): Promise<unknown> };
+  /** Decides the reply: the rules' handler (`createMessageHandler`). */
+  rules: (message: InboundMessage, delivery: MessageDelivery) => Promise<Reply>;
+}
+
+/**
+ * Builds the router: followers, card events, then rules. Checks its dependencies now.
+ *
+ * @example createMessageRouter({ rules: createMessageHandler({ config, rewards, clock, log }) })
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+ */
+export function createMessageRouter(deps: MessageRouterDeps): (message: InboundMessage, delivery: MessageDelivery) => Promise<Reply> {
+  if (!deps || typeof deps.rules !== 'function') throw new TypeError('createMessageRouter: deps.rules must be the rules handler');
+  const { followers, cards, rules } = deps;
+  return async function routeMessage(message, delivery) {
+    followers?.touch(message.FromUserName);
+    if (cards && isCardEvent(message)) await cards.handleEvent(message);
+    return rules(message, delivery);
   };
 }

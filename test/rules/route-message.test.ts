@@ -5,7 +5,7 @@ import { loadConfig, type BotConfig } from '../../src/config/load-config';
 import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import { createMessageHandler } from '../../src/rules/handle-message';
-import { createMessageRouter } from '../../src/rules/route-message';
+import { createMessageRouter } from '../../src/rules/handle-message';
 import type { InboundMessage } from '../../src/wechat/inbound';
 import { parseInboundXml } from '../../src/wechat/parse-inbound';
 import { textXml } from '../helpers/inbound';

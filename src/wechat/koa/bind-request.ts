@@ -24,7 +24,7 @@
  * its signature: handling it unchecked is exactly the replay this guards against), while an encrypted
  * one goes on: its `msg_signature` binds what the bot reads.
  *
- * @example router.post('/wechat', verifySignature(…), readBody(), decrypt(…), bindRequest({ store: store.bindings, log }), …);
+ * @example router.post('/wechat', verifySignature(…), readMessage(…), respond(…), bindRequest({ store: store.bindings, log }), …);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */

@@ -5,12 +5,12 @@
  * or, for a separate admin port, the public and the admin half of that app. No `listen()` here:
  * `app.ts` listens, tests use `app.callback()` with supertest.
  *
- * Flow of a POST: handleErrors → verifySignature → readBody → respond (writes the reply or its
- * safe-mode envelope once the rest has run) → decrypt (safe mode in) →
- * answerByDeadline (WeChat is answered by the deadline, whatever the store does) → bindRequest (a
- * signed URL carries one message) → parseMessage → dedupe → dispatch (handler under the deadline
- * guard, render once). With `safeModeOnly`, requireSafeMode refuses plain requests before the body is
- * read, and bindRequest is left out (msg_signature binds what the bot reads).
+ * Flow of a POST: handleErrors → verifySignature → readMessage (the body with its size limit, the XML,
+ * safe mode in, the typed message) → respond (WeChat is answered by the deadline, whatever the store does: the reply or
+ * its safe-mode envelope, written once the rest has run) → bindRequest (a signed URL carries one
+ * message) → dedupe → dispatch (handler under the deadline guard, render once). With `safeModeOnly`,
+ * requireSafeMode refuses plain requests before the body is read, and bindRequest is left out
+ * (msg_signature binds what the bot reads).
  *
  * @example
  * const app = createWebhook({ token, renderer, handler: async (m) => ({ type: 'text', content: 'hi' }), dedupe: store.dedupe, bindings: store.bindings, log });
@@ -26,15 +26,12 @@ import type { ReplyRenderer } from '../../reply/render-reply';
 import type { BindingStore, DedupeStore } from '../../store/ports';
 import type { MessageCrypto } from '../crypto';
 import { accessLog } from './access-log';
-import { answerByDeadline } from './answer-by-deadline';
 import { bindRequest } from './bind-request';
-import { decrypt } from './decrypt';
 import { dedupe } from './dedupe';
 import { type Delivery, dispatch, type DispatchOptions, type MessageHandler } from './dispatch';
 import { WebhookError } from './errors';
 import { handleErrors } from './handle-errors';
-import { parseMessage } from './parse-message';
-import { readBody } from './read-body';
+import { readMessage } from './read-message';
 import { requireSafeMode } from './require-safe-mode';
 import { respond } from './respond';
 import { type WebhookState, webhookQuery } from './state';
@@ -118,16 +115,13 @@ function webhookHandler(options: WebhookOptions): Middleware<WebhookState> {
     guard,
     verify,
     ...(options.safeModeOnly ? [requireSafeMode({ log: options.log })] : []),
-    readBody({ limitBytes: options.maxBodyBytes }),
-    // The one writer of a handled message's response (plain reply, or the safe-mode envelope).
-    respond({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock }),
-    decrypt({ token: options.token, crypto: options.crypto }),
-    // From here on every step may wait on the store (binding, claim, ledger): WeChat gets its answer by the deadline.
-    answerByDeadline({ deadlineMs: options.deadlineMs }),
+    readMessage({ token: options.token, crypto: options.crypto, limitBytes: options.maxBodyBytes }),
+    // The one writer of a handled message's response (plain reply, or the safe-mode envelope). From here
+    // on every step may wait on the store (binding, claim, ledger): WeChat gets its answer by the deadline.
+    respond({ token: options.token, crypto: options.crypto, renderer: options.renderer, clock: options.clock, deadlineMs: options.deadlineMs }),
     // With safe mode required every handled request carries a msg_signature over its Encrypt, and only
     // the decrypted message is read: that binds it already, so the store write is saved.
     ...(options.safeModeOnly ? [] : [bindRequest({ store: options.bindings, log: options.log, windowSeconds: options.timestampWindowSeconds, clock: options.clock })]),
-    parseMessage(),
     dedupe({ store: options.dedupe, metrics, ttlSeconds: options.dedupeTtlSeconds, deadlineMs: options.deadlineMs }),
     dispatch({
       handler: options.handler,

@@ -11,7 +11,7 @@
  * - the store is busy (`STORE_BUSY`: another process held the SQLite lock past the store's wait):
  *   the message is not handled — its grants would hit the same locked file, and running it
  *   unclaimed could run it twice; the error is emitted, WeChat got `success` by the deadline guard
- *   (`answerByDeadline`), which also answers while the claim is still waiting;
+ *   (`respond`), which also answers while the claim is still waiting;
  * - the store fails otherwise (unreachable): the handler runs unclaimed (fail open: the follower is
  *   answered; grants stay at most once, the ledger keys them by message and rule).
  *

@@ -3,7 +3,7 @@
  * once. If the handler has not finished by the deadline (default 4.5 s after arrival, inside WeChat's
  * 5 s), WeChat gets `success` at once, the work goes on, and its reply is delivered late through
  * `onLateReply` (the customer-service API) instead of being lost. So does a handler that starts only
- * after WeChat was answered (`ctx.state.answered`, set by `answerByDeadline` while the store kept
+ * after WeChat was answered (`ctx.state.answered`, set by `respond` at the deadline while the store kept
  * the message's claim waiting).
  *
  * @example router.post('/wechat', …, dispatch({ handler, renderer, log }));
@@ -72,7 +72,7 @@ export function dispatch(options: DispatchOptions): Middleware<WebhookState> {
           );
         });
 
-    // answerByDeadline's timer may fire a moment before this one (both at the same deadline): a reply
+    // respond's deadline timer may fire a moment before this one (both at the same deadline): a reply
     // that comes in between finds WeChat answered already and goes late too, never dropped.
     if (first === LATE || ctx.state.answered) {
       ctx.state.outcome = 'deadline';

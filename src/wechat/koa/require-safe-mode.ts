@@ -6,7 +6,7 @@
  * they pass. Mounted only when the bot is built with `safeModeOnly` (`WECHAT_SAFE_MODE_ONLY`, on by
  * default when an EncodingAESKey is set).
  *
- * @example router.post('/wechat', verifySignature(…), requireSafeMode({ log }), readBody(), …);
+ * @example router.post('/wechat', verifySignature(…), requireSafeMode({ log }), readMessage(…), …);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
 import type { Middleware } from 'koa';

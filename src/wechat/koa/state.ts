@@ -22,8 +22,6 @@ export interface WebhookState {
   rawBody?: string;
   /** Safe and compatible mode: the decrypted message XML (what the request binding hashes). */
   decryptedXml?: string;
-  /** The XML fields of the (decrypted) message. */
-  fields?: Record<string, unknown>;
   message?: InboundMessage;
   /**
    * The request's signature binding, being written (see `bindRequest`): resolves when the message is
@@ -34,7 +32,7 @@ export interface WebhookState {
   /** True when the dedupe store could not be reached and the message was handled without a claim. */
   dedupeSkipped?: boolean;
   /**
-   * True once `answerByDeadline` answered WeChat (the deadline passed): later work must deliver its
+   * True once `respond` answered WeChat at the deadline (the deadline passed): later work must deliver its
    * reply otherwise (the customer-service API).
    */
   answered?: boolean;

@@ -1,13 +1,22 @@
 import { performance } from 'node:perf_hooks';
 import Koa from 'koa';
 import request from 'supertest';
-import { answerByDeadline } from '../../../src/wechat/koa/answer-by-deadline';
+import { respond } from '../../../src/wechat/koa/respond';
 import type { WebhookState } from '../../../src/wechat/koa/state';
 import { deferred } from '../../helpers/test-webhook';
 
+/** respond() needs a renderer only for the safe-mode envelope, which these tests never write. */
+const renderer = { render: () => '', renderEnvelope: () => '' } as never;
+
+/** `respond` with a deadline, as the webhook builds it. */
+function answerByDeadline({ deadlineMs }: { deadlineMs: number }) {
+  return respond({ token: 'DeadlineToken1', renderer, deadlineMs });
+}
+
 /**
- * A webhook-shaped app: the first middleware stamps the arrival and writes `replyXml` (as respond
- * does), then the guard, then `work` (what dedupe and dispatch do).
+ * A webhook-shaped app: the first middleware stamps the arrival (as handleErrors does) and notes the
+ * state once WeChat was answered, then respond with its deadline, then `work` (what dedupe and
+ * dispatch do).
  */
 function appAround(work: Koa.Middleware<WebhookState>, deadlineMs = 50) {
   const app = new Koa<WebhookState>();
@@ -15,18 +24,17 @@ function appAround(work: Koa.Middleware<WebhookState>, deadlineMs = 50) {
   const answered: WebhookState[] = [];
   app.silent = true;
   app.on('error', (err: unknown) => errors.push(err));
-  app.use(async function respond(ctx, next) {
+  app.use(async function arrival(ctx, next) {
     ctx.state.startedAt = performance.now();
     await next();
     answered.push({ ...ctx.state });
-    ctx.body = ctx.state.replyXml ?? 'success';
   });
   app.use(answerByDeadline({ deadlineMs }));
   app.use(work);
   return { callback: app.callback(), errors, answered };
 }
 
-describe('answerByDeadline', () => {
+describe('respond, by the deadline', () => {
   it('should refuse a deadline that is not a positive number, when built', () => {
     expect(() => answerByDeadline({ deadlineMs: 0 })).toThrow(TypeError);
     expect(() => answerByDeadline({ deadlineMs: Number.NaN })).toThrow(TypeError);
@@ -88,7 +96,7 @@ describe('answerByDeadline', () => {
   });
 });
 
-describe('answerByDeadline before dispatch', () => {
+describe('respond (by the deadline) before dispatch', () => {
   it('should deliver late a reply that arrives after WeChat was answered but before dispatch gave up on it', async () => {
     const { dispatch } = await import('../../../src/wechat/koa/dispatch');
     const { silentLogger } = await import('../../../src/lib/logger');
@@ -107,10 +115,9 @@ describe('answerByDeadline before dispatch', () => {
     });
     const app = new Koa<WebhookState>();
     app.silent = true;
-    app.use(async function respond(ctx, next) {
+    app.use(async function arrival(ctx, next) {
       ctx.state.startedAt = performance.now();
       await next();
-      ctx.body = ctx.state.replyXml ?? 'success';
     });
     app.use(answerByDeadline({ deadlineMs: 20 }));
     app.use(async function withMessage(ctx, next) {

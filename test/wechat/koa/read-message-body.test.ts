@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import request from 'supertest';
 import { parseXml } from '../../../src/wechat/xml';
-import { readBody } from '../../../src/wechat/koa/read-body';
+import { readMessage, type ReadMessageOptions } from '../../../src/wechat/koa/read-message';
 import { textXml } from '../../helpers/inbound';
 import { createTestWebhook, type TestWebhook } from '../../helpers/test-webhook';
 
@@ -59,7 +59,12 @@ async function postChunked(t: TestWebhook, chunks: Buffer[]): Promise<{ status: 
   }
 }
 
-describe('readBody', () => {
+/** readMessage as the body reader these tests exercise (the body is refused before any XML is read). */
+function readBody(options: Omit<ReadMessageOptions, 'token'> = {}) {
+  return readMessage({ token: 'BodyTestToken1', ...options });
+}
+
+describe('readMessage: the body', () => {
   it('should refuse a limit that is not a positive integer, when built', () => {
     expect(() => readBody({ limitBytes: 0 })).toThrow(TypeError);
     expect(() => readBody({ limitBytes: 1.5 })).toThrow(TypeError);
