@@ -10,7 +10,7 @@
  * @see https://developers.weixin.qq.com/doc/service/guide/product/card/Third-party_developer_mode.html
  */
 import { z } from 'zod';
-import type { SubMerchantInfoInput } from '../api/submerchant';
+import { toSubMerchantInfoInput, type SubMerchantInfoInput } from '../api/submerchant';
 import { cjkLength } from './cjk-length';
 
 const mediaId = z.string().regex(/^[A-Za-z0-9_\-=+/]{1,256}$/, { message: 'must be a media_id (upload the file as permanent material first)' });
@@ -75,22 +75,10 @@ export const submerchantsFileSchema = z.preprocess(
           ctx.addIssue({ code: 'custom', path: ['submerchants', name], message: `"${name}" is not a sub-merchant name (letters, digits, "-", "_", "." — at most 64)` });
     })
     .transform((f) => ({
-      submerchants: Object.fromEntries(
-        Object.entries(f.submerchants).map(([name, s]) => {
-          const info: SubMerchantInfoInput = {
-            brandName: s.brand_name,
-            logoUrl: s.logo_url,
-            protocol: s.protocol,
-            endTime: s.end_time,
-            primaryCategoryId: s.primary_category_id,
-            secondaryCategoryId: s.secondary_category_id,
-          };
-          if (s.agreement_media_id) info.agreementMediaId = s.agreement_media_id;
-          if (s.operator_media_id) info.operatorMediaId = s.operator_media_id;
-          if (s.app_id) info.appId = s.app_id;
-          return [name, { name, info }];
-        }),
-      ) as Record<string, SubMerchantDefinition>,
+      submerchants: Object.fromEntries(Object.entries(f.submerchants).map(([name, s]) => [name, { name, info: toSubMerchantInfoInput(s) }])) as Record<
+        string,
+        SubMerchantDefinition
+      >,
     })),
 );
 
