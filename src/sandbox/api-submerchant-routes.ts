@@ -12,7 +12,7 @@ import { cjkLength } from '../cards/cjk-length';
 import { emit } from './api-card-events';
 import { nowS } from './api-card-rules';
 import type { SandboxMerchant } from './api-card-state';
-import { fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
+import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
 import type { ApiState } from './api-state';
 
 /** The categories `card/getapplyprotocol` offers (a sample of WeChat's table). */
@@ -126,9 +126,7 @@ export const subMerchantRoutes: ApiRouteTable = [
     path: '/card/submerchant/batchget',
     handle(req, state) {
       const body = req.json();
-      const begin = Number(body.begin_id ?? 0);
-      const limit = Number(body.limit ?? 0);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) fail(40053, 'invalid limit');
+      const { start: begin, size: limit } = batchPage(body, 'begin_id', 'limit', 100);
       const all = [...state.cards.merchants.values()].filter((m) => m.merchantId >= begin && (body.status === undefined || m.status === body.status));
       const page = all.slice(0, limit);
       const next = all.length > limit ? all[limit]!.merchantId : 0;
