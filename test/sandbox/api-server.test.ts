@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { fixedClock } from '../../src/lib/clock';
+import type { SandboxCard, SandboxMerchant } from '../../src/sandbox/api-cards';
 import { seededRandom } from '../../src/sandbox/api-faults';
 import { checkMenu } from '../../src/sandbox/api-menu-rules';
 import { startApiSandbox, type ApiSandbox } from '../../src/sandbox/api-server';
@@ -253,10 +254,17 @@ describe('the batchget pages of the card sandbox', () => {
       )
     ).access_token as string;
     const post = (path: string, body: unknown) => postRaw(`${sandbox.url}${path}?access_token=${token}`, JSON.stringify(body));
+    // Seeded straight into the sandbox's state (read-only to its users): the paging is under test, not card/create.
     for (let i = 1; i <= 3; i++) {
       const card = { type: 'GIFT', card: {}, status: 'CARD_STATUS_VERIFY_OK', quantity: 1, totalQuantity: 1 } as const;
-      sandbox.cards.cards.set(`card${i}`, { cardId: `card${i}`, ...card });
-      sandbox.cards.merchants.set(100000 + i, { merchantId: 100000 + i, info: { brand_name: `b${i}` }, status: 'APPROVED', createTime: 0, updateTime: 0 });
+      (sandbox.cards.cards as Map<string, SandboxCard>).set(`card${i}`, { cardId: `card${i}`, ...card });
+      (sandbox.cards.merchants as Map<number, SandboxMerchant>).set(100000 + i, {
+        merchantId: 100000 + i,
+        info: { brand_name: `b${i}` },
+        status: 'APPROVED',
+        createTime: 0,
+        updateTime: 0,
+      });
     }
     expect(await post('/card/batchget', { offset: 1, count: 1 })).toMatchObject({ errcode: 0, card_id_list: ['card2'], total_num: 3 });
     expect(await post('/card/batchget', { count: 50 })).toMatchObject({ errcode: 0, card_id_list: ['card1', 'card2', 'card3'] });
