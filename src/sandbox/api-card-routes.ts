@@ -8,7 +8,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { randomBytes } from 'node:crypto';
-import { emit } from './api-card-events';
+import { reviewCard } from './api-card-events';
 import { cardOf, checkBaseText, checkDateInfo, payloadOf, REVIEW_FIELDS, SPECIAL } from './api-card-rules';
 import type { SandboxCard } from './api-card-state';
 import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
@@ -50,10 +50,7 @@ export const cardRoutes: ApiRouteTable = [
         merchantId,
       };
       state.cards.cards.set(cardId, sc);
-      if (state.cards.autoApprove) {
-        sc.status = 'CARD_STATUS_VERIFY_OK';
-        void emit(state, state.cards.accountId, 'card_pass_check', { CardId: cardId, RefuseReason: '' });
-      }
+      if (state.cards.autoApprove) void reviewCard(state, sc);
       return { ...SANDBOX_OK, card_id: cardId };
     },
   },

@@ -9,7 +9,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Third-party_developer_mode.html
  */
 import { cjkLength } from '../cards/cjk-length';
-import { emit } from './api-card-events';
+import { reviewMerchant } from './api-card-events';
 import { nowS } from './api-card-rules';
 import type { SandboxMerchant } from './api-card-state';
 import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
@@ -70,10 +70,7 @@ export function merchantInfo(m: SandboxMerchant): Record<string, unknown> {
 }
 
 export function afterSubmit(state: ApiState, m: SandboxMerchant): void {
-  if (state.cards.autoApprove) {
-    m.status = 'APPROVED';
-    void emit(state, state.cards.accountId, 'card_merchant_check_result', { MerchantId: m.merchantId, IsPass: 1, Reason: '' });
-  }
+  if (state.cards.autoApprove) void reviewMerchant(state, m);
 }
 
 export const subMerchantRoutes: ApiRouteTable = [
