@@ -11,7 +11,7 @@
  * @see https://github.com/grammyjs/grammY/blob/main/src/filter.ts
  */
 import { CARD_EVENT_NAMES, type EventName, type InboundMessage, type MsgType } from '../wechat/inbound';
-import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
+import { hhmm, isoDateOf, shanghaiParts, shanghaiToEpoch } from '../lib/clock';
 import { tryCompileLinearRegex, type LinearRegex, type LinearRegexFlags } from '../lib/linear-regex';
 import type { Action } from './actions';
 import type { ContentMatch, DateBound, MatchSpec, RuleSpec, RulesFile, WindowSpec } from './schema';
@@ -120,15 +120,12 @@ function compileWindow(w: WindowSpec): (now: number) => boolean {
 
 function describeWindow(w: WindowSpec): string {
   const parts: string[] = [];
-  const fmt = (b: DateBound) =>
-    `${b.year}-${String(b.month).padStart(2, '0')}-${String(b.day).padStart(2, '0')}` +
-    (b.dateOnly ? '' : ` ${String(b.hour).padStart(2, '0')}:${String(b.minute).padStart(2, '0')}`);
+  const fmt = (b: DateBound) => isoDateOf(b.year, b.month, b.day) + (b.dateOnly ? '' : ` ${hhmm(b.hour * 60 + b.minute)}`);
   if (w.from) parts.push(`from ${fmt(w.from)}`);
   if (w.to) parts.push(`to ${fmt(w.to)}`);
   if (w.weekdays) parts.push(`on ${w.weekdays.map((d) => ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d - 1]).join('/')}`);
   if (w.hours) {
-    const hm = (n: number) => `${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}`;
-    parts.push(`between ${w.hours.map((h) => `${hm(h.start)}-${hm(h.end)}`).join(', ')}`);
+    parts.push(`between ${w.hours.map((h) => `${hhmm(h.start)}-${hhmm(h.end)}`).join(', ')}`);
   }
   return `window: ${parts.join(' ')} (Asia/Shanghai)`;
 }
