@@ -11,6 +11,7 @@ import {
   EVENT_NAMES,
   MSG_TYPES,
   type EventName,
+  type EventVariant,
   type InboundEvent,
   type InboundHeader,
   type InboundMessage,
@@ -43,8 +44,6 @@ export class InvalidInboundError extends Error {
 
 type Fields = Record<string, unknown>;
 type HeaderKeys = keyof InboundHeader | 'MsgType' | 'Event';
-/** A variant of `InboundEvent` whose `Event` may be `E` (handles variants that share an interface). */
-type EventVariant<E extends EventName> = InboundEvent extends infer V ? (V extends { Event: infer N } ? (E extends N ? V : never) : never) : never;
 type UserVariant<T extends UserMessage['MsgType']> = Extract<UserMessage, { MsgType: T }>;
 
 /**
