@@ -11,6 +11,7 @@
  * @see https://github.com/grammyjs/grammY/blob/main/src/filter.ts
  */
 import { CARD_EVENT_NAMES, type EventName, type InboundMessage, type MsgType } from '../wechat/inbound';
+import { KEYED_EVENTS } from '../wechat/parse-inbound';
 import { hhmm, isoDateOf, shanghaiParts, shanghaiToEpoch } from '../lib/clock';
 import { tryCompileLinearRegex, type LinearRegex, type LinearRegexFlags } from '../lib/linear-regex';
 import type { Action } from './actions';
@@ -68,20 +69,6 @@ export function messageKind(m: InboundMessage): string {
 }
 
 const SCENE_EVENTS: readonly EventName[] = ['subscribe', 'SCAN'];
-/** Events whose `EventKey` is meaningful for matching. */
-const KEYED_EVENTS: readonly EventName[] = [
-  'subscribe',
-  'SCAN',
-  'CLICK',
-  'VIEW',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-  'view_miniprogram',
-];
 const CARD_EVENTS_WITH_CARD_ID: readonly EventName[] = CARD_EVENT_NAMES.filter((e) => e !== 'card_pay_order' && e !== 'card_merchant_check_result');
 
 function field(m: InboundMessage, name: string): string | undefined {

@@ -163,6 +163,9 @@ const EVENT_RULES: { [E in Exclude<EventName, 'unknown'>]: Rules<EventVariant<E>
   card_merchant_check_result: { MerchantId: 'required', IsPass: 'required', Reason: 'optional' },
 };
 
+/** Every event whose variant carries an `EventKey` (a QR scene, a menu button's key, a VIEW button's URL or page path), in EVENT_NAMES order. */
+export const KEYED_EVENTS: readonly EventName[] = (Object.keys(EVENT_RULES) as (keyof typeof EVENT_RULES)[]).filter((e) => 'EventKey' in EVENT_RULES[e]);
+
 /** Lower-case name → canonical spelling (WeChat mixes `CLICK` and `scancode_push`). */
 const CANONICAL_MSG_TYPES = canonicalNames(Object.keys(USER_MESSAGE_RULES).concat('event'));
 const CANONICAL_EVENTS = canonicalNames(Object.keys(EVENT_RULES));
