@@ -76,6 +76,15 @@ function field(m: InboundMessage, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A check that the value `read` finds in a message is one of `values` (a message without one fails). */
+function isOneOf(values: readonly string[], read: (m: InboundMessage) => string | undefined): Check {
+  const wanted = new Set(values);
+  return (m) => {
+    const v = read(m);
+    return v !== undefined && wanted.has(v);
+  };
+}
+
 function sceneOf(m: InboundMessage): string | undefined {
   if (m.MsgType !== 'event') return undefined;
   if (m.Event === 'subscribe') return m.Scene || undefined;
@@ -253,11 +262,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
   if (match.content) exact = compileContent(match.content, checks, captures, conditions, regex);
   let eventKeys: string[] | undefined;
   if (match.eventKey) {
-    const keys = new Set(match.eventKey);
-    checks.push((m) => {
-      const k = field(m, 'EventKey');
-      return k !== undefined && keys.has(k);
-    });
+    checks.push(isOneOf(match.eventKey, (m) => field(m, 'EventKey')));
     conditions.push(`event key is ${quoteList(match.eventKey)}`);
     if (events) eventKeys = [...events].flatMap((e) => match.eventKey!.map((k) => `${e}\u0000${k}`));
   }
@@ -266,11 +271,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     conditions.push(`event key matches /${match.eventKeyRegex}/`);
   }
   if (match.scene) {
-    const scenes = new Set(match.scene);
-    checks.push((m) => {
-      const s = sceneOf(m);
-      return s !== undefined && scenes.has(s);
-    });
+    checks.push(isOneOf(match.scene, sceneOf));
     conditions.push(`QR scene is ${quoteList(match.scene)}`);
   }
   if (match.sceneRegex !== undefined) {
@@ -283,11 +284,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     conditions.push(want ? 'the follow came from a QR code (has a scene)' : 'the follow did not come from a QR code (no scene)');
   }
   if (match.cardId) {
-    const ids = new Set(match.cardId);
-    checks.push((m) => {
-      const id = field(m, 'CardId');
-      return id !== undefined && ids.has(id);
-    });
+    checks.push(isOneOf(match.cardId, (m) => field(m, 'CardId')));
     conditions.push(`card id is ${quoteList(match.cardId)}`);
   }
   const inWindow = spec.window ? compileWindow(spec.window) : undefined;
