@@ -6,6 +6,7 @@
  * const current = await api.menu.get(); // undefined when no menu is set (46003)
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
+import { MENU_KEY_EVENTS } from '../wechat/inbound';
 import type { ApiRequest } from './request';
 import { WeChatApiError } from './errors';
 
@@ -25,10 +26,10 @@ export const MENU_LIMITS = {
 } as const;
 
 /**
- * Button types that carry a `key` (their events arrive with that `EventKey`).
+ * Button types that carry a `key`: each pushes the event of its name in upper case ({@link MENU_KEY_EVENTS}) with that `EventKey`.
  * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
  */
-export const KEY_BUTTON_TYPES = ['click', 'scancode_push', 'scancode_waitmsg', 'pic_sysphoto', 'pic_photo_or_album', 'pic_weixin', 'location_select'] as const;
+export const KEY_BUTTON_TYPES: readonly Lowercase<(typeof MENU_KEY_EVENTS)[number]>[] = MENU_KEY_EVENTS.map((e) => e.toLowerCase() as Lowercase<typeof e>);
 
 /**
  * Every button type `menu/create` accepts.

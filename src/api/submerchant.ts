@@ -87,25 +87,62 @@ export interface SubMerchantApi {
 
 // === Mapping
 
+/** {@link SubMerchantInfoInput} in WeChat's spelling: the `info` object `submit`/`update` send, and a sub-merchant of submerchants.yaml. */
+export interface SubMerchantInfoBody {
+  brand_name: string;
+  logo_url: string;
+  protocol: string;
+  end_time: number;
+  primary_category_id: number;
+  secondary_category_id: number;
+  agreement_media_id?: string;
+  operator_media_id?: string;
+  app_id?: string;
+}
+
+/** Each field of {@link SubMerchantInfoInput}, its name in {@link SubMerchantInfoBody}, and whether it is left out when unset. */
+const INFO_FIELDS: readonly (readonly [keyof SubMerchantInfoInput, keyof SubMerchantInfoBody, 'optional'?])[] = [
+  ['brandName', 'brand_name'],
+  ['logoUrl', 'logo_url'],
+  ['protocol', 'protocol'],
+  ['endTime', 'end_time'],
+  ['primaryCategoryId', 'primary_category_id'],
+  ['secondaryCategoryId', 'secondary_category_id'],
+  ['agreementMediaId', 'agreement_media_id', 'optional'],
+  ['operatorMediaId', 'operator_media_id', 'optional'],
+  ['appId', 'app_id', 'optional'],
+];
+
+/** Copies the fields of {@link INFO_FIELDS} from one spelling to the other; an optional field only when set (not `''`). */
+function renameInfoFields(src: object, direction: 'toBody' | 'toInput'): Record<string, unknown> {
+  const values = src as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [camel, wire, optional] of INFO_FIELDS) {
+    const [from, to] = direction === 'toBody' ? [camel, wire] : [wire, camel];
+    const value = values[from];
+    if (!optional || value) out[to] = value;
+  }
+  return out;
+}
+
 /**
  * Maps {@link SubMerchantInfoInput} to WeChat's `info` object (optional fields left out when unset).
  *
  * @example toSubMerchantInfoBody({ brandName: 'x', … }) // { brand_name: 'x', logo_url: …, protocol: … }
  * @see https://developers.weixin.qq.com/doc/service/guide/product/card/Third-party_developer_mode.html
  */
-export function toSubMerchantInfoBody(info: SubMerchantInfoInput): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    brand_name: info.brandName,
-    logo_url: info.logoUrl,
-    protocol: info.protocol,
-    end_time: info.endTime,
-    primary_category_id: info.primaryCategoryId,
-    secondary_category_id: info.secondaryCategoryId,
-  };
-  if (info.agreementMediaId) body.agreement_media_id = info.agreementMediaId;
-  if (info.operatorMediaId) body.operator_media_id = info.operatorMediaId;
-  if (info.appId) body.app_id = info.appId;
-  return body;
+export function toSubMerchantInfoBody(info: SubMerchantInfoInput): SubMerchantInfoBody {
+  return renameInfoFields(info, 'toBody') as unknown as SubMerchantInfoBody;
+}
+
+/**
+ * The inverse of {@link toSubMerchantInfoBody}: WeChat's spelling (a sub-merchant of submerchants.yaml)
+ * → {@link SubMerchantInfoInput} (optional fields left out when unset).
+ *
+ * @example toSubMerchantInfoInput({ brand_name: 'x', … }) // { brandName: 'x', logoUrl: …, protocol: … }
+ */
+export function toSubMerchantInfoInput(body: SubMerchantInfoBody): SubMerchantInfoInput {
+  return renameInfoFields(body, 'toInput') as unknown as SubMerchantInfoInput;
 }
 
 /** WeChat's `info` object → {@link SubMerchantInfo}. */

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { yuanToFen } from '../lib/money';
+import { namedEntriesFile } from '../lib/schema-helpers';
 import { cjkLength } from './cjk-length';
 
 // === Field rules
@@ -190,45 +191,28 @@ export interface CardDefinition {
   getLimit?: number;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /**
  * The whole `cards.yaml` (`cards: { <name>: {...} }`). Empty or absent: no cards.
  *
  * @example cardsFileSchema.parse({ cards: { 'coffee-cash': { type: 'CASH', base_info: {…}, reduce_cost: 2 } } })
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
-export const cardsFileSchema = z.preprocess(
-  (v) => (v === null || v === undefined ? { cards: {} } : v),
-  z
-    .object({ cards: z.preprocess((v) => v ?? {}, z.record(z.string(), cardEntrySchema)) })
-    .strict()
-    .superRefine((f, ctx) => {
-      for (const name of Object.keys(f.cards))
-        if (!NAME.test(name))
-          ctx.addIssue({ code: 'custom', path: ['cards', name], message: `"${name}" is not a card name (letters, digits, "-", "_", "." — at most 64)` });
-    })
-    .transform((f) => ({
-      cards: Object.fromEntries(
-        Object.entries(f.cards).map(([name, c]) => {
-          const { type, base_info, sub_merchant, landing_banner, authorizer_appid, ...special } = c as Record<string, unknown> & {
-            type: CardDefinition['type'];
-            base_info: z.output<typeof baseInfoSchema>;
-            sub_merchant?: string;
-            landing_banner?: string;
-            authorizer_appid?: string;
-          };
-          const { sku, ...base } = base_info;
-          const def: CardDefinition = { name, type, baseInfo: stripUndefined(base), special: stripUndefined(special), stock: sku.quantity };
-          if (sub_merchant) def.subMerchant = sub_merchant;
-          if (landing_banner) def.landingBanner = landing_banner;
-          if (authorizer_appid) def.authorizerAppId = authorizer_appid;
-          if (base_info.get_limit !== undefined) def.getLimit = base_info.get_limit;
-          return [name, def];
-        }),
-      ) as Record<string, CardDefinition>,
-    })),
-);
+export const cardsFileSchema = namedEntriesFile('cards', cardEntrySchema, 'card', (name, c): CardDefinition => {
+  const { type, base_info, sub_merchant, landing_banner, authorizer_appid, ...special } = c as Record<string, unknown> & {
+    type: CardDefinition['type'];
+    base_info: z.output<typeof baseInfoSchema>;
+    sub_merchant?: string;
+    landing_banner?: string;
+    authorizer_appid?: string;
+  };
+  const { sku, ...base } = base_info;
+  const def: CardDefinition = { name, type, baseInfo: stripUndefined(base), special: stripUndefined(special), stock: sku.quantity };
+  if (sub_merchant) def.subMerchant = sub_merchant;
+  if (landing_banner) def.landingBanner = landing_banner;
+  if (authorizer_appid) def.authorizerAppId = authorizer_appid;
+  if (base_info.get_limit !== undefined) def.getLimit = base_info.get_limit;
+  return def;
+});
 
 /** Parsed `cards.yaml`. */
 export type CardsFile = z.output<typeof cardsFileSchema>;

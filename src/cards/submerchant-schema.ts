@@ -10,7 +10,8 @@
  * @see https://developers.weixin.qq.com/doc/service/guide/product/card/Third-party_developer_mode.html
  */
 import { z } from 'zod';
-import type { SubMerchantInfoInput } from '../api/submerchant';
+import { toSubMerchantInfoInput, type SubMerchantInfoInput } from '../api/submerchant';
+import { namedEntriesFile } from '../lib/schema-helpers';
 import { cjkLength } from './cjk-length';
 
 const mediaId = z.string().regex(/^[A-Za-z0-9_\-=+/]{1,256}$/, { message: 'must be a media_id (upload the file as permanent material first)' });
@@ -56,43 +57,16 @@ export interface SubMerchantDefinition {
   info: SubMerchantInfoInput;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /**
  * The whole `submerchants.yaml` (`submerchants: { <name>: {...} }`). Empty or absent: none.
  *
  * @example submerchantsFileSchema.parse({ submerchants: { 'corner-cafe': { brand_name: '街角咖啡', … } } })
  * @see https://developers.weixin.qq.com/doc/service/guide/product/card/Third-party_developer_mode.html
  */
-export const submerchantsFileSchema = z.preprocess(
-  (v) => (v === null || v === undefined ? { submerchants: {} } : v),
-  z
-    .object({ submerchants: z.preprocess((v) => v ?? {}, z.record(z.string(), subMerchantSchema)) })
-    .strict()
-    .superRefine((f, ctx) => {
-      for (const name of Object.keys(f.submerchants))
-        if (!NAME.test(name))
-          ctx.addIssue({ code: 'custom', path: ['submerchants', name], message: `"${name}" is not a sub-merchant name (letters, digits, "-", "_", "." — at most 64)` });
-    })
-    .transform((f) => ({
-      submerchants: Object.fromEntries(
-        Object.entries(f.submerchants).map(([name, s]) => {
-          const info: SubMerchantInfoInput = {
-            brandName: s.brand_name,
-            logoUrl: s.logo_url,
-            protocol: s.protocol,
-            endTime: s.end_time,
-            primaryCategoryId: s.primary_category_id,
-            secondaryCategoryId: s.secondary_category_id,
-          };
-          if (s.agreement_media_id) info.agreementMediaId = s.agreement_media_id;
-          if (s.operator_media_id) info.operatorMediaId = s.operator_media_id;
-          if (s.app_id) info.appId = s.app_id;
-          return [name, { name, info }];
-        }),
-      ) as Record<string, SubMerchantDefinition>,
-    })),
-);
+export const submerchantsFileSchema = namedEntriesFile('submerchants', subMerchantSchema, 'sub-merchant', (name, s): SubMerchantDefinition => ({
+  name,
+  info: toSubMerchantInfoInput(s),
+}));
 
 /** Parsed `submerchants.yaml`. */
 export type SubMerchantsFile = z.output<typeof submerchantsFileSchema>;

@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import ejs from 'ejs';
 import type { ConfigIssue } from '../lib/config-issue';
 import { compileTemplate, type TemplateFn } from '../reply/build-reply';
-import { NAME_PATTERN } from '../rules/schema';
+import { NAME_PATTERN } from '../lib/schema-helpers';
 
 /** Largest template file accepted. */
 export const MAX_TEMPLATE_BYTES = 64 * 1024;

@@ -58,81 +58,88 @@ export interface Metrics {
 
 export const DEFAULT_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4.5, 10] as const;
 
+/** The `# HELP` and `# TYPE` lines of a metric. */
+function headerLines(name: string, help: string, type: string): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+}
+
+/** A metric with one sample per label set (a counter or a gauge), in the text format. */
+function renderSamples(name: string, help: string, type: string, values: ReadonlyMap<string, number>): string {
+  const lines = headerLines(name, help, type);
+  for (const [k, v] of values) lines.push(`${name}${k} ${v}`);
+  return lines.join('\n');
+}
+
 export function createMetrics(): Metrics {
   const metrics = new Map<string, Metric & { kind: string }>();
 
-  function counter(name: string, help: string): Counter {
-    const existing = metrics.get(name) as (Metric & { kind: string } & Counter) | undefined;
+  /** The metric registered under `name`, or the one `make` builds, registered now. */
+  function registered<M extends Metric & { kind: string }>(name: string, make: () => M): M {
+    const existing = metrics.get(name) as M | undefined;
     if (existing) return existing;
-    const values = new Map<string, number>();
-    const c = {
-      kind: 'counter',
-      inc(labels?: Labels, by = 1) {
-        const k = labelKey(labels);
-        values.set(k, (values.get(k) ?? 0) + by);
-      },
-      get(labels?: Labels) {
-        return values.get(labelKey(labels)) ?? 0;
-      },
-      render() {
-        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} counter`];
-        for (const [k, v] of values) lines.push(`${name}${k} ${v}`);
-        return lines.join('\n');
-      },
-    };
-    metrics.set(name, c);
-    return c;
+    const m = make();
+    metrics.set(name, m);
+    return m;
+  }
+
+  function counter(name: string, help: string): Counter {
+    return registered(name, () => {
+      const values = new Map<string, number>();
+      return {
+        kind: 'counter',
+        inc(labels?: Labels, by = 1) {
+          const k = labelKey(labels);
+          values.set(k, (values.get(k) ?? 0) + by);
+        },
+        get(labels?: Labels) {
+          return values.get(labelKey(labels)) ?? 0;
+        },
+        render: () => renderSamples(name, help, 'counter', values),
+      };
+    });
   }
 
   function gauge(name: string, help: string): Gauge {
-    const existing = metrics.get(name) as (Metric & { kind: string } & Gauge) | undefined;
-    if (existing) return existing;
-    const values = new Map<string, number>();
-    const g = {
-      kind: 'gauge',
-      set(value: number, labels?: Labels) {
-        values.set(labelKey(labels), value);
-      },
-      render() {
-        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
-        for (const [k, v] of values) lines.push(`${name}${k} ${v}`);
-        return lines.join('\n');
-      },
-    };
-    metrics.set(name, g);
-    return g;
+    return registered(name, () => {
+      const values = new Map<string, number>();
+      return {
+        kind: 'gauge',
+        set(value: number, labels?: Labels) {
+          values.set(labelKey(labels), value);
+        },
+        render: () => renderSamples(name, help, 'gauge', values),
+      };
+    });
   }
 
   function histogram(name: string, help: string, buckets: readonly number[] = DEFAULT_LATENCY_BUCKETS): Histogram {
-    const existing = metrics.get(name) as (Metric & { kind: string } & Histogram) | undefined;
-    if (existing) return existing;
-    const series = new Map<string, { labels: Labels | undefined; counts: number[]; sum: number; count: number }>();
-    const h = {
-      kind: 'histogram',
-      observe(value: number, labels?: Labels) {
-        const k = labelKey(labels);
-        let s = series.get(k);
-        if (!s) {
-          s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
-          series.set(k, s);
-        }
-        for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) s.counts[i]++;
-        s.sum += value;
-        s.count++;
-      },
-      render() {
-        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
-        for (const s of series.values()) {
-          buckets.forEach((b, i) => lines.push(`${name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
-          lines.push(`${name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
-          lines.push(`${name}_sum${labelKey(s.labels)} ${s.sum}`);
-          lines.push(`${name}_count${labelKey(s.labels)} ${s.count}`);
-        }
-        return lines.join('\n');
-      },
-    };
-    metrics.set(name, h);
-    return h;
+    return registered(name, () => {
+      const series = new Map<string, { labels: Labels | undefined; counts: number[]; sum: number; count: number }>();
+      return {
+        kind: 'histogram',
+        observe(value: number, labels?: Labels) {
+          const k = labelKey(labels);
+          let s = series.get(k);
+          if (!s) {
+            s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
+            series.set(k, s);
+          }
+          for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) s.counts[i]++;
+          s.sum += value;
+          s.count++;
+        },
+        render() {
+          const lines = headerLines(name, help, 'histogram');
+          for (const s of series.values()) {
+            buckets.forEach((b, i) => lines.push(`${name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+            lines.push(`${name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
+            lines.push(`${name}_sum${labelKey(s.labels)} ${s.sum}`);
+            lines.push(`${name}_count${labelKey(s.labels)} ${s.count}`);
+          }
+          return lines.join('\n');
+        },
+      };
+    });
   }
 
   return {

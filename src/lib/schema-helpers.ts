@@ -10,6 +10,7 @@ import type { ConfigIssue } from './config-issue';
 import { formatPath } from './config-issue';
 import { linearRegexProblem, type LinearRegexFlags } from './linear-regex';
 import { didYouMean } from './closest-name';
+import { yuanToFen } from './money';
 
 // === Describing values
 
@@ -228,6 +229,50 @@ export function regexString(flags: LinearRegexFlags = '') {
       const problem = linearRegexProblem(s, flags);
       if (problem) ctx.addIssue({ code: 'custom', message: `${showValue(s)} ${problem}` });
     });
+}
+
+/**
+ * A yuan amount in YAML (a number or a string, at most 2 decimals) → fen; `example` is shown in the
+ * message for anything else.
+ *
+ * @example yuanAmount('1.88').parse('1.5') // 150
+ */
+export function yuanAmount(example: string) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const fen = yuanToFen(v);
+    if (fen === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not an amount in yuan with at most 2 decimals (e.g. ${example})` });
+      return z.NEVER;
+    }
+    return fen;
+  });
+}
+
+/** Names in config (rule ids, templates, campaigns, cards, sub-merchants): letters, digits, `_`, `-`, `.`; 1–64 characters. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * A config file that is one mapping of named entries, `{ <key>: { <name>: <entry> } }`: an empty file
+ * or key means none, every name must match {@link NAME_PATTERN}, and `toEntry` turns each parsed entry
+ * into what the file's users get.
+ *
+ * @example namedEntriesFile('cards', cardEntrySchema, 'card', (name, c) => ({ name, ...c }))
+ */
+export function namedEntriesFile<K extends string, E extends z.ZodType, T>(key: K, entry: E, what: string, toEntry: (name: string, parsed: z.output<E>) => T) {
+  return z.preprocess(
+    (v) => (v === null || v === undefined ? { [key]: {} } : v),
+    z
+      .object({ [key]: z.preprocess((v) => v ?? {}, z.record(z.string(), entry)) })
+      .strict()
+      .superRefine((f, ctx) => {
+        for (const name of Object.keys(f[key]))
+          if (!NAME_PATTERN.test(name))
+            ctx.addIssue({ code: 'custom', path: [key, name], message: `"${name}" is not a ${what} name (letters, digits, "-", "_", "." — at most 64)` });
+      })
+      .transform(
+        (f) => ({ [key]: Object.fromEntries(Object.entries(f[key]).map(([name, parsed]) => [name, toEntry(name, parsed)])) }) as { [P in K]: Record<string, T> },
+      ),
+  );
 }
 
 // === Turning zod errors into config issues

@@ -14,18 +14,12 @@
  */
 import { z } from 'zod';
 import { fenToYuan, yuanToFen } from '../lib/money';
+import { namedEntriesFile, yuanAmount } from '../lib/schema-helpers';
 
 // === Money and time primitives
 
 /** A yuan amount in YAML → fen. */
-const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const fen = yuanToFen(v);
-  if (fen === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not an amount in yuan with at most 2 decimals (e.g. 1.88)` });
-    return z.NEVER;
-  }
-  return fen;
-});
+const yuan = yuanAmount('1.88');
 
 /** `HH:MM` (00:00–24:00) → minutes after midnight. */
 const clockTime = z.string().transform((v, ctx) => {
@@ -376,8 +370,6 @@ export function isRedPacketCampaign(c: Campaign | undefined): c is RedPacketCamp
   return c?.kind === 'red_packet';
 }
 
-const CAMPAIGN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /** The campaign schemas of the registered kinds (each keyed by `kind: z.literal(…)`). */
 export type CampaignSchemas = readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]];
 
@@ -388,28 +380,7 @@ export type CampaignSchemas = readonly [z.core.$ZodTypeDiscriminable, ...z.core.
  * @example campaignsFileSchemaFor([redPacketCampaignSchema, cardCampaignSchema]).parse(YAML.parse(text))
  */
 export function campaignsFileSchemaFor(schemas: CampaignSchemas) {
-  const campaignSchema = z.discriminatedUnion('kind', schemas);
-  return z.preprocess(
-    (v) => (v === null || v === undefined ? { campaigns: {} } : v),
-    z
-      .object({
-        campaigns: z.preprocess((v) => v ?? {}, z.record(z.string(), campaignSchema)),
-      })
-      .strict()
-      .superRefine((f, ctx) => {
-        for (const name of Object.keys(f.campaigns)) {
-          if (!CAMPAIGN_NAME.test(name))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['campaigns', name],
-              message: `"${name}" is not a campaign name (letters, digits, "-", "_", "." — at most 64)`,
-            });
-        }
-      })
-      .transform((f) => ({
-        campaigns: Object.fromEntries(Object.entries(f.campaigns).map(([name, c]) => [name, { ...(c as object), name } as Campaign])) as Record<string, Campaign>,
-      })),
-  );
+  return namedEntriesFile('campaigns', z.discriminatedUnion('kind', schemas), 'campaign', (name, c) => ({ ...(c as object), name }) as Campaign);
 }
 
 /** `campaigns.yaml` with red-packet campaigns only (the rewards module alone; the app adds its kinds). */

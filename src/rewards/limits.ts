@@ -14,7 +14,7 @@
  * if (plan.refusal) reply(plan.refusal.outcome);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
+import { hhmm, msToShanghaiMidnight, shanghaiMinuteOfDay, shanghaiParts, shanghaiToEpoch } from '../lib/clock';
 import { fenToYuan } from '../lib/money';
 import { amountRangeFor, type DailySpan, type Limits, type RedPacketCampaign } from './config-schema';
 import type { Reservation } from './ledger';
@@ -28,16 +28,6 @@ export interface LimitRefusal {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-function hhmm(minute: number): string {
-  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
-}
-
-/** Minutes after Beijing midnight. */
-function minuteOfDay(now: number): number {
-  const p = shanghaiParts(now);
-  return p.hour * 60 + p.minute;
-}
-
 /**
  * Whether `now` falls in a daily span (`from > to` wraps midnight; `from == to` is never).
  *
@@ -45,7 +35,7 @@ function minuteOfDay(now: number): number {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function inDailySpan(now: number, span: DailySpan): boolean {
-  const m = minuteOfDay(now);
+  const m = shanghaiMinuteOfDay(now);
   if (span.fromMinute === span.toMinute) return false;
   return span.fromMinute < span.toMinute ? m >= span.fromMinute && m < span.toMinute : m >= span.fromMinute || m < span.toMinute;
 }
@@ -58,7 +48,7 @@ export function inDailySpan(now: number, span: DailySpan): boolean {
  */
 export function quietHoursEnd(now: number, quiet: Limits['quietHours']): number | undefined {
   if (!quiet || !inDailySpan(now, quiet)) return undefined;
-  const m = minuteOfDay(now);
+  const m = shanghaiMinuteOfDay(now);
   const day = m < quiet.toMinute ? shanghaiParts(now) : shanghaiParts(now + DAY_MS);
   return shanghaiToEpoch(day.year, day.month, day.day, Math.floor(quiet.toMinute / 60), quiet.toMinute % 60);
 }
@@ -248,10 +238,7 @@ export function rateKeyPerDay(now: number): string {
 }
 
 /** Milliseconds from `now` to the next Beijing midnight (UTC+8, no DST). */
-export function msToBeijingMidnight(now: number): number {
-  const offset = 8 * 3600 * 1000;
-  return DAY_MS - ((((now + offset) % DAY_MS) + DAY_MS) % DAY_MS);
-}
+export const msToBeijingMidnight = msToShanghaiMidnight;
 
 /** One fixed window of the shared send rate: its counter, cap, and when it ends. */
 export interface RateWindow {

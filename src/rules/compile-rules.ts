@@ -11,7 +11,8 @@
  * @see https://github.com/grammyjs/grammY/blob/main/src/filter.ts
  */
 import { CARD_EVENT_NAMES, type EventName, type InboundMessage, type MsgType } from '../wechat/inbound';
-import { shanghaiParts, shanghaiToEpoch } from '../lib/clock';
+import { KEYED_EVENTS } from '../wechat/parse-inbound';
+import { hhmm, isoDateOf, shanghaiParts, shanghaiToEpoch } from '../lib/clock';
 import { tryCompileLinearRegex, type LinearRegex, type LinearRegexFlags } from '../lib/linear-regex';
 import type { Action } from './actions';
 import type { ContentMatch, DateBound, MatchSpec, RuleSpec, RulesFile, WindowSpec } from './schema';
@@ -68,25 +69,20 @@ export function messageKind(m: InboundMessage): string {
 }
 
 const SCENE_EVENTS: readonly EventName[] = ['subscribe', 'SCAN'];
-/** Events whose `EventKey` is meaningful for matching. */
-const KEYED_EVENTS: readonly EventName[] = [
-  'subscribe',
-  'SCAN',
-  'CLICK',
-  'VIEW',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-  'view_miniprogram',
-];
 const CARD_EVENTS_WITH_CARD_ID: readonly EventName[] = CARD_EVENT_NAMES.filter((e) => e !== 'card_pay_order' && e !== 'card_merchant_check_result');
 
 function field(m: InboundMessage, name: string): string | undefined {
   const v = (m as unknown as Record<string, unknown>)[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A check that the value `read` finds in a message is one of `values` (a message without one fails). */
+function isOneOf(values: readonly string[], read: (m: InboundMessage) => string | undefined): Check {
+  const wanted = new Set(values);
+  return (m) => {
+    const v = read(m);
+    return v !== undefined && wanted.has(v);
+  };
 }
 
 function sceneOf(m: InboundMessage): string | undefined {
@@ -120,15 +116,12 @@ function compileWindow(w: WindowSpec): (now: number) => boolean {
 
 function describeWindow(w: WindowSpec): string {
   const parts: string[] = [];
-  const fmt = (b: DateBound) =>
-    `${b.year}-${String(b.month).padStart(2, '0')}-${String(b.day).padStart(2, '0')}` +
-    (b.dateOnly ? '' : ` ${String(b.hour).padStart(2, '0')}:${String(b.minute).padStart(2, '0')}`);
+  const fmt = (b: DateBound) => isoDateOf(b.year, b.month, b.day) + (b.dateOnly ? '' : ` ${hhmm(b.hour * 60 + b.minute)}`);
   if (w.from) parts.push(`from ${fmt(w.from)}`);
   if (w.to) parts.push(`to ${fmt(w.to)}`);
   if (w.weekdays) parts.push(`on ${w.weekdays.map((d) => ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d - 1]).join('/')}`);
   if (w.hours) {
-    const hm = (n: number) => `${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}`;
-    parts.push(`between ${w.hours.map((h) => `${hm(h.start)}-${hm(h.end)}`).join(', ')}`);
+    parts.push(`between ${w.hours.map((h) => `${hhmm(h.start)}-${hhmm(h.end)}`).join(', ')}`);
   }
   return `window: ${parts.join(' ')} (Asia/Shanghai)`;
 }
@@ -269,11 +262,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
   if (match.content) exact = compileContent(match.content, checks, captures, conditions, regex);
   let eventKeys: string[] | undefined;
   if (match.eventKey) {
-    const keys = new Set(match.eventKey);
-    checks.push((m) => {
-      const k = field(m, 'EventKey');
-      return k !== undefined && keys.has(k);
-    });
+    checks.push(isOneOf(match.eventKey, (m) => field(m, 'EventKey')));
     conditions.push(`event key is ${quoteList(match.eventKey)}`);
     if (events) eventKeys = [...events].flatMap((e) => match.eventKey!.map((k) => `${e}\u0000${k}`));
   }
@@ -282,11 +271,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     conditions.push(`event key matches /${match.eventKeyRegex}/`);
   }
   if (match.scene) {
-    const scenes = new Set(match.scene);
-    checks.push((m) => {
-      const s = sceneOf(m);
-      return s !== undefined && scenes.has(s);
-    });
+    checks.push(isOneOf(match.scene, sceneOf));
     conditions.push(`QR scene is ${quoteList(match.scene)}`);
   }
   if (match.sceneRegex !== undefined) {
@@ -299,11 +284,7 @@ function compileRule(spec: RuleSpec, index: number, issues: RuleIssue[]): RuleCo
     conditions.push(want ? 'the follow came from a QR code (has a scene)' : 'the follow did not come from a QR code (no scene)');
   }
   if (match.cardId) {
-    const ids = new Set(match.cardId);
-    checks.push((m) => {
-      const id = field(m, 'CardId');
-      return id !== undefined && ids.has(id);
-    });
+    checks.push(isOneOf(match.cardId, (m) => field(m, 'CardId')));
     conditions.push(`card id is ${quoteList(match.cardId)}`);
   }
   const inWindow = spec.window ? compileWindow(spec.window) : undefined;

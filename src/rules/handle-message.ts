@@ -24,7 +24,7 @@
  */
 import type { Logger } from '../lib/logger';
 import { fenToYuan } from '../lib/money';
-import { type Clock, shanghaiParts } from '../lib/clock';
+import { type Clock, hhmm, shanghaiDateTimeText, shanghaiMinuteOfDay } from '../lib/clock';
 import { dedupeKey, isCardEvent, type CardEvent, type InboundMessage } from '../wechat/inbound';
 import { NO_REPLY, type Reply } from '../reply/reply';
 import { buildReply, emptyTemplateVars, type CompiledTemplates, type TemplateVars } from '../reply/build-reply';
@@ -61,9 +61,7 @@ let lastTime = { second: NaN, text: '' };
 export function shanghaiTimeString(ms: number): string {
   const second = Math.floor(ms / 1000);
   if (second === lastTime.second) return lastTime.text;
-  const p = shanghaiParts(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const text = `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  const text = shanghaiDateTimeText(ms);
   lastTime = { second, text };
   return text;
 }
@@ -87,8 +85,7 @@ export function messageVars(message: InboundMessage, now: number): TemplateVars 
 
 /** HH:MM of an instant, Beijing time. */
 function beijingHourMinute(ms: number): string {
-  const p = shanghaiParts(ms);
-  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  return hhmm(shanghaiMinuteOfDay(ms));
 }
 
 /**

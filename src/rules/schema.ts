@@ -8,15 +8,13 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import { z } from 'zod';
+import type { ShanghaiDateTime } from '../lib/clock';
 import { EVENT_NAMES, MSG_TYPES, type EventName, type MsgType } from '../wechat/inbound';
 import { MAX_NEWS_ARTICLES, type NewsArticle } from '../reply/reply';
-import { forward, keyedUnion, oneOrMany, regexString, strictObject } from '../lib/schema-helpers';
+import { forward, keyedUnion, NAME_PATTERN, oneOrMany, regexString, strictObject } from '../lib/schema-helpers';
 import { GRANT_REPLY_KEYS, type Action, type GrantReplyKey, type ReplySpec } from './actions';
 
 // === Names
-
-/** Rule ids, template names and campaign names: letters, digits, `_`, `-`, `.`; 1–64 characters. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function name(what: string) {
   return z.string().regex(NAME_PATTERN, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid ${what} (letters, digits, "_", "-", "." — up to 64)` });
@@ -274,13 +272,7 @@ const hoursRange = z.string().transform((s, ctx): HoursRange => {
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
 /** A window bound: wall-clock parts in Asia/Shanghai; `dateOnly` when no time was given. */
-export interface DateBound {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
+export interface DateBound extends ShanghaiDateTime {
   dateOnly: boolean;
 }
 

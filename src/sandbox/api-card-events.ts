@@ -12,7 +12,7 @@ import { shanghaiParts } from '../lib/clock';
 import { computeSignature } from '../wechat/signature';
 import { buildXml } from '../wechat/xml';
 import { nowS } from './api-card-rules';
-import type { EmittedEvent } from './api-card-state';
+import type { EmittedEvent, SandboxCard, SandboxMerchant } from './api-card-state';
 import type { ApiState } from './api-state';
 
 /** A CreateTime that never repeats within this sandbox (WeChat's dedupe uses it). */
@@ -62,6 +62,34 @@ export async function emit(state: ApiState, openId: string, event: string, field
   const ev: EmittedEvent = { fields: clean, xml: buildXml(clean) };
   state.cards.emitted.push(ev);
   return post(state, ev);
+}
+
+/**
+ * WeChat's verdict on a card in review: approved (no `refused` reason) or refused, pushed as
+ * card_pass_check / card_not_pass_check.
+ *
+ * @example await reviewCard(state, card, '券面信息不清晰');
+ */
+export function reviewCard(state: ApiState, card: SandboxCard, refused?: string): Promise<EmittedEvent> {
+  card.status = refused === undefined ? 'CARD_STATUS_VERIFY_OK' : 'CARD_STATUS_VERIFY_FAIL';
+  card.reason = refused;
+  return emit(state, state.cards.accountId, refused === undefined ? 'card_pass_check' : 'card_not_pass_check', { CardId: card.cardId, RefuseReason: refused ?? '' });
+}
+
+/**
+ * WeChat's verdict on a sub-merchant in review: approved (no `refused` reason) or rejected, pushed as
+ * card_merchant_check_result.
+ *
+ * @example await reviewMerchant(state, merchant);
+ */
+export function reviewMerchant(state: ApiState, merchant: SandboxMerchant, refused?: string): Promise<EmittedEvent> {
+  merchant.status = refused === undefined ? 'APPROVED' : 'REJECTED';
+  merchant.reason = refused;
+  return emit(state, state.cards.accountId, 'card_merchant_check_result', {
+    MerchantId: merchant.merchantId,
+    IsPass: refused === undefined ? 1 : 0,
+    Reason: refused ?? '',
+  });
 }
 
 export function bump(state: ApiState, cardId: string, what: 'receive' | 'verify' | 'given', openId: string): void {

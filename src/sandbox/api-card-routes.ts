@@ -8,10 +8,10 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { randomBytes } from 'node:crypto';
-import { emit } from './api-card-events';
+import { reviewCard } from './api-card-events';
 import { cardOf, checkBaseText, checkDateInfo, payloadOf, REVIEW_FIELDS, SPECIAL } from './api-card-rules';
 import type { SandboxCard } from './api-card-state';
-import { fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
+import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
 
 export const cardRoutes: ApiRouteTable = [
   {
@@ -50,10 +50,7 @@ export const cardRoutes: ApiRouteTable = [
         merchantId,
       };
       state.cards.cards.set(cardId, sc);
-      if (state.cards.autoApprove) {
-        sc.status = 'CARD_STATUS_VERIFY_OK';
-        void emit(state, state.cards.accountId, 'card_pass_check', { CardId: cardId, RefuseReason: '' });
-      }
+      if (state.cards.autoApprove) void reviewCard(state, sc);
       return { ...SANDBOX_OK, card_id: cardId };
     },
   },
@@ -96,9 +93,7 @@ export const cardRoutes: ApiRouteTable = [
     path: '/card/batchget',
     handle(req, state) {
       const body = req.json();
-      const offset = Number(body.offset ?? 0);
-      const count = Number(body.count ?? 0);
-      if (!Number.isInteger(count) || count < 1 || count > 50) fail(40053, 'invalid count');
+      const { start: offset, size: count } = batchPage(body, 'offset', 'count', 50);
       const statuses = Array.isArray(body.status_list) ? (body.status_list as string[]) : undefined;
       const all = [...state.cards.cards.values()].filter((c) => !statuses || statuses.includes(c.status)).map((c) => c.cardId);
       return { ...SANDBOX_OK, card_id_list: all.slice(offset, offset + count), total_num: all.length };

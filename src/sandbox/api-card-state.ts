@@ -30,14 +30,19 @@ export interface CardSandboxOptions {
   autoApprove?: boolean;
 }
 
+/** WeChat's review of a card or a sub-merchant: where it stands and, once refused, why. */
+export interface SandboxReview<Status extends string> {
+  status: Status;
+  /** Why the review refused it (the RefuseReason / Reason of the event pushed). */
+  reason?: string;
+}
+
 /** A card as the sandbox holds it. */
-export interface SandboxCard {
+export interface SandboxCard extends SandboxReview<'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE'> {
   cardId: string;
   type: string;
   /** The `card` object as created (updated by card/update). */
   card: Record<string, unknown>;
-  status: 'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE';
-  refuseReason?: string;
   /** Remaining stock. */
   quantity: number;
   totalQuantity: number;
@@ -55,11 +60,9 @@ export interface SandboxCode {
 }
 
 /** A sub-merchant as the sandbox holds it. */
-export interface SandboxMerchant {
+export interface SandboxMerchant extends SandboxReview<'CHECKING' | 'APPROVED' | 'REJECTED' | 'EXPIRED'> {
   merchantId: number;
   info: Record<string, unknown>;
-  status: 'CHECKING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
-  reason?: string;
   createTime: number;
   updateTime: number;
 }

@@ -30,7 +30,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { randomBytes } from 'node:crypto';
-import { bump, emit, post } from './api-card-events';
+import { bump, emit, post, reviewCard, reviewMerchant } from './api-card-events';
 import { baseOf, requireCode } from './api-card-rules';
 import type { EmittedEvent, SandboxCard, SandboxCode, SandboxMerchant, SandboxWebhook } from './api-card-state';
 import { SandboxApiError } from './api-route';
@@ -132,30 +132,10 @@ export function createCardControls(state: ApiState): CardSandbox {
     merchants: state.cards.merchants,
     whitelist: state.cards.whitelist,
     emitted: state.cards.emitted,
-    async approveCard(cardId) {
-      const c = requireCard(state, cardId);
-      c.status = 'CARD_STATUS_VERIFY_OK';
-      c.refuseReason = undefined;
-      return emit(state, state.cards.accountId, 'card_pass_check', { CardId: cardId, RefuseReason: '' });
-    },
-    async rejectCard(cardId, reason) {
-      const c = requireCard(state, cardId);
-      c.status = 'CARD_STATUS_VERIFY_FAIL';
-      c.refuseReason = reason;
-      return emit(state, state.cards.accountId, 'card_not_pass_check', { CardId: cardId, RefuseReason: reason });
-    },
-    async approveMerchant(id) {
-      const m = requireMerchant(state, id);
-      m.status = 'APPROVED';
-      m.reason = undefined;
-      return emit(state, state.cards.accountId, 'card_merchant_check_result', { MerchantId: id, IsPass: 1, Reason: '' });
-    },
-    async rejectMerchant(id, reason) {
-      const m = requireMerchant(state, id);
-      m.status = 'REJECTED';
-      m.reason = reason;
-      return emit(state, state.cards.accountId, 'card_merchant_check_result', { MerchantId: id, IsPass: 0, Reason: reason });
-    },
+    approveCard: async (cardId) => reviewCard(state, requireCard(state, cardId)),
+    rejectCard: async (cardId, reason) => reviewCard(state, requireCard(state, cardId), reason),
+    approveMerchant: async (id) => reviewMerchant(state, requireMerchant(state, id)),
+    rejectMerchant: async (id, reason) => reviewMerchant(state, requireMerchant(state, id), reason),
     claim: (openId, cardId, opts) => claim(state, openId, cardId, opts),
     async scanQrCode(openId, ticket) {
       const t = state.cards.qrTickets.get(ticket);

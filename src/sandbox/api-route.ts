@@ -43,6 +43,19 @@ export function fail(errcode: number, errmsg: string): never {
   throw new SandboxApiError(errcode, errmsg);
 }
 
+/**
+ * The page a `batchget` body asks for: where it starts (`startField`, default 0) and how many
+ * (`sizeField`, an integer 1–`max`; otherwise WeChat's 40053 `invalid <sizeField>`).
+ *
+ * @example const { start, size } = batchPage(req.json(), 'offset', 'count', 50);
+ */
+export function batchPage(body: Record<string, unknown>, startField: string, sizeField: string, max: number): { start: number; size: number } {
+  const start = Number(body[startField] ?? 0);
+  const size = Number(body[sizeField] ?? 0);
+  if (!Number.isInteger(size) || size < 1 || size > max) fail(40053, `invalid ${sizeField}`);
+  return { start, size };
+}
+
 /** The HTTP methods of WeChat's official-account API. */
 export type ApiMethod = 'GET' | 'POST';
 

@@ -9,10 +9,10 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Third-party_developer_mode.html
  */
 import { cjkLength } from '../cards/cjk-length';
-import { emit } from './api-card-events';
+import { reviewMerchant } from './api-card-events';
 import { nowS } from './api-card-rules';
 import type { SandboxMerchant } from './api-card-state';
-import { fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
+import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
 import type { ApiState } from './api-state';
 
 /** The categories `card/getapplyprotocol` offers (a sample of WeChat's table). */
@@ -70,10 +70,7 @@ export function merchantInfo(m: SandboxMerchant): Record<string, unknown> {
 }
 
 export function afterSubmit(state: ApiState, m: SandboxMerchant): void {
-  if (state.cards.autoApprove) {
-    m.status = 'APPROVED';
-    void emit(state, state.cards.accountId, 'card_merchant_check_result', { MerchantId: m.merchantId, IsPass: 1, Reason: '' });
-  }
+  if (state.cards.autoApprove) void reviewMerchant(state, m);
 }
 
 export const subMerchantRoutes: ApiRouteTable = [
@@ -126,9 +123,7 @@ export const subMerchantRoutes: ApiRouteTable = [
     path: '/card/submerchant/batchget',
     handle(req, state) {
       const body = req.json();
-      const begin = Number(body.begin_id ?? 0);
-      const limit = Number(body.limit ?? 0);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) fail(40053, 'invalid limit');
+      const { start: begin, size: limit } = batchPage(body, 'begin_id', 'limit', 100);
       const all = [...state.cards.merchants.values()].filter((m) => m.merchantId >= begin && (body.status === undefined || m.status === body.status));
       const page = all.slice(0, limit);
       const next = all.length > limit ? all[limit]!.merchantId : 0;

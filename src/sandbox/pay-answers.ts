@@ -1,12 +1,11 @@
 /**
  * The answers of the Pay sandbox, in WeChat Pay's shapes: a business refusal (`result_code` FAIL with
- * its `err_code`), the success answer of a paid packet, and the Beijing-time formats of `send_time`
- * and the gethbinfo times.
+ * its `err_code`) and the success answer of a paid packet.
  *
  * @example return { answer: payFail('NOTENOUGH', '帐号余额不足', echo), paid: false };
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-import { shanghaiParts } from '../lib/clock';
+import { shanghaiCompactTime } from '../lib/clock';
 import type { PayState, SandboxPayment } from './pay-state';
 import type { PayRefusal } from './pay-validate';
 
@@ -34,20 +33,6 @@ export function sentAnswer(state: PayState, p: SandboxPayment): Record<string, s
     re_openid: p.openId,
     total_amount: String(p.amountFen),
     send_listid: p.sendListId,
-    send_time: compactTime(p.sentAt),
+    send_time: shanghaiCompactTime(p.sentAt),
   };
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** yyyyMMddHHmmss, Beijing time (sendredpack `send_time`). */
-export function compactTime(ms: number): string {
-  const p = shanghaiParts(ms);
-  return `${p.ymd}${pad(p.hour)}${pad(p.minute)}${pad(p.second)}`;
-}
-
-/** yyyy-MM-dd HH:mm:ss, Beijing time (gethbinfo times). */
-export function dashedTime(ms: number): string {
-  const p = shanghaiParts(ms);
-  return `${p.isoDate} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }

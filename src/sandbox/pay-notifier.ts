@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { shanghaiParts } from '../lib/clock';
+import { shanghaiCompactTime, shanghaiParts } from '../lib/clock';
 import { SANDBOX_PAY_PLATFORM } from '../lib/sandbox-certs';
 import { signPayV2, type PaySignType } from '../pay/sign';
 import { encryptV3Resource } from '../spend/decrypt-v3-resource';
@@ -82,8 +82,6 @@ function nonce(n = 32): string {
  */
 export function buildV2Notification(p: SandboxPaymentInput, key: string, signType: PaySignType = 'MD5'): string {
   const now = p.paidAt ?? Date.now();
-  const t = shanghaiParts(now);
-  const pad = (n: number) => String(n).padStart(2, '0');
   const fields: Record<string, string | number | undefined> = {
     return_code: 'SUCCESS',
     return_msg: 'OK',
@@ -105,7 +103,7 @@ export function buildV2Notification(p: SandboxPaymentInput, key: string, signTyp
     out_trade_no: p.outTradeNo ?? `sandbox${now}`,
     attach: p.attach || undefined,
     goods_tag: p.goodsTag || undefined,
-    time_end: `${t.year}${pad(t.month)}${pad(t.day)}${pad(t.hour)}${pad(t.minute)}${pad(t.second)}`,
+    time_end: shanghaiCompactTime(now),
   };
   const signed = { ...fields, sign: signPayV2(fields, key, signType) };
   return buildXml(signed);

@@ -6,8 +6,9 @@
  * @example const { answer, hblist } = processQuery(state, fields);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
  */
+import { shanghaiDateTimeText } from '../lib/clock';
 import { buildXml } from '../wechat/xml';
-import { dashedTime, payFail, refuse } from './pay-answers';
+import { payFail, refuse } from './pay-answers';
 import { settleSending } from './pay-money';
 import type { PayOutcome, PayRouteTable } from './pay-route';
 import type { PayState } from './pay-state';
@@ -35,18 +36,18 @@ export function processQuery(state: PayState, f: Record<string, string>): PayOut
     hb_type: p.endpoint === 'sendgroupredpack' ? 'GROUP' : 'NORMAL',
     total_num: String(p.totalNum),
     total_amount: String(p.amountFen),
-    send_time: dashedTime(p.sentAt),
+    send_time: shanghaiDateTimeText(p.sentAt),
     wishing: p.fields.wishing,
     act_name: p.fields.act_name,
     remark: p.fields.remark,
   };
   if (p.failReason !== undefined) answer.reason = p.failReason;
   if (p.refundedAt !== undefined) {
-    answer.refund_time = dashedTime(p.refundedAt);
+    answer.refund_time = shanghaiDateTimeText(p.refundedAt);
     answer.refund_amount = String(p.amountFen);
   }
   const hblist = p.receivedBy
-    ? p.receivedBy.map((r) => buildXml({ openid: r.openId, amount: r.amountFen, rcv_time: dashedTime(r.receivedAt) }, 'hbinfo')).join('')
+    ? p.receivedBy.map((r) => buildXml({ openid: r.openId, amount: r.amountFen, rcv_time: shanghaiDateTimeText(r.receivedAt) }, 'hbinfo')).join('')
     : undefined;
   return { answer, hblist };
 }

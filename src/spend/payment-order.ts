@@ -7,6 +7,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012791861
  */
+import { shanghaiToEpoch } from '../lib/clock';
 
 /** One payment result, protocol-neutral. Amounts in fen (integers). */
 export interface PaymentOrder {
@@ -79,6 +80,6 @@ export function parseTimeEnd(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
   if (!m) return undefined;
-  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) - 8 * 3600_000;
+  const ms = shanghaiToEpoch(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6]);
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -21,17 +21,11 @@
  */
 import { z } from 'zod';
 import { linearRegexProblem } from '../lib/linear-regex';
-import { fenToYuan, yuanToFen } from '../lib/money';
+import { fenToYuan } from '../lib/money';
+import { NAME_PATTERN, yuanAmount } from '../lib/schema-helpers';
 import { amountRangeFor, isRedPacketCampaign, type Campaign, type Limits } from '../rewards/config-schema';
 
-const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const fen = yuanToFen(v);
-  if (fen === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not an amount in yuan with at most 2 decimals (e.g. 100.00)` });
-    return z.NEVER;
-  }
-  return fen;
-});
+const yuan = yuanAmount('100.00');
 
 const isoDate = z.union([z.string(), z.date()]).transform((v, ctx) => {
   const s = v instanceof Date ? v.toISOString().slice(0, 10) : v.trim();
@@ -55,11 +49,9 @@ const attachFilter = z
     if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: problem });
   });
 
-const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 const ruleSchema = z
   .object({
-    id: z.string().regex(RULE_ID, 'must be letters, digits, "-", "_", "." (at most 64)'),
+    id: z.string().regex(NAME_PATTERN, 'must be letters, digits, "-", "_", "." (at most 64)'),
     campaign: z.string().min(1),
     tiers: z.array(z.object({ min: yuan, amount: yuan }).strict()).min(1, 'at least one tier is required'),
     window: z

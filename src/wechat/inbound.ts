@@ -372,6 +372,21 @@ export const EVENT_NAMES = {
   unknown: true,
 } as const satisfies Record<EventName, true>;
 
+/**
+ * The events a custom-menu button with a `key` pushes, with that key as `EventKey`. The button's
+ * `type` is the event's name in lower case (a `click` button pushes `CLICK`).
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
+ */
+export const MENU_KEY_EVENTS = [
+  'CLICK',
+  'scancode_push',
+  'scancode_waitmsg',
+  'pic_sysphoto',
+  'pic_photo_or_album',
+  'pic_weixin',
+  'location_select',
+] as const satisfies readonly EventName[];
+
 export const CARD_EVENT_NAMES: readonly CardEvent['Event'][] = [
   'card_pass_check',
   'card_not_pass_check',

@@ -11,6 +11,7 @@ import {
   EVENT_NAMES,
   MSG_TYPES,
   type EventName,
+  type EventVariant,
   type InboundEvent,
   type InboundHeader,
   type InboundMessage,
@@ -43,8 +44,6 @@ export class InvalidInboundError extends Error {
 
 type Fields = Record<string, unknown>;
 type HeaderKeys = keyof InboundHeader | 'MsgType' | 'Event';
-/** A variant of `InboundEvent` whose `Event` may be `E` (handles variants that share an interface). */
-type EventVariant<E extends EventName> = InboundEvent extends infer V ? (V extends { Event: infer N } ? (E extends N ? V : never) : never) : never;
 type UserVariant<T extends UserMessage['MsgType']> = Extract<UserMessage, { MsgType: T }>;
 
 /**
@@ -163,6 +162,9 @@ const EVENT_RULES: { [E in Exclude<EventName, 'unknown'>]: Rules<EventVariant<E>
   submit_membercard_user_info: { ...CARD_CODE },
   card_merchant_check_result: { MerchantId: 'required', IsPass: 'required', Reason: 'optional' },
 };
+
+/** Every event whose variant carries an `EventKey` (a QR scene, a menu button's key, a VIEW button's URL or page path), in EVENT_NAMES order. */
+export const KEYED_EVENTS: readonly EventName[] = (Object.keys(EVENT_RULES) as (keyof typeof EVENT_RULES)[]).filter((e) => 'EventKey' in EVENT_RULES[e]);
 
 /** Lower-case name → canonical spelling (WeChat mixes `CLICK` and `scancode_push`). */
 const CANONICAL_MSG_TYPES = canonicalNames(Object.keys(USER_MESSAGE_RULES).concat('event'));

@@ -14,15 +14,13 @@ export interface PayTarget {
   ca: Buffer;
 }
 
-/** Signs `fields` (MD5) and posts them to `/mmpaymkttransfers/ENDPOINT` with the merchant certificate. */
-export function postPay(pay: PayTarget, endpoint: string, fields: Record<string, string>): Promise<Record<string, unknown>> {
-  const f = { nonce_str: 'n1', ...fields };
-  const body = buildXml({ ...f, sign: signPayV2(f, SANDBOX_CREDENTIALS.payKey, 'MD5') });
+/** Sends `body` as it is to `path` with the merchant certificate (no signing): the status and the answer's text. */
+export function rawPost(pay: PayTarget, path: string, body: string, method = 'POST'): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      `${pay.url}/mmpaymkttransfers/${endpoint}`,
+      `${pay.url}${path}`,
       {
-        method: 'POST',
+        method,
         ca: pay.ca,
         cert: fs.readFileSync(SANDBOX_PAY_CERTS.clientCert),
         key: fs.readFileSync(SANDBOX_PAY_CERTS.clientKey),
@@ -31,12 +29,19 @@ export function postPay(pay: PayTarget, endpoint: string, fields: Record<string,
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(parseXml(Buffer.concat(chunks).toString('utf8'))));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       },
     );
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Signs `fields` (MD5) and posts them to `/mmpaymkttransfers/ENDPOINT` with the merchant certificate. */
+export async function postPay(pay: PayTarget, endpoint: string, fields: Record<string, string>): Promise<Record<string, unknown>> {
+  const f = { nonce_str: 'n1', ...fields };
+  const body = buildXml({ ...f, sign: signPayV2(f, SANDBOX_CREDENTIALS.payKey, 'MD5') });
+  return parseXml((await rawPost(pay, `/mmpaymkttransfers/${endpoint}`, body)).text);
 }
 
 /** One sendredpack of 1.00 yuan. */

@@ -10,7 +10,6 @@ import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import type { RewardsConfig } from '../../src/rewards/config-schema';
 import type { Ledger } from '../../src/rewards/ledger';
-import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards } from '../../src/rewards/rewards';
 import path from 'node:path';
 import { MemoryCounterStore } from '../../src/store/memory';
@@ -19,6 +18,7 @@ import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { describeService } from '../store/service-probe';
 import { DATABASE_URL, makeConfig, MCH_ID, openIdOf, pgSchemaPool, redCampaign, sqliteLedger, startPayRig, T0, tempDir, type PayRig } from '../rewards/helpers';
 import { recordInProcesses } from './processes';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { ledgerTagRules } from '../../src/rewards/bill-no';
 
@@ -145,14 +145,7 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const s = sqliteLedger();
       const config = makeConfig({ defer: redCampaign(), refuse: redCampaign({ quiet_hours: 'refuse' }) });
       const { rewards, clock } = rewardsOn(s.ledger, config, at('2026-03-02T00:00:00'));
-      const worker = createOutboxWorker({
-        ledger: s.ledger,
-        redpack: pay.redpack,
-        counters: new MemoryCounterStore(clock),
-        clock,
-        log: silentLogger(),
-        config: () => config,
-      });
+      const worker = payRigWorker({ ledger: s.ledger, pay, clock, config });
       const deferred = await rewards.grant({ campaign: 'defer', openId: openIdOf(1), dedupeKey: 'q1', ruleId: 'r', now: clock.now() });
       const refused = await rewards.grant({ campaign: 'refuse', openId: openIdOf(2), dedupeKey: 'q2', ruleId: 'r', now: clock.now() });
       expect(deferred).toMatchObject({ outcome: 'granted', status: 'DEFERRED', deferredUntil: at('2026-03-02T08:00:00') });
@@ -172,14 +165,7 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const s = sqliteLedger();
       const config = makeConfig({ tiny: redCampaign({ budget: 1, max_packets: 1 }) });
       const { rewards, clock } = rewardsOn(s.ledger, config);
-      const worker = createOutboxWorker({
-        ledger: s.ledger,
-        redpack: pay.redpack,
-        counters: new MemoryCounterStore(clock),
-        clock,
-        log: silentLogger(),
-        config: () => config,
-      });
+      const worker = payRigWorker({ ledger: s.ledger, pay, clock, config });
       await rewards.grant({ campaign: 'tiny', openId: openIdOf(1), dedupeKey: 'x1', ruleId: 'r', now: T0 });
       await rewards.grant({ campaign: 'tiny', openId: openIdOf(2), dedupeKey: 'x2', ruleId: 'r', now: T0 });
       await rewards.record({ campaign: 'tiny', openId: openIdOf(3), dedupeKey: 'x3', ruleId: 'r', now: T0, amountFen: 30_000 });
@@ -213,9 +199,7 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       const { rewards, clock } = rewardsOn(s.ledger, config);
       for (let i = 0; i < 100; i++) await rewards.grant({ campaign: 'promo', openId: openIdOf(i), dedupeKey: `r${i}`, ruleId: 'r', now: T0 });
       const counters = new MemoryCounterStore(clock);
-      const workers = [1, 2].map((n) =>
-        createOutboxWorker({ ledger: s.ledger, redpack: pay.redpack, counters, clock, log: silentLogger(), config: () => config, owner: `w${n}`, batchSize: 40 }),
-      );
+      const workers = [1, 2].map((n) => payRigWorker({ ledger: s.ledger, pay, clock, config }, { counters, owner: `w${n}`, batchSize: 40 }));
       return { s, clock, workers };
     }
 
@@ -257,18 +241,7 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       // Two instances, each with its own connection to the shared store file (as two processes are).
       const tmp = tempDir('day-cap-');
       const stores = [1, 2].map(() => SqliteStore.open(path.join(tmp.dir, 'store.sqlite'), { clock }));
-      const workers = stores.map((st, n) =>
-        createOutboxWorker({
-          ledger: s.ledger,
-          redpack: pay.redpack,
-          counters: st.counters,
-          clock,
-          log: silentLogger(),
-          config: () => config,
-          owner: `w${n}`,
-          batchSize: 40,
-        }),
-      );
+      const workers = stores.map((st, n) => payRigWorker({ ledger: s.ledger, pay, clock, config }, { counters: st.counters, owner: `w${n}`, batchSize: 40 }));
       const perSecond: number[] = [];
       for (let second = 0; second < 4; second++) {
         const before = pay.sandbox.callsTo('sendredpack').length;

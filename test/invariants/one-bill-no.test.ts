@@ -16,12 +16,11 @@ import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { systemClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import type { Ledger } from '../../src/rewards/ledger';
-import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards } from '../../src/rewards/rewards';
 import { SANDBOX_PAY_CERTS, startPaySandbox, type PaySandbox } from '../../src/sandbox/pay-server';
-import { MemoryCounterStore } from '../../src/store/memory';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { makeConfig, redCampaign, sqliteLedger, startPayRig, tempDir } from '../rewards/helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { ledgerTagRules } from '../../src/rewards/bill-no';
@@ -255,18 +254,7 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
       );
       expect(results.every((r) => r.outcome === 'granted')).toBe(true);
       pay.sandbox.faults.set({ systemErrorRate: 0.3, timeoutRate: 0.1, paidShare: 0.5 });
-      const worker = createOutboxWorker({
-        ledger: s.ledger,
-        redpack: pay.redpack,
-        counters: new MemoryCounterStore(),
-        clock: systemClock,
-        log: silentLogger(),
-        config: () => config,
-        ratePerSecond: Infinity,
-        backoff: () => 5,
-        concurrency: 16,
-        batchSize: 100,
-      });
+      const worker = payRigWorker({ ledger: s.ledger, pay, clock: systemClock, config }, { ratePerSecond: Infinity, backoff: () => 5, concurrency: 16, batchSize: 100 });
       const deadline = Date.now() + 90_000;
       while ((await s.ledger.openCount()) > 0 && Date.now() < deadline) {
         const pass = await worker.runOnce();

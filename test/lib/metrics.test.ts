@@ -43,4 +43,35 @@ describe('createMetrics', () => {
     for (let i = 0; i < 3000; i++) c.inc({ id: String(i % 1500) });
     for (let i = 0; i < 1500; i += 97) expect(c.get({ id: String(i) })).toBe(2);
   });
+
+  it('should render gauges and histograms in the text format, and give back the registered metric for a known name', () => {
+    const m = createMetrics();
+    const g = m.gauge('outbox_pending', 'Pending grants');
+    g.set(3, { kind: 'red_packet' });
+    g.set(5, { kind: 'red_packet' });
+    g.set(1);
+    const h = m.histogram('send_seconds', 'Send latency', [0.1, 1]);
+    h.observe(0.05, { to: 'pay' });
+    h.observe(0.5, { to: 'pay' });
+    expect(m.gauge('outbox_pending', 'other help')).toBe(g);
+    expect(m.histogram('send_seconds', 'other help')).toBe(h);
+    expect(m.counter('c_total', 'C')).toBe(m.counter('c_total', 'C'));
+    expect(m.render()).toBe(
+      [
+        '# HELP outbox_pending Pending grants',
+        '# TYPE outbox_pending gauge',
+        'outbox_pending{kind="red_packet"} 5',
+        'outbox_pending 1',
+        '# HELP send_seconds Send latency',
+        '# TYPE send_seconds histogram',
+        'send_seconds_bucket{le="0.1",to="pay"} 1',
+        'send_seconds_bucket{le="1",to="pay"} 2',
+        'send_seconds_bucket{le="+Inf",to="pay"} 2',
+        'send_seconds_sum{to="pay"} 0.55',
+        'send_seconds_count{to="pay"} 2',
+        '# HELP c_total C',
+        '# TYPE c_total counter',
+      ].join('\n') + '\n',
+    );
+  });
 });

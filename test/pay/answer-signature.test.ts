@@ -13,13 +13,12 @@ import { silentLogger } from '../../src/lib/logger';
 import { createPayClient, loadMerchantCert } from '../../src/pay/client';
 import { PayHttpError } from '../../src/pay/errors';
 import { verifyPayV2 } from '../../src/pay/sign';
-import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { createRewards } from '../../src/rewards/rewards';
 import { SANDBOX_PAY_CERTS } from '../../src/sandbox/pay-server';
-import { MemoryCounterStore } from '../../src/store/memory';
 import { buildXml } from '../../src/wechat/xml';
 import { makeConfig, MCH_ID, redCampaign, sqliteLedger, T0 } from '../rewards/helpers';
 import { captureLog } from '../helpers/capture-log';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { redpackRequest, rejection, startPayHarness, type PayHarness } from './pay-harness';
 
 const SEND = '/mmpaymkttransfers/sendredpack';
@@ -174,16 +173,7 @@ describe.each(['none', 'all'] as const)('the outbox after a badly signed send an
       const clock = fixedClock(T0);
       const config = makeConfig({ welcome: redCampaign() });
       const rewards = createRewards({ ledger: s.ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
-      const worker = createOutboxWorker({
-        ledger: s.ledger,
-        redpack: h.redpacks,
-        counters: new MemoryCounterStore(clock),
-        clock,
-        log: silentLogger(),
-        config: () => config,
-        notify: async () => undefined,
-        backoff: () => 1000,
-      });
+      const worker = payRigWorker({ ledger: s.ledger, pay: { redpack: h.redpacks }, clock, config }, { notify: async () => undefined, backoff: () => 1000 });
       const g = await rewards.grant({ campaign: 'welcome', openId: 'oFollowerSig0001', dedupeKey: 'evt:sig', ruleId: 'follow', now: clock.now() });
       const bill = g.billNo!;
 

@@ -17,6 +17,37 @@ function queryFields(billNo = newBillNo()) {
   return { mch_billno: billNo, mch_id: MCH, appid: SANDBOX_CREDENTIALS.appId, bill_type: 'MCHT' };
 }
 
+/** The fields of a sendredpack call of 1.00 yuan, plus `extra`. */
+function sendFields(billNo = newBillNo(), extra: Record<string, string> = {}) {
+  return {
+    mch_billno: billNo,
+    mch_id: MCH,
+    wxappid: SANDBOX_CREDENTIALS.appId,
+    send_name: 'x',
+    re_openid: 'oFollower000001',
+    total_amount: 100,
+    total_num: 1,
+    wishing: 'w',
+    client_ip: '127.0.0.1',
+    act_name: 'a',
+    remark: 'r',
+    ...extra,
+  };
+}
+
+/** Options of a client of the harness's sandbox with the merchant's p12 (default timeout). */
+function clientOptions(h: PayHarness): PayClientOptions {
+  return {
+    mchId: MCH,
+    key: KEY,
+    appId: SANDBOX_CREDENTIALS.appId,
+    baseUrl: h.sandbox.url,
+    clientIp: '127.0.0.1',
+    cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: MCH }),
+    ca: h.sandbox.ca,
+  };
+}
+
 describe('createPayClient', () => {
   let h: PayHarness;
   beforeAll(async () => {
@@ -26,16 +57,7 @@ describe('createPayClient', () => {
     await h.close();
   });
 
-  const base = (): PayClientOptions => ({
-    mchId: MCH,
-    key: KEY,
-    appId: SANDBOX_CREDENTIALS.appId,
-    baseUrl: h.sandbox.url,
-    clientIp: '127.0.0.1',
-    cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: MCH }),
-    ca: h.sandbox.ca,
-    timeoutMs: 1500,
-  });
+  const base = (): PayClientOptions => ({ ...clientOptions(h), timeoutMs: 1500 });
 
   it('should refuse to build a client without a certificate', () => {
     const opts = { ...base(), cert: undefined } as unknown as PayClientOptions;
@@ -91,6 +113,8 @@ describe('PayClient.request', () => {
   afterAll(async () => {
     await h.close();
   });
+  /** A client of its own (not the harness's), with `o` changed. */
+  const clientWith = (o: Partial<PayClientOptions>) => createPayClient({ ...clientOptions(h), ...o });
 
   it('should sign with MD5, add a 32-character nonce_str and send no sign_type', async () => {
     const answer = await h.client.request(QUERY, queryFields());
@@ -115,20 +139,7 @@ describe('PayClient.request', () => {
 
   it('should verify a signed answer and return FAIL answers as fields', async () => {
     const billNo = newBillNo();
-    const answer = await h.client.request('/mmpaymkttransfers/sendredpack', {
-      mch_billno: billNo,
-      mch_id: MCH,
-      wxappid: SANDBOX_CREDENTIALS.appId,
-      send_name: 'x',
-      re_openid: 'oFollower000001',
-      total_amount: 100,
-      total_num: 1,
-      wishing: 'w',
-      client_ip: '127.0.0.1',
-      act_name: 'a',
-      remark: 'r',
-      sub_appid: SANDBOX_CREDENTIALS.appId,
-    });
+    const answer = await h.client.request('/mmpaymkttransfers/sendredpack', sendFields(billNo, { sub_appid: SANDBOX_CREDENTIALS.appId }));
     expect(answer.sign).toEqual(expect.any(String));
     expect(answer.err_code).toBe('PARAM_ERROR');
     expect(toPayError('/mmpaymkttransfers/sendredpack', answer)).toBeInstanceOf(PayError);
@@ -137,15 +148,7 @@ describe('PayClient.request', () => {
   });
 
   it('should get SIGN_ERROR with the wrong key', async () => {
-    const client = createPayClient({
-      mchId: MCH,
-      key: 'x'.repeat(32),
-      appId: SANDBOX_CREDENTIALS.appId,
-      baseUrl: h.sandbox.url,
-      clientIp: '127.0.0.1',
-      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: MCH }),
-      ca: h.sandbox.ca,
-    });
+    const client = clientWith({ key: 'x'.repeat(32) });
     try {
       const answer = await client.request(QUERY, queryFields());
       expect(answer).toMatchObject({ return_code: 'FAIL', err_code: 'SIGN_ERROR' });
@@ -167,15 +170,7 @@ describe('PayClient.request', () => {
   });
 
   it('should surface a client certificate of another CA as PayHttpError (network)', async () => {
-    const client = createPayClient({
-      mchId: MCH,
-      key: KEY,
-      appId: SANDBOX_CREDENTIALS.appId,
-      baseUrl: h.sandbox.url,
-      clientIp: '127.0.0.1',
-      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.rogueCert, keyPemPath: SANDBOX_PAY_CERTS.rogueKey, mchId: MCH }),
-      ca: h.sandbox.ca,
-    });
+    const client = clientWith({ cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.rogueCert, keyPemPath: SANDBOX_PAY_CERTS.rogueKey, mchId: MCH }) });
     try {
       const err = await rejection(client.request(QUERY, queryFields()));
       expect(err).toBeInstanceOf(PayHttpError);
@@ -190,15 +185,7 @@ describe('PayClient.request', () => {
     expect(() => loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.otherMchCert, keyPemPath: SANDBOX_PAY_CERTS.otherMchKey, mchId: MCH })).toThrow(
       /belongs to merchant 1900000999/,
     );
-    const client = createPayClient({
-      mchId: MCH,
-      key: KEY,
-      appId: SANDBOX_CREDENTIALS.appId,
-      baseUrl: h.sandbox.url,
-      clientIp: '127.0.0.1',
-      cert: { cert: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchKey) },
-      ca: h.sandbox.ca,
-    });
+    const client = clientWith({ cert: { cert: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchCert), key: fs.readFileSync(SANDBOX_PAY_CERTS.otherMchKey) } });
     try {
       const answer = await client.request(QUERY, queryFields());
       expect(answer.err_code).toBe('CA_ERROR');
@@ -209,14 +196,7 @@ describe('PayClient.request', () => {
   });
 
   it('should verify the server: without the sandbox CA the call fails', async () => {
-    const client = createPayClient({
-      mchId: MCH,
-      key: KEY,
-      appId: SANDBOX_CREDENTIALS.appId,
-      baseUrl: h.sandbox.url,
-      clientIp: '127.0.0.1',
-      cert: loadMerchantCert({ certPath: SANDBOX_PAY_CERTS.p12, mchId: MCH }),
-    });
+    const client = clientWith({ ca: undefined });
     const before = h.sandbox.calls.length;
     try {
       const err = await rejection(client.request(QUERY, queryFields()));
@@ -243,21 +223,7 @@ describe('PayClient.request', () => {
 
   it('should throw PayHttpError (bad_signature) for an answer with a wrong sign', async () => {
     h.sandbox.faults.set({ badSignatureRate: 1 });
-    const err = await rejection(
-      h.client.request('/mmpaymkttransfers/sendredpack', {
-        mch_billno: newBillNo(),
-        mch_id: MCH,
-        wxappid: SANDBOX_CREDENTIALS.appId,
-        send_name: 'x',
-        re_openid: 'oFollower000001',
-        total_amount: 100,
-        total_num: 1,
-        wishing: 'w',
-        client_ip: '127.0.0.1',
-        act_name: 'a',
-        remark: 'r',
-      }),
-    );
+    const err = await rejection(h.client.request('/mmpaymkttransfers/sendredpack', sendFields()));
     expect(err).toBeInstanceOf(PayHttpError);
     expect((err as PayHttpError).failure).toBe('bad_signature');
   });

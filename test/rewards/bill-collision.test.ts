@@ -15,10 +15,10 @@ import { queryMismatch } from '../../src/rewards/bill-collision';
 import { createOutboxWorker, REWARDS_METRICS } from '../../src/rewards/outbox-worker';
 import { reconcile } from '../../src/rewards/reconcile';
 import { createRewards, type Rewards } from '../../src/rewards/rewards';
-import { MemoryCounterStore } from '../../src/store/memory';
 import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import type { PaySandboxOptions } from '../../src/sandbox/pay-server';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, startPayRig, T0, tempDir, type PayRig } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import type { Ledger } from '../../src/rewards/ledger';
@@ -61,16 +61,7 @@ function env(name: string, campaign: Record<string, unknown> = redCampaign()): E
   const log = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) as never });
   const metrics = createMetrics();
   const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log });
-  const worker = createOutboxWorker({
-    ledger,
-    redpack: pay.redpack,
-    counters: new MemoryCounterStore(clock),
-    clock,
-    log,
-    config: () => config,
-    backoff: () => 1000,
-    metrics,
-  });
+  const worker = payRigWorker({ ledger, pay, clock, config }, { log, backoff: () => 1000, metrics });
   const e = { ledger, rewards, worker, metrics, logs, reconcileDeps: { ledger, redpack: pay.redpack, clock, log, config: () => config, metrics } };
   opened.push(e);
   return e;

@@ -9,9 +9,8 @@ import { Command } from 'commander';
 import { createRewardsCliContext, register, type RewardsCliContext } from '../../src/cli/commands/rewards';
 import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
-import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { SendFileError } from '../../src/rewards/send-file';
-import { MemoryCounterStore } from '../../src/store/memory';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, tempDir, type PayRig } from './helpers';
 
 const APPID = 'wx0000sandbox0000';
@@ -60,15 +59,7 @@ function file(name: string, text: string): string {
 }
 
 async function sendAll(): Promise<void> {
-  const worker = createOutboxWorker({
-    ledger: s.ledger,
-    redpack: pay.redpack,
-    counters: new MemoryCounterStore(clock),
-    clock,
-    log: silentLogger(),
-    config: () => config,
-  });
-  await worker.runOnce();
+  await payRigWorker({ ledger: s.ledger, pay, clock, config }).runOnce();
 }
 
 /** The ledger's n-th bill of 2026-03-02: mch_id + date + the ledger's tag + 7 sequence digits. */

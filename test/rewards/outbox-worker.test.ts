@@ -9,8 +9,8 @@ import type { RedpackApi, RedpackRequest } from '../../src/pay/types';
 import type { RewardsConfig } from '../../src/rewards/config-schema';
 import { createOutboxWorker, defaultBackoff, REWARDS_METRICS, type OutboxWorkerDeps } from '../../src/rewards/outbox-worker';
 import { createRewards, type Rewards } from '../../src/rewards/rewards';
-import { MemoryCounterStore } from '../../src/store/memory';
 import type { Ledger } from '../../src/rewards/ledger';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from './helpers';
 
 /** A fresh sandbox per test: each test's ledger numbers its bills from 1 again. */
@@ -49,19 +49,17 @@ async function rig(
   const log = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) as never });
   const notices: [string, string][] = [];
   const rewards = createRewards({ ledger: s.ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
-  const worker = createOutboxWorker({
-    ledger: s.ledger,
-    redpack: opts.redpack ?? pay.redpack,
-    counters: new MemoryCounterStore(clock),
-    clock,
-    log,
-    config: () => config,
-    notify: async (openId, text) => {
-      notices.push([openId, text]);
+  const worker = payRigWorker(
+    { ledger: s.ledger, pay: { redpack: opts.redpack ?? pay.redpack }, clock, config },
+    {
+      log,
+      notify: async (openId, text) => {
+        notices.push([openId, text]);
+      },
+      backoff: () => 1000,
+      ...opts.worker,
     },
-    backoff: () => 1000,
-    ...opts.worker,
-  });
+  );
   return { ledger: s.ledger, clock, rewards, config, worker, logs, notices, close: s.close };
 }
 
@@ -276,14 +274,7 @@ describe('createOutboxWorker', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const worker = createOutboxWorker({
-      ledger: racing,
-      redpack: pay.redpack,
-      counters: new MemoryCounterStore(r.clock),
-      clock: r.clock,
-      log: silentLogger(),
-      config: () => r.config,
-    });
+    const worker = payRigWorker({ ledger: racing, pay, clock: r.clock, config: r.config });
     const pass = await worker.runOnce();
     expect(pass).toMatchObject({ processed: 2, sent: 1 });
     expect(sendsOf(cancelled)).toHaveLength(0);

@@ -1,11 +1,10 @@
 import { fixedClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
 import type { RedpackApi, RedpackQueryOutcome } from '../../src/pay/types';
-import { createOutboxWorker } from '../../src/rewards/outbox-worker';
 import { reconcile } from '../../src/rewards/reconcile';
 import { createRewards } from '../../src/rewards/rewards';
-import { MemoryCounterStore } from '../../src/store/memory';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
+import { payRigWorker } from '../helpers/pay-rig-worker';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { ledgerTagRules } from '../../src/rewards/bill-no';
@@ -25,15 +24,7 @@ async function sentPackets(campaign: Record<string, unknown>, n: number) {
   const rewards = createRewards({ ledger: s.ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });
   const bills: string[] = [];
   for (let i = 0; i < n; i++) bills.push((await rewards.grant({ campaign: 'c', openId: openIdOf(i), dedupeKey: `k${i}`, ruleId: 'r', now: T0 })).billNo!);
-  const worker = createOutboxWorker({
-    ledger: s.ledger,
-    redpack: pay.redpack,
-    counters: new MemoryCounterStore(clock),
-    clock,
-    log: silentLogger(),
-    config: () => config,
-  });
-  await worker.runOnce();
+  await payRigWorker({ ledger: s.ledger, pay, clock, config }).runOnce();
   return { ...s, clock, config, bills, deps: { ledger: s.ledger, redpack: pay.redpack, clock, log: silentLogger(), config: () => config } };
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { fixedClock } from '../../src/lib/clock';
+import type { SandboxCard, SandboxMerchant } from '../../src/sandbox/api-cards';
 import { seededRandom } from '../../src/sandbox/api-faults';
 import { checkMenu } from '../../src/sandbox/api-menu-rules';
 import { startApiSandbox, type ApiSandbox } from '../../src/sandbox/api-server';
@@ -236,6 +237,47 @@ describe('seededRandom', () => {
     expect([b(), b(), b()]).toEqual(sa);
     expect([c(), c(), c()]).not.toEqual(sa);
     expect(sa.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
+
+describe('the batchget pages of the card sandbox', () => {
+  let sandbox: ApiSandbox;
+  afterEach(async () => {
+    await sandbox?.close();
+  });
+
+  it('should page card/batchget by offset + count (1–50) and card/submerchant/batchget by begin_id + limit (1–100), 40053 otherwise', async () => {
+    sandbox = await startApiSandbox({ cards: { autoApprove: true } });
+    const token = (
+      await getJson(
+        `${sandbox.url}/cgi-bin/token?${new URLSearchParams({ grant_type: 'client_credential', appid: sandbox.credentials.appId, secret: sandbox.credentials.appSecret })}`,
+      )
+    ).access_token as string;
+    const post = (path: string, body: unknown) => postRaw(`${sandbox.url}${path}?access_token=${token}`, JSON.stringify(body));
+    // Seeded straight into the sandbox's state (read-only to its users): the paging is under test, not card/create.
+    for (let i = 1; i <= 3; i++) {
+      const card = { type: 'GIFT', card: {}, status: 'CARD_STATUS_VERIFY_OK', quantity: 1, totalQuantity: 1 } as const;
+      (sandbox.cards.cards as Map<string, SandboxCard>).set(`card${i}`, { cardId: `card${i}`, ...card });
+      (sandbox.cards.merchants as Map<number, SandboxMerchant>).set(100000 + i, {
+        merchantId: 100000 + i,
+        info: { brand_name: `b${i}` },
+        status: 'APPROVED',
+        createTime: 0,
+        updateTime: 0,
+      });
+    }
+    expect(await post('/card/batchget', { offset: 1, count: 1 })).toMatchObject({ errcode: 0, card_id_list: ['card2'], total_num: 3 });
+    expect(await post('/card/batchget', { count: 50 })).toMatchObject({ errcode: 0, card_id_list: ['card1', 'card2', 'card3'] });
+    for (const count of [undefined, 0, 51, 1.5, 'x'])
+      expect(await post('/card/batchget', { count })).toMatchObject({ errcode: 40053, errmsg: expect.stringMatching(/^invalid count rid: /) });
+    expect(await post('/card/submerchant/batchget', { begin_id: 100002, limit: 1 })).toMatchObject({
+      errcode: 0,
+      info_list: [{ merchant_id: 100002 }],
+      next_begin_id: 100003,
+    });
+    expect(await post('/card/submerchant/batchget', { limit: 100 })).toMatchObject({ errcode: 0, next_begin_id: 0 });
+    for (const limit of [undefined, 0, 101, 2.5, 'x'])
+      expect(await post('/card/submerchant/batchget', { limit })).toMatchObject({ errcode: 40053, errmsg: expect.stringMatching(/^invalid limit rid: /) });
   });
 });
 

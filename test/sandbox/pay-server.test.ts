@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import https from 'node:https';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { fixedClock } from '../../src/lib/clock';
 import { createPayClient, loadMerchantCert, type PayClient } from '../../src/pay/client';
 import { signPayV2, verifyPayV2 } from '../../src/pay/sign';
 import { startPaySandbox, SANDBOX_PAY_CERTS, type PaySandbox } from '../../src/sandbox/pay-server';
 import { buildXml, parseXml } from '../../src/wechat/xml';
+import { rawPost } from '../helpers/send-redpack';
 
 const MCH = SANDBOX_CREDENTIALS.mchId;
 const KEY = SANDBOX_CREDENTIALS.payKey;
@@ -41,29 +41,6 @@ function sendFields(overrides: Record<string, string | undefined> = {}): Record<
 
 function groupFields(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return sendFields({ client_ip: undefined, amt_type: 'ALL_RAND', total_num: '3', total_amount: '300', ...overrides });
-}
-
-/** Posts a body as-is with the merchant certificate (no signing by us). */
-function rawPost(sandbox: PaySandbox, path: string, body: string, method = 'POST'): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${sandbox.url}${path}`,
-      {
-        method,
-        ca: sandbox.ca,
-        cert: fs.readFileSync(SANDBOX_PAY_CERTS.clientCert),
-        key: fs.readFileSync(SANDBOX_PAY_CERTS.clientKey),
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function clientFor(sandbox: PaySandbox, timeoutMs = 2000): PayClient {

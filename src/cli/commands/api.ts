@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import type { Menu } from '../../api/menu';
 import { diffMenu, menuLines } from '../../api/menu-diff';
 import { toWeChatMenu } from '../../config/to-wechat-menu';
+import { withClosing } from '../../lib/with-closing';
 import { createCliContext, type CliContext } from '../context';
 import { loadConfigOrFail } from '../load-config-or-fail';
 
@@ -78,14 +79,11 @@ export function register(program: Command, deps: ApiCommandDeps = {}): void {
   const interactive = deps.isInteractive ?? (() => Boolean(process.stdin.isTTY && process.stdout.isTTY));
   const loadMenu = deps.loadMenu ?? loadConfiguredMenu;
 
-  async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-    const ctx = await makeContext();
-    try {
+  function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+    return withClosing(makeContext, (ctx) => {
       if (ctx.sandbox) note(`(sandbox mode: talking to an in-process WeChat sandbox at ${ctx.sandbox.url}; its state ends with this command)`);
-      return await fn(ctx);
-    } finally {
-      await ctx.close();
-    }
+      return fn(ctx);
+    });
   }
 
   async function confirmed(yes: boolean | undefined, question: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import type { Command } from 'commander';
 import { cardsConfigOf, createCards, type Cards } from '../../cards/cards';
 import { checkCardsConfig } from '../../cards/check-cards-config';
 import { systemClock } from '../../lib/clock';
+import { withClosing } from '../../lib/with-closing';
 import { createCliContext, type CliContext } from '../context';
 import { loadConfigOrFail } from '../load-config-or-fail';
 
@@ -63,18 +64,14 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
   const out = deps.out ?? ((text: string) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`));
   const makeContext = deps.createContext ?? (() => createCliContext(process.env));
 
-  async function withCards(fn: (cards: Cards) => Promise<void>): Promise<void> {
-    const ctx = await makeContext();
-    try {
-      const { cards, close } = await cardsForContext(ctx);
-      try {
-        await fn(cards);
-      } finally {
-        await close();
-      }
-    } finally {
-      await ctx.close();
-    }
+  /** Runs `fn` over the cards of a fresh CLI context; both are closed afterwards. */
+  function withCards(fn: (cards: Cards) => Promise<void>): Promise<void> {
+    return withClosing(makeContext, (ctx) =>
+      withClosing(
+        () => cardsForContext(ctx),
+        ({ cards }) => fn(cards),
+      ),
+    );
   }
 
   const cardsCmd = program.command('cards').description('Make, maintain, redeem and report card coupons (config/cards.yaml)');

@@ -32,6 +32,7 @@ import { createPayClient, loadMerchantCert } from '../../pay/client';
 import { createRedpackApi } from '../../pay/redpack';
 import type { RedpackApi } from '../../pay/types';
 import { fenToYuan } from '../../lib/money';
+import { withClosing } from '../../lib/with-closing';
 import { amountRangeFor, isRedPacketCampaign, type RewardsConfig } from '../../rewards/config-schema';
 import { cancelRefusal, reissueLimitRefusal, reissueRefusal, type Ledger, type LedgerGrant, type Usage } from '../../rewards/ledger';
 import { loadRewardsConfig } from '../../config/load-rewards-config';
@@ -273,14 +274,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
   const out = deps.out ?? ((text: string) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`));
   const makeContext = deps.createContext ?? (() => createRewardsCliContext(process.env));
 
-  async function withContext<T>(fn: (ctx: RewardsCliContext) => Promise<T>): Promise<T> {
-    const ctx = await makeContext();
-    try {
-      return await fn(ctx);
-    } finally {
-      await ctx.close();
-    }
-  }
+  const withContext = <T>(fn: (ctx: RewardsCliContext) => Promise<T>): Promise<T> => withClosing(makeContext, fn);
 
   const redpack = program.command('redpack').description('Issue red packets in batch, look one up, cancel or reissue one');
 
