@@ -14,9 +14,10 @@ import { SEEDED } from './seed-ledger';
 /** The chart's labels and each dataset's sum, as chart.js holds them in the page. */
 function chartData(page: Page): Promise<{ labels: number; sums: Record<string, number> }> {
   return page.evaluate(() => {
-    const canvas = document.getElementById('activity-chart') as HTMLCanvasElement;
+    // Runs in the page (no DOM types in this project's TypeScript config).
     type ChartLike = { data: { labels: unknown[]; datasets: { key: string; data: number[] }[] } };
-    const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): ChartLike } }).Chart.getChart(canvas);
+    const page = globalThis as unknown as { document: { getElementById(id: string): unknown }; Chart: { getChart(canvas: unknown): ChartLike } };
+    const chart = page.Chart.getChart(page.document.getElementById('activity-chart'));
     const sums: Record<string, number> = {};
     for (const d of chart.data.datasets) sums[d.key] = d.data.reduce((a, b) => a + b, 0);
     return { labels: chart.data.labels.length, sums };
