@@ -15,15 +15,18 @@ import { createTokenProvider } from '../api/access-token';
 import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
+import { createConsole } from '../console/create-console';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
+import { clip } from '../lib/clip';
 import { systemClock } from '../lib/clock';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { createReplyRenderer } from '../reply/render-reply';
 import { createOutboxWorker } from '../rewards/outbox-worker';
-import { startReconcileJob } from '../rewards/reconcile';
+import { type ReconcileReport, startReconcileJob } from '../rewards/reconcile';
+import { recordReconcileRun } from '../rewards/reconcile-status';
 import { createRewards } from '../rewards/rewards';
 import { createMessageHandler, createMessageRouter } from '../rules/handle-message';
 import { createSpendEndpoint } from '../spend/create-spend-endpoint';
@@ -113,6 +116,23 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       routers: payNotify ? [payNotify] : [],
       adminToken: settings.adminToken,
       staffRouters: settings.adminToken ? [createCardAdminRouter({ cards })] : [],
+      console: settings.adminToken
+        ? createConsole({
+            adminToken: settings.adminToken,
+            trustedProxies: settings.trustedProxies,
+            settings,
+            ledger,
+            rewards,
+            config,
+            cards,
+            orders,
+            kv: store.kv,
+            counters: store.counters,
+            clock,
+            log,
+            sandbox: Boolean(sandbox),
+          })
+        : undefined,
       metricsToken: settings.metricsToken,
       accessLog: settings.accessLog,
       auth: settings.adminToken || settings.metricsToken ? { counters: store.counters, kv: store.kv, trustedProxies: settings.trustedProxies } : undefined,
@@ -168,7 +188,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (adminApp) adminServer = await startServer(adminApp, settings.adminPort ?? 0, settings.adminHost);
         if (workers) {
           worker.start();
-          reconcileJob = startReconcileJob({ ledger, redpack, clock, log, config: rewardsConfig, metrics }, undefined, [{ name: 'cards', run: () => cards.reconcile() }]);
+          const onRun = (run: { report: ReconcileReport } | { error: unknown }) =>
+            recordReconcileRun(
+              store.kv,
+              'report' in run
+                ? { at: clock.now(), report: run.report }
+                : { at: clock.now(), error: clip(run.error instanceof Error ? run.error.message : String(run.error), 300) ?? '' },
+            );
+          reconcileJob = startReconcileJob({ ledger, redpack, clock, log, config: rewardsConfig, metrics, onRun }, undefined, [
+            { name: 'cards', run: () => cards.reconcile() },
+          ]);
         }
         const bound = server.address() as AddressInfo;
         if (sandbox) {

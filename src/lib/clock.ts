@@ -116,3 +116,13 @@ export function msToShanghaiMidnight(ms: number): number {
 export function hhmm(minuteOfDay: number): string {
   return `${pad2(Math.floor(minuteOfDay / 60))}:${pad2(minuteOfDay % 60)}`;
 }
+
+/**
+ * A time as Beijing wall-clock text with the zone shown, for people (the console).
+ *
+ * @example beijingTime(Date.parse('2026-12-04T11:30:00Z')) // '2026-12-04 19:30 (UTC+8)'
+ */
+export function beijingTime(ms: number): string {
+  const p = shanghaiParts(ms);
+  return `${p.isoDate} ${pad2(p.hour)}:${pad2(p.minute)} (UTC+8)`;
+}

@@ -244,6 +244,7 @@ export function withLedgerRules(storage: LedgerStorage): Ledger {
     listAll: s.listAll.bind(s),
     summary: s.summary.bind(s),
     openCount: s.openCount.bind(s),
+    activity: s.activity.bind(s),
     close: s.close.bind(s),
   };
 }

@@ -13,10 +13,14 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { LedgerTagRules, OtherLedgers } from '../rewards/bill-no';
-import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { ActivityBucket, ActivityWindow, CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { AsyncLedgerStorage, AsyncLedgerTx } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
+  activityBucketCount,
+  activityBuckets,
+  type ActivityRow,
+  activitySql,
   changeValues,
   grantRow,
   grantValues,
@@ -304,6 +308,12 @@ export class PostgresLedger implements AsyncLedgerStorage {
   async openCount(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM ledger_outbox');
     return Number(rows[0].n);
+  }
+
+  async activity(window: ActivityWindow): Promise<ActivityBucket[]> {
+    activityBucketCount(window);
+    const { rows } = await this.pool.query<ActivityRow>(activitySql('pg'), [window.since, window.until, window.bucketMs, window.campaign ?? null]);
+    return activityBuckets(window, rows);
   }
 
   async usage(key: string): Promise<Usage> {
