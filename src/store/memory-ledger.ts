@@ -5,7 +5,9 @@
  * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import { clip } from '../lib/clip';
 import { newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import { StoreError } from '../lib/store-error';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 
@@ -76,6 +78,8 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
     insertGranted({ grant, seqPrefix, billNoOf, usage: deltas, dueAt }) {
       const n = (seq.get(seqPrefix) ?? 0) + 1;
       const billNo = billNoOf(n);
+      // As SQL's UNIQUE (bill_no): checked before anything changes (this store has no rollback).
+      if (byBill.has(billNo)) throw new StoreError(`ledger: bill number ${billNo} is taken by another grant (unique bill_no)`);
       seq.set(seqPrefix, n);
       const g = insert({ ...grant, billNo });
       addUsage(deltas);
@@ -131,7 +135,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
       e.leaseOwner = null;
       e.leaseUntil = null;
       g.nextAttemptAt = dueAt;
-      if (lastError !== undefined) g.lastError = lastError;
+      if (lastError !== undefined) g.lastError = clip(lastError);
       g.updatedAt = now;
     },
 
@@ -186,7 +190,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
       return { ...usageOf(key) };
     },
     async pauseCampaign(campaign, { reason, by, now }) {
-      if (!paused.has(campaign)) paused.set(campaign, { campaign, reason, by, pausedAt: now });
+      if (!paused.has(campaign)) paused.set(campaign, { campaign, reason: clip(reason) ?? '', by, pausedAt: now });
     },
     async resumeCampaign(campaign) {
       return paused.delete(campaign);

@@ -94,6 +94,8 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNIQUE_VIOLATION = '23505';
+/** The unique index on `reissue_of` (`operatorColumnsMigration`). */
+const REISSUE_OF_UNIQUE = 'ledger_grants_reissue_of';
 
 const INSERT_GRANT = insertGrantSql((i) => `$${i}`, 'ON CONFLICT (dedupe_key, rule_id) DO NOTHING RETURNING *');
 const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
@@ -102,7 +104,8 @@ const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
  * A granted grant in one statement (run with the usage rows already locked): the next bill sequence
  * of the prefix ($7), the grant row with its bill number, the usage added (only when the grant row was
  * inserted), the outbox row. Returns the grant row plus `bill_seq`, or no row when `(dedupe_key,
- * rule_id)` already exists.
+ * rule_id)` already exists. A sequence past the prefix's digits gets no bill number (lpad would cut it
+ * to another grant's), so the plan's check throws BillNoError and the transaction rolls back.
  */
 const RECORD_GRANTED = `WITH seq AS (
     INSERT INTO ledger_bill_seq (prefix, last) VALUES ($7, 1)
@@ -110,7 +113,7 @@ const RECORD_GRANTED = `WITH seq AS (
   ), g AS (
     INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
       reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at, reissue_of)
-    SELECT $1, $2, $3, $4, $5, $6, $7 || lpad(seq.last::text, $14::int, '0'), $8, $19::text, $9, $10, $11, $12, $13, $13, NULL, $20::text
+    SELECT $1, $2, $3, $4, $5, $6, CASE WHEN length(seq.last::text) <= $14::int THEN $7 || lpad(seq.last::text, $14::int, '0') END, $8, $19::text, $9, $10, $11, $12, $13, $13, NULL, $20::text
     FROM seq
     ON CONFLICT (dedupe_key, rule_id) DO NOTHING
     RETURNING *
@@ -151,8 +154,9 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
     },
     insert: (g) => grant(INSERT_GRANT, grantValues(grantRow(g))),
     async insertGranted({ grant: g, seqPrefix, seqDigits, usage, dueAt }) {
-      // A unique key taken by a concurrent commit (`reissue_of`; `(dedupe_key, rule_id)` answers no
-      // row): "taken", and the plan runs again in a new transaction.
+      // `reissue_of` taken by a concurrent commit (`(dedupe_key, rule_id)` answers no row): "taken",
+      // and the plan runs again in a new transaction. Any other unique key (a bill number another
+      // grant has) is an error, as on SQLite.
       const { rows } = await c
         .query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
           ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
@@ -172,7 +176,8 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
           g.reissueOf,
         ])
         .catch((error: unknown) => {
-          if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { rows: [] };
+          const { code, constraint } = error as { code?: string; constraint?: string };
+          if (code === UNIQUE_VIOLATION && constraint === REISSUE_OF_UNIQUE) return { rows: [] };
           throw error;
         });
       return rows[0] ? { grant: rowToGrant(rows[0]), seq: Number(rows[0].bill_seq) } : undefined;

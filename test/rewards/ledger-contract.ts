@@ -127,6 +127,31 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect((await ledger.findByBillNo(b.grant.billNo!))?.id).toBe(b.grant.id);
       });
 
+      it("should refuse (BillNoError, nothing recorded) once the day's bill sequence is used up", async () => {
+        // An 18-digit mch_id + yyyymmdd leaves two sequence digits (and no room for the tag): 99 bills a day.
+        const prefix = `${'1'.repeat(18)}20260302`;
+        const first = await Promise.all(Array.from({ length: 99 }, () => ledger.recordGrant(grantInput({ billNoPrefix: prefix, reservations: [budget(null)] }))));
+        expect(new Set(first.map((r) => r.grant.billNo)).size).toBe(99);
+        expect(first.map((r) => r.grant.billNo).sort()[98]).toBe(`${prefix}99`);
+        await expect(ledger.recordGrant(grantInput({ billNoPrefix: prefix, reservations: [budget(null)] }))).rejects.toThrow(
+          `bill sequence 100 is out of range for prefix ${prefix}`,
+        );
+        expect(await ledger.openCount()).toBe(99);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 99, amountFen: 9900 });
+      });
+
+      it('should refuse a grant whose bill number another grant already has, recording nothing', async () => {
+        // Two prefixes that number alike: P + "01" (a 26-character prefix) and (P + "0") + "1" (27 characters).
+        const prefix = `${'1'.repeat(18)}20260302`;
+        const a = await ledger.recordGrant(grantInput({ billNoPrefix: prefix }));
+        expect(a.grant.billNo).toBe(`${prefix}01`);
+        await expect(ledger.recordGrant(grantInput({ billNoPrefix: `${prefix}0`, reservations: [budget(null)] }))).rejects.toThrow(/bill_no|bill number/);
+        expect(await ledger.findByBillNo(`${prefix}01`)).toMatchObject({ id: a.grant.id });
+        expect((await ledger.listAll()).map((g) => g.id)).toEqual([a.grant.id]);
+        expect(await ledger.openCount()).toBe(1);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+      });
+
       it('should grant exactly the cap under 100 concurrent requests, and one grant per key', async () => {
         const results = await Promise.all(
           Array.from({ length: 100 }, (_, i) => ledger.recordGrant(grantInput({ openId: `oC${i}`, reservations: [perUser(`oC${i}`), budget(50)] }))),
@@ -184,6 +209,18 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.claimDue({ owner: 'w3', now: T0 + 1999, leaseMs: 5000, limit: 1 })).toEqual([]);
         const again = await ledger.claimDue({ owner: 'w3', now: T0 + 2000, leaseMs: 5000, limit: 1 });
         expect(again[0]).toMatchObject({ id: grant.id, status: 'SENDING', billNo: grant.billNo });
+      });
+
+      it('should keep at most 500 characters of an error or a pause reason, as every adapter stores them', async () => {
+        const { grant } = await ledger.recordGrant(grantInput());
+        await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 5000, limit: 1 });
+        await ledger.reschedule(grant.id, { owner: 'w1', dueAt: T0 + 1, now: T0, lastError: `SYSTEMERROR: ${'x'.repeat(600)}` });
+        const lastError = (await ledger.getGrant(grant.id))!.lastError!;
+        expect(lastError).toHaveLength(500);
+        expect(lastError.endsWith('…')).toBe(true);
+        await ledger.pauseCampaign('c1', { reason: `NOTENOUGH: ${'y'.repeat(600)}`, by: 'worker', now: T0 });
+        const [pause] = await ledger.pausedCampaigns();
+        expect(pause.reason).toHaveLength(500);
       });
     });
 
