@@ -368,7 +368,9 @@ function changeOf(g: LedgerGrant): GrantChange {
 
 /**
  * Plans `settle`: the move must be allowed ({@link canMove}); SENT and later (or FAILED, HELD) leave
- * the outbox; the named reservations are given back — all in the one transaction.
+ * the outbox; the named reservations are given back — all in the one transaction. Only a move to a
+ * final status ({@link FINAL_STATUSES}) may give reservations back: a final status is reached once,
+ * so they are given back at most once (a HELD grant's come back with `cancel`, which releases all).
  *
  * @example runPlan(planSettle(id, { status: 'SENT', now, sendListId }), steps) // → true
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
@@ -376,6 +378,8 @@ function changeOf(g: LedgerGrant): GrantChange {
 export function* planSettle(id: number, input: SettleInput): LedgerPlan<boolean> {
   const g = yield* step('lockById', id);
   if (!g || !canMove(g.status, input.status)) return false;
+  if (input.release?.length && !FINAL_STATUSES.includes(input.status))
+    throw new LedgerError(`ledger: settle to ${input.status} cannot give reservations back (only a final status does: ${FINAL_STATUSES.join(', ')})`);
   const change: GrantChange = {
     ...changeOf(g),
     status: input.status,

@@ -263,6 +263,19 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.summary()).toContainEqual({ campaign: 'c1', status: 'HELD', count: 1, amountFen: 100 });
       });
 
+      it('should give reservations back only with a final status, so nothing later gives them back twice', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oT', reservations: [perUser('oT'), budget(10)] }));
+        await expect(ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, release: ['budget'] })).rejects.toThrow(/final status/);
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).toBe(true);
+        await expect(ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: x', release: ['budget'] })).rejects.toThrow(/final status/);
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'SENT' });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: x' })).toBe(true);
+        expect((await ledger.cancel(grant.billNo!, { by: 'alice', reason: 'not ours', now: T0 + 3 })).ok).toBe(true);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('per-user:c1:oT')).toEqual({ count: 0, amountFen: 0 });
+      });
+
       it('should hold a SENT grant that reconciliation finds to be another packet', async () => {
         const { grant } = await ledger.recordGrant(grantInput());
         expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, sendListId: 'L1' })).toBe(true);
