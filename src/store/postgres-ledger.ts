@@ -294,13 +294,19 @@ export class PostgresLedger implements AsyncLedgerStorage {
   }
 
   async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
-       WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
-         AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
-      [id, opts.owner, opts.now],
-    );
-    return rowCount === 1;
+    // The lease is read under the outbox row's lock (grant row first: the lock order): a claim of
+    // this grant by another worker that is being committed is waited for, never read as it was.
+    return this.tx(async (c) => {
+      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      await c.query('SELECT 1 FROM ledger_outbox WHERE grant_id = $1 FOR UPDATE', [id]);
+      const { rowCount } = await c.query(
+        `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
+         WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
+           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
+        [id, opts.owner, opts.now],
+      );
+      return rowCount === 1;
+    });
   }
 
   async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
