@@ -109,7 +109,11 @@ export interface LedgerTx {
   lockById(id: number): LedgerGrant | undefined;
   /** Locks the usage rows of `keys` (distinct, sorted: the lock order) and returns their totals (absent: none used). */
   lockUsage(keys: readonly string[]): ReadonlyMap<string, Usage>;
-  /** Inserts a grant without a bill number; undefined when `(dedupeKey, ruleId)` is taken (a concurrent commit). */
+  /**
+   * Inserts a grant without a bill number; undefined when `(dedupeKey, ruleId)` is taken by a
+   * concurrent commit (PostgreSQL only: memory and SQLite hold the whole store, so after `findByKey`
+   * in the same plan it cannot be taken).
+   */
   insert(grant: NewGrant): LedgerGrant | undefined;
   /**
    * Advances the sequence of `seqPrefix`, inserts the grant with bill number `billNoOf(seq)`, adds the

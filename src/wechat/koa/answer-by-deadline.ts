@@ -7,7 +7,7 @@
  * delivers that late reply through its `onLateReply` (the customer-service API), seeing
  * `ctx.state.answered`.
  *
- * @example compose([…, respond(…), decrypt(…), parseMessage(), answerByDeadline({ deadlineMs: 4500 }), dedupe(…), dispatch(…)]);
+ * @example compose([…, respond(…), decrypt(…), answerByDeadline({ deadlineMs: 4500 }), bindRequest(…), parseMessage(), dedupe(…), dispatch(…)]);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 import { performance } from 'node:perf_hooks';
