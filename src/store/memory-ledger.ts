@@ -18,6 +18,11 @@ interface OutboxEntry {
   leaseUntil: number | null;
 }
 
+/** By character code (JavaScript's `<`): the order of SQLite's `ORDER BY` on text and of PostgreSQL's `COLLATE "C"` (ASCII and BMP names alike). */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function copy(g: LedgerGrant): LedgerGrant {
   return structuredClone(g);
 }
@@ -181,7 +186,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
         row.amountFen += g.amountFen;
         rows.set(k, row);
       }
-      return [...rows.values()].sort((a, b) => a.campaign.localeCompare(b.campaign) || a.status.localeCompare(b.status));
+      return [...rows.values()].sort((a, b) => byCodePoint(a.campaign, b.campaign) || byCodePoint(a.status, b.status));
     },
     async openCount() {
       return outbox.size;
@@ -196,7 +201,7 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
       return paused.delete(campaign);
     },
     async pausedCampaigns() {
-      return [...paused.values()].map((p) => ({ ...p }));
+      return [...paused.values()].sort((a, b) => byCodePoint(a.campaign, b.campaign)).map((p) => ({ ...p }));
     },
     async close() {
       return undefined;

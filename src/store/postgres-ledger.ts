@@ -366,7 +366,7 @@ export class PostgresLedger implements AsyncLedgerStorage {
   async summary(): Promise<LedgerSummaryRow[]> {
     const { rows } = await this.pool.query<{ campaign: string; status: string; count: string; amount_fen: string }>(
       `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
-       FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
+       FROM ledger_grants GROUP BY campaign, status ORDER BY campaign COLLATE "C", status COLLATE "C"`,
     );
     return rows.map(rowToSummary);
   }
@@ -396,7 +396,7 @@ export class PostgresLedger implements AsyncLedgerStorage {
 
   async pausedCampaigns(): Promise<CampaignPause[]> {
     const { rows } = await this.pool.query<{ campaign: string; reason: string; paused_by: string; paused_at: string }>(
-      'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
+      'SELECT * FROM ledger_campaign_pause ORDER BY campaign COLLATE "C"',
     );
     return rows.map(rowToPause);
   }

@@ -411,6 +411,15 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
     });
 
     describe('reports', () => {
+      it('should list campaigns in one order on every adapter (code points: "Z" before "a"), pauses as well as the summary', async () => {
+        for (const campaign of ['b', 'Z', 'a']) {
+          await ledger.recordGrant(grantInput({ campaign }));
+          await ledger.pauseCampaign(campaign, { reason: 'x', by: 'operator', now: T0 });
+        }
+        expect((await ledger.summary()).map((r) => r.campaign)).toEqual(['Z', 'a', 'b']);
+        expect((await ledger.pausedCampaigns()).map((p) => p.campaign)).toEqual(['Z', 'a', 'b']);
+      });
+
       it('should summarise per campaign and status and list by status, least recently checked first', async () => {
         const a = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 100 }));
         const b = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 250 }));
