@@ -28,6 +28,7 @@ import { createOutboxWorker } from '../src/rewards/outbox-worker';
 import { createRewards, type Rewards } from '../src/rewards/rewards';
 import { withLedgerRules } from '../src/rewards/ledger-plans';
 import type { Ledger } from '../src/rewards/ledger';
+import { ledgerTagRules } from '../src/rewards/bill-no';
 
 /** Result of a benchmark. */
 export interface BenchResult {
@@ -58,7 +59,7 @@ function benchConfig(n: number): RewardsConfig {
 
 async function withTempLedger<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewards-bench-'));
-  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(dir, 'bench.sqlite')), { ownsDb: true }));
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(dir, 'bench.sqlite')), { ownsDb: true, tags: ledgerTagRules() }));
   try {
     return await fn(ledger);
   } finally {

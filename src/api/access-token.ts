@@ -11,7 +11,7 @@
  *
  * @example
  * const tokens = createTokenProvider({ appId, appSecret, baseUrl: settings.wechat.apiBase, store: store.kv });
- * const api = createApiClient({ baseUrl: settings.wechat.apiBase, tokens });
+ * const api = createApiClient({ baseUrl: settings.wechat.apiBase, tokens, store: store.kv });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
  * @see https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/getStableAccessToken.html
  */

@@ -6,8 +6,12 @@
  * The request function (`request.ts`: token injection, errcode decoding, one retry on token errors
  * and on −1) is built here from the options; each area file depends only on its types.
  *
+ * The ticket cache (`store`) is the caller's: the bot and the CLI pass the shared `store.kv`. The
+ * package entry (`src/index.ts`) exports a `createApiClient` whose `store` defaults to an in-process
+ * store, for library users who have none; this module picks no store adapter (the API sits below them).
+ *
  * @example
- * const api = createApiClient({ baseUrl: settings.wechat.apiBase, tokens, log });
+ * const api = createApiClient({ baseUrl: settings.wechat.apiBase, tokens, store: store.kv, log });
  * await api.customMessage.text('OPENID', '你好');
  * @see https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Overview.html
  */
@@ -16,7 +20,6 @@ import type { Clock } from '../lib/clock';
 import { systemClock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { silentLogger } from '../lib/logger';
-import { createMemoryStore } from '../store/memory';
 import type { KeyValueStore } from '../store/ports';
 import type { TokenProvider } from './access-token';
 import { type CardApi, createCardApi } from './card';
@@ -52,8 +55,8 @@ export interface ApiClientOptions {
   /** Per-request timeout (default 10 000 ms). */
   timeoutMs?: number;
   log?: Logger;
-  /** Where tickets (JS-API card ticket) are cached; default an in-process store. Pass the shared store.kv. */
-  store?: KeyValueStore;
+  /** Where tickets (JS-API card ticket) are cached: the shared `store.kv` (the package entry defaults it to an in-process store). */
+  store: KeyValueStore;
   clock?: Clock;
   /** Delay before the one retry on −1 "system busy" (default 300 ms). */
   busyRetryDelayMs?: number;
@@ -81,7 +84,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const http = options.http ?? axios.create({ proxy: false });
   const log = (options.log ?? silentLogger()).child({ module: 'api' });
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? createMemoryStore({ clock }).kv;
+  const store = options.store;
+  if (!store || typeof store.get !== 'function' || typeof store.set !== 'function')
+    throw new TypeError('createApiClient: store must be a KeyValueStore (the shared store.kv)');
 
   const request = createApiRequest({ baseUrl, tokens, http, timeoutMs, busyRetryDelayMs, log });
 

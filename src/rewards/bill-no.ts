@@ -5,7 +5,7 @@
  * it for its whole life, so every retry is re-entrant on WeChat's side and can never pay twice.
  *
  * The tag (3 digits, drawn when the ledger is created or set with BOT_BILLNO_TAG, see
- * {@link withLedgerTag} and {@link ledgerTagFor}) keeps two ledgers on one mch_id apart — staging beside production, or a ledger wiped and started again the same day.
+ * {@link withLedgerTag} and {@link ledgerTagRules}) keeps two ledgers on one mch_id apart — staging beside production, or a ledger wiped and started again the same day.
  * Without it both would number their first bill of the day alike, and WeChat, re-entrant by bill
  * number, would answer the second with the first one's result: a grant silently never paid.
  *
@@ -148,6 +148,78 @@ export function checkedLedgerTag(value: unknown): string {
     `the ledger's bill tag (ledger_meta 'bill_tag') is ${value === undefined ? 'missing' : `malformed: ${JSON.stringify(value)}`}; ` +
       'it must be three digits, 100–999. Delete the row and the next start draws a new one (bills already recorded keep their numbers)',
   );
+}
+
+/**
+ * The other ledgers a ledger can see as it opens, which must not share its tag: on PostgreSQL the
+ * ledgers of the other schemas of the same database (BOT_PG_SCHEMA: staging beside production).
+ */
+export interface OtherLedgers {
+  /** Where this ledger is (its schema). */
+  readonly here: string;
+  /** Where each other ledger is (its schema) → the tag it stores, as read (malformed ones are ignored). */
+  readonly tags: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * The tag rules a ledger adapter applies as it opens, so the adapter only reads and writes its
+ * `ledger_meta` row and the choice stays here. Built by the store factory from BOT_BILLNO_TAG
+ * ({@link ledgerTagRules}) and passed to the adapter.
+ */
+export interface LedgerTagRules {
+  /**
+   * The tag to store in a ledger that has none yet: the one asked for, else one drawn that none of
+   * `others` uses. Throws when another ledger uses the tag asked for.
+   */
+  forNewLedger(others?: OtherLedgers): string;
+  /**
+   * The tag a ledger opens with, from the value it stores: checked ({@link checkedLedgerTag}), equal
+   * to the one asked for ({@link ledgerTagFor}), used by none of `others`.
+   */
+  opening(stored: unknown, others?: OtherLedgers): string;
+}
+
+/**
+ * The {@link LedgerTagRules} for BOT_BILLNO_TAG (`wanted`, checked now: a malformed one throws before
+ * any ledger is touched), or for no tag asked for (a new ledger draws one).
+ *
+ * @example SqliteLedger.create(db, { tags: ledgerTagRules(settings.store.billNoTag) })
+ * @example ledgerTagRules('555').opening('417') // throws BillNoError naming both
+ */
+export function ledgerTagRules(wanted?: string): LedgerTagRules {
+  const asked = wantedLedgerTag(wanted);
+  return {
+    forNewLedger(others) {
+      const tag = asked ?? newLedgerTag(new Set(tagsOf(others).values()));
+      refuseSharedTag(tag, others);
+      return tag;
+    },
+    opening(stored, others) {
+      const tag = ledgerTagFor(stored, asked);
+      refuseSharedTag(tag, others);
+      return tag;
+    },
+  };
+}
+
+/** The well-formed tags of `others`, by where each ledger is. */
+function tagsOf(others: OtherLedgers | undefined): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const [where, tag] of others?.tags ?? []) if (isLedgerTag(tag)) tags.set(where, tag);
+  return tags;
+}
+
+/** Throws when a ledger of `others` uses `tag`, naming where each is. */
+function refuseSharedTag(tag: string, others: OtherLedgers | undefined): void {
+  const shared = [...tagsOf(others)].filter(([, t]) => t === tag).map(([where]) => where);
+  if (others && shared.length > 0) {
+    throw new BillNoError(
+      `the ledger in schema ${others.here} and the ledger in schema ${shared.join(', ')} of the same database both use bill tag ${tag}; ` +
+        "refusing to open: on one mch_id WeChat Pay would answer the second one's bills with the first one's packets. " +
+        `Give each environment its own BOT_BILLNO_TAG (100–999) — for this ledger: stop its bots, UPDATE ledger_meta SET value = '<new tag>' ` +
+        "WHERE key = 'bill_tag' in this schema and set BOT_BILLNO_TAG to it (grants already recorded keep their bill numbers)",
+    );
+  }
 }
 
 /**

@@ -12,7 +12,7 @@
  * adapter's storage (the composition root and the CLI call it).
  *
  * @example
- * const ledger = withLedgerRules(SqliteLedger.create(db, { billTag }));
+ * const ledger = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules(billTag) }));
  * await ledger.recordGrant(input); // planRecord, run in one group-commit transaction
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
@@ -210,7 +210,7 @@ const KEY_TAKEN_ATTEMPTS = 5;
  * The ledger of an adapter's storage: its own operations, plus `recordGrant`, `settle`, `cancel`
  * and `reissue` run as plans in one of its transactions each.
  *
- * @example const ledger = withLedgerRules(SqliteLedger.create(db, { billTag }));
+ * @example const ledger = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules(billTag) }));
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function withLedgerRules(storage: LedgerStorage): Ledger {

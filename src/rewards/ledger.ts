@@ -5,9 +5,12 @@
  * console's queries); {@link Ledger} is both. Adapters live in `src/store/` and all pass one contract
  * suite (`test/rewards/ledger-contract.ts`):
  *
- * - `src/store/memory-ledger.ts`    `createMemoryLedger()`        (tests, one process)
- * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db)`      (default; atomic across processes sharing the file)
- * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool)`  (many instances; row locks, SKIP LOCKED)
+ * - `src/store/memory-ledger.ts`    `createMemoryLedger({ tags })`           (tests, one process)
+ * - `src/store/sqlite-ledger.ts`    `SqliteLedger.create(db, { tags })`      (default; atomic across processes sharing the file)
+ * - `src/store/postgres-ledger.ts`  `PostgresLedger.create(pool, { tags })`  (many instances; row locks, SKIP LOCKED)
+ *
+ * `tags` is `ledgerTagRules(BOT_BILLNO_TAG)` (`bill-no.ts`): the store factory hands each adapter the
+ * bill-tag rules, so an adapter stores its tag without choosing it.
  *
  * ## Money rules (written once, in `ledger-plans.ts`; each adapter runs them in one transaction)
  * - `recordGrant` is ONE transaction: idempotency check on `(dedupeKey, ruleId)`, every reservation
@@ -26,7 +29,6 @@
  */
 import { fenToYuan } from '../lib/money';
 import type { GrantOutcome } from './rewards-port';
-import { StoreError } from '../lib/store-error';
 
 // === Statuses
 
@@ -464,7 +466,5 @@ export interface Ledger extends LedgerWrites, LedgerReports {
   close(): Promise<void>;
 }
 
-/** An unexpected store failure inside the ledger (not a business refusal). */
-export class LedgerError extends StoreError {
-  override readonly name: string = 'LedgerError';
-}
+/** An unexpected store failure inside the ledger (not a business refusal); defined beside `StoreError` (lib/store-error.ts). */
+export { LedgerError } from '../lib/store-error';

@@ -19,7 +19,6 @@
  */
 import type { PaymentOrder } from './payment-order';
 import type { SpendDecision } from './select-spend-tier';
-import { StoreError } from '../lib/store-error';
 
 /** What an order earned (the grant's first answer). */
 export interface OrderGrant {
@@ -61,7 +60,5 @@ export interface OrderStore {
   close(): Promise<void>;
 }
 
-/** The order store could not be read or written (the notification is answered FAIL, WeChat re-sends). */
-export class OrderStoreError extends StoreError {
-  override readonly name: string = 'OrderStoreError';
-}
+/** The order store could not be read or written (the notification is answered FAIL, WeChat re-sends); defined beside `StoreError` (lib/store-error.ts), so the adapters throw it too. */
+export { OrderStoreError } from '../lib/store-error';

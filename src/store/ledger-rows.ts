@@ -1,5 +1,6 @@
 /**
- * Row mapping shared by the SQL ledger adapters (SQLite and PostgreSQL use the same column names).
+ * Row mapping and schema shared by the SQL ledger adapters (SQLite and PostgreSQL use the same column
+ * names; the schema steps take the dialect's types).
  *
  * @example const grant = rowToGrant(db.prepare('SELECT * FROM ledger_grants WHERE id = ?').get(1));
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -199,11 +200,89 @@ function actionValues(a: LedgerGrant['operatorAction']): [string | null, string 
   return a ? [a.action, a.by, a.reason, a.at] : [null, null, null, null];
 }
 
+// === The schema (both SQL adapters; the dialect names its types)
+
+/**
+ * The types a SQL dialect writes the ledger's columns in: the integer of amounts, counts, times and
+ * ids (SQLite's INTEGER is 64-bit already; PostgreSQL needs BIGINT) and the grant id that numbers itself.
+ */
+export interface LedgerSqlTypes {
+  readonly bigint: 'INTEGER' | 'BIGINT';
+  readonly grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' | 'BIGSERIAL PRIMARY KEY';
+}
+
+/**
+ * Schema step 1 of the ledger: the grants, the outbox, the usage of every limit, the per-day bill
+ * sequences and the campaign pauses, in the dialect's `types`.
+ *
+ * @example migrate(db, 'ledger', [ledgerTablesMigration({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' }), …])
+ * @see https://www.sqlite.org/lang_createtable.html
+ */
+export function ledgerTablesMigration(types: LedgerSqlTypes): string {
+  const int = types.bigint;
+  return `CREATE TABLE ledger_grants (
+     id              ${types.grantId},
+     dedupe_key      TEXT    NOT NULL,
+     rule_id         TEXT    NOT NULL,
+     kind            TEXT    NOT NULL,
+     campaign        TEXT    NOT NULL,
+     open_id         TEXT    NOT NULL,
+     amount_fen      ${int} NOT NULL,
+     bill_no         TEXT    UNIQUE,
+     status          TEXT    NOT NULL,
+     outcome         TEXT    NOT NULL,
+     reason          TEXT,
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at ${int},
+     last_error      TEXT,
+     send_list_id    TEXT,
+     payload         TEXT    NOT NULL,
+     reservations    TEXT    NOT NULL,
+     created_at      ${int} NOT NULL,
+     updated_at      ${int} NOT NULL,
+     sent_at         ${int},
+     settled_at      ${int},
+     checked_at      ${int},
+     UNIQUE (dedupe_key, rule_id)
+   );
+   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
+   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
+   CREATE TABLE ledger_outbox (
+     grant_id    ${int} PRIMARY KEY REFERENCES ledger_grants (id),
+     campaign    TEXT    NOT NULL,
+     due_at      ${int} NOT NULL,
+     lease_owner TEXT,
+     lease_until ${int}
+   );
+   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
+   CREATE TABLE ledger_usage (
+     key        TEXT    PRIMARY KEY,
+     count      ${int} NOT NULL,
+     amount_fen ${int} NOT NULL
+   );
+   CREATE TABLE ledger_bill_seq (
+     prefix TEXT    PRIMARY KEY,
+     last   ${int} NOT NULL
+   );
+   CREATE TABLE ledger_campaign_pause (
+     campaign  TEXT    PRIMARY KEY,
+     reason    TEXT    NOT NULL,
+     paused_by TEXT    NOT NULL,
+     paused_at ${int} NOT NULL
+   )`;
+}
+
+/** Schema step 2 of the ledger: the ledger's tag inside its bill numbers (see `withLedgerTag`); the row is written when the ledger opens. */
+export const LEDGER_META_MIGRATION = `CREATE TABLE ledger_meta (
+     key   TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   )`;
+
 /**
  * Schema step 3 of the ledger (both SQL adapters): operator actions on a grant and the reissue link.
  * `reissue_of` is unique: a failed grant is reissued at most once, whichever process asks.
  */
-export function operatorColumnsMigration(timeType: 'INTEGER' | 'BIGINT'): string {
+export function operatorColumnsMigration(timeType: LedgerSqlTypes['bigint']): string {
   return `ALTER TABLE ledger_grants ADD COLUMN action TEXT;
    ALTER TABLE ledger_grants ADD COLUMN action_by TEXT;
    ALTER TABLE ledger_grants ADD COLUMN action_reason TEXT;
@@ -211,6 +290,21 @@ export function operatorColumnsMigration(timeType: 'INTEGER' | 'BIGINT'): string
    ALTER TABLE ledger_grants ADD COLUMN reissue_of TEXT;
    ALTER TABLE ledger_grants ADD COLUMN reissued_as TEXT;
    CREATE UNIQUE INDEX ledger_grants_reissue_of ON ledger_grants (reissue_of)`;
+}
+
+/**
+ * Every schema step of the ledger in the dialect's `types` (append-only: add steps, never edit one).
+ * Both SQL adapters share the history: the tables, the bill tag's `ledger_meta`, the operator columns.
+ *
+ * @example migrate(db, 'ledger', ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' }))
+ */
+export function ledgerMigrations(types: LedgerSqlTypes): readonly string[] {
+  return [
+    ledgerTablesMigration(types),
+    LEDGER_META_MIGRATION,
+    // Operator actions (redpack cancel / reissue) and the reissue link.
+    operatorColumnsMigration(types.bigint),
+  ];
 }
 
 /**

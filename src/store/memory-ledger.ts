@@ -2,12 +2,12 @@
  * In-process ledger: every method runs synchronously to completion, which makes each one atomic within
  * the process. For tests and single-process demos; state is lost on exit.
  *
- * @example const ledger = createMemoryLedger(); await ledger.recordGrant(input);
+ * @example const ledger = createMemoryLedger({ tags: ledgerTagRules() }); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { clip } from '../lib/clip';
-import { newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
 import { StoreError } from '../lib/store-error';
+import type { LedgerTagRules } from '../rewards/bill-no';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 
@@ -28,13 +28,13 @@ function copy(g: LedgerGrant): LedgerGrant {
 }
 
 /**
- * Builds an empty in-memory ledger.
+ * Builds an empty in-memory ledger; `tags` (from `ledgerTagRules(BOT_BILLNO_TAG)`) gives it its bill tag.
  *
- * @example const ledger = createMemoryLedger();
+ * @example const ledger = createMemoryLedger({ tags: ledgerTagRules() });
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedgerStorage {
-  const billTag = wantedLedgerTag(options.billTag) ?? newLedgerTag();
+export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedgerStorage {
+  const billTag = options.tags.forNewLedger();
   const grants = new Map<number, LedgerGrant>();
   const byKey = new Map<string, number>();
   const byBill = new Map<string, number>();

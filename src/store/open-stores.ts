@@ -11,7 +11,8 @@
  * | none (memory driver)  | memory                                                          |
  *
  * Each ledger adapter only stores; the money rules are put over it here ({@link withLedgerRules}),
- * the one place in `src/store/` that composes storage with the domain.
+ * and the bill-tag rules of BOT_BILLNO_TAG handed to it ({@link ledgerTagRules}): the one place in
+ * `src/store/` that composes storage with the domain.
  *
  * A commit of money survives power loss on SQLite (`FULL`), while the store's kv/dedupe connection
  * may trade that for speed (`NORMAL`; synchronous is per connection in WAL mode).
@@ -24,6 +25,7 @@
  */
 import type { Pool } from 'pg';
 import type { Ledger } from '../rewards/ledger';
+import { ledgerTagRules } from '../rewards/bill-no';
 import { withLedgerRules } from '../rewards/ledger-plans';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore, type CreateStoreOptions } from './create-store';
@@ -79,8 +81,10 @@ export function durableHomeOf(store: Partial<Pick<CompositeStore, 'backends'>>, 
  * @see https://node-postgres.com/apis/pool
  */
 export async function openDurable(home: DurableHome, options: { billNoTag?: string } = {}): Promise<DurableStores> {
-  const billTag = options.billNoTag;
-  if (home.kind === 'memory') return { ledger: withLedgerRules(createMemoryLedger({ billTag })), orders: createMemoryOrderStore(), close: async () => undefined };
+  // The tag rules of BOT_BILLNO_TAG, built where a malformed tag is refused before a ledger is touched
+  // (and what was opened for it closed).
+  const tags = () => ledgerTagRules(options.billNoTag);
+  if (home.kind === 'memory') return { ledger: withLedgerRules(createMemoryLedger({ tags: tags() })), orders: createMemoryOrderStore(), close: async () => undefined };
   if (home.kind === 'postgres') {
     const { pool, ownsPool } = home;
     const release = async () => {
@@ -89,7 +93,7 @@ export async function openDurable(home: DurableHome, options: { billNoTag?: stri
     try {
       const { PostgresLedger } = require('./postgres-ledger') as typeof import('./postgres-ledger');
       const { PostgresOrderStore } = require('./postgres-orders') as typeof import('./postgres-orders');
-      const ledger = withLedgerRules(await PostgresLedger.create(pool, { billTag }));
+      const ledger = withLedgerRules(await PostgresLedger.create(pool, { tags: tags() }));
       const orders = await PostgresOrderStore.create(pool);
       return { ledger, orders, close: release };
     } catch (error) {
@@ -100,7 +104,7 @@ export async function openDurable(home: DurableHome, options: { billNoTag?: stri
   const db = openSqlite(home.file, { synchronous: 'FULL' });
   try {
     return {
-      ledger: withLedgerRules(SqliteLedger.create(db, { billTag })),
+      ledger: withLedgerRules(SqliteLedger.create(db, { tags: tags() })),
       orders: SqliteOrderStore.create(db),
       close: async () => {
         if (db.open) db.close();

@@ -8,11 +8,11 @@
  * grant. The outbox is claimed with `FOR UPDATE SKIP LOCKED` plus a lease.
  *
  * @example
- * const ledger = await PostgresLedger.create(new Pool({ connectionString: process.env.DATABASE_URL }));
+ * const ledger = await PostgresLedger.create(new Pool({ connectionString: process.env.DATABASE_URL }), { tags: ledgerTagRules() });
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
  */
 import type { Pool, PoolClient } from 'pg';
-import { BillNoError, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type { LedgerTagRules, OtherLedgers } from '../rewards/bill-no';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { AsyncLedgerStorage, AsyncLedgerTx } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
@@ -21,7 +21,7 @@ import {
   grantRow,
   grantValues,
   insertGrantSql,
-  operatorColumnsMigration,
+  ledgerMigrations,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -31,66 +31,8 @@ import {
 } from './ledger-rows';
 import { migratePg } from './pg-migrate';
 
-/** Schema steps of the `ledger` component on PostgreSQL (append-only). */
-export const PG_LEDGER_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE ledger_grants (
-     id              BIGSERIAL PRIMARY KEY,
-     dedupe_key      TEXT    NOT NULL,
-     rule_id         TEXT    NOT NULL,
-     kind            TEXT    NOT NULL,
-     campaign        TEXT    NOT NULL,
-     open_id         TEXT    NOT NULL,
-     amount_fen      BIGINT  NOT NULL,
-     bill_no         TEXT    UNIQUE,
-     status          TEXT    NOT NULL,
-     outcome         TEXT    NOT NULL,
-     reason          TEXT,
-     attempts        INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at BIGINT,
-     last_error      TEXT,
-     send_list_id    TEXT,
-     payload         TEXT    NOT NULL,
-     reservations    TEXT    NOT NULL,
-     created_at      BIGINT  NOT NULL,
-     updated_at      BIGINT  NOT NULL,
-     sent_at         BIGINT,
-     settled_at      BIGINT,
-     checked_at      BIGINT,
-     UNIQUE (dedupe_key, rule_id)
-   );
-   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
-   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
-   CREATE TABLE ledger_outbox (
-     grant_id    BIGINT PRIMARY KEY REFERENCES ledger_grants (id),
-     campaign    TEXT   NOT NULL,
-     due_at      BIGINT NOT NULL,
-     lease_owner TEXT,
-     lease_until BIGINT
-   );
-   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
-   CREATE TABLE ledger_usage (
-     key        TEXT   PRIMARY KEY,
-     count      BIGINT NOT NULL,
-     amount_fen BIGINT NOT NULL
-   );
-   CREATE TABLE ledger_bill_seq (
-     prefix TEXT   PRIMARY KEY,
-     last   BIGINT NOT NULL
-   );
-   CREATE TABLE ledger_campaign_pause (
-     campaign  TEXT   PRIMARY KEY,
-     reason    TEXT   NOT NULL,
-     paused_by TEXT   NOT NULL,
-     paused_at BIGINT NOT NULL
-   )`,
-  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
-  `CREATE TABLE ledger_meta (
-     key   TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   )`,
-  // Operator actions (redpack cancel / reissue) and the reissue link.
-  operatorColumnsMigration('BIGINT'),
-];
+/** Schema steps of the `ledger` component on PostgreSQL (append-only), in its types. */
+export const PG_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'BIGINT', grantId: 'BIGSERIAL PRIMARY KEY' });
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNIQUE_VIOLATION = '23505';
@@ -194,7 +136,7 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
  * Ledger adapter over a `pg` pool. The pool's `search_path` decides the schema (tests isolate runs
  * with `options: '-c search_path=…'`).
  *
- * @example const ledger = await PostgresLedger.create(pool);
+ * @example const ledger = await PostgresLedger.create(pool, { tags: ledgerTagRules() });
  * @see https://node-postgres.com/features/transactions
  */
 export class PostgresLedger implements AsyncLedgerStorage {
@@ -206,26 +148,25 @@ export class PostgresLedger implements AsyncLedgerStorage {
 
   /**
    * Migrates the `ledger` tables and returns the adapter. `{ ownsPool: true }` makes `close()` end the
-   * pool; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger takes, and must equal the tag of an
-   * existing one (see `ledgerTagFor`).
+   * pool; `tags` (`ledgerTagRules(BOT_BILLNO_TAG)`, from the store factory) gives a new ledger its
+   * tag and checks the tag of an existing one.
    *
    * Ledgers in other schemas of the same database (BOT_PG_SCHEMA: staging beside production) are
-   * looked up under one advisory lock: a new ledger draws a tag none of them uses, and a ledger whose
-   * tag another one shares refuses to open, naming that schema — on one mch_id, WeChat Pay would
-   * answer the second's bills with the first's packets.
+   * looked up under one advisory lock and handed to `tags`: a new ledger draws a tag none of them
+   * uses, and a ledger whose tag another one shares refuses to open, naming that schema — on one
+   * mch_id, WeChat Pay would answer the second's bills with the first's packets.
    *
-   * @example const ledger = await PostgresLedger.create(store.pool, { billTag: settings.store.billNoTag });
+   * @example const ledger = await PostgresLedger.create(store.pool, { tags: ledgerTagRules(settings.store.billNoTag) });
    * @see https://www.postgresql.org/docs/current/ddl-schemas.html
    */
-  static async create(pool: Pool, options: { ownsPool?: boolean; billTag?: string } = {}): Promise<PostgresLedger> {
+  static async create(pool: Pool, options: { ownsPool?: boolean; tags: LedgerTagRules }): Promise<PostgresLedger> {
     if (!pool || typeof pool.connect !== 'function') throw new TypeError('PostgresLedger.create: pool must be a pg Pool');
-    const wanted = wantedLedgerTag(options.billTag);
     await migratePg(pool, 'ledger', PG_LEDGER_MIGRATIONS);
     const client = await pool.connect();
     try {
       await client.query(TAG_LOCK_SQL);
       try {
-        return new PostgresLedger(pool, options.ownsPool ?? false, await settleBillTag(client, wanted));
+        return new PostgresLedger(pool, options.ownsPool ?? false, await settleBillTag(client, options.tags));
       } finally {
         await client.query(TAG_UNLOCK_SQL).catch(() => undefined);
       }
@@ -414,9 +355,10 @@ const TAG_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('wechat-bot:ledger_bi
 
 /**
  * Other ledgers this connection can read: every `ledger_meta` table outside the current schema whose
- * schema and table it may use, with its bill tag (schemas it cannot read are not visible to it).
+ * schema and table it may use, with the bill tag it stores (schemas it cannot read are not visible to it).
  */
-async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>> {
+async function otherLedgers(client: PoolClient): Promise<OtherLedgers> {
+  const { rows: here } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
   const { rows: tables } = await client.query<{ schema: string }>(
     `SELECT table_schema AS schema FROM information_schema.tables
      WHERE table_name = 'ledger_meta' AND table_schema <> current_schema()
@@ -425,46 +367,29 @@ async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>>
      ORDER BY table_schema`,
   );
   const tags = new Map<string, string>();
-  if (tables.length === 0) return tags;
-  const union = tables.map((t, i) => `SELECT $${i + 1}::text AS schema, value FROM ${quoteIdent(t.schema)}.ledger_meta WHERE key = 'bill_tag'`).join(' UNION ALL ');
-  const { rows } = await client.query<{ schema: string; value: string }>(
-    union,
-    tables.map((t) => t.schema),
-  );
-  for (const r of rows) if (isLedgerTag(r.value)) tags.set(r.schema, r.value);
-  return tags;
+  if (tables.length > 0) {
+    const union = tables.map((t, i) => `SELECT $${i + 1}::text AS schema, value FROM ${quoteIdent(t.schema)}.ledger_meta WHERE key = 'bill_tag'`).join(' UNION ALL ');
+    const { rows } = await client.query<{ schema: string; value: string }>(
+      union,
+      tables.map((t) => t.schema),
+    );
+    for (const r of rows) tags.set(r.schema, r.value);
+  }
+  return { here: String(here[0]?.schema), tags };
 }
 
-/** Sets a new ledger's tag (or reads an existing one) and checks that no other visible ledger shares it. */
-async function settleBillTag(client: PoolClient, wanted: string | undefined): Promise<string> {
-  const others = await otherLedgerTags(client);
+/** Sets a new ledger's tag (or reads an existing one), by `rules`, beside the other visible ledgers. */
+async function settleBillTag(client: PoolClient, rules: LedgerTagRules): Promise<string> {
+  const others = await otherLedgers(client);
   const read = async () => (await client.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'")).rows[0]?.value;
   let stored = await read();
   if (stored === undefined) {
     // The first instance to open a new ledger sets its tag (checked first, so a refusal sets nothing);
     // every later one (and every restart) reads it.
-    const tag = wanted ?? newLedgerTag(new Set(others.values()));
-    await refuseSharedTag(client, others, tag);
-    await client.query("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', $1) ON CONFLICT (key) DO NOTHING", [tag]);
+    await client.query("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', $1) ON CONFLICT (key) DO NOTHING", [rules.forNewLedger(others)]);
     stored = await read();
   }
-  const tag = ledgerTagFor(stored, wanted);
-  await refuseSharedTag(client, others, tag);
-  return tag;
-}
-
-/** Throws when a ledger of another schema uses `tag`, naming the schemas. */
-async function refuseSharedTag(client: PoolClient, others: ReadonlyMap<string, string>, tag: string): Promise<void> {
-  const shared = [...others].filter(([, t]) => t === tag).map(([schema]) => schema);
-  if (shared.length > 0) {
-    const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
-    throw new BillNoError(
-      `the ledger in schema ${rows[0]?.schema} and the ledger in schema ${shared.join(', ')} of the same database both use bill tag ${tag}; ` +
-        "refusing to open: on one mch_id WeChat Pay would answer the second one's bills with the first one's packets. " +
-        `Give each environment its own BOT_BILLNO_TAG (100–999) — for this ledger: stop its bots, UPDATE ledger_meta SET value = '<new tag>' ` +
-        "WHERE key = 'bill_tag' in this schema and set BOT_BILLNO_TAG to it (grants already recorded keep their bill numbers)",
-    );
-  }
+  return rules.opening(stored, others);
 }
 
 /** A PostgreSQL identifier in double quotes. */

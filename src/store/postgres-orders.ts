@@ -9,7 +9,7 @@
  */
 import type { Pool } from 'pg';
 import type { OrderGrant, OrderStore, RecordOrderResult, StoredOrder } from '../spend/order-store';
-import { OrderStoreError } from '../spend/order-store';
+import { OrderStoreError } from '../lib/store-error';
 import { orderParams, rowToOrder, type OrderRow } from './order-rows';
 import { migratePg } from './pg-migrate';
 

@@ -20,6 +20,7 @@ import { systemClock } from '../lib/clock';
 import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, KeyValueStore, Store } from './ports';
 import { createSchemaIfMissing, migratePg } from './pg-migrate';
 import { redactUrl, urlHost } from './redact-url';
+import { bindingsTableSql, storeTablesMigration } from './store-tables';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /**
@@ -29,31 +30,9 @@ import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } f
  * @see https://www.postgresql.org/docs/current/sql-createtable.html
  */
 export const PG_STORE_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE store_kv (
-     key        TEXT PRIMARY KEY,
-     value      TEXT NOT NULL,
-     expires_at BIGINT            -- epoch ms by the store's clock; NULL = never
-   );
-   CREATE INDEX store_kv_expires ON store_kv (expires_at) WHERE expires_at IS NOT NULL;
-   CREATE TABLE store_dedupe (
-     key        TEXT PRIMARY KEY,
-     state      TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
-     reply      TEXT,
-     expires_at BIGINT NOT NULL
-   );
-   CREATE INDEX store_dedupe_expires ON store_dedupe (expires_at);
-   CREATE TABLE store_counters (
-     key        TEXT PRIMARY KEY,
-     value      BIGINT NOT NULL,
-     expires_at BIGINT NOT NULL
-   );
-   CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+  storeTablesMigration('BIGINT'),
   // Signed webhook requests bound to the digest of their first body (`BindingStore`).
-  `CREATE TABLE store_bindings (
-     key        TEXT PRIMARY KEY,
-     digest     TEXT NOT NULL,
-     expires_at BIGINT NOT NULL
-   );
+  `${bindingsTableSql('BIGINT')}
    CREATE INDEX store_bindings_expires ON store_bindings (expires_at);`,
 ];
 

@@ -8,10 +8,10 @@
  *
  * @example
  * const store = SqliteStore.open('data/bot.sqlite');
- * const ledger = SqliteLedger.create(store.db);
+ * const ledger = SqliteLedger.create(store.db, { tags: ledgerTagRules() });
  * @see https://www.sqlite.org/lang_transaction.html
  */
-import { ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
+import type { LedgerTagRules } from '../rewards/bill-no';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
@@ -20,7 +20,7 @@ import {
   grantRow,
   grantValues,
   insertGrantSql,
-  operatorColumnsMigration,
+  ledgerMigrations,
   rowToGrant,
   rowToPause,
   rowToSummary,
@@ -32,71 +32,13 @@ import { GroupCommit, type WriteOutcome } from './group-commit';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
 import { migrate, MIGRATION_BUSY_TIMEOUT_MS, type Database } from './sqlite-migrate';
 
-/** Schema steps of the `ledger` component (append-only). */
-export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE ledger_grants (
-     id              INTEGER PRIMARY KEY AUTOINCREMENT,
-     dedupe_key      TEXT    NOT NULL,
-     rule_id         TEXT    NOT NULL,
-     kind            TEXT    NOT NULL,
-     campaign        TEXT    NOT NULL,
-     open_id         TEXT    NOT NULL,
-     amount_fen      INTEGER NOT NULL,
-     bill_no         TEXT    UNIQUE,
-     status          TEXT    NOT NULL,
-     outcome         TEXT    NOT NULL,
-     reason          TEXT,
-     attempts        INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at INTEGER,
-     last_error      TEXT,
-     send_list_id    TEXT,
-     payload         TEXT    NOT NULL,
-     reservations    TEXT    NOT NULL,
-     created_at      INTEGER NOT NULL,
-     updated_at      INTEGER NOT NULL,
-     sent_at         INTEGER,
-     settled_at      INTEGER,
-     checked_at      INTEGER,
-     UNIQUE (dedupe_key, rule_id)
-   );
-   CREATE INDEX ledger_grants_status ON ledger_grants (status, checked_at);
-   CREATE INDEX ledger_grants_campaign ON ledger_grants (campaign, status);
-   CREATE TABLE ledger_outbox (
-     grant_id    INTEGER PRIMARY KEY REFERENCES ledger_grants (id),
-     campaign    TEXT    NOT NULL,
-     due_at      INTEGER NOT NULL,
-     lease_owner TEXT,
-     lease_until INTEGER
-   );
-   CREATE INDEX ledger_outbox_due ON ledger_outbox (due_at);
-   CREATE TABLE ledger_usage (
-     key        TEXT    PRIMARY KEY,
-     count      INTEGER NOT NULL,
-     amount_fen INTEGER NOT NULL
-   );
-   CREATE TABLE ledger_bill_seq (
-     prefix TEXT    PRIMARY KEY,
-     last   INTEGER NOT NULL
-   );
-   CREATE TABLE ledger_campaign_pause (
-     campaign  TEXT    PRIMARY KEY,
-     reason    TEXT    NOT NULL,
-     paused_by TEXT    NOT NULL,
-     paused_at INTEGER NOT NULL
-   )`,
-  // The ledger's tag inside its bill numbers (see withLedgerTag); the row is written by create().
-  `CREATE TABLE ledger_meta (
-     key   TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   )`,
-  // Operator actions (redpack cancel / reissue) and the reissue link.
-  operatorColumnsMigration('INTEGER'),
-];
+/** Schema steps of the `ledger` component on SQLite (append-only), in its types. */
+export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' });
 
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
  *
- * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'));
+ * @example const ledger = SqliteLedger.create(openSqlite('data/bot.sqlite'), { tags: ledgerTagRules() });
  * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#transactionfunction---function
  */
 export class SqliteLedger implements SyncLedgerStorage {
@@ -199,23 +141,23 @@ export class SqliteLedger implements SyncLedgerStorage {
 
   /**
    * Migrates the `ledger` tables on `db` and returns the adapter. Pass `{ ownsDb: true }` when
-   * `close()` should close the connection too; `billTag` (BOT_BILLNO_TAG) is the tag a new ledger
-   * takes, and must equal the tag of an existing one (see `ledgerTagFor`).
+   * `close()` should close the connection too; `tags` (`ledgerTagRules(BOT_BILLNO_TAG)`, from the
+   * store factory) gives a new ledger its tag and checks the tag of an existing one.
    *
-   * @example const ledger = SqliteLedger.create(store.db, { billTag: '555' });
+   * @example const ledger = SqliteLedger.create(store.db, { tags: ledgerTagRules('555') });
    * @see https://www.sqlite.org/lang_createtable.html
    */
-  static create(db: Database, options: { ownsDb?: boolean; billTag?: string } = {}): SqliteLedger {
+  static create(db: Database, options: { ownsDb?: boolean; tags: LedgerTagRules }): SqliteLedger {
     if (!db || typeof db.prepare !== 'function') throw new TypeError('SqliteLedger.create: db must be a better-sqlite3 Database');
-    const wanted = wantedLedgerTag(options.billTag);
+    const { tags } = options;
     migrate(db, 'ledger', SQLITE_LEDGER_MIGRATIONS);
     // The first process to open a new ledger sets its tag; every later one (and every restart) reads it.
     // At startup, like the migrations: this write may wait in SQLite for another process's lock.
     const row = withBusyTimeout(db, MIGRATION_BUSY_TIMEOUT_MS, () => {
-      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(wanted ?? newLedgerTag());
+      db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('bill_tag', ?) ON CONFLICT (key) DO NOTHING").run(tags.forNewLedger());
       return db.prepare<[], { value: string }>("SELECT value FROM ledger_meta WHERE key = 'bill_tag'").get();
     });
-    return new SqliteLedger(db, options.ownsDb ?? false, ledgerTagFor(row?.value, wanted));
+    return new SqliteLedger(db, options.ownsDb ?? false, tags.opening(row?.value));
   }
 
   private grantById(id: number): LedgerGrant | undefined {

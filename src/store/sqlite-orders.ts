@@ -11,7 +11,7 @@
  * @see https://www.sqlite.org/lang_transaction.html
  */
 import type { OrderGrant, OrderStore, RecordOrderResult, StoredOrder } from '../spend/order-store';
-import { OrderStoreError } from '../spend/order-store';
+import { OrderStoreError } from '../lib/store-error';
 import { orderParams, rowToOrder, type OrderRow } from './order-rows';
 import { runWhenUnlocked } from './run-when-unlocked';
 import { migrate, type Database } from './sqlite-migrate';

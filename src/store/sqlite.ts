@@ -24,6 +24,7 @@ import type { Binding, BindingStore, CounterStore, DedupeClaim, DedupeStore, Key
 import { GroupCommit } from './group-commit';
 import { isSqliteBusy, isWaitingForLock, runWhenUnlocked } from './run-when-unlocked';
 import { migrate, openSqlite, type Database, type OpenSqliteOptions } from './sqlite-migrate';
+import { bindingsTableSql, storeTablesMigration } from './store-tables';
 import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } from './validate-args';
 
 /**
@@ -33,36 +34,14 @@ import { ttlToMs, validateIncrement, validateKey, validateTtl, validateValue } f
  * @see https://www.sqlite.org/lang_createtable.html
  */
 export const SQLITE_STORE_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE store_kv (
-     key        TEXT PRIMARY KEY,
-     value      TEXT NOT NULL,
-     expires_at INTEGER            -- epoch ms by the store's clock; NULL = never
-   );
-   CREATE INDEX store_kv_expires ON store_kv (expires_at) WHERE expires_at IS NOT NULL;
-   CREATE TABLE store_dedupe (
-     key        TEXT PRIMARY KEY,
-     state      TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
-     reply      TEXT,
-     expires_at INTEGER NOT NULL
-   );
-   CREATE INDEX store_dedupe_expires ON store_dedupe (expires_at);
-   CREATE TABLE store_counters (
-     key        TEXT PRIMARY KEY,
-     value      INTEGER NOT NULL,
-     expires_at INTEGER NOT NULL
-   );
-   CREATE INDEX store_counters_expires ON store_counters (expires_at);`,
+  storeTablesMigration('INTEGER'),
   // Every claim and every completion moved an entry of this index (a claim's short lease, then the
   // reply's TTL), adding pages to each group commit; de-duplication rows are swept by age instead
   // (see SqliteStore's sweep).
   `DROP INDEX IF EXISTS store_dedupe_expires;`,
   // Signed webhook requests bound to the digest of their first body (`BindingStore`). Written in time
   // order with one TTL per deployment, so they are swept by age like the de-duplication rows.
-  `CREATE TABLE store_bindings (
-     key        TEXT PRIMARY KEY,
-     digest     TEXT NOT NULL,
-     expires_at INTEGER NOT NULL
-   );`,
+  bindingsTableSql('INTEGER'),
 ];
 
 /** How many writes between two sweeps of expired rows. */
@@ -90,6 +69,15 @@ class Sweeper {
   }
 }
 
+/** What each table store of this adapter works on: the store's connection, its clock and its sweeper of expired rows. */
+abstract class SqliteTable {
+  constructor(
+    protected readonly db: Database,
+    protected readonly clock: Clock,
+    protected readonly sweeper: Sweeper,
+  ) {}
+}
+
 // === Key-value
 
 /**
@@ -98,28 +86,21 @@ class Sweeper {
  * @example await store.kv.setIfAbsent('lock:token', instanceId, 10);
  * @see https://www.sqlite.org/lang_upsert.html
  */
-export class SqliteKeyValueStore implements KeyValueStore {
-  private readonly stmts;
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-    private readonly sweeper: Sweeper,
-  ) {
-    this.stmts = {
-      get: db.prepare<[string, number], { value: string }>('SELECT value FROM store_kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      set: db.prepare<[string, string, number | null]>(
-        `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-      ),
-      setIfAbsent: db.prepare<[string, string, number | null, number]>(
-        `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-         WHERE store_kv.expires_at IS NOT NULL AND store_kv.expires_at <= ?`,
-      ),
-      deleteIfEquals: db.prepare<[string, string, number]>('DELETE FROM store_kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      delete: db.prepare<[string]>('DELETE FROM store_kv WHERE key = ?'),
-    };
-  }
+export class SqliteKeyValueStore extends SqliteTable implements KeyValueStore {
+  private readonly stmts = {
+    get: this.db.prepare<[string, number], { value: string }>('SELECT value FROM store_kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    set: this.db.prepare<[string, string, number | null]>(
+      `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    ),
+    setIfAbsent: this.db.prepare<[string, string, number | null, number]>(
+      `INSERT INTO store_kv (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+       WHERE store_kv.expires_at IS NOT NULL AND store_kv.expires_at <= ?`,
+    ),
+    deleteIfEquals: this.db.prepare<[string, string, number]>('DELETE FROM store_kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    delete: this.db.prepare<[string]>('DELETE FROM store_kv WHERE key = ?'),
+  };
 
   private expiry(ttlSeconds: number | undefined): number | null {
     return ttlSeconds === undefined ? null : this.clock.now() + ttlToMs(ttlSeconds);
@@ -166,32 +147,30 @@ export class SqliteKeyValueStore implements KeyValueStore {
  * @example const c = await store.dedupe.claim('msg:123', 30); if (c.state === 'done') return c.reply;
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-export class SqliteDedupeStore implements DedupeStore, BindingStore {
-  private readonly stmts;
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-    private readonly sweeper: Sweeper,
-  ) {
-    this.stmts = {
-      take: db.prepare<[string, number, number]>(
-        `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'in-flight', NULL, ?)
-         ON CONFLICT (key) DO UPDATE SET state = 'in-flight', reply = NULL, expires_at = excluded.expires_at
-         WHERE store_dedupe.expires_at <= ?`,
-      ),
-      peek: db.prepare<[string, number], { state: 'in-flight' | 'done'; reply: string | null }>('SELECT state, reply FROM store_dedupe WHERE key = ? AND expires_at > ?'),
-      complete: db.prepare<[string, string, number]>(
-        `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'done', ?, ?)
-         ON CONFLICT (key) DO UPDATE SET state = 'done', reply = excluded.reply, expires_at = excluded.expires_at`,
-      ),
-      release: db.prepare<[string]>("DELETE FROM store_dedupe WHERE key = ? AND state = 'in-flight'"),
-      ...bindingStatements(db),
-    };
+export class SqliteDedupeStore extends SqliteTable implements DedupeStore, BindingStore {
+  private readonly stmts = {
+    take: this.db.prepare<[string, number, number]>(
+      `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'in-flight', NULL, ?)
+       ON CONFLICT (key) DO UPDATE SET state = 'in-flight', reply = NULL, expires_at = excluded.expires_at
+       WHERE store_dedupe.expires_at <= ?`,
+    ),
+    peek: this.db.prepare<[string, number], { state: 'in-flight' | 'done'; reply: string | null }>(
+      'SELECT state, reply FROM store_dedupe WHERE key = ? AND expires_at > ?',
+    ),
+    complete: this.db.prepare<[string, string, number]>(
+      `INSERT INTO store_dedupe (key, state, reply, expires_at) VALUES (?, 'done', ?, ?)
+       ON CONFLICT (key) DO UPDATE SET state = 'done', reply = excluded.reply, expires_at = excluded.expires_at`,
+    ),
+    release: this.db.prepare<[string]>("DELETE FROM store_dedupe WHERE key = ? AND state = 'in-flight'"),
+    ...bindingStatements(this.db),
+  };
+  constructor(...table: ConstructorParameters<typeof SqliteTable>) {
+    super(...table);
     const claimOne = (key: string, ttlMs: number, now: number): DedupeClaim => {
       if (this.stmts.take.run(key, now + ttlMs, now).changes === 1) return { state: 'new' };
       return toClaim(this.stmts.peek.get(key, now)) ?? { state: 'in-flight' };
     };
-    const writeTx = db.transaction((batch: PendingWrite[]) => {
+    const writeTx = this.db.transaction((batch: PendingWrite[]) => {
       const now = this.clock.now();
       for (const p of batch) {
         if (p.kind === 'claim') p.result = claimOne(p.key, p.ttlMs, now);
@@ -202,7 +181,7 @@ export class SqliteDedupeStore implements DedupeStore, BindingStore {
     // A batch that finds the database locked by another process is retried as a whole on timers (or
     // fails as a whole with StoreBusyError): a claim is never half-written, nor written twice.
     this.writes = new GroupCommit<PendingWrite, void>((batch) =>
-      runWhenUnlocked(db, () => {
+      runWhenUnlocked(this.db, () => {
         writeTx.immediate(batch);
         return batch.map(() => WRITTEN);
       }),
@@ -322,23 +301,19 @@ function bindingSweeper(db: Database): (now: number, oldestOnly: boolean) => num
  * @example const { allowed } = await store.counters.incrementWithin('rate:minute:2026..', 1, 60, 60);
  * @see https://www.sqlite.org/lang_transaction.html
  */
-export class SqliteCounterStore implements CounterStore {
-  private readonly stmts;
+export class SqliteCounterStore extends SqliteTable implements CounterStore {
+  private readonly stmts = {
+    get: this.db.prepare<[string, number], { value: number }>('SELECT value FROM store_counters WHERE key = ? AND expires_at > ?'),
+    upsert: this.db.prepare<[string, number, number]>(
+      `INSERT INTO store_counters (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    ),
+    update: this.db.prepare<[number, string]>('UPDATE store_counters SET value = ? WHERE key = ?'),
+  };
   private readonly incrementTx: (key: string, by: number, limit: number, ttlMs: number) => Promise<{ allowed: boolean; value: number }>;
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-    private readonly sweeper: Sweeper,
-  ) {
-    this.stmts = {
-      get: db.prepare<[string, number], { value: number }>('SELECT value FROM store_counters WHERE key = ? AND expires_at > ?'),
-      upsert: db.prepare<[string, number, number]>(
-        `INSERT INTO store_counters (key, value, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-      ),
-      update: db.prepare<[number, string]>('UPDATE store_counters SET value = ? WHERE key = ?'),
-    };
-    const tx = db.transaction((key: string, by: number, limit: number, ttlMs: number) => {
+  constructor(...table: ConstructorParameters<typeof SqliteTable>) {
+    super(...table);
+    const tx = this.db.transaction((key: string, by: number, limit: number, ttlMs: number) => {
       const now = this.clock.now();
       const current = this.stmts.get.get(key, now);
       const value = (current?.value ?? 0) + by;
@@ -347,7 +322,7 @@ export class SqliteCounterStore implements CounterStore {
       else this.stmts.upsert.run(key, value, now + ttlMs);
       return { allowed: true, value };
     });
-    this.incrementTx = (key, by, limit, ttlMs) => runWhenUnlocked(db, () => tx.immediate(key, by, limit, ttlMs));
+    this.incrementTx = (key, by, limit, ttlMs) => runWhenUnlocked(this.db, () => tx.immediate(key, by, limit, ttlMs));
   }
 
   async incrementWithin(key: string, by: number, limit: number, ttlSeconds: number): Promise<{ allowed: boolean; value: number }> {

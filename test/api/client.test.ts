@@ -17,9 +17,16 @@ describe('createApiClient', () => {
 
   it('should reject invalid options when built', async () => {
     h = await startHarness();
-    expect(() => createApiClient({ baseUrl: 'api.weixin.qq.com', tokens: h.tokens })).toThrow(/baseUrl/);
-    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: {} as never })).toThrow(/TokenProvider/);
-    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: h.tokens, timeoutMs: 0 })).toThrow(/timeoutMs/);
+    const store = h.store.kv;
+    expect(() => createApiClient({ baseUrl: 'api.weixin.qq.com', tokens: h.tokens, store })).toThrow(/baseUrl/);
+    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: {} as never, store })).toThrow(/TokenProvider/);
+    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: h.tokens, timeoutMs: 0, store })).toThrow(/timeoutMs/);
+  });
+
+  it('should take its ticket cache from the caller: the API picks no store adapter', async () => {
+    h = await startHarness();
+    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: h.tokens } as never)).toThrow(/store must be a KeyValueStore/);
+    expect(() => createApiClient({ baseUrl: h.sandbox.url, tokens: h.tokens, store: {} as never })).toThrow(/store must be a KeyValueStore/);
   });
 
   it('should inject the access token and return the decoded JSON', async () => {

@@ -13,6 +13,7 @@ import { describeService } from '../store/service-probe';
 import { DATABASE_URL, makeConfig, MCH_ID, pgSchemaPool, redCampaign, sqliteLedger, T0 } from '../rewards/helpers';
 import { recordInProcesses } from './processes';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const CAMPAIGNS = { welcome: redCampaign({ amount: { min: 1, max: 9 } }) };
 const config = makeConfig(CAMPAIGNS);
@@ -77,11 +78,11 @@ describe('invariant: at most once per (message, rule)', () => {
     it('should grant once when 3 instances receive the same follow 3 times at once', async () => {
       const p = await pgSchemaPool();
       try {
-        withLedgerRules(await PostgresLedger.create(p.pool));
+        withLedgerRules(await PostgresLedger.create(p.pool, { tags: ledgerTagRules() }));
         const instances = await Promise.all(
           [1, 2, 3].map(async () => {
             const pool = new Pool({ connectionString: DATABASE_URL, max: 3, options: `-c search_path=${p.schema}` });
-            return { pool, rewards: rewardsOn(withLedgerRules(await PostgresLedger.create(pool))) };
+            return { pool, rewards: rewardsOn(withLedgerRules(await PostgresLedger.create(pool, { tags: ledgerTagRules() }))) };
           }),
         );
         const answers = await Promise.all(instances.flatMap((i) => [1, 2, 3].map(() => i.rewards.grant(follow))));

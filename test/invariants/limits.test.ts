@@ -20,6 +20,7 @@ import { describeService } from '../store/service-probe';
 import { DATABASE_URL, makeConfig, MCH_ID, openIdOf, pgSchemaPool, redCampaign, sqliteLedger, startPayRig, T0, tempDir, type PayRig } from '../rewards/helpers';
 import { recordInProcesses } from './processes';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const at = (beijing: string) => Date.parse(`${beijing}+08:00`);
 
@@ -68,9 +69,9 @@ describe('invariant: limits are reserved atomically and checked before Pay', () 
       it('should grant exactly 50 of 100 concurrent grants from 4 instances', async () => {
         const p = await pgSchemaPool();
         try {
-          withLedgerRules(await PostgresLedger.create(p.pool));
+          withLedgerRules(await PostgresLedger.create(p.pool, { tags: ledgerTagRules() }));
           const pools = [1, 2, 3, 4].map(() => new Pool({ connectionString: DATABASE_URL, max: 5, options: `-c search_path=${p.schema}` }));
-          const ledgers = await Promise.all(pools.map((pool) => PostgresLedger.create(pool).then(withLedgerRules)));
+          const ledgers = await Promise.all(pools.map((pool) => PostgresLedger.create(pool, { tags: ledgerTagRules() }).then(withLedgerRules)));
           const config = makeConfig(budget50);
           const answers = await Promise.all(
             Array.from({ length: 100 }, (_, i) =>

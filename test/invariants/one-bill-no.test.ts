@@ -24,6 +24,7 @@ import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { makeConfig, redCampaign, sqliteLedger, startPayRig, tempDir } from '../rewards/helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const CHILD = path.join(__dirname, '../fixtures/rewards/crash-child.ts');
 const ROOT = path.join(__dirname, '../..');
@@ -146,7 +147,7 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
       expect(last.done).toBe(true);
       expect(kills).toBeGreaterThanOrEqual(20);
 
-      const ledger = withLedgerRules(SqliteLedger.create(openSqlite(ledgerFile), { ownsDb: true }));
+      const ledger = withLedgerRules(SqliteLedger.create(openSqlite(ledgerFile), { ownsDb: true, tags: ledgerTagRules() }));
       await expectPaidExactlyOnce(ledger, sandbox, 200);
       // The kills really hit sends in flight: some bills were re-sent or confirmed by gethbinfo.
       const sends = sandbox.callsTo('sendredpack').length;
@@ -229,7 +230,7 @@ describe('invariant: one mch_billno per red packet for its whole life', () => {
       const sentTwice = [...raced].filter((bill) => sends.filter((c) => c.fields.mch_billno === bill).length >= 2);
       expect(sentTwice.length).toBeGreaterThan(0);
 
-      const ledger = withLedgerRules(SqliteLedger.create(openSqlite(ledgerFile), { ownsDb: true }));
+      const ledger = withLedgerRules(SqliteLedger.create(openSqlite(ledgerFile), { ownsDb: true, tags: ledgerTagRules() }));
       try {
         await expectPaidExactlyOnce(ledger, sandbox, GRANTS);
       } finally {

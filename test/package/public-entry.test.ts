@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as entry from '../../src/index';
+import { startApiSandbox } from '../../src/sandbox/api-server';
 
 const ROOT = path.join(__dirname, '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -33,5 +34,23 @@ describe('packageViewsDir', () => {
   it("should find the package's reply templates", () => {
     expect(fs.existsSync(path.join(entry.packageViewsDir(), 'text.xml.ejs'))).toBe(true);
     expect(entry.packageViewsDir()).toBe(path.join(ROOT, 'views'));
+  });
+});
+
+describe('createApiClient (of the package entry)', () => {
+  it('should cache tickets in an in-process store of its own when given none, so a library user needs no store for them', async () => {
+    const sandbox = await startApiSandbox();
+    try {
+      const store = await entry.createStore({ driver: 'memory', sqlitePath: '' });
+      const tokens = entry.createTokenProvider({ ...sandbox.credentials, baseUrl: sandbox.url, store: store.kv });
+      const api = entry.createApiClient({ baseUrl: sandbox.url, tokens });
+      const ticket = await api.ticket.getCardTicket();
+      expect(await api.ticket.getCardTicket()).toBe(ticket);
+      expect(sandbox.calls.filter((c) => c.path === '/cgi-bin/ticket/getticket')).toHaveLength(1);
+      expect(() => entry.createApiClient({ baseUrl: 'api.weixin.qq.com', tokens })).toThrow(/baseUrl/);
+      await store.close();
+    } finally {
+      await sandbox.close();
+    }
   });
 });

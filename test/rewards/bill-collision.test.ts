@@ -22,6 +22,7 @@ import type { PaySandboxOptions } from '../../src/sandbox/pay-server';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, startPayRig, T0, tempDir, type PayRig } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import type { Ledger } from '../../src/rewards/ledger';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const TAG = '777';
 
@@ -54,7 +55,7 @@ interface Env {
 
 /** One environment (its own SQLite ledger, tag TAG) on the shared sandbox and clock. */
 function env(name: string, campaign: Record<string, unknown> = redCampaign()): Env {
-  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(tmp.dir, `${name}.sqlite`)), { ownsDb: true, billTag: TAG }));
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(path.join(tmp.dir, `${name}.sqlite`)), { ownsDb: true, tags: ledgerTagRules(TAG) }));
   const config = makeConfig({ welcome: campaign });
   const logs: string[] = [];
   const log = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) as never });

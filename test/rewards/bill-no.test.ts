@@ -1,4 +1,15 @@
-import { billNo, BillNoError, billNoPrefix, checkedLedgerTag, formatBillNo, isBillNo, isLedgerTag, newLedgerTag, withLedgerTag } from '../../src/rewards/bill-no';
+import {
+  billNo,
+  BillNoError,
+  billNoPrefix,
+  checkedLedgerTag,
+  formatBillNo,
+  isBillNo,
+  isLedgerTag,
+  ledgerTagRules,
+  newLedgerTag,
+  withLedgerTag,
+} from '../../src/rewards/bill-no';
 
 const NOW = Date.parse('2026-03-02T23:59:59+08:00');
 
@@ -65,5 +76,34 @@ describe('ledger tags', () => {
       expect(() => checkedLedgerTag(bad)).toThrow(/bill_tag.*(missing|malformed).*Delete the row/);
     }
     expect(checkedLedgerTag('417')).toBe('417');
+  });
+});
+
+describe('ledgerTagRules (what the store factory hands a ledger adapter)', () => {
+  const others = (tags: Record<string, unknown>) => ({ here: 'staging', tags: new Map(Object.entries(tags)) });
+
+  it('should refuse a malformed BOT_BILLNO_TAG when built, before any ledger is touched', () => {
+    for (const bad of ['055', '1000', '12', 'abc']) expect(() => ledgerTagRules(bad)).toThrow(/BOT_BILLNO_TAG.*100–999/);
+  });
+
+  it('should give a new ledger the tag asked for, else draw one no other ledger uses (malformed ones ignored)', () => {
+    expect(ledgerTagRules('555').forNewLedger()).toBe('555');
+    // Other ledgers hold 100–549; a malformed tag of another ledger takes nothing.
+    const taken = others({ ...Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`s${i}`, String(100 + i)])), broken: '07' });
+    for (let i = 0; i < 200; i++) expect(Number(ledgerTagRules().forNewLedger(taken))).toBeGreaterThanOrEqual(550);
+  });
+
+  it('should open with the stored tag, checked and equal to the one asked for', () => {
+    expect(ledgerTagRules().opening('417')).toBe('417');
+    expect(ledgerTagRules('417').opening('417')).toBe('417');
+    expect(() => ledgerTagRules('555').opening('417')).toThrow(/BOT_BILLNO_TAG is 555 but this ledger numbers its bills with tag 417/);
+    expect(() => ledgerTagRules().opening('07')).toThrow(/bill_tag.*malformed: "07"/);
+  });
+
+  it('should refuse a tag another visible ledger uses, naming where both are, whether asked for or stored', () => {
+    const prod = others({ prod: '417', qa: '612' });
+    expect(() => ledgerTagRules('417').forNewLedger(prod)).toThrow(/ledger in schema staging and the ledger in schema prod of the same database both use bill tag 417/);
+    expect(() => ledgerTagRules().opening('612', prod)).toThrow(/schema staging and the ledger in schema qa .*bill tag 612/);
+    expect(ledgerTagRules().opening('555', prod)).toBe('555');
   });
 });

@@ -21,6 +21,7 @@ import { payClientOptionsFor, startPayHarness } from '../pay/pay-harness';
 import { createPayClient } from '../../src/pay/client';
 import { createRedpackApi } from '../../src/pay/redpack';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 /** 2026-03-02 10:00 Beijing time (a Monday, outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -58,7 +59,7 @@ export function tempDir(prefix = 'rewards-'): { dir: string; remove(): void } {
 export function sqliteLedger(): { ledger: Ledger; file: string; close(): Promise<void> } {
   const tmp = tempDir('ledger-');
   const file = path.join(tmp.dir, 'ledger.sqlite');
-  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true }));
+  const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true, tags: ledgerTagRules() }));
   return {
     ledger,
     file,
@@ -106,7 +107,7 @@ export async function pgSchemaPool(max = 10): Promise<{ pool: Pool; schema: stri
 export type LedgerFactory = () => Promise<{ ledger: Ledger; close(): Promise<void>; another(): Promise<Ledger> }>;
 
 export const memoryLedgerFactory: LedgerFactory = async () => {
-  const ledger = withLedgerRules(createMemoryLedger());
+  const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
   return { ledger, close: async () => undefined, another: async () => ledger };
 };
 
@@ -116,7 +117,7 @@ export const sqliteLedgerFactory: LedgerFactory = async () => {
   return {
     ledger: s.ledger,
     another: async () => {
-      const other = withLedgerRules(SqliteLedger.create(openSqlite(s.file), { ownsDb: true }));
+      const other = withLedgerRules(SqliteLedger.create(openSqlite(s.file), { ownsDb: true, tags: ledgerTagRules() }));
       others.push(other);
       return other;
     },
@@ -136,7 +137,7 @@ let sharedPg: { pool: Pool; schema: string; drop(): Promise<void>; ledger: Ledge
 export const pgLedgerFactory: LedgerFactory = async () => {
   if (!sharedPg) {
     const p = await pgSchemaPool();
-    sharedPg = { ...p, ledger: withLedgerRules(await PostgresLedger.create(p.pool)) };
+    sharedPg = { ...p, ledger: withLedgerRules(await PostgresLedger.create(p.pool, { tags: ledgerTagRules() })) };
   }
   await sharedPg.pool.query('TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause RESTART IDENTITY');
   const pools: Pool[] = [];
@@ -146,7 +147,7 @@ export const pgLedgerFactory: LedgerFactory = async () => {
     another: async () => {
       const pool = new Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
       pools.push(pool);
-      return PostgresLedger.create(pool).then(withLedgerRules);
+      return PostgresLedger.create(pool, { tags: ledgerTagRules() }).then(withLedgerRules);
     },
     close: async () => {
       for (const p of pools) await p.end();

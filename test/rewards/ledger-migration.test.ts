@@ -13,6 +13,7 @@ import { describeService } from '../store/service-probe';
 import { grantInput } from './ledger-contract';
 import { DATABASE_URL, pgSchemaPool, T0, tempDir } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 /** The columns of a ledger_grants row as schema version 2 had them. */
 const V2_ROW = {
@@ -59,7 +60,7 @@ describe('SqliteLedger schema step 3', () => {
       insert.run(V2_ROW);
       const id = Number(insert.run(PENDING_ROW).lastInsertRowid);
       db.prepare('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES (?, ?, ?)').run(id, 'c1', T0);
-      const ledger = withLedgerRules(SqliteLedger.create(db));
+      const ledger = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules() }));
       expect(schemaVersion(db, 'ledger')).toBe(3);
       await expectUpgraded(ledger);
     } finally {
@@ -79,7 +80,7 @@ describeService('PostgresLedger schema step 3', [[DATABASE_URL, 5432]], () => {
       await pg.pool.query(insert, Object.values(V2_ROW));
       const { rows } = await pg.pool.query<{ id: string }>(insert, Object.values(PENDING_ROW));
       await pg.pool.query('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES ($1, $2, $3)', [rows[0].id, 'c1', T0]);
-      await expectUpgraded(withLedgerRules(await PostgresLedger.create(pg.pool)));
+      await expectUpgraded(withLedgerRules(await PostgresLedger.create(pg.pool, { tags: ledgerTagRules() })));
     } finally {
       await pg.drop();
     }

@@ -9,7 +9,7 @@ import { Pool } from 'pg';
 import { createBot } from '../../src/bot/create-bot';
 import { loadSettings, SettingsError } from '../../src/config/settings';
 import { silentLogger } from '../../src/lib/logger';
-import { billNoPrefix } from '../../src/rewards/bill-no';
+import { billNoPrefix, ledgerTagRules } from '../../src/rewards/bill-no';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { openDurableStores } from '../../src/store/open-stores';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
@@ -36,10 +36,10 @@ describe('SqliteLedger bill tag', () => {
   const at = tempLedgerFile();
 
   it('should keep its tag across restarts, and so keep numbering where it was', async () => {
-    const first = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true }));
+    const first = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true, tags: ledgerTagRules() }));
     const a = await first.recordGrant(grantInput());
     await first.close();
-    const again = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true }));
+    const again = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true, tags: ledgerTagRules() }));
     expect(again.billTag).toBe(first.billTag);
     const b = await again.recordGrant(grantInput());
     expect(b.grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}${first.billTag}0000002`);
@@ -49,9 +49,9 @@ describe('SqliteLedger bill tag', () => {
 
   it('should number under the tag it finds in the ledger', async () => {
     const db = openSqlite(at.file);
-    SqliteLedger.create(db);
+    SqliteLedger.create(db, { tags: ledgerTagRules() });
     db.prepare("UPDATE ledger_meta SET value = '555' WHERE key = 'bill_tag'").run();
-    const ledger = withLedgerRules(SqliteLedger.create(db, { ownsDb: true }));
+    const ledger = withLedgerRules(SqliteLedger.create(db, { ownsDb: true, tags: ledgerTagRules() }));
     expect(ledger.billTag).toBe('555');
     expect((await ledger.recordGrant(grantInput())).grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}5550000001`);
     await ledger.close();
@@ -59,11 +59,11 @@ describe('SqliteLedger bill tag', () => {
 
   it('should refuse to open with a damaged tag, and draw a new one once the row is deleted', () => {
     const db = openSqlite(at.file);
-    SqliteLedger.create(db);
+    SqliteLedger.create(db, { tags: ledgerTagRules() });
     db.prepare("UPDATE ledger_meta SET value = '07' WHERE key = 'bill_tag'").run();
-    expect(() => SqliteLedger.create(db)).toThrow(/bill_tag.*malformed: "07"/);
+    expect(() => SqliteLedger.create(db, { tags: ledgerTagRules() })).toThrow(/bill_tag.*malformed: "07"/);
     db.prepare("DELETE FROM ledger_meta WHERE key = 'bill_tag'").run();
-    expect(SqliteLedger.create(db).billTag).toMatch(/^[1-9]\d{2}$/);
+    expect(SqliteLedger.create(db, { tags: ledgerTagRules() }).billTag).toMatch(/^[1-9]\d{2}$/);
     db.close();
   });
 });
@@ -82,7 +82,7 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
   });
 
   it('should refuse to open a ledger whose tag is another, naming both, and leave its bills as they are', async () => {
-    const first = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true, billTag: '417' }));
+    const first = withLedgerRules(SqliteLedger.create(openSqlite(at.file), { ownsDb: true, tags: ledgerTagRules('417') }));
     const recorded = (await first.recordGrant(grantInput())).grant.billNo;
     await first.close();
     await expect(openDurableStores({ sqlitePath: at.file, billNoTag: '555' })).rejects.toThrow(
@@ -96,10 +96,10 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
 
   it('should move to a new tag only when the operator changes the row, without renumbering recorded grants', async () => {
     const db = openSqlite(at.file);
-    const old = withLedgerRules(SqliteLedger.create(db, { billTag: '417' }));
+    const old = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules('417') }));
     const a = (await old.recordGrant(grantInput())).grant;
     db.prepare("UPDATE ledger_meta SET value = '555' WHERE key = 'bill_tag'").run();
-    const moved = withLedgerRules(SqliteLedger.create(db, { ownsDb: true, billTag: '555' }));
+    const moved = withLedgerRules(SqliteLedger.create(db, { ownsDb: true, tags: ledgerTagRules('555') }));
     const b = (await moved.recordGrant(grantInput({ dedupeKey: 'evt:2' }))).grant;
     expect((await moved.getGrant(a.id))!.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}4170000001`);
     expect(b.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}5550000001`);
@@ -107,12 +107,12 @@ describe('BOT_BILLNO_TAG (billTag option)', () => {
   });
 
   it.each(['055', '1000', '12', 'abc'])('should refuse a malformed tag %s before touching the ledger', async (tag) => {
-    expect(() => createMemoryLedger({ billTag: tag })).toThrow(/100–999/);
+    expect(() => createMemoryLedger({ tags: ledgerTagRules(tag) })).toThrow(/100–999/);
     await expect(openDurableStores({ sqlitePath: at.file, billNoTag: tag })).rejects.toThrow(/BOT_BILLNO_TAG.*100–999/);
   });
 
   it('should give the memory ledger the tag asked for', () => {
-    expect(createMemoryLedger({ billTag: '123' }).billTag).toBe('123');
+    expect(createMemoryLedger({ tags: ledgerTagRules('123') }).billTag).toBe('123');
   });
 });
 
@@ -162,18 +162,18 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const staging = await pgSchemaPool(2);
     try {
       const tag = await freeTag(prod.pool);
-      const a = await PostgresLedger.create(prod.pool, { billTag: tag });
+      const a = await PostgresLedger.create(prod.pool, { tags: ledgerTagRules(tag) });
       expect(a.billTag).toBe(tag);
-      await expect(PostgresLedger.create(staging.pool, { billTag: tag })).rejects.toThrow(
+      await expect(PostgresLedger.create(staging.pool, { tags: ledgerTagRules(tag) })).rejects.toThrow(
         new RegExp(`schema ${staging.schema} and the ledger in schema ${prod.schema} of the same database both use bill tag ${tag}`),
       );
       // Nothing was half-set: the staging ledger takes another tag when asked, or draws a free one.
       const other = await freeTag(prod.pool, [tag]);
-      const b = await PostgresLedger.create(staging.pool, { billTag: other });
+      const b = await PostgresLedger.create(staging.pool, { tags: ledgerTagRules(other) });
       expect(b.billTag).toBe(other);
       // And a ledger set up by hand (or by an older version) with a shared tag is refused too.
       await staging.pool.query("UPDATE ledger_meta SET value = $1 WHERE key = 'bill_tag'", [tag]);
-      await expect(PostgresLedger.create(staging.pool)).rejects.toThrow(new RegExp(`schema ${prod.schema}`));
+      await expect(PostgresLedger.create(staging.pool, { tags: ledgerTagRules() })).rejects.toThrow(new RegExp(`schema ${prod.schema}`));
     } finally {
       await staging.drop();
       await prod.drop();
@@ -184,8 +184,8 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const prod = await pgSchemaPool(2);
     const fresh = await pgSchemaPool(2);
     try {
-      const a = await PostgresLedger.create(prod.pool, { billTag: await freeTag(prod.pool) });
-      const b = await PostgresLedger.create(fresh.pool);
+      const a = await PostgresLedger.create(prod.pool, { tags: ledgerTagRules(await freeTag(prod.pool)) });
+      const b = await PostgresLedger.create(fresh.pool, { tags: ledgerTagRules() });
       expect(b.billTag).toMatch(/^[1-9]\d{2}$/);
       expect(b.billTag).not.toBe(a.billTag);
     } finally {
@@ -198,12 +198,12 @@ describeService('PostgresLedger bill tags across schemas', [[DATABASE_URL, 5432]
     const { pool, drop } = await pgSchemaPool(2);
     try {
       const tag = await freeTag(pool);
-      await PostgresLedger.create(pool, { billTag: tag });
+      await PostgresLedger.create(pool, { tags: ledgerTagRules(tag) });
       const other = await freeTag(pool, [tag]);
-      await expect(PostgresLedger.create(pool, { billTag: other })).rejects.toThrow(
+      await expect(PostgresLedger.create(pool, { tags: ledgerTagRules(other) })).rejects.toThrow(
         new RegExp(`BOT_BILLNO_TAG is ${other} but this ledger numbers its bills with tag ${tag}`),
       );
-      expect((await PostgresLedger.create(pool, { billTag: tag })).billTag).toBe(tag);
+      expect((await PostgresLedger.create(pool, { tags: ledgerTagRules(tag) })).billTag).toBe(tag);
     } finally {
       await drop();
     }
@@ -214,13 +214,15 @@ describeService('PostgresLedger bill tag', [[DATABASE_URL, 5432]], () => {
   it('should draw one tag per ledger database, shared by every instance that opens it', async () => {
     const { pool, drop } = await pgSchemaPool(4);
     try {
-      const [a, b] = (await Promise.all([PostgresLedger.create(pool), PostgresLedger.create(pool)])).map(withLedgerRules);
+      const [a, b] = (await Promise.all([PostgresLedger.create(pool, { tags: ledgerTagRules() }), PostgresLedger.create(pool, { tags: ledgerTagRules() })])).map(
+        withLedgerRules,
+      );
       expect(a.billTag).toMatch(/^[1-9]\d{2}$/);
       expect(b.billTag).toBe(a.billTag);
       const g = await a.recordGrant(grantInput());
       expect(g.grant.billNo).toBe(`${billNoPrefix(MCH_ID, T0)}${a.billTag}0000001`);
       await pool.query("UPDATE ledger_meta SET value = 'x' WHERE key = 'bill_tag'");
-      await expect(PostgresLedger.create(pool)).rejects.toThrow(/bill_tag.*malformed/);
+      await expect(PostgresLedger.create(pool, { tags: ledgerTagRules() })).rejects.toThrow(/bill_tag.*malformed/);
     } finally {
       await drop();
     }

@@ -7,6 +7,7 @@
 import type { PoolClient } from 'pg';
 import type { Ledger } from '../../src/rewards/ledger';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { describeService } from '../store/service-probe';
 import { grantInput } from './ledger-contract';
@@ -18,7 +19,7 @@ describeService('PostgresLedger.markSending under a concurrent claim', [[DATABAS
 
   beforeAll(async () => {
     pg = await pgSchemaPool(4);
-    ledger = withLedgerRules(await PostgresLedger.create(pg.pool));
+    ledger = withLedgerRules(await PostgresLedger.create(pg.pool, { tags: ledgerTagRules() }));
   });
   afterAll(async () => {
     await pg?.drop();

@@ -5,6 +5,7 @@ import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { startReconcileJob } from '../../src/rewards/reconcile';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, T0 } from './helpers';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 describe('startReconcileJob', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -20,10 +21,14 @@ describe('startReconcileJob', () => {
     const errors: unknown[] = [];
     jest.spyOn(log, 'error').mockImplementation(((obj: unknown) => void errors.push(obj)) as never);
     const runs: string[] = [];
-    const job = startReconcileJob({ ledger: withLedgerRules(createMemoryLedger()), redpack, clock: fixedClock(T0), log, config: () => makeConfig({}) }, 1000, [
-      { name: 'broken', run: () => (runs.push('broken'), Promise.reject(new Error('card/user/getcardlist down'))) },
-      { name: 'cards', run: () => (runs.push('cards'), Promise.resolve()) },
-    ]);
+    const job = startReconcileJob(
+      { ledger: withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() })), redpack, clock: fixedClock(T0), log, config: () => makeConfig({}) },
+      1000,
+      [
+        { name: 'broken', run: () => (runs.push('broken'), Promise.reject(new Error('card/user/getcardlist down'))) },
+        { name: 'cards', run: () => (runs.push('cards'), Promise.resolve()) },
+      ],
+    );
     await jest.advanceTimersByTimeAsync(999);
     expect(runs).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);

@@ -8,6 +8,7 @@ import { MemoryCounterStore } from '../../src/store/memory';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, sqliteLedger, startPayRig, T0, type PayRig } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 let pay: PayRig;
 beforeEach(async () => {
@@ -70,7 +71,7 @@ describe('reconcile', () => {
   });
 
   it('should record RFUND_ING, count query errors and flag bills WeChat does not know (fake API)', async () => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const clock = fixedClock(T0);
     const config = makeConfig({ c: redCampaign() });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });

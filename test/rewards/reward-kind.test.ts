@@ -16,6 +16,7 @@ import { MemoryCounterStore } from '../../src/store/memory';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { MCH_ID, T0 } from './helpers';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 interface PointsCampaign extends KindCampaign {
   kind: 'points';
@@ -68,7 +69,7 @@ describe('reward-kind registry', () => {
   });
 
   it('should grant a third kind through its own plan, with the ledger enforcing its reservations', async () => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const config = configOf({ bonus: { kind: 'points', points: 50 } });
     const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: [...REWARD_KINDS, pointsKind] });
     const first = await rewards.grant(req(1));
@@ -84,14 +85,14 @@ describe('reward-kind registry', () => {
   });
 
   it('should refuse a campaign whose kind is not registered, recording why', async () => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const config = configOf({ bonus: { kind: 'points', points: 50 } });
     const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: REWARD_KINDS });
     expect(await rewards.grant(req(1))).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('kind points') });
   });
 
   it('should send a third kind through its registered sender, and leave it waiting without one', async () => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const clock = fixedClock(T0);
     const config = configOf({ bonus: { kind: 'points', points: 50 } });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), kinds: [pointsKind] });

@@ -9,9 +9,10 @@ import type { RewardsPort } from '../../src/rules/actions';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, redCampaign, T0 } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 function setup(config: RewardsConfig, opts: { ledger?: Ledger; random?: () => number } = {}) {
-  const ledger = opts.ledger ?? withLedgerRules(createMemoryLedger());
+  const ledger = opts.ledger ?? withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
   const clock = fixedClock(T0);
   const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), random: opts.random, kinds: REWARD_KINDS });
   return { ledger, clock, rewards };
@@ -29,9 +30,15 @@ const req = (i: number | string, overrides: Record<string, unknown> = {}) => ({
 describe('createRewards', () => {
   it('should validate its dependencies', () => {
     const config = makeConfig({});
-    expect(() => createRewards({ ledger: withLedgerRules(createMemoryLedger()), config: () => config, clock: fixedClock(0), mchId: 'abc', log: silentLogger() })).toThrow(
-      /mch_id/,
-    );
+    expect(() =>
+      createRewards({
+        ledger: withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() })),
+        config: () => config,
+        clock: fixedClock(0),
+        mchId: 'abc',
+        log: silentLogger(),
+      }),
+    ).toThrow(/mch_id/);
     expect(() => createRewards({ ledger: undefined as never, config: () => config, clock: fixedClock(0), mchId: MCH_ID, log: silentLogger() })).toThrow(/ledger/);
   });
 
@@ -117,7 +124,7 @@ describe('grant', () => {
   });
 
   it('should answer failed, not throw, when the ledger is down', async () => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     ledger.recordGrant = async () => {
       throw new Error('disk full');
     };

@@ -5,6 +5,7 @@ import { batchKey, batchName, parseSendFile, SEND_FILE_MAX_LINES, sendFile, send
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { makeConfig, MCH_ID, openIdOf, redCampaign, T0 } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const APPID = 'wx0000sandbox0000';
 
@@ -73,7 +74,7 @@ describe('batchName', () => {
 
 describe('sendFile', () => {
   const setup = (campaign = redCampaign({ amount: 1, budget: 100 })) => {
-    const ledger = withLedgerRules(createMemoryLedger());
+    const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const clock = fixedClock(T0);
     let config = makeConfig({ bonus: campaign });
     const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger() });

@@ -31,6 +31,7 @@ import { msToBeijingMidnight } from '../../src/rewards/limits';
 import type { OutboxPass } from '../../src/rewards/outbox-worker';
 import { createRewards } from '../../src/rewards/rewards';
 import { startPaySandbox, type PaySandbox } from '../../src/sandbox/pay-server';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { expectOverlapped } from '../helpers/overlap-log';
 import { DATABASE_URL, makeConfig, MCH_ID, openIdOf, pgSchemaPool, redCampaign } from '../rewards/helpers';
@@ -110,7 +111,7 @@ describeService(
 
     beforeAll(async () => {
       pg = await pgSchemaPool(4);
-      ledger = withLedgerRules(await PostgresLedger.create(pg.pool));
+      ledger = withLedgerRules(await PostgresLedger.create(pg.pool, { tags: ledgerTagRules() }));
       pay = await startPaySandbox({ seed: 7, clock: payClock });
       redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();

@@ -29,6 +29,7 @@ import { createRedpackApi } from '../../src/pay/redpack';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import type { LedgerWrites } from '../../src/rewards/ledger';
 import { createOutboxWorker, type OutboxPass } from '../../src/rewards/outbox-worker';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { RedisStore } from '../../src/store/redis';
 import { barrier, mark } from '../helpers/overlap-log';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const overlapDir = env('OVERLAP_DIR');
   const clock = fixedClock(Number(env('NOW')));
   const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 8, options: `-c search_path=${env('BOT_PG_SCHEMA')}` });
-  const ledger = withLedgerRules(await PostgresLedger.create(pool));
+  const ledger = withLedgerRules(await PostgresLedger.create(pool, { tags: ledgerTagRules() }));
   const redis = await RedisStore.connect(env('REDIS_URL'), { prefix: env('BOT_REDIS_PREFIX') });
   const client = createPayClient({
     mchId: SANDBOX_CREDENTIALS.mchId,

@@ -10,6 +10,7 @@ import { SqliteOrderStore } from '../../src/store/sqlite-orders';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { MCH_ID, payStack, rewardsConfig, ROGUE_KEY_PEM, spendConfig, T0, tempDir, v2, v3, type PayStack } from './helpers';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const PATH = '/wechat/pay/notify';
 const TX = '4200002026030200000000000001';
@@ -189,7 +190,7 @@ describe('createPayNotifyRouter after a crash (SQLite, stores reopened)', () => 
     const file = path.join(tmp.dir, 'bot.sqlite');
     try {
       // First life: crashes at the chosen point (the handler throws; the answer never reaches WeChat as SUCCESS).
-      const ledger1 = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true }));
+      const ledger1 = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true, tags: ledgerTagRules() }));
       const orders1 = SqliteOrderStore.create(openSqlite(file), { ownsDb: true });
       const real = createRewards({ ledger: ledger1, config: () => rewardsConfig(), clock: { now: () => T0 }, mchId: MCH_ID, log: silentLogger() });
       const crashing = {
@@ -207,7 +208,7 @@ describe('createPayNotifyRouter after a crash (SQLite, stores reopened)', () => 
       await ledger1.close();
 
       // Second life on the same file: WeChat re-sends.
-      const ledger2 = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true }));
+      const ledger2 = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true, tags: ledgerTagRules() }));
       const orders2 = SqliteOrderStore.create(openSqlite(file), { ownsDb: true });
       const life2 = payStack({ orders: orders2, ledger: ledger2 });
       for (let i = 0; i < 3; i++) expect(returnCode((await postV2(life2.app, v2())).text)).toBe('SUCCESS');

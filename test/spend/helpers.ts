@@ -24,6 +24,7 @@ import { createMemoryOrderStore } from '../../src/store/memory-orders';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { SPEND_PACKET } from './write-spend-config';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 /** 2026-03-02 10:00 Beijing time (outside quiet hours). */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
@@ -112,7 +113,7 @@ export function payStack(
 ): PayStack {
   const clock = fixedClock(T0);
   const log = silentLogger();
-  const ledger = o.ledger ?? withLedgerRules(createMemoryLedger());
+  const ledger = o.ledger ?? withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
   const config = o.config ?? rewardsConfig();
   const rewards = o.rewards ?? createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log });
   const orders = o.orders ?? createMemoryOrderStore();

@@ -5,6 +5,7 @@ import { createMemoryOrderStore } from '../../src/store/memory-orders';
 import { payStack, v2, v3 } from './helpers';
 import request from 'supertest';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 async function run(args: string[], stack: ReturnType<typeof payStack>): Promise<string> {
   const out: string[] = [];
@@ -16,7 +17,7 @@ async function run(args: string[], stack: ReturnType<typeof payStack>): Promise<
 
 describe('orders command', () => {
   it('should list orders newest first with what each earned', async () => {
-    const s = payStack({ orders: createMemoryOrderStore(), ledger: withLedgerRules(createMemoryLedger()) });
+    const s = payStack({ orders: createMemoryOrderStore(), ledger: withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() })) });
     const post = (body: string, headers: Record<string, string> = { 'content-type': 'text/xml' }) =>
       request(s.app.callback()).post('/wechat/pay/notify').set(headers).send(body);
     await post(v2({ transactionId: 'tx-big', totalFen: 30000, openId: 'o-big' }));

@@ -16,6 +16,7 @@ import { SqliteStore } from '../../src/store/sqlite';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { holdSqliteLock } from '../helpers/hold-sqlite-lock';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import { ledgerTagRules } from '../../src/rewards/bill-no';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-sqlite-lock-'));
 let seq = 0;
@@ -150,7 +151,7 @@ describe('SqliteLedger and SqliteOrderStore while another process holds the writ
 
   it('should retry a batch of grants as a whole after the lock, recording each grant once', async () => {
     const file = tmpFile();
-    const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true }));
+    const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file), { ownsDb: true, tags: ledgerTagRules() }));
     const lock = await holdSqliteLock(file);
     const records = [ledger.recordGrant(grant('m1')), ledger.recordGrant(grant('m1')), ledger.recordGrant(grant('m2'))].map(track);
     await timers(100);
@@ -165,7 +166,7 @@ describe('SqliteLedger and SqliteOrderStore while another process holds the writ
 
   it('should fail the grants of a batch with StoreBusyError when the lock outlasts busyRetryMs, recording none', async () => {
     const file = tmpFile();
-    const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file, { busyRetryMs: 100 }), { ownsDb: true }));
+    const ledger = withLedgerRules(SqliteLedger.create(openSqlite(file, { busyRetryMs: 100 }), { ownsDb: true, tags: ledgerTagRules() }));
     const lock = await holdSqliteLock(file);
     const records = [track<unknown>(ledger.recordGrant(grant('m1'))), track<unknown>(ledger.pauseCampaign('welcome-packet', { reason: 'x', by: 'operator', now: 1 }))];
     await Promise.all(records.map((r) => r.done));
