@@ -109,7 +109,11 @@ export interface LedgerTx {
   lockById(id: number): LedgerGrant | undefined;
   /** Locks the usage rows of `keys` (distinct, sorted: the lock order) and returns their totals (absent: none used). */
   lockUsage(keys: readonly string[]): ReadonlyMap<string, Usage>;
-  /** Inserts a grant without a bill number; undefined when `(dedupeKey, ruleId)` is taken (a concurrent commit). */
+  /**
+   * Inserts a grant without a bill number; undefined when `(dedupeKey, ruleId)` is taken by a
+   * concurrent commit (PostgreSQL only: memory and SQLite hold the whole store, so after `findByKey`
+   * in the same plan it cannot be taken).
+   */
   insert(grant: NewGrant): LedgerGrant | undefined;
   /**
    * Advances the sequence of `seqPrefix`, inserts the grant with bill number `billNoOf(seq)`, adds the
@@ -370,7 +374,9 @@ function changeOf(g: LedgerGrant): GrantChange {
 
 /**
  * Plans `settle`: the move must be allowed ({@link canMove}); SENT and later (or FAILED, HELD) leave
- * the outbox; the named reservations are given back — all in the one transaction.
+ * the outbox; the named reservations are given back — all in the one transaction. Only a move to a
+ * final status ({@link FINAL_STATUSES}) may give reservations back: a final status is reached once,
+ * so they are given back at most once (a HELD grant's come back with `cancel`, which releases all).
  *
  * @example runPlan(planSettle(id, { status: 'SENT', now, sendListId }), steps) // → true
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
@@ -378,6 +384,8 @@ function changeOf(g: LedgerGrant): GrantChange {
 export function* planSettle(id: number, input: SettleInput): LedgerPlan<boolean> {
   const g = yield* step('lockById', id);
   if (!g || !canMove(g.status, input.status)) return false;
+  if (input.release?.length && !FINAL_STATUSES.includes(input.status))
+    throw new LedgerError(`ledger: settle to ${input.status} cannot give reservations back (only a final status does: ${FINAL_STATUSES.join(', ')})`);
   const change: GrantChange = {
     ...changeOf(g),
     status: input.status,

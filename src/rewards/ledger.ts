@@ -270,7 +270,10 @@ export interface SettleInput {
   now: number;
   sendListId?: string;
   reason?: string;
-  /** Reservation kinds to give back (FAILED: all; REFUND with restore_budget_on_refund: ['budget']). */
+  /**
+   * Reservation kinds to give back (FAILED: all; REFUND with restore_budget_on_refund: ['budget']).
+   * Only with a final status (RECEIVED, REFUND, FAILED): any other settle with a release throws.
+   */
   release?: readonly ReservationKind[];
 }
 
@@ -408,7 +411,7 @@ export interface LedgerWrites {
   reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void>;
   /**
    * Moves a grant to a settled status when {@link canMove} allows it, removes its outbox entry (for
-   * SENT and later or FAILED), and releases the named reservations — all in one transaction. Returns
+   * SENT and later, FAILED or HELD), and releases the named reservations (a final status only) — all in one transaction. Returns
    * false when nothing changed (already settled that way or further).
    */
   settle(id: number, input: SettleInput): Promise<boolean>;

@@ -49,13 +49,17 @@ export class GroupCommit<T, R> {
       this.writing = false;
       this.scheduleFlush();
     };
-    this.write(batch.map((b) => b.item)).then(
+    // A writer that throws instead of rejecting fails its batch like a rejection (it would otherwise
+    // escape the timer and leave `writing` set: every later write would hang).
+    new Promise<WriteOutcome<R>[]>((resolve) => resolve(this.write(batch.map((b) => b.item)))).then(
       (outcomes) => {
         done();
+        const missing =
+          outcomes.length === batch.length ? undefined : new Error(`group commit: the writer answered ${outcomes.length} outcomes for ${batch.length} items`);
         batch.forEach(function settleItem(b, i) {
           const o = outcomes[i];
-          if (o.ok) b.resolve(o.value);
-          else b.reject(o.error);
+          if (o?.ok) b.resolve(o.value);
+          else b.reject(o ? o.error : missing);
         });
       },
       (error: unknown) => {

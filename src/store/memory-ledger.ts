@@ -5,6 +5,8 @@
  * @example const ledger = createMemoryLedger({ tags: ledgerTagRules() }); await ledger.recordGrant(input);
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
+import { clip } from '../lib/clip';
+import { StoreError } from '../lib/store-error';
 import type { LedgerTagRules } from '../rewards/bill-no';
 import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
@@ -15,6 +17,11 @@ interface OutboxEntry {
   dueAt: number;
   leaseOwner: string | null;
   leaseUntil: number | null;
+}
+
+/** By character code (JavaScript's `<`): the order of SQLite's `ORDER BY` on text and of PostgreSQL's `COLLATE "C"` (ASCII and BMP names alike). */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function copy(g: LedgerGrant): LedgerGrant {
@@ -77,6 +84,8 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
     insertGranted({ grant, seqPrefix, billNoOf, usage: deltas, dueAt }) {
       const n = (seq.get(seqPrefix) ?? 0) + 1;
       const billNo = billNoOf(n);
+      // As SQL's UNIQUE (bill_no): checked before anything changes (this store has no rollback).
+      if (byBill.has(billNo)) throw new StoreError(`ledger: bill number ${billNo} is taken by another grant (unique bill_no)`);
       seq.set(seqPrefix, n);
       const g = insert({ ...grant, billNo });
       addUsage(deltas);
@@ -132,7 +141,7 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
       e.leaseOwner = null;
       e.leaseUntil = null;
       g.nextAttemptAt = dueAt;
-      if (lastError !== undefined) g.lastError = lastError;
+      if (lastError !== undefined) g.lastError = clip(lastError);
       g.updatedAt = now;
     },
 
@@ -178,7 +187,7 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
         row.amountFen += g.amountFen;
         rows.set(k, row);
       }
-      return [...rows.values()].sort((a, b) => a.campaign.localeCompare(b.campaign) || a.status.localeCompare(b.status));
+      return [...rows.values()].sort((a, b) => byCodePoint(a.campaign, b.campaign) || byCodePoint(a.status, b.status));
     },
     async openCount() {
       return outbox.size;
@@ -202,13 +211,13 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
       return { ...usageOf(key) };
     },
     async pauseCampaign(campaign, { reason, by, now }) {
-      if (!paused.has(campaign)) paused.set(campaign, { campaign, reason, by, pausedAt: now });
+      if (!paused.has(campaign)) paused.set(campaign, { campaign, reason: clip(reason) ?? '', by, pausedAt: now });
     },
     async resumeCampaign(campaign) {
       return paused.delete(campaign);
     },
     async pausedCampaigns() {
-      return [...paused.values()].map((p) => ({ ...p }));
+      return [...paused.values()].sort((a, b) => byCodePoint(a.campaign, b.campaign)).map((p) => ({ ...p }));
     },
     async close() {
       return undefined;

@@ -40,6 +40,8 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNIQUE_VIOLATION = '23505';
+/** The unique index on `reissue_of` (`operatorColumnsMigration`). */
+const REISSUE_OF_UNIQUE = 'ledger_grants_reissue_of';
 
 const INSERT_GRANT = insertGrantSql((i) => `$${i}`, 'ON CONFLICT (dedupe_key, rule_id) DO NOTHING RETURNING *');
 const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
@@ -48,7 +50,8 @@ const UPDATE_GRANT = updateGrantSql((i) => `$${i}`);
  * A granted grant in one statement (run with the usage rows already locked): the next bill sequence
  * of the prefix ($7), the grant row with its bill number, the usage added (only when the grant row was
  * inserted), the outbox row. Returns the grant row plus `bill_seq`, or no row when `(dedupe_key,
- * rule_id)` already exists.
+ * rule_id)` already exists. A sequence past the prefix's digits gets no bill number (lpad would cut it
+ * to another grant's), so the plan's check throws BillNoError and the transaction rolls back.
  */
 const RECORD_GRANTED = `WITH seq AS (
     INSERT INTO ledger_bill_seq (prefix, last) VALUES ($7, 1)
@@ -56,7 +59,7 @@ const RECORD_GRANTED = `WITH seq AS (
   ), g AS (
     INSERT INTO ledger_grants (dedupe_key, rule_id, kind, campaign, open_id, amount_fen, bill_no, status, outcome,
       reason, next_attempt_at, payload, reservations, created_at, updated_at, settled_at, reissue_of)
-    SELECT $1, $2, $3, $4, $5, $6, $7 || lpad(seq.last::text, $14::int, '0'), $8, $19::text, $9, $10, $11, $12, $13, $13, NULL, $20::text
+    SELECT $1, $2, $3, $4, $5, $6, CASE WHEN length(seq.last::text) <= $14::int THEN $7 || lpad(seq.last::text, $14::int, '0') END, $8, $19::text, $9, $10, $11, $12, $13, $13, NULL, $20::text
     FROM seq
     ON CONFLICT (dedupe_key, rule_id) DO NOTHING
     RETURNING *
@@ -97,8 +100,9 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
     },
     insert: (g) => grant(INSERT_GRANT, grantValues(grantRow(g))),
     async insertGranted({ grant: g, seqPrefix, seqDigits, usage, dueAt }) {
-      // A unique key taken by a concurrent commit (`reissue_of`; `(dedupe_key, rule_id)` answers no
-      // row): "taken", and the plan runs again in a new transaction.
+      // `reissue_of` taken by a concurrent commit (`(dedupe_key, rule_id)` answers no row): "taken",
+      // and the plan runs again in a new transaction. Any other unique key (a bill number another
+      // grant has) is an error, as on SQLite.
       const { rows } = await c
         .query<GrantRow & { bill_seq: string }>(RECORD_GRANTED, [
           ...[g.dedupeKey, g.ruleId, g.kind, g.campaign, g.openId, g.amountFen],
@@ -118,7 +122,8 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
           g.reissueOf,
         ])
         .catch((error: unknown) => {
-          if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { rows: [] };
+          const { code, constraint } = error as { code?: string; constraint?: string };
+          if (code === UNIQUE_VIOLATION && constraint === REISSUE_OF_UNIQUE) return { rows: [] };
           throw error;
         });
       return rows[0] ? { grant: rowToGrant(rows[0]), seq: Number(rows[0].bill_seq) } : undefined;
@@ -234,13 +239,19 @@ export class PostgresLedger implements AsyncLedgerStorage {
   }
 
   async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
-       WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
-         AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
-      [id, opts.owner, opts.now],
-    );
-    return rowCount === 1;
+    // The lease is read under the outbox row's lock (grant row first: the lock order): a claim of
+    // this grant by another worker that is being committed is waited for, never read as it was.
+    return this.tx(async (c) => {
+      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      await c.query('SELECT 1 FROM ledger_outbox WHERE grant_id = $1 FOR UPDATE', [id]);
+      const { rowCount } = await c.query(
+        `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
+         WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
+           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
+        [id, opts.owner, opts.now],
+      );
+      return rowCount === 1;
+    });
   }
 
   async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
@@ -300,7 +311,7 @@ export class PostgresLedger implements AsyncLedgerStorage {
   async summary(): Promise<LedgerSummaryRow[]> {
     const { rows } = await this.pool.query<{ campaign: string; status: string; count: string; amount_fen: string }>(
       `SELECT campaign, status, COUNT(*) AS count, COALESCE(SUM(amount_fen), 0) AS amount_fen
-       FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
+       FROM ledger_grants GROUP BY campaign, status ORDER BY campaign COLLATE "C", status COLLATE "C"`,
     );
     return rows.map(rowToSummary);
   }
@@ -336,7 +347,7 @@ export class PostgresLedger implements AsyncLedgerStorage {
 
   async pausedCampaigns(): Promise<CampaignPause[]> {
     const { rows } = await this.pool.query<{ campaign: string; reason: string; paused_by: string; paused_at: string }>(
-      'SELECT * FROM ledger_campaign_pause ORDER BY campaign',
+      'SELECT * FROM ledger_campaign_pause ORDER BY campaign COLLATE "C"',
     );
     return rows.map(rowToPause);
   }

@@ -127,6 +127,37 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect((await ledger.findByBillNo(b.grant.billNo!))?.id).toBe(b.grant.id);
       });
 
+      it("should refuse (BillNoError, nothing recorded) once the day's bill sequence is used up", async () => {
+        // An 18-digit mch_id + yyyymmdd leaves two sequence digits (and no room for the tag): 99 bills a day.
+        const prefix = `${'1'.repeat(18)}20260302`;
+        const first = await Promise.all(Array.from({ length: 99 }, () => ledger.recordGrant(grantInput({ billNoPrefix: prefix, reservations: [budget(null)] }))));
+        expect(new Set(first.map((r) => r.grant.billNo)).size).toBe(99);
+        expect(first.map((r) => r.grant.billNo).sort()[98]).toBe(`${prefix}99`);
+        await expect(ledger.recordGrant(grantInput({ billNoPrefix: prefix, reservations: [budget(null)] }))).rejects.toThrow(
+          `bill sequence 100 is out of range for prefix ${prefix}`,
+        );
+        expect(await ledger.openCount()).toBe(99);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 99, amountFen: 9900 });
+      });
+
+      it('should refuse a grant whose bill number another grant already has, recording nothing', async () => {
+        // Two prefixes that number alike: P + "01" (a 26-character prefix) and (P + "0") + "1" (27 characters).
+        const prefix = `${'1'.repeat(18)}20260302`;
+        const a = await ledger.recordGrant(grantInput({ billNoPrefix: prefix }));
+        expect(a.grant.billNo).toBe(`${prefix}01`);
+        // Read the message, not toThrow: a SqliteError may come from another test file's realm (jest
+        // loads better-sqlite3's JS per file, its native part once), so it need not be an Error here.
+        const refused = await ledger.recordGrant(grantInput({ billNoPrefix: `${prefix}0`, reservations: [budget(null)] })).then(
+          () => 'recorded',
+          (error: unknown) => String((error as { message?: unknown }).message),
+        );
+        expect(refused).toMatch(/bill_no|bill number/);
+        expect(await ledger.findByBillNo(`${prefix}01`)).toMatchObject({ id: a.grant.id });
+        expect((await ledger.listAll()).map((g) => g.id)).toEqual([a.grant.id]);
+        expect(await ledger.openCount()).toBe(1);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+      });
+
       it('should grant exactly the cap under 100 concurrent requests, and one grant per key', async () => {
         const results = await Promise.all(
           Array.from({ length: 100 }, (_, i) => ledger.recordGrant(grantInput({ openId: `oC${i}`, reservations: [perUser(`oC${i}`), budget(50)] }))),
@@ -185,6 +216,18 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         const again = await ledger.claimDue({ owner: 'w3', now: T0 + 2000, leaseMs: 5000, limit: 1 });
         expect(again[0]).toMatchObject({ id: grant.id, status: 'SENDING', billNo: grant.billNo });
       });
+
+      it('should keep at most 500 characters of an error or a pause reason, as every adapter stores them', async () => {
+        const { grant } = await ledger.recordGrant(grantInput());
+        await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 5000, limit: 1 });
+        await ledger.reschedule(grant.id, { owner: 'w1', dueAt: T0 + 1, now: T0, lastError: `SYSTEMERROR: ${'x'.repeat(600)}` });
+        const lastError = (await ledger.getGrant(grant.id))!.lastError!;
+        expect(lastError).toHaveLength(500);
+        expect(lastError.endsWith('…')).toBe(true);
+        await ledger.pauseCampaign('c1', { reason: `NOTENOUGH: ${'y'.repeat(600)}`, by: 'worker', now: T0 });
+        const [pause] = await ledger.pausedCampaigns();
+        expect(pause.reason).toHaveLength(500);
+      });
     });
 
     describe('settle', () => {
@@ -224,6 +267,19 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'HELD', reason, billNo: grant.billNo, sentAt: null, settledAt: null });
         expect((await ledger.listByStatus(['HELD'])).map((g) => g.id)).toEqual([grant.id]);
         expect(await ledger.summary()).toContainEqual({ campaign: 'c1', status: 'HELD', count: 1, amountFen: 100 });
+      });
+
+      it('should give reservations back only with a final status, so nothing later gives them back twice', async () => {
+        const { grant } = await ledger.recordGrant(grantInput({ openId: 'oT', reservations: [perUser('oT'), budget(10)] }));
+        await expect(ledger.settle(grant.id, { status: 'SENT', now: T0 + 1, release: ['budget'] })).rejects.toThrow(/final status/);
+        expect(await ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).toBe(true);
+        await expect(ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: x', release: ['budget'] })).rejects.toThrow(/final status/);
+        expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'SENT' });
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 1, amountFen: 100 });
+        expect(await ledger.settle(grant.id, { status: 'HELD', now: T0 + 2, reason: 'billno_collision: x' })).toBe(true);
+        expect((await ledger.cancel(grant.billNo!, { by: 'alice', reason: 'not ours', now: T0 + 3 })).ok).toBe(true);
+        expect(await ledger.usage('budget:c1')).toEqual({ count: 0, amountFen: 0 });
+        expect(await ledger.usage('per-user:c1:oT')).toEqual({ count: 0, amountFen: 0 });
       });
 
       it('should hold a SENT grant that reconciliation finds to be another packet', async () => {
@@ -361,6 +417,15 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
     });
 
     describe('reports', () => {
+      it('should list campaigns in one order on every adapter (code points: "Z" before "a"), pauses as well as the summary', async () => {
+        for (const campaign of ['b', 'Z', 'a']) {
+          await ledger.recordGrant(grantInput({ campaign }));
+          await ledger.pauseCampaign(campaign, { reason: 'x', by: 'operator', now: T0 });
+        }
+        expect((await ledger.summary()).map((r) => r.campaign)).toEqual(['Z', 'a', 'b']);
+        expect((await ledger.pausedCampaigns()).map((p) => p.campaign)).toEqual(['Z', 'a', 'b']);
+      });
+
       it('should summarise per campaign and status and list by status, least recently checked first', async () => {
         const a = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 100 }));
         const b = await ledger.recordGrant(grantInput({ campaign: 'a', amountFen: 250 }));

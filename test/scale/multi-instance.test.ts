@@ -14,7 +14,9 @@
  *   outbox worker holds leased grants with a send in flight) → every follower granted exactly once,
  *   every red packet paid exactly once (sandbox `timesPaid`), the leases of the dead worker taken
  *   over by the survivors after they expire, and the shared per-second send cap never exceeded
- *   across all workers (judged from the sandbox's receive timestamps).
+ *   across all workers (judged from the sandbox's receive timestamps: real clocks, so only a bound).
+ *   The exact check — per simulated second exactly the cap, the per-day cap, the refused put back to
+ *   the end of their window, instances proven to overlap — is `multi-instance-caps.test.ts`.
  *
  * With `CI` set this fails when Redis or PostgreSQL is unreachable; elsewhere it is skipped with a
  * message. Each run uses its own Redis prefix and PostgreSQL schema, removed at the end.

@@ -78,4 +78,20 @@ describe('GroupCommit', () => {
     w.batches[1].answer([{ ok: true, value: 'three' }]);
     await expect(items[2]).resolves.toBe('three');
   });
+
+  it('should fail the batch, and go on writing later ones, when the writer throws instead of rejecting or answers too few outcomes', async () => {
+    let calls = 0;
+    const commit = new GroupCommit<number, string>((items) => {
+      calls += 1;
+      if (calls === 1) throw new Error('writer threw');
+      if (calls === 2) return Promise.resolve([{ ok: true, value: `v${items[0]}` }]);
+      return Promise.resolve(items.map((n) => ({ ok: true as const, value: `v${n}` })));
+    });
+    await expect(commit.add(1)).rejects.toThrow('writer threw');
+    const [a, b] = [commit.add(2), commit.add(3)];
+    await expect(a).resolves.toBe('v2');
+    // Never acknowledged without its own outcome, never left hanging.
+    await expect(b).rejects.toThrow('the writer answered 1 outcomes for 2 items');
+    await expect(commit.add(4)).resolves.toBe('v4');
+  });
 });
