@@ -1,0 +1,43 @@
+/** The orders page's strings (`orders-page.ts`), English and Chinese. */
+import type { Messages } from './console-page';
+
+export const ORDERS_MESSAGES: Messages = {
+  en: {
+    'orders.title': 'Orders',
+    'orders.intro': 'Payment orders from WeChat Pay notifications and what each earned (spend-and-get, config/spend.yaml).',
+    'orders.none': 'No orders recorded yet.',
+    'orders.received': 'Received',
+    'orders.transaction': 'Transaction',
+    'orders.openid': 'Follower',
+    'orders.amount': 'Order (yuan)',
+    'orders.protocol': 'Protocol',
+    'orders.rule': 'Rule and tier',
+    'orders.earned': 'Earned',
+    'orders.billNo': 'Bill number',
+    'orders.older': 'Older orders',
+    'orders.earned.unpaid': 'nothing (payment {state})',
+    'orders.earned.nothing': 'nothing ({reason})',
+    'orders.earned.granted': '{amount} yuan, {status}',
+    'orders.earned.refused': 'refused: {outcome} {reason}',
+    'orders.earned.pending': 'pending (not granted yet)',
+  },
+  'zh-CN': {
+    'orders.title': '订单',
+    'orders.intro': '来自微信支付通知的订单及每笔订单所得（满额送，config/spend.yaml）。',
+    'orders.none': '尚无订单记录。',
+    'orders.received': '收到时间',
+    'orders.transaction': '交易号',
+    'orders.openid': '粉丝',
+    'orders.amount': '订单金额（元）',
+    'orders.protocol': '协议',
+    'orders.rule': '规则与档位',
+    'orders.earned': '所得',
+    'orders.billNo': '商户订单号',
+    'orders.older': '更早的订单',
+    'orders.earned.unpaid': '无（支付 {state}）',
+    'orders.earned.nothing': '无（{reason}）',
+    'orders.earned.granted': '{amount} 元，{status}',
+    'orders.earned.refused': '被拒绝：{outcome} {reason}',
+    'orders.earned.pending': '待发放',
+  },
+};

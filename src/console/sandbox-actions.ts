@@ -1,0 +1,89 @@
+/**
+ * The sandbox panel's actions, each checked, carried out through the panel's powers and audited (who
+ * = the session id): `play` a follower through the webhook, `pay` an order, `receive` a packet,
+ * `refund` the unclaimed ones. Every action answers a status and a result, or a message saying
+ * what was wrong (400 bad input, 404 unknown packet, 409 a packet not SENT, 502 the bot did not
+ * answer its own webhook).
+ *
+ * @example await runSandboxAction('play', { kind: 'follow', scene: 'store-1' }, { panel, audit, session })
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+ */
+import type { ConsoleAudit } from './console-page';
+import type { ConsoleSandbox } from './console-sandbox';
+import { parseBillNo, parseSandboxPay, parseSandboxPlay } from './sandbox-input';
+
+export const SANDBOX_ACTIONS = ['play', 'pay', 'receive', 'refund'] as const;
+export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
+
+export interface SandboxActionOutcome {
+  action: SandboxAction;
+  status: number;
+  message?: string;
+  result?: Record<string, unknown>;
+}
+
+interface ActionDeps {
+  panel: ConsoleSandbox;
+  audit: ConsoleAudit;
+  session: string;
+}
+
+const failed = (action: SandboxAction, status: number, message: string): SandboxActionOutcome => ({ action, status, message });
+
+async function play(body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  const p = parseSandboxPlay(body);
+  if (!p.ok) return failed('play', 400, p.error);
+  await d.audit.record({ session: d.session, action: 'sandbox.play', target: p.openid, detail: { ...p.input } });
+  try {
+    const r = await d.panel.play(p.input, p.openid);
+    return { action: 'play', status: 200, result: { openid: p.openid, input: p.input, lines: r.lines } };
+  } catch (err) {
+    return failed('play', 502, err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function pay(body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  const p = parseSandboxPay(body);
+  if (!p.ok) return failed('pay', 400, p.error);
+  try {
+    const r = await d.panel.pay({ openid: p.openid, totalFen: p.totalFen, ...(p.attach ? { attach: p.attach } : {}) });
+    await d.audit.record({
+      session: d.session,
+      action: 'sandbox.pay',
+      target: r.transactionId,
+      detail: { openid: p.openid, totalFen: p.totalFen, delivered: r.delivered },
+    });
+    return { action: 'pay', status: 200, result: { openid: p.openid, totalFen: p.totalFen, ...r } };
+  } catch (err) {
+    return failed('pay', 502, err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function receive(body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  const p = parseBillNo(body);
+  if (!p.ok) return failed('receive', 400, p.error);
+  try {
+    const packet = d.panel.receive(p.billNo);
+    await d.audit.record({ session: d.session, action: 'sandbox.receive', target: p.billNo });
+    return { action: 'receive', status: 200, result: { packet } };
+  } catch (err) {
+    return failed('receive', err instanceof RangeError ? 404 : 409, err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function refund(_body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  const refunded = d.panel.refundUnclaimed();
+  await d.audit.record({ session: d.session, action: 'sandbox.refund-unclaimed', detail: { refunded } });
+  return { action: 'refund', status: 200, result: { refunded } };
+}
+
+const RUN: Record<SandboxAction, (body: Record<string, unknown>, d: ActionDeps) => Promise<SandboxActionOutcome>> = { play, pay, receive, refund };
+
+/**
+ * Runs one action.
+ *
+ * @example (await runSandboxAction('refund', {}, deps)).result // { refunded: 2 }
+ */
+export function runSandboxAction(action: SandboxAction, body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  return RUN[action](body, d);
+}
