@@ -243,6 +243,7 @@ export function withLedgerRules(storage: LedgerStorage): Ledger {
     listAll: (opts) => s.listAll(opts),
     summary: () => s.summary(),
     openCount: () => s.openCount(),
+    activity: (window) => s.activity(window),
     close: () => s.close(),
   };
 }
