@@ -48,6 +48,8 @@ export interface BotConfig {
   readonly templates: CompiledTemplates;
   /** Where each rule is written (rule id → file and line), for explanations and logs. */
   readonly ruleSources: ReadonlyMap<string, { file: string; line?: number }>;
+  /** Where each spend rule is written (spend.yaml rule id → file and line), for the console's rule tester. */
+  readonly spendSources: ReadonlyMap<string, { file: string; line?: number }>;
 }
 
 export type LoadConfigResult = { ok: true; config: BotConfig; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
@@ -410,6 +412,8 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
 
   const ruleSources = new Map<string, { file: string; line?: number }>();
   for (const r of compiled.rules.list) ruleSources.set(r.id, { file: shown.rules!, line: lineOfs.rules?.(['rules', r.index]) });
+  const spendSources = new Map<string, { file: string; line?: number }>();
+  ((files.spend as ConfigFiles['spend'] | undefined)?.rules ?? []).forEach((r, i) => spendSources.set(r.id, { file: shown.spend!, line: lineOfs.spend?.(['rules', i]) }));
 
   const config: BotConfig = Object.freeze({
     version: hash.digest('hex').slice(0, 12),
@@ -418,6 +422,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
     rules: compiled.rules,
     templates: { named: loaded.named, inline },
     ruleSources,
+    spendSources,
   });
   return { ok: true, config, warnings };
 }

@@ -46,6 +46,8 @@ export interface RuleTestGrant {
 
 export interface SpendVerdictView {
   ruleId: string;
+  /** `config/spend.yaml:3` */
+  where?: string;
   campaign: string;
   state: 'applies' | 'shadowed' | 'no';
   reason?: string;
@@ -85,6 +87,10 @@ function amountOf(g: GrantPreview): string | undefined {
   return g.maxFen === undefined || g.maxFen === g.minFen ? fenToYuan(g.minFen) : `${fenToYuan(g.minFen)}–${fenToYuan(g.maxFen)}`;
 }
 
+function whereOf(source: { file: string; line?: number } | undefined): { where?: string } {
+  return source ? { where: `${source.file}${source.line ? `:${source.line}` : ''}` } : {};
+}
+
 function followerInputOf(input: Exclude<RuleTestInput, { kind: 'order' }>): FollowerInput {
   if (input.kind === 'text') return { kind: 'text', text: input.text };
   if (input.kind === 'click') return { kind: 'click', key: input.key };
@@ -101,7 +107,7 @@ async function testMessage(input: Exclude<RuleTestInput, { kind: 'order' }>, dep
     matched: x.matched.map((m) => ({
       ruleId: m.ruleId,
       kind: m.kind,
-      ...(m.source ? { where: `${m.source.file}${m.source.line ? `:${m.source.line}` : ''}` } : {}),
+      ...whereOf(m.source),
       continues: m.continues,
       conditions: m.conditions,
       ...(m.captures ? { captures: m.captures } : {}),
@@ -121,6 +127,7 @@ function testOrder(input: Extract<RuleTestInput, { kind: 'order' }>, deps: RuleT
     order: { amountYuan: fenToYuan(input.totalFen), attach: input.attach, tags: input.tags },
     verdicts: verdicts.map((v) => ({
       ruleId: v.rule.id,
+      ...whereOf(deps.config.spendSources.get(v.rule.id)),
       campaign: v.rule.campaign,
       state: v === hit ? 'applies' : v.tier ? 'shadowed' : 'no',
       ...(v.reason ? { reason: v.reason } : {}),

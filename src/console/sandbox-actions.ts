@@ -8,8 +8,9 @@
  * @example await runSandboxAction('play', { kind: 'follow', scene: 'store-1' }, { panel, audit, session })
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
+import { fenToYuan } from '../lib/money';
 import type { ConsoleAudit } from './console-page';
-import type { ConsoleSandbox } from './console-sandbox';
+import type { ConsoleSandbox, SandboxPacket } from './console-sandbox';
 import { parseBillNo, parseSandboxPay, parseSandboxPlay } from './sandbox-input';
 
 export const SANDBOX_ACTIONS = ['play', 'pay', 'receive', 'refund'] as const;
@@ -27,6 +28,9 @@ interface ActionDeps {
   audit: ConsoleAudit;
   session: string;
 }
+
+/** A packet with its amount in yuan too (two decimals), as the API answers it. */
+export const packetView = (p: SandboxPacket): SandboxPacket & { amountYuan: string } => ({ ...p, amountYuan: fenToYuan(p.amountFen) });
 
 const failed = (action: SandboxAction, status: number, message: string): SandboxActionOutcome => ({ action, status, message });
 
@@ -53,7 +57,7 @@ async function pay(body: Record<string, unknown>, d: ActionDeps): Promise<Sandbo
       target: r.transactionId,
       detail: { openid: p.openid, totalFen: p.totalFen, delivered: r.delivered },
     });
-    return { action: 'pay', status: 200, result: { openid: p.openid, totalFen: p.totalFen, ...r } };
+    return { action: 'pay', status: 200, result: { openid: p.openid, totalFen: p.totalFen, totalYuan: fenToYuan(p.totalFen), ...r } };
   } catch (err) {
     return failed('pay', 502, err instanceof Error ? err.message : String(err));
   }
@@ -63,7 +67,7 @@ async function receive(body: Record<string, unknown>, d: ActionDeps): Promise<Sa
   const p = parseBillNo(body);
   if (!p.ok) return failed('receive', 400, p.error);
   try {
-    const packet = d.panel.receive(p.billNo);
+    const packet = packetView(d.panel.receive(p.billNo));
     await d.audit.record({ session: d.session, action: 'sandbox.receive', target: p.billNo });
     return { action: 'receive', status: 200, result: { packet } };
   } catch (err) {

@@ -17,7 +17,7 @@ import { answerError, answerJson } from './page-answers';
 import { readConsoleBody } from './read-body';
 import { renderPage } from './render';
 import { clickKeysOf } from './rule-tester';
-import { SANDBOX_ACTIONS, runSandboxAction, type SandboxActionOutcome } from './sandbox-actions';
+import { packetView, SANDBOX_ACTIONS, runSandboxAction, type SandboxActionOutcome } from './sandbox-actions';
 import { SANDBOX_OPENID } from './sandbox-input';
 import { SANDBOX_MESSAGES } from './sandbox-messages';
 
@@ -42,7 +42,9 @@ export const sandboxPage: ConsolePage = {
   mount(router, deps) {
     const panel = deps.sandboxPanel;
     router.get('/console/sandbox', (ctx: ConsoleContext) => (panel ? show(ctx, deps, panel) : answerError(ctx, 503, NO_PANEL)));
-    router.get('/console/api/sandbox/packets', (ctx: ConsoleContext) => (panel ? answerJson(ctx, { packets: panel.packets() }) : answerError(ctx, 503, NO_PANEL)));
+    router.get('/console/api/sandbox/packets', (ctx: ConsoleContext) =>
+      panel ? answerJson(ctx, { packets: panel.packets().map(packetView) }) : answerError(ctx, 503, NO_PANEL),
+    );
     for (const action of SANDBOX_ACTIONS) {
       const run = async (ctx: ConsoleContext) =>
         panel ? runSandboxAction(action, await readConsoleBody(ctx), { panel, audit: deps.audit, session: ctx.state.session.id }) : undefined;

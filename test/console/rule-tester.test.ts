@@ -72,6 +72,7 @@ describe('runRuleTest', () => {
   it('should tell which spend rule and tier an order earns', async () => {
     const r = await run({ kind: 'order', amount: '320' });
     expect(r).toMatchObject({ kind: 'order', order: { amountYuan: '320.00' }, reward: { campaign: 'spend-packet', amountYuan: '30.00' } });
+    expect(r.kind === 'order' && r.verdicts[0]).toMatchObject({ ruleId: 'spend-100', where: expect.stringMatching(/config\/spend\.yaml:\d+$/), state: 'applies' });
     const small = await run({ kind: 'order', amount: '5.00' });
     expect(small).toMatchObject({ kind: 'order', verdicts: [expect.objectContaining({ state: 'no', reason: expect.stringContaining('below the lowest tier') })] });
     expect(small.kind === 'order' && small.reward).toBeFalsy();

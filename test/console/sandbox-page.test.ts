@@ -59,7 +59,7 @@ describe('sandbox panel', () => {
     await cb.bot.worker.runOnce();
     const packets = (await request(cb.app).get('/console/api/sandbox/packets').set('cookie', s.cookie).expect(200)).body.packets;
     const mine = packets.find((p: { openId: string }) => p.openId === 'o-newcomer');
-    expect(mine).toMatchObject({ status: 'SENT' });
+    expect(mine).toMatchObject({ status: 'SENT', amountYuan: expect.stringMatching(/^\d+\.\d{2}$/) });
     const r = await post('/console/api/sandbox/receive', { billNo: mine.billNo }).expect(200);
     expect(r.body.result.packet).toMatchObject({ billNo: mine.billNo, status: 'RECEIVED' });
     await post('/console/api/sandbox/receive', { billNo: mine.billNo }).expect(409);
@@ -69,7 +69,7 @@ describe('sandbox panel', () => {
 
   it('should pay an order through the notify endpoint: the order is recorded with what it earned', async () => {
     const res = await post('/console/api/sandbox/pay', { openid: 'o-buyer', amount: '150.00' }).expect(200);
-    expect(res.body.result).toMatchObject({ delivered: true, transactionId: expect.stringMatching(/^\d{28}$/) });
+    expect(res.body.result).toMatchObject({ delivered: true, totalYuan: '150.00', transactionId: expect.stringMatching(/^\d{28}$/) });
     const orders = (await request(cb.app).get('/console/api/orders').set('cookie', s.cookie).expect(200)).body.rows;
     expect(orders).toEqual([expect.objectContaining({ transactionId: res.body.result.transactionId, amountYuan: '150.00', earnedYuan: '10.00' })]);
   });
