@@ -20,6 +20,8 @@ export const ORDERS_MESSAGES: Messages = {
     'orders.earned.granted': '{amount} yuan, {status}',
     'orders.earned.refused': 'refused: {outcome} {reason}',
     'orders.earned.pending': 'pending (not granted yet)',
+    'orders.error.number': '{name} must be a whole number ≥ 1',
+    'orders.error.limit': 'limit is at most {max}',
   },
   'zh-CN': {
     'orders.title': '订单',
@@ -39,5 +41,7 @@ export const ORDERS_MESSAGES: Messages = {
     'orders.earned.granted': '{amount} 元，{status}',
     'orders.earned.refused': '被拒绝：{outcome} {reason}',
     'orders.earned.pending': '待发放',
+    'orders.error.number': '{name} 必须是 ≥ 1 的整数',
+    'orders.error.limit': 'limit 最多为 {max}',
   },
 };

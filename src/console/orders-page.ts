@@ -11,25 +11,25 @@
 import type { ConsoleContext, ConsoleDeps, ConsolePage } from './console-page';
 import { ORDERS_MESSAGES } from './orders-messages';
 import { MAX_ORDERS_PAGE, ordersView } from './orders-view';
-import { answerError, answerJson, queryFields } from './page-answers';
+import { answerJson, answerPageError, queryFields, type PageError } from './page-answers';
 import { renderPage } from './render';
 
 /** `limit` and `beforeId` from the query, or why they are refused. */
-function pageOf(q: Record<string, string>): { limit?: number; beforeId?: number } | string {
+function pageOf(q: Record<string, string>): { limit?: number; beforeId?: number } | PageError {
   const out: { limit?: number; beforeId?: number } = {};
   for (const name of ['limit', 'beforeId'] as const) {
     const v = q[name];
     if (v === undefined || v === '') continue;
-    if (!/^\d{1,15}$/.test(v) || Number(v) < 1) return `${name} must be a whole number ≥ 1`;
+    if (!/^\d{1,15}$/.test(v) || Number(v) < 1) return { key: 'orders.error.number', vars: { name } };
     out[name] = Number(v);
   }
-  if (out.limit !== undefined && out.limit > MAX_ORDERS_PAGE) return `limit is at most ${MAX_ORDERS_PAGE}`;
+  if (out.limit !== undefined && out.limit > MAX_ORDERS_PAGE) return { key: 'orders.error.limit', vars: { max: MAX_ORDERS_PAGE } };
   return out;
 }
 
 async function load(ctx: ConsoleContext, deps: ConsoleDeps) {
   const page = pageOf(queryFields(ctx));
-  return typeof page === 'string' ? page : ordersView(deps, page);
+  return 'key' in page ? page : ordersView(deps, page);
 }
 
 export const ordersPage: ConsolePage = {
@@ -40,12 +40,12 @@ export const ordersPage: ConsolePage = {
   mount(router, deps) {
     router.get('/console/orders', async (ctx: ConsoleContext) => {
       const view = await load(ctx, deps);
-      if (typeof view === 'string') ctx.status = 400;
-      renderPage(ctx, 'orders', { title: ctx.state.view!.t('orders.title'), ...(typeof view === 'string' ? { error: view, view: { rows: [] } } : { view }) });
+      if ('key' in view) ctx.status = 400;
+      renderPage(ctx, 'orders', { title: ctx.state.view!.t('orders.title'), ...('key' in view ? { error: view, view: { rows: [] } } : { view }) });
     });
     router.get('/console/api/orders', async (ctx: ConsoleContext) => {
       const view = await load(ctx, deps);
-      if (typeof view === 'string') return answerError(ctx, 400, view);
+      if ('key' in view) return answerPageError(ctx, 400, view);
       answerJson(ctx, { ...view });
     });
   },

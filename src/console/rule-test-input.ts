@@ -9,6 +9,7 @@
  */
 import { yuanToFen } from '../lib/money';
 import { GRANT_OUTCOMES, type GrantOutcome } from '../rules/actions';
+import { refuse, type PageError } from './page-answers';
 
 /** WeChat's text messages are at most 2048 bytes; a tester text longer than this is refused. */
 export const MAX_TEST_TEXT = 600;
@@ -27,7 +28,7 @@ export type RuleTestInput =
 export const RULE_TEST_KINDS = ['text', 'click', 'follow', 'order'] as const;
 
 /** The parsed form, or the reason it is refused (shown to the operator, answered 400 by the API). */
-export type ParsedRuleTest = { ok: true; input: RuleTestInput } | { ok: false; error: string };
+export type ParsedRuleTest = { ok: true; input: RuleTestInput } | { ok: false; error: PageError };
 
 function field(q: Record<string, unknown>, name: string): string {
   const v = q[name];
@@ -43,36 +44,35 @@ function field(q: Record<string, unknown>, name: string): string {
 export function parseRuleTestInput(q: Record<string, unknown>, clickKeys: readonly string[]): ParsedRuleTest {
   const kind = field(q, 'kind') || 'text';
   const outcomeText = field(q, 'outcome') || 'granted';
-  if (!(GRANT_OUTCOMES as readonly string[]).includes(outcomeText)) return { ok: false, error: `outcome must be one of ${GRANT_OUTCOMES.join(', ')}` };
+  if (!(GRANT_OUTCOMES as readonly string[]).includes(outcomeText)) return refuse('rules.error.outcome', { list: GRANT_OUTCOMES.join(', ') });
   const outcome = outcomeText as GrantOutcome;
   switch (kind) {
     case 'text': {
       const text = field(q, 'text');
-      if (text.trim() === '') return { ok: false, error: 'type the text a follower sends' };
-      if (text.length > MAX_TEST_TEXT) return { ok: false, error: `the text is longer than ${MAX_TEST_TEXT} characters` };
+      if (text.trim() === '') return refuse('rules.error.noText');
+      if (text.length > MAX_TEST_TEXT) return refuse('rules.error.textLong', { max: MAX_TEST_TEXT });
       return { ok: true, input: { kind, text, outcome } };
     }
     case 'click': {
       const key = field(q, 'key');
-      if (!clickKeys.includes(key))
-        return { ok: false, error: clickKeys.length ? `pick a menu key of config/menu.yaml: ${clickKeys.join(', ')}` : 'config/menu.yaml has no click buttons' };
+      if (!clickKeys.includes(key)) return clickKeys.length ? refuse('rules.error.key', { keys: clickKeys.join(', ') }) : refuse('rules.error.noMenu');
       return { ok: true, input: { kind, key, outcome } };
     }
     case 'follow': {
       const scene = field(q, 'scene').trim();
-      if (scene.length > MAX_SCENE) return { ok: false, error: `a QR scene is at most ${MAX_SCENE} characters` };
+      if (scene.length > MAX_SCENE) return refuse('rules.error.sceneLong', { max: MAX_SCENE });
       return { ok: true, input: scene ? { kind, scene, outcome } : { kind, outcome } };
     }
     case 'order': {
       const totalFen = yuanToFen(field(q, 'amount'));
-      if (totalFen === undefined || totalFen <= 0) return { ok: false, error: 'the order amount must be yuan with at most 2 decimals, e.g. 120.00' };
+      if (totalFen === undefined || totalFen <= 0) return refuse('rules.error.amount');
       const attach = field(q, 'attach');
       const tag = field(q, 'tag').trim();
-      if (attach.length > MAX_ATTACH) return { ok: false, error: `attach is at most ${MAX_ATTACH} characters` };
-      if (tag.length > MAX_TAG) return { ok: false, error: `a product tag is at most ${MAX_TAG} characters` };
+      if (attach.length > MAX_ATTACH) return refuse('rules.error.attachLong', { max: MAX_ATTACH });
+      if (tag.length > MAX_TAG) return refuse('rules.error.tagLong', { max: MAX_TAG });
       return { ok: true, input: { kind, totalFen, attach, tags: tag ? [tag] : [] } };
     }
     default:
-      return { ok: false, error: `kind must be one of ${RULE_TEST_KINDS.join(', ')}` };
+      return refuse('rules.error.kind', { kinds: RULE_TEST_KINDS.join(', ') });
   }
 }

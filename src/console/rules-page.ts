@@ -13,13 +13,13 @@
 import { createReplyRenderer } from '../reply/render-reply';
 import { GRANT_OUTCOMES } from '../rules/actions';
 import type { ConsoleContext, ConsoleDeps, ConsolePage } from './console-page';
-import { answerError, answerJson, queryFields } from './page-answers';
+import { answerJson, answerPageError, queryFields, type PageError } from './page-answers';
 import { renderPage } from './render';
 import { parseRuleTestInput } from './rule-test-input';
 import { clickKeysOf, runRuleTest, type RuleTestResult } from './rule-tester';
 import { RULES_MESSAGES } from './rules-messages';
 
-type Tested = { result?: RuleTestResult; error?: string };
+type Tested = { result?: RuleTestResult; error?: PageError };
 
 async function test(deps: ConsoleDeps, renderer: ReturnType<typeof createReplyRenderer>, q: Record<string, string>): Promise<Tested> {
   const config = deps.config.current();
@@ -46,7 +46,7 @@ export const rulesPage: ConsolePage = {
     });
     router.get('/console/api/rules/explain', async (ctx: ConsoleContext) => {
       const tested = await test(deps, renderer, queryFields(ctx));
-      if (tested.error) return answerError(ctx, 400, tested.error);
+      if (tested.error) return answerPageError(ctx, 400, tested.error);
       answerJson(ctx, { result: tested.result });
     });
   },

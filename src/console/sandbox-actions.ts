@@ -11,6 +11,7 @@
 import { fenToYuan } from '../lib/money';
 import type { ConsoleAudit } from './console-page';
 import type { ConsoleSandbox, SandboxPacket } from './console-sandbox';
+import type { PageError } from './page-answers';
 import { parseBillNo, parseSandboxPay, parseSandboxPlay } from './sandbox-input';
 
 export const SANDBOX_ACTIONS = ['play', 'pay', 'receive', 'refund'] as const;
@@ -19,7 +20,8 @@ export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
 export interface SandboxActionOutcome {
   action: SandboxAction;
   status: number;
-  message?: string;
+  /** Why the action was refused or failed (a message key of the panel's messages). */
+  error?: PageError;
   result?: Record<string, unknown>;
 }
 
@@ -32,7 +34,15 @@ interface ActionDeps {
 /** A packet with its amount in yuan too (two decimals), as the API answers it. */
 export const packetView = (p: SandboxPacket): SandboxPacket & { amountYuan: string } => ({ ...p, amountYuan: fenToYuan(p.amountFen) });
 
-const failed = (action: SandboxAction, status: number, message: string): SandboxActionOutcome => ({ action, status, message });
+const failed = (action: SandboxAction, status: number, error: PageError | unknown): SandboxActionOutcome => ({
+  action,
+  status,
+  error: isPageError(error) ? error : { key: 'sandbox.failed', vars: { message: error instanceof Error ? error.message : String(error) } },
+});
+
+function isPageError(e: unknown): e is PageError {
+  return typeof e === 'object' && e !== null && typeof (e as PageError).key === 'string' && !(e instanceof Error);
+}
 
 async function play(body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
   const p = parseSandboxPlay(body);
@@ -42,7 +52,7 @@ async function play(body: Record<string, unknown>, d: ActionDeps): Promise<Sandb
     const r = await d.panel.play(p.input, p.openid);
     return { action: 'play', status: 200, result: { openid: p.openid, input: p.input, lines: r.lines } };
   } catch (err) {
-    return failed('play', 502, err instanceof Error ? err.message : String(err));
+    return failed('play', 502, err);
   }
 }
 
@@ -59,7 +69,7 @@ async function pay(body: Record<string, unknown>, d: ActionDeps): Promise<Sandbo
     });
     return { action: 'pay', status: 200, result: { openid: p.openid, totalFen: p.totalFen, totalYuan: fenToYuan(p.totalFen), ...r } };
   } catch (err) {
-    return failed('pay', 502, err instanceof Error ? err.message : String(err));
+    return failed('pay', 502, err);
   }
 }
 
@@ -71,7 +81,7 @@ async function receive(body: Record<string, unknown>, d: ActionDeps): Promise<Sa
     await d.audit.record({ session: d.session, action: 'sandbox.receive', target: p.billNo });
     return { action: 'receive', status: 200, result: { packet } };
   } catch (err) {
-    return failed('receive', err instanceof RangeError ? 404 : 409, err instanceof Error ? err.message : String(err));
+    return failed('receive', err instanceof RangeError ? 404 : 409, err);
   }
 }
 

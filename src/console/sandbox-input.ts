@@ -8,6 +8,7 @@
  */
 import { yuanToFen } from '../lib/money';
 import type { FollowerInput } from '../wechat/follower-message';
+import { refuse, type PageError } from './page-answers';
 import { MAX_ATTACH, MAX_SCENE, MAX_TEST_TEXT } from './rule-test-input';
 
 /** The follower the panel plays unless told otherwise. */
@@ -18,7 +19,7 @@ const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
 const BILL_NO = /^[A-Za-z0-9]{1,32}$/;
 const KEY = /^[\x21-\x7e]{1,128}$/;
 
-type Parsed<T> = ({ ok: true } & T) | { ok: false; error: string };
+type Parsed<T> = ({ ok: true } & T) | { ok: false; error: PageError };
 
 function field(b: Record<string, unknown>, name: string): string {
   const v = b[name];
@@ -37,24 +38,24 @@ function openidOf(b: Record<string, unknown>): string | undefined {
  */
 export function parseSandboxPlay(b: Record<string, unknown>): Parsed<{ openid: string; input: FollowerInput }> {
   const openid = openidOf(b);
-  if (!openid) return { ok: false, error: 'openid must be letters, digits, - and _ (at most 64)' };
+  if (!openid) return refuse('sandbox.error.openid');
   const kind = field(b, 'kind');
   if (kind === 'text') {
     const text = field(b, 'text');
-    if (text.trim() === '' || text.length > MAX_TEST_TEXT) return { ok: false, error: `type a text of 1 to ${MAX_TEST_TEXT} characters` };
+    if (text.trim() === '' || text.length > MAX_TEST_TEXT) return refuse('sandbox.error.text', { max: MAX_TEST_TEXT });
     return { ok: true, openid, input: { kind, text } };
   }
   if (kind === 'click') {
     const key = field(b, 'key');
-    if (!KEY.test(key)) return { ok: false, error: 'pick a menu key' };
+    if (!KEY.test(key)) return refuse('sandbox.error.key');
     return { ok: true, openid, input: { kind, key } };
   }
   if (kind === 'follow') {
     const scene = field(b, 'scene').trim();
-    if (scene.length > MAX_SCENE) return { ok: false, error: `a QR scene is at most ${MAX_SCENE} characters` };
+    if (scene.length > MAX_SCENE) return refuse('sandbox.error.sceneLong', { max: MAX_SCENE });
     return { ok: true, openid, input: scene ? { kind, scene } : { kind } };
   }
-  return { ok: false, error: 'kind must be one of text, click, follow' };
+  return refuse('sandbox.error.kind');
 }
 
 /**
@@ -64,12 +65,11 @@ export function parseSandboxPlay(b: Record<string, unknown>): Parsed<{ openid: s
  */
 export function parseSandboxPay(b: Record<string, unknown>): Parsed<{ openid: string; totalFen: number; attach?: string }> {
   const openid = openidOf(b);
-  if (!openid) return { ok: false, error: 'openid must be letters, digits, - and _ (at most 64)' };
+  if (!openid) return refuse('sandbox.error.openid');
   const totalFen = yuanToFen(field(b, 'amount'));
-  if (totalFen === undefined || totalFen <= 0 || totalFen > MAX_SANDBOX_ORDER_FEN)
-    return { ok: false, error: 'the order amount must be yuan with at most 2 decimals, from 0.01 to 100000.00' };
+  if (totalFen === undefined || totalFen <= 0 || totalFen > MAX_SANDBOX_ORDER_FEN) return refuse('sandbox.error.amount');
   const attach = field(b, 'attach');
-  if (attach.length > MAX_ATTACH) return { ok: false, error: `attach is at most ${MAX_ATTACH} characters` };
+  if (attach.length > MAX_ATTACH) return refuse('sandbox.error.attachLong', { max: MAX_ATTACH });
   return { ok: true, openid, totalFen, ...(attach ? { attach } : {}) };
 }
 
@@ -80,5 +80,5 @@ export function parseSandboxPay(b: Record<string, unknown>): Parsed<{ openid: st
  */
 export function parseBillNo(b: Record<string, unknown>): Parsed<{ billNo: string }> {
   const billNo = field(b, 'billNo').trim();
-  return BILL_NO.test(billNo) ? { ok: true, billNo } : { ok: false, error: 'billNo must be a bill number (letters and digits, at most 32)' };
+  return BILL_NO.test(billNo) ? { ok: true, billNo } : refuse('sandbox.error.billNo');
 }

@@ -13,7 +13,7 @@
  */
 import type { ConsoleContext, ConsoleDeps, ConsolePage } from './console-page';
 import type { ConsoleSandbox } from './console-sandbox';
-import { answerError, answerJson } from './page-answers';
+import { answerError, answerJson, answerPageError } from './page-answers';
 import { readConsoleBody } from './read-body';
 import { renderPage } from './render';
 import { clickKeysOf } from './rule-tester';
@@ -57,7 +57,7 @@ export const sandboxPage: ConsolePage = {
       router.post(`/console/api/sandbox/${action}`, async (ctx: ConsoleContext) => {
         const outcome = await run(ctx);
         if (!outcome) return answerError(ctx, 503, NO_PANEL);
-        if (outcome.message !== undefined) return answerError(ctx, outcome.status, outcome.message);
+        if (outcome.error) return answerPageError(ctx, outcome.status, outcome.error);
         answerJson(ctx, { result: outcome.result });
       });
     }

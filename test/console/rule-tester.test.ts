@@ -3,7 +3,9 @@ import { loadConfig, type BotConfig } from '../../src/config/load-config';
 import { shanghaiToEpoch } from '../../src/lib/clock';
 import { createReplyRenderer } from '../../src/reply/render-reply';
 import { clickKeysOf, runRuleTest } from '../../src/console/rule-tester';
+import { translator } from '../../src/console/i18n';
 import { MAX_TEST_TEXT, parseRuleTestInput } from '../../src/console/rule-test-input';
+import { RULES_MESSAGES } from '../../src/console/rules-messages';
 
 const ROOT = path.join(__dirname, '..', '..');
 const NOW = shanghaiToEpoch(2026, 12, 4, 12, 0, 0);
@@ -15,13 +17,15 @@ function sampleConfig(): BotConfig {
   return r.config;
 }
 
+const english = translator(RULES_MESSAGES, 'en');
+
 const run = (q: Record<string, unknown>) => {
   const config = sampleConfig();
   const parsed = parseRuleTestInput(
     q,
     clickKeysOf(config).map((k) => k.key),
   );
-  if (!parsed.ok) throw new Error(parsed.error);
+  if (!parsed.ok) throw new Error(english(parsed.error.key, parsed.error.vars));
   return runRuleTest(parsed.input, { config, renderer, now: NOW, random: () => 0 });
 };
 
@@ -38,7 +42,7 @@ describe('parseRuleTestInput', () => {
   ])('should refuse bad input %# with a clear message', (q, message) => {
     const r = parseRuleTestInput(q, ['MENU_HELP', 'MENU_TODAY']);
     expect(r.ok).toBe(false);
-    expect(r.ok ? '' : r.error).toContain(message);
+    expect(r.ok ? '' : english(r.error.key, r.error.vars)).toContain(message);
   });
 
   it('should take the first value of a repeated query field', () => {

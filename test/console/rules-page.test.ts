@@ -65,5 +65,7 @@ describe('rule tester page', () => {
     const s = await cb.login();
     const page = await request(cb.app).get('/console/rules').query({ kind: 'text', text: 'hello', lang: 'zh-CN' }).set('cookie', s.cookie).expect(200);
     expect(page.text).toContain('规则 &#34;hello&#34; 匹配');
+    const bad = await request(cb.app).get('/console/api/rules/explain').query({ kind: 'text', text: '', lang: 'zh-CN' }).set('cookie', s.cookie).expect(400);
+    expect(bad.body.message).toBe('请输入粉丝发送的文字');
   });
 });
