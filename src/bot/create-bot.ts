@@ -16,7 +16,7 @@ import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConsole } from '../console/create-console';
-import { createConsoleSandbox } from './console-sandbox';
+import { createSandboxPanel } from './sandbox-panel';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
@@ -133,7 +133,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
             clock,
             log,
             sandbox: Boolean(sandbox),
-            ...(stand ? { sandboxPanel: createConsoleSandbox({ settings, pay: stand.pay, origin: () => webhookOrigin, clock }) } : {}),
+            ...(stand ? { sandboxPanel: createSandboxPanel({ settings, pay: stand.pay, origin: () => webhookOrigin, clock }) } : {}),
           })
         : undefined,
       metricsToken: settings.metricsToken,

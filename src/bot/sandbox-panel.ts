@@ -5,7 +5,7 @@
  * the bot's notify endpoint, and the packets are the Pay stand-in's (received / refunded there, as
  * `wechat-bot sandbox receive | refund-unclaimed` do through the control server).
  *
- * @example const panel = createConsoleSandbox({ settings, sandbox, origin: () => 'http://127.0.0.1:3000', clock });
+ * @example const panel = createSandboxPanel({ settings, pay: sandbox.pay, origin: () => 'http://127.0.0.1:3000', clock });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import type { Settings } from '../config/settings';
@@ -16,7 +16,7 @@ import { buildV2Notification, sandboxTransactionId, sendPayNotification } from '
 import type { PaySandbox } from '../sandbox/pay-server';
 import type { SandboxPayment } from '../sandbox/pay-state';
 
-export interface ConsoleSandboxDeps {
+export interface SandboxPanelDeps {
   settings: Pick<Settings, 'wechat' | 'pay' | 'payNotifyPath'>;
   pay: PaySandbox;
   /** The bot's own origin (`http://127.0.0.1:PORT`) once it listens. */
@@ -28,7 +28,7 @@ function packetOf(p: SandboxPayment): SandboxPacket {
   return { billNo: p.billNo, openId: p.openId, amountFen: p.amountFen, status: p.status, sentAt: p.sentAt };
 }
 
-function originOf(deps: ConsoleSandboxDeps): string {
+function originOf(deps: SandboxPanelDeps): string {
   const origin = deps.origin();
   if (!origin) throw new Error('the bot is not listening yet: start it with listen() before playing a follower');
   return origin;
@@ -37,9 +37,9 @@ function originOf(deps: ConsoleSandboxDeps): string {
 /**
  * Builds the panel's powers for a sandbox-mode bot.
  *
- * @example await createConsoleSandbox(deps).play({ kind: 'text', text: 'hello' }, 'o-newcomer')
+ * @example await createSandboxPanel(deps).play({ kind: 'text', text: 'hello' }, 'o-newcomer')
  */
-export function createConsoleSandbox(deps: ConsoleSandboxDeps): ConsoleSandbox {
+export function createSandboxPanel(deps: SandboxPanelDeps): ConsoleSandbox {
   const { settings, pay, clock } = deps;
   return {
     async play(input, openid) {
