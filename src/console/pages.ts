@@ -2,6 +2,7 @@
  * The console's pages, in nav order. Each page module adds its own line here (and nothing else).
  */
 import type { ConsolePage } from './console-page';
+import { campaignsPage } from './campaigns-page';
 import { cardsPage } from './cards-page';
 import { configPage } from './config-page';
 import { ordersPage } from './orders-page';
@@ -12,7 +13,7 @@ import { sandboxPage } from './sandbox-page';
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   overviewPage,
   // console-ledger: ledgerPage
-  // console-core: campaignsPage
+  campaignsPage,
   rulesPage,
   configPage,
   ordersPage,
