@@ -59,16 +59,13 @@ async function play(body: Record<string, unknown>, d: ActionDeps): Promise<Sandb
 async function pay(body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
   const p = parseSandboxPay(body);
   if (!p.ok) return failed('pay', 400, p.error);
+  const detail = { openid: p.openid, totalFen: p.totalFen };
   try {
-    const r = await d.panel.pay({ openid: p.openid, totalFen: p.totalFen, ...(p.attach ? { attach: p.attach } : {}) });
-    await d.audit.record({
-      session: d.session,
-      action: 'sandbox.pay',
-      target: r.transactionId,
-      detail: { openid: p.openid, totalFen: p.totalFen, delivered: r.delivered },
-    });
-    return { action: 'pay', status: 200, result: { openid: p.openid, totalFen: p.totalFen, totalYuan: fenToYuan(p.totalFen), ...r } };
+    const r = await d.panel.pay({ ...detail, ...(p.attach ? { attach: p.attach } : {}) });
+    await d.audit.record({ session: d.session, action: 'sandbox.pay', target: r.transactionId, detail: { ...detail, delivered: r.delivered } });
+    return { action: 'pay', status: 200, result: { ...detail, totalYuan: fenToYuan(p.totalFen), ...r } };
   } catch (err) {
+    await d.audit.record({ session: d.session, action: 'sandbox.pay', detail: { ...detail, delivered: false } });
     return failed('pay', 502, err);
   }
 }

@@ -70,6 +70,11 @@ describe('sandbox panel', () => {
   it('should pay an order through the notify endpoint: the order is recorded with what it earned', async () => {
     const res = await post('/console/api/sandbox/pay', { openid: 'o-buyer', amount: '150.00' }).expect(200);
     expect(res.body.result).toMatchObject({ delivered: true, totalYuan: '150.00', transactionId: expect.stringMatching(/^\d{28}$/) });
+    expect(await audit()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'sandbox.pay', target: res.body.result.transactionId, detail: expect.objectContaining({ totalFen: 15000 }) }),
+      ]),
+    );
     const orders = (await request(cb.app).get('/console/api/orders').set('cookie', s.cookie).expect(200)).body.rows;
     expect(orders).toEqual([expect.objectContaining({ transactionId: res.body.result.transactionId, amountYuan: '150.00', earnedYuan: '10.00' })]);
   });
