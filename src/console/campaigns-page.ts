@@ -3,7 +3,8 @@
  * (with a reason) or a resume button per campaign, and a form to cancel or reissue one grant by its
  * bill number. Forms post to `/console/campaigns/<action>` (the page is shown again with the result);
  * scripts and tests may post JSON to `/console/api/campaigns/<action>`. Both run
- * `campaign-actions.ts` (the CLI's operations, audited).
+ * `campaign-actions.ts` (the CLI's operations, audited). Under them, the latest console actions of
+ * the audit log (`GET /console/api/audit?limit=` gives up to 200).
  *
  * @example CONSOLE_PAGES = [overviewPage, campaignsPage, …]
  */
@@ -15,9 +16,13 @@ import type { ConsoleContext, ConsoleDeps, ConsolePage } from './console-page';
 import { readConsoleBody } from './read-body';
 import { renderPage } from './render';
 
+/** Console actions listed under the page (the API gives up to 200). */
+const AUDIT_SHOWN = 20;
+
 async function showPage(ctx: ConsoleContext, deps: ConsoleDeps, result?: ActionResult & { action: CampaignAction }): Promise<void> {
   const campaigns = await campaignStatuses(deps.ledger, rewardsConfigOf(deps.config.current()), deps.clock.now());
-  renderPage(ctx, 'campaigns', { title: ctx.state.view!.t('campaigns.title'), campaigns, result });
+  const audit = await deps.audit.recent(AUDIT_SHOWN);
+  renderPage(ctx, 'campaigns', { title: ctx.state.view!.t('campaigns.title'), campaigns, result, audit });
   if (result) ctx.status = result.status;
 }
 
@@ -30,6 +35,10 @@ export const campaignsPage: ConsolePage = {
     router.get('/console/campaigns', (ctx) => showPage(ctx, deps));
     router.get('/console/api/campaigns', async (ctx) => {
       ctx.body = { ok: true, campaigns: await campaignStatuses(deps.ledger, rewardsConfigOf(deps.config.current()), deps.clock.now()) };
+    });
+    router.get('/console/api/audit', async (ctx) => {
+      const limit = Math.min(200, Math.max(1, Number(ctx.query.limit) || 50));
+      ctx.body = { ok: true, records: await deps.audit.recent(limit) };
     });
     for (const action of CAMPAIGN_ACTIONS) {
       router.post(`/console/campaigns/${action}`, async (ctx) => {

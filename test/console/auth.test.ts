@@ -138,6 +138,25 @@ describe('console sessions', () => {
     await request(cb.app).get('/console').set('cookie', used.cookie).expect(302);
   });
 
+  test('the store not answering: 503 for the login and every page, nothing let through', async () => {
+    const form = await loginForm(cb.app);
+    const s = await cb.login();
+    const kv = cb.bot.store.kv;
+    const get = kv.get;
+    kv.get = () => Promise.reject(new Error('store down'));
+    try {
+      await request(cb.app).get('/console/login').set('cookie', s.cookie).expect(503);
+      await postLogin(cb, form, ADMIN_TOKEN).expect(503);
+      await request(cb.app).get('/console').set('cookie', s.cookie).expect(503);
+      expect((await request(cb.app).get('/console/api/overview').set('cookie', s.cookie).expect(503)).body).toEqual({
+        ok: false,
+        message: 'the console is unavailable: the store does not answer',
+      });
+    } finally {
+      kv.get = get;
+    }
+  });
+
   test('the audit names the session id, never the cookie: logins, failures, actions, logouts', async () => {
     const s = await cb.login();
     await request(cb.app).post('/console/api/campaigns/resume').set('cookie', s.cookie).set('x-csrf-token', s.csrf).send({ campaign: 'welcome-packet' });

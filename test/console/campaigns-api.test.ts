@@ -83,6 +83,15 @@ describe('console campaigns', () => {
     await post('reissue', { billNo: 'not a bill', reason: 'x' }).expect(400);
   });
 
+  test('the audit is readable in the console: the page lists the latest actions, the API gives the records', async () => {
+    const page = await request(cb.app).get('/console/campaigns').set('cookie', s.cookie).expect(200);
+    expect(page.text).toMatch(/<td>campaign\.pause<\/td><td>welcome-packet<\/td><td>campaign welcome-packet paused<\/td>/);
+    const api = await request(cb.app).get('/console/api/audit?limit=3').set('cookie', s.cookie).expect(200);
+    expect(api.body.records).toHaveLength(3);
+    expect(api.body.records[0].seq).toBeGreaterThan(api.body.records[1].seq);
+    await request(cb.app).get('/console/api/audit').expect(401);
+  });
+
   test('every action is in the audit with its outcome', async () => {
     const recent = await consoleAudit({ kv: cb.bot.store.kv, counters: cb.bot.store.counters, log: silentLogger() }).recent(100);
     const actions = recent.filter((r) => r.action.startsWith('campaign.'));
