@@ -16,6 +16,7 @@ import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
 import { createConsole } from '../console/create-console';
+import { createSandboxPanel } from './sandbox-panel';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
@@ -112,6 +113,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === The webhook: the router (card events, then rules) behind the Koa edge
     const handler = createMessageRouter({ followers: sandbox?.api, cards, rules: createMessageHandler({ config, rewards, clock, log }) });
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: spendConfigView(config), clock, log });
+    // The bot's own webhook origin once it listens: where the console's sandbox panel plays a follower.
+    let webhookOrigin: string | undefined;
     const appOptions: AppOptions = {
       routers: payNotify ? [payNotify] : [],
       adminToken: settings.adminToken,
@@ -131,6 +134,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
             clock,
             log,
             sandbox: Boolean(sandbox),
+            ...(stand ? { sandboxPanel: createSandboxPanel({ settings, pay: stand.pay, origin: () => webhookOrigin, clock }) } : {}),
           })
         : undefined,
       metricsToken: settings.metricsToken,
@@ -202,6 +206,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         const bound = server.address() as AddressInfo;
         if (sandbox) {
           // The stand-in plays WeChat's pushes too (card reviews, sub-merchant results): to this bot.
+          webhookOrigin = reachableUrl(bound);
           sandbox.api.cards.setWebhook({ url: `${reachableUrl(bound)}/wechat`, token: settings.wechat.token, crypto });
           writeBotSandboxInfo(settings, sandbox, `${reachableUrl(bound)}/wechat`);
         }

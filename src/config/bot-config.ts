@@ -28,6 +28,8 @@ export interface BotConfig {
   readonly templates: CompiledTemplates;
   /** Where each rule is written (rule id → file and line), for explanations and logs. */
   readonly ruleSources: ReadonlyMap<string, { file: string; line?: number }>;
+  /** Where each spend rule is written (spend.yaml rule id → file and line), for the console's rule tester. */
+  readonly spendSources: ReadonlyMap<string, { file: string; line?: number }>;
 }
 
 export type LoadConfigResult = { ok: true; config: BotConfig; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };

@@ -57,6 +57,25 @@ export interface ConfigStatus {
   warnings: number;
 }
 
+/** The last refused edit, kept after a later good load so the operator can see what was wrong. */
+export interface RefusedReload {
+  /** When the edit was refused (ISO 8601). */
+  at: string;
+  /** The version that kept serving. */
+  version: string;
+  /** Every error, each with its file, line and path. */
+  errors: ConfigIssue[];
+}
+
+/** The reload history the console shows: when the files were last read, and the last refusal. */
+export interface ConfigReloads {
+  /** When the last reload attempt ran (ISO 8601); absent before the first. */
+  lastAttemptAt?: string;
+  /** Whether that attempt was accepted. */
+  lastAttemptOk?: boolean;
+  lastRefused?: RefusedReload;
+}
+
 export interface ConfigHolder {
   /** The serving config. Take it once per message and use that snapshot throughout. */
   current(): BotConfig;
@@ -69,6 +88,8 @@ export interface ConfigHolder {
   /** Loads the files now; swaps on success, keeps the old config on failure. */
   reload(): ReloadResult;
   status(): ConfigStatus;
+  /** The last reload attempt and the last refused edit with all its errors. */
+  reloads(): ConfigReloads;
   /** Called after a successful reload that changed the version. Returns an unsubscribe function. */
   onChange(listener: (config: BotConfig, previous: BotConfig) => void): () => void;
   /** Called after every reload attempt (watch, SIGHUP or direct), successful or not. */
@@ -109,6 +130,7 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
   let loadedAt = new Date(clock.now()).toISOString();
   let warnings = first.warnings.length;
   let lastError: string | undefined;
+  let reloads: ConfigReloads = {};
   const changeListeners = new Set<(c: BotConfig, p: BotConfig) => void>();
   const reloadListeners = new Set<(r: ReloadResult) => void>();
   const watchers: fs.FSWatcher[] = [];
@@ -129,7 +151,10 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
   function reload(): ReloadResult {
     const r = load();
     let result: ReloadResult;
+    const at = new Date(clock.now()).toISOString();
+    reloads = { ...reloads, lastAttemptAt: at, lastAttemptOk: r.ok };
     if (!r.ok) {
+      reloads.lastRefused = { at, version: config.version, errors: r.errors };
       lastError = `${formatIssue(r.errors[0])}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : ''}`;
       log.error(
         { errors: r.errors.map(formatIssue), version: config.version },
@@ -185,6 +210,7 @@ export function createConfigHolder(options: ConfigHolderOptions): ConfigHolder {
     rewardsConfig: () => rewards,
     reload,
     status: () => ({ ok: lastError === undefined, version: config.version, loadedAt, ...(lastError ? { lastError } : {}), warnings }),
+    reloads: () => ({ ...reloads }),
     onChange(listener) {
       changeListeners.add(listener);
       return () => changeListeners.delete(listener);

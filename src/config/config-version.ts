@@ -59,6 +59,7 @@ export interface ConfigParts {
   rules: CompiledRules;
   templates: CompiledTemplates;
   ruleSources: ReadonlyMap<string, { file: string; line?: number }>;
+  spendSources: ReadonlyMap<string, { file: string; line?: number }>;
 }
 
 /**
@@ -74,5 +75,6 @@ export function assembleConfig(parts: ConfigParts): BotConfig {
     rules: parts.rules,
     templates: parts.templates,
     ruleSources: parts.ruleSources,
+    spendSources: parts.spendSources,
   });
 }

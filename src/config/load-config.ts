@@ -96,6 +96,10 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
 
   const ruleSources = new Map<string, { file: string; line?: number }>();
   for (const r of compiled.list) ruleSources.set(r.id, { file: shown.rules!, line: read.lineOfs.rules?.(['rules', r.index]) });
+  const spendSources = new Map<string, { file: string; line?: number }>();
+  ((files.spend as ConfigFiles['spend'] | undefined)?.rules ?? []).forEach((r, i) =>
+    spendSources.set(r.id, { file: shown.spend!, line: read.lineOfs.spend?.(['rules', i]) }),
+  );
   const config: BotConfig = assembleConfig({
     version,
     dir: absDir,
@@ -103,6 +107,7 @@ export function loadConfig(dir: string, options: LoadConfigOptions = {}): LoadCo
     rules: compiled,
     templates: { named: loaded.named, inline: templates.inline },
     ruleSources,
+    spendSources,
   });
   return { ok: true, config, warnings };
 }

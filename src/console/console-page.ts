@@ -21,6 +21,7 @@ import type { Ledger } from '../rewards/ledger';
 import type { Rewards } from '../rewards/rewards';
 import type { OrderStore } from '../spend/order-store';
 import type { CounterStore, KeyValueStore } from '../store/ports';
+import type { ConsoleSandbox } from './console-sandbox';
 
 export type ConsoleLang = 'en' | 'zh-CN';
 export type Messages = Record<ConsoleLang, Record<string, string>>;
@@ -91,6 +92,8 @@ export interface ConsoleDeps {
   audit: ConsoleAudit;
   /** True in sandbox mode (the sandbox panel is shown only then). */
   sandbox: boolean;
+  /** The sandbox panel's powers over the stand-ins (sandbox mode only; built by the composition root). */
+  sandboxPanel?: ConsoleSandbox;
 }
 
 export interface ConsolePage {

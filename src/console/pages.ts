@@ -3,11 +3,20 @@
  */
 import type { ConsolePage } from './console-page';
 import { campaignsPage } from './campaigns-page';
+import { cardsPage } from './cards-page';
+import { configPage } from './config-page';
+import { ordersPage } from './orders-page';
 import { overviewPage } from './overview-page';
+import { rulesPage } from './rules-page';
+import { sandboxPage } from './sandbox-page';
 
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   overviewPage,
   // console-ledger: ledgerPage
   campaignsPage,
-  // console-pages: rulesPage, configPage, ordersPage, cardsPage, sandboxPage
+  rulesPage,
+  configPage,
+  ordersPage,
+  cardsPage,
+  sandboxPage,
 ];

@@ -154,6 +154,28 @@ describe('createConfigHolder', () => {
     expect(replyTo(h, 'hello')).toEqual(['three']);
   });
 
+  it('should keep the last refused edit with every error (file:line:path) after a later good load', () => {
+    const clock = fixedClock(T0);
+    holder = createConfigHolder({ dir: tmp.dir, viewsDir: tmp.dir, log: silentLogger(), clock });
+    const h = holder;
+    expect(h.reloads()).toEqual({});
+    const good = h.current().version;
+    clock.advance(60_000);
+    tmp.write('rules.yaml', BAD_RULES);
+    h.reload();
+    const refusedAt = '2026-02-02T01:01:00.000Z';
+    const file = displayPath(path.join(tmp.dir, 'rules.yaml'));
+    expect(h.reloads()).toEqual({
+      lastAttemptAt: refusedAt,
+      lastAttemptOk: false,
+      lastRefused: { at: refusedAt, version: good, errors: [expect.objectContaining({ file, line: 3, path: 'rules[0].match.event' })] },
+    });
+    clock.advance(60_000);
+    tmp.write('rules.yaml', rulesAnswering('fixed'));
+    h.reload();
+    expect(h.reloads()).toMatchObject({ lastAttemptAt: '2026-02-02T01:02:00.000Z', lastAttemptOk: true, lastRefused: { at: refusedAt } });
+  });
+
   it('should reload on SIGHUP once installed, and stop when removed', () => {
     const h = make();
     const listenersBefore = process.listenerCount('SIGHUP');

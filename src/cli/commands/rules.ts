@@ -8,94 +8,20 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import type { Command } from 'commander';
-import { decide, DEFAULT_RULE_ID, WELCOME_RULE_ID } from '../../rules/engine';
-import { createMessageHandler } from '../../rules/handle-message';
-import { GRANT_OUTCOMES, type Action, type GrantOutcome, type ReplySpec } from '../../rules/actions';
+import { GRANT_OUTCOMES, type GrantOutcome } from '../../rules/actions';
+import { describeAction, describeMessage } from '../../rules/describe-action';
+import { explainMessage } from '../../rules/explain-message';
+import { describeReplyValue } from '../../reply/describe-reply-value';
+import { followerMessage } from '../../wechat/follower-message';
 import { parseAt } from '../parse-at';
-import { silentLogger } from '../../lib/logger';
-import type { InboundMessage } from '../../wechat/inbound';
-import type { Reply } from '../../reply/reply';
 import { processIo, type CliIo } from './config';
-import { followerInput, followerMessage, type FollowerOptions } from './simulate';
+import { followerInput, type FollowerOptions } from './simulate';
 import { runExplainOrder } from './spend';
 
 export { parseAt } from '../parse-at';
+export { describeAction } from '../../rules/describe-action';
+export { describeReplyValue } from '../../reply/describe-reply-value';
 import { loadConfigOrReport } from '../load-config-or-fail';
-
-// === Describing
-
-function describeSpec(spec: ReplySpec): string {
-  switch (spec.kind) {
-    case 'text':
-      return `text ${JSON.stringify(spec.text.length > 60 ? `${spec.text.slice(0, 57)}...` : spec.text)}`;
-    case 'template':
-      return `template "${spec.template}"${spec.vars ? ` with ${Object.keys(spec.vars).join(', ')}` : ''}`;
-    case 'random':
-      return `one of ${spec.random.length} at random: ${spec.random.map(describeSpec).join(' | ')}`;
-    case 'image':
-    case 'voice':
-    case 'video':
-      return `${spec.kind} ${spec.mediaId}`;
-    case 'music':
-      return `music ${spec.title ?? spec.thumbMediaId}`;
-    case 'news':
-      return `news "${spec.articles[0]?.title ?? ''}"`;
-    case 'none':
-      return 'no reply';
-  }
-}
-
-/**
- * One line per action, as shown by `rules explain`.
- *
- * @example describeAction({ type: 'grant', campaign: 'welcome-packet', replies: {} }) // 'grant from campaign "welcome-packet"'
- * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
- */
-export function describeAction(a: Action): string {
-  switch (a.type) {
-    case 'reply':
-      return `reply: ${describeSpec(a.reply)}`;
-    case 'grant': {
-      const own = GRANT_OUTCOMES.filter((o) => a.replies[o]);
-      return `grant from campaign "${a.campaign}"${own.length ? ` (own replies for ${own.join(', ')})` : ''}`;
-    }
-    case 'transfer_customer_service':
-      return `transfer to customer service${a.kfAccount ? ` (agent ${a.kfAccount})` : ''}`;
-  }
-}
-
-function describeMessage(m: InboundMessage): string {
-  if (m.MsgType === 'text') return `text ${JSON.stringify(m.Content)}`;
-  if (m.MsgType === 'event') {
-    const key = (m as unknown as { EventKey?: string }).EventKey;
-    return `event ${m.Event}${key ? ` with key ${JSON.stringify(key)}` : ''}`;
-  }
-  return m.MsgType;
-}
-
-/** Reply value → readable lines. */
-export function describeReplyValue(r: Reply): string[] {
-  switch (r.type) {
-    case 'text':
-      return ['text', ...r.content.split('\n').map((l) => `  ${l}`)];
-    case 'news':
-      return [
-        `news (${r.articles.length} article${r.articles.length === 1 ? '' : 's'})`,
-        ...r.articles.map((a, i) => `  ${i + 1}. ${a.title}${a.url ? ` — ${a.url}` : ''}`),
-      ];
-    case 'transfer_customer_service':
-      return [`transfer to customer service${r.kfAccount ? ` (agent ${r.kfAccount})` : ''}`];
-    case 'none':
-      return ['none (WeChat gets "success")'];
-    case 'image':
-    case 'voice':
-      return [`${r.type} ${r.mediaId}`];
-    case 'video':
-      return [`video ${r.mediaId}${r.title ? ` "${r.title}"` : ''}`];
-    case 'music':
-      return [`music ${r.title ?? ''} (${r.musicUrl ?? r.thumbMediaId})`];
-  }
-}
 
 // === Running
 
@@ -134,51 +60,31 @@ export async function runExplain(text: string | undefined, o: ExplainOptions, io
   const config = loadConfigOrReport(o, io);
   if (!config) return 1;
   const message = followerMessage(input, { openid: o.openid ?? 'o-explain', nowMs: now, msgId: '1' });
-  const decision = decide(message, config.rules, now);
+  const x = await explainMessage(message, config, now, { outcome, random: deps.random });
   io.out(`message: ${describeMessage(message)}`);
-  if (decision.matched.length === 0) {
+  if (x.matched.length === 0) {
     io.out('no rule matches: nothing is sent (WeChat gets "success")');
     return 0;
   }
-  for (const m of decision.matched) {
-    if (m.ruleId === DEFAULT_RULE_ID || m.ruleId === WELCOME_RULE_ID) {
+  for (const m of x.matched) {
+    if (m.kind === 'rule') {
+      const src = m.source;
+      io.out(`rule "${m.ruleId}" matches${src ? ` (${src.file}${src.line ? `:${src.line}` : ''})` : ''}${m.continues ? ' and continues' : ''}`);
+      io.out(`  because: ${m.conditions.join('; ')}`);
+      if (m.captures) io.out(`  captures: ${JSON.stringify(m.captures)}`);
+      if (m.named) io.out(`  groups: ${JSON.stringify(m.named)}`);
+    } else
       io.out(
-        m.ruleId === WELCOME_RULE_ID
+        m.kind === 'welcome'
           ? 'no rule answers this follow: the top-level `welcome` actions apply'
           : 'no rule answers this message: the top-level `default` actions apply',
       );
-      const list = m.ruleId === WELCOME_RULE_ID ? config.rules.welcome : config.rules.default;
-      io.out('  actions:');
-      for (const a of list) io.out(`    - ${describeAction(a)}`);
-      continue;
-    }
-    const rule = config.rules.list.find((x) => x.id === m.ruleId)!;
-    const src = config.ruleSources.get(rule.id);
-    io.out(`rule "${rule.id}" matches${src ? ` (${src.file}${src.line ? `:${src.line}` : ''})` : ''}${rule.continue ? ' and continues' : ''}`);
-    io.out(`  because: ${rule.conditions.join('; ')}`);
-    if (m.captures && m.captures.length > 0) io.out(`  captures: ${JSON.stringify(m.captures)}`);
-    if (m.named) io.out(`  groups: ${JSON.stringify(m.named)}`);
     io.out('  actions:');
-    if (rule.actions.length === 0) io.out('    (none)');
-    for (const a of rule.actions) io.out(`    - ${describeAction(a)}`);
+    if (m.kind === 'rule' && m.actions.length === 0) io.out('    (none)');
+    for (const a of m.actions) io.out(`    - ${describeAction(a)}`);
   }
-  // Preview the reply with the real handler, a fixed clock and a rewards stand-in that grants nothing.
-  const hasGrant = decision.actions.some((a) => a.type === 'grant');
-  const handler = createMessageHandler({
-    config: { current: () => config },
-    clock: { now: () => now },
-    random: deps.random,
-    log: silentLogger(),
-    rewards: {
-      grant: async (req) => {
-        const c = config.files.campaigns.campaigns[req.campaign] as { amount?: { minFen?: number } } | undefined;
-        return { outcome, amountFen: c?.amount?.minFen, reason: outcome === 'granted' ? undefined : 'preview' };
-      },
-    },
-  });
-  const reply = await handler(message);
-  const lines = describeReplyValue(reply);
-  io.out(`reply (not sent${hasGrant ? `; grant assumed ${outcome}, nothing granted` : ''}): ${lines[0]}`);
+  const lines = describeReplyValue(x.reply);
+  io.out(`reply (not sent${x.grants.length > 0 ? `; grant assumed ${outcome}, nothing granted` : ''}): ${lines[0]}`);
   for (const l of lines.slice(1)) io.out(l);
   return 0;
 }

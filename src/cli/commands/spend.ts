@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings, SANDBOX_CREDENTIALS } from '../../config/settings';
 import { fenToYuan, yuanToFen } from '../../lib/money';
-import type { Ledger, LedgerGrant } from '../../rewards/ledger';
+import type { Ledger } from '../../rewards/ledger';
 import {
   buildV2Notification,
   buildV3Notification,
@@ -28,7 +28,8 @@ import {
   sendPayNotification,
   WECHAT_PAY_RESEND_SCHEDULE_MS,
 } from '../../sandbox/pay-notifier';
-import type { OrderStore, StoredOrder } from '../../spend/order-store';
+import type { OrderStore } from '../../spend/order-store';
+import { describeEarned, orderEarned } from '../../spend/order-earned';
 import { explainSpendRules } from '../../spend/select-spend-tier';
 import { openDurableStores } from '../../store/open-stores';
 import { noteToStderr, runningSandbox, targetLine } from '../context';
@@ -139,14 +140,6 @@ function csvCell(v: unknown): string {
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : new Date(ms).toISOString());
 
-function earned(o: StoredOrder, g: LedgerGrant | undefined): string {
-  if (!o.paid) return `nothing (payment ${o.state})`;
-  if (!o.decision) return `nothing (${o.skipReason ?? 'no tier'})`;
-  if (g) return g.outcome === 'granted' ? `${fenToYuan(g.amountFen)} yuan ${g.status}` : `${g.outcome}${g.reason ? ` (${g.reason})` : ''}`;
-  if (o.grant) return `${o.grant.outcome}${o.grant.reason ? ` (${o.grant.reason})` : ''}`;
-  return 'pending (not granted yet)';
-}
-
 /**
  * Registers `orders` (loaded by `src/cli/main.ts`).
  *
@@ -204,7 +197,7 @@ export function register(program: Command, deps: SpendCommandDeps = {}): void {
               fenToYuan(o.totalFen),
               o.protocol,
               o.decision ? `${o.decision.ruleId.slice(6)} ≥${fenToYuan(o.decision.tierMinFen)}` : '-',
-              earned(o, g),
+              describeEarned(orderEarned(o, g)),
               g?.billNo ?? o.grant?.billNo ?? '',
             ]);
           }
