@@ -34,6 +34,8 @@ const LAYERS = [
   // The inbound edge, the operator commands, the composition root.
   ['wechat-koa', '^src/wechat/koa/'],
   ['cli', '^src/cli/'],
+  // The operator console (issue 16): pages over the domain, mounted only by the composition root.
+  ['console', '^src/console/'],
   ['bot', '^src/bot/'],
   // The package's public entry: re-exports only, imported by nobody inside.
   ['index', '^src/index\\.ts$'],

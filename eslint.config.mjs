@@ -55,4 +55,29 @@ export default tseslint.config(
     languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The console's page scripts run in the browser (served as they are, no build step).
+    files: ['views/console/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'fetch',
+          'location',
+          'history',
+          'URL',
+          'URLSearchParams',
+          'FormData',
+          'Chart',
+          'Intl',
+          'setTimeout',
+          'clearTimeout',
+          'Blob',
+          'navigator',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

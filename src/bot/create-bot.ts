@@ -15,6 +15,7 @@ import { createTokenProvider } from '../api/access-token';
 import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
 import { createCards } from '../cards/cards';
+import { createConsole } from '../console/create-console';
 import { createConfigHolder } from '../config/config-holder';
 import { cardsConfigView, rewardsConfigView, spendConfigView } from '../config/config-views';
 import { REWARD_KINDS } from '../config/reward-kinds';
@@ -114,6 +115,23 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       routers: payNotify ? [payNotify] : [],
       adminToken: settings.adminToken,
       staffRouters: settings.adminToken ? [createCardAdminRouter({ cards })] : [],
+      console: settings.adminToken
+        ? createConsole({
+            adminToken: settings.adminToken,
+            trustedProxies: settings.trustedProxies,
+            settings,
+            ledger,
+            rewards,
+            config,
+            cards,
+            orders,
+            kv: store.kv,
+            counters: store.counters,
+            clock,
+            log,
+            sandbox: Boolean(sandbox),
+          })
+        : undefined,
       metricsToken: settings.metricsToken,
       accessLog: settings.accessLog,
       auth: settings.adminToken || settings.metricsToken ? { counters: store.counters, kv: store.kv, trustedProxies: settings.trustedProxies } : undefined,

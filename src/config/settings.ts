@@ -117,6 +117,11 @@ export interface Settings {
   outboxLeaseMs?: number;
   /** Bearer token for the staff/admin HTTP endpoints (BOT_ADMIN_TOKEN); unset = endpoints disabled. */
   adminToken?: string;
+  /**
+   * BOT_PUBLIC_URL: the URL people reach the bot at (e.g. `https://bot.example.com`, behind a TLS proxy);
+   * when https, the operator console's cookies are Secure.
+   */
+  publicUrl?: string;
   /** LOG_LEVEL: one of {@link LOG_LEVELS} (default info; the CLI's default is warn). */
   logLevel: (typeof LOG_LEVELS)[number];
   /** BOT_ACCESS_LOG: one access line per request at info (default true; 0 turns it off). */
@@ -303,6 +308,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     },
     outboxLeaseMs: int(env, 'BOT_OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
     adminToken: str(env, 'BOT_ADMIN_TOKEN'),
+    publicUrl: str(env, 'BOT_PUBLIC_URL') === undefined ? undefined : url(env, 'BOT_PUBLIC_URL', ''),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     accessLog: bool(env, 'BOT_ACCESS_LOG', true),
     secrets: [],

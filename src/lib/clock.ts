@@ -74,3 +74,13 @@ export function shanghaiParts(ms: number): {
 export function shanghaiToEpoch(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
   return Date.UTC(year, month - 1, day, hour, minute, second) - SHANGHAI_OFFSET_MS;
 }
+
+/**
+ * A time as Beijing wall-clock text with the zone shown, for people (the console).
+ *
+ * @example beijingTime(Date.parse('2026-12-04T11:30:00Z')) // '2026-12-04 19:30 (UTC+8)'
+ */
+export function beijingTime(ms: number): string {
+  const p = shanghaiParts(ms);
+  return `${p.isoDate} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} (UTC+8)`;
+}

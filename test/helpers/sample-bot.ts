@@ -30,14 +30,17 @@ export interface SampleBot {
   close(): Promise<void>;
 }
 
-/** Builds the sample bot (no workers, no config watcher) on a fresh temp folder. */
-export async function startSampleBot(options: { clock: Clock } & Pick<BotOptions, 'deadlineMs'>): Promise<SampleBot> {
+/** Builds the sample bot (no workers, no config watcher) on a fresh temp folder; `env` adds settings (e.g. BOT_ADMIN_TOKEN). */
+export async function startSampleBot(options: { clock: Clock; env?: Record<string, string> } & Pick<BotOptions, 'deadlineMs' | 'log'>): Promise<SampleBot> {
   const { clock } = options;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-e2e-'));
   fs.cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
-  const settings = loadSettings({ BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views') }, dir);
+  const settings = loadSettings(
+    { BOT_CONFIG_DIR: path.join(dir, 'config'), BOT_DATA_DIR: path.join(dir, 'data'), BOT_VIEWS_DIR: path.join(ROOT, 'views'), ...options.env },
+    dir,
+  );
   expect(settings.sandbox).toBe(true);
-  const bot = await createBot({ settings, clock, log: silentLogger(), workers: false, watchConfig: false, deadlineMs: options.deadlineMs });
+  const bot = await createBot({ settings, clock, log: options.log ?? silentLogger(), workers: false, watchConfig: false, deadlineMs: options.deadlineMs });
   return {
     bot,
     dir,

@@ -180,6 +180,11 @@ export interface AppOptions extends WebhookOptions {
   adminToken?: string;
   /** Staff routes, served only behind the bearer guard (`staff-auth.ts`) with `adminToken`. */
   staffRouters?: Router[];
+  /**
+   * The operator console (`src/console`): one middleware for `/console/*` with its own session guard,
+   * mounted after the operations routes where the staff routes are (not on the `public` surface).
+   */
+  console?: Middleware;
   /** BOT_METRICS_TOKEN: when set, `GET /metrics` needs it as a bearer token (needs `auth`). */
   metricsToken?: string;
   /** The failure counters and lockout policy of the bearer guards (the shared store). */
@@ -244,6 +249,7 @@ export function createWebhook(options: AppOptions): Koa<WebhookState> {
   if (surface !== 'admin') for (const r of options.routers ?? []) app.use(r.routes());
   if (surface !== 'public' && guards.admin && options.staffRouters?.length) app.use(staffRouter(guards.admin, options.staffRouters).routes());
   if (surface !== 'public' && !guards.admin && options.staffRouters?.length) options.log.info('BOT_ADMIN_TOKEN is not set: the staff endpoints are off');
+  if (surface !== 'public' && options.console) app.use(options.console);
   app.on('error', (err: unknown, ctx?: { state?: WebhookState }) => {
     // Koa also emits the socket's errors when a client hangs up mid-request: not a failure of ours.
     const code = (err as { code?: unknown } | null)?.code;

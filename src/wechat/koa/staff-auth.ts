@@ -104,9 +104,19 @@ export function bearerVerdict(header: string | undefined, expected: string): Bea
   if (header === undefined || header === '') return 'missing';
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   if (!m) return 'malformed';
-  const a = Buffer.from(m[1]!, 'utf8');
+  return secretMatches(m[1]!, expected) ? 'ok' : 'wrong';
+}
+
+/**
+ * Compares a presented secret with the expected one in constant time (lengths first).
+ *
+ * @example secretMatches(form.token, settings.adminToken) // true
+ * @see https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b
+ */
+export function secretMatches(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented, 'utf8');
   const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b) ? 'ok' : 'wrong';
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -133,8 +143,7 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
   if (!options || typeof options.token !== 'string' || options.token.length < 16) throw new TypeError(`staffAuth: the ${label} token must be at least 16 characters`);
   if (typeof options.counters?.incrementWithin !== 'function' || typeof options.kv?.get !== 'function')
     throw new TypeError('staffAuth: counters and kv (the shared store) are required');
-  const policy = lockoutPolicy(options.policy);
-  const limiter: Limiter = { counters: options.counters, kv: options.kv, clock: options.clock ?? systemClock, policy };
+  const limiter = attemptLimiter(options);
 
   return async function staffAuthGuard(ctx, next) {
     const header = ctx.get('authorization');
@@ -144,19 +153,17 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
       return next();
     }
     const address = clientAddress(ctx.req, options.trustedProxies);
-    const bucket = addressBucket(address);
     const attempt = { address, method: ctx.method, path: ctx.path };
     let refusal: Refusal | undefined;
     try {
-      const lockedFor = await lockedSeconds(limiter, bucket);
-      if (lockedFor > 0) refusal = { reason: 'locked_out', failures: await limiter.counters.get(failKey(bucket)), retryAfter: lockedFor };
-      else {
+      refusal = await limiter.lockedOut(address);
+      if (!refusal) {
         const verdict = bearerVerdict(header, options.token);
         if (verdict === 'ok') {
           state.staff = true;
           return next();
         }
-        refusal = await recordFailure(limiter, bucket, verdict);
+        refusal = await limiter.fail(address, verdict);
       }
     } catch (err) {
       options.log.error({ err: err instanceof Error ? err.message : String(err), ...attempt }, 'staff auth: the store is unreachable, refusing');
@@ -164,7 +171,7 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
       ctx.body = { ok: false, message: 'staff endpoints are unavailable: the store does not answer' };
       return;
     }
-    audit(options.log, label, attempt, refusal);
+    auditRefusal(options.log, label, attempt, refusal);
     if (refusal.retryAfter !== undefined) {
       ctx.set('Retry-After', String(refusal.retryAfter));
       ctx.status = 429;
@@ -179,18 +186,47 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
 
 // === Lockout steps
 
+/** Why an attempt was refused, and when it may be retried (429) if locked out now. */
+export interface Refusal {
+  reason: Exclude<BearerVerdict, 'ok'> | 'locked_out';
+  failures: number;
+  /** Set when the answer is 429 (locked out now). */
+  retryAfter?: number;
+}
+
+/**
+ * The failure counters and lockouts of the guard, per client address, for another credential check
+ * to share (the console's login form): the same counters, so failures at either count together.
+ */
+export interface AttemptLimiter {
+  /** The refusal when the address is locked out now, else undefined. */
+  lockedOut(address: string): Promise<Refusal | undefined>;
+  /** Counts a failed attempt of the address; the refusal has `retryAfter` when that locked it out. */
+  fail(address: string, reason: Exclude<BearerVerdict, 'ok'>): Promise<Refusal>;
+}
+
+/**
+ * The guard's lockout policy over the shared store. Throws now on a bad policy.
+ *
+ * @example const limiter = attemptLimiter({ counters, kv, clock }); if (!(await limiter.lockedOut(addr))) …
+ */
+export function attemptLimiter(shared: Pick<StaffAuthShared, 'counters' | 'kv' | 'clock' | 'policy'>): AttemptLimiter {
+  const limiter: Limiter = { counters: shared.counters, kv: shared.kv, clock: shared.clock ?? systemClock, policy: lockoutPolicy(shared.policy) };
+  return {
+    async lockedOut(address) {
+      const bucket = addressBucket(address);
+      const lockedFor = await lockedSeconds(limiter, bucket);
+      return lockedFor > 0 ? { reason: 'locked_out', failures: await limiter.counters.get(failKey(bucket)), retryAfter: lockedFor } : undefined;
+    },
+    fail: (address, reason) => recordFailure(limiter, addressBucket(address), reason),
+  };
+}
+
 interface Limiter {
   counters: CounterStore;
   kv: KeyValueStore;
   clock: Clock;
   policy: LockoutPolicy;
-}
-
-interface Refusal {
-  reason: Exclude<BearerVerdict, 'ok'> | 'locked_out';
-  failures: number;
-  /** Set when the answer is 429 (locked out now). */
-  retryAfter?: number;
 }
 
 function lockoutPolicy(given: Partial<LockoutPolicy> | undefined): LockoutPolicy {
@@ -234,7 +270,8 @@ async function lockOut(limiter: Limiter, bucket: string): Promise<number> {
 
 // === Audit
 
-function audit(log: Logger, label: string, attempt: { address: string; method: string; path: string }, refusal: Refusal): void {
+/** The audit line (warn) of a refused attempt: address, method, path, reason, failures; never the token. */
+export function auditRefusal(log: Logger, label: string, attempt: { address: string; method: string; path: string }, refusal: Refusal): void {
   const { reason, failures, retryAfter } = refusal;
   log.warn(
     { audit: 'staff_auth', guard: label, ...attempt, reason, failures, ...(retryAfter !== undefined ? { lockedForSeconds: retryAfter } : {}) },
