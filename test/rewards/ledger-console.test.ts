@@ -1,0 +1,69 @@
+/**
+ * Runs the console queries' contract (`ledger-console-contract.ts`) on every adapter, and checks on
+ * the SQL ones that a failing history write fails its change with it (rolled back, the caller told):
+ * it can never let a payment's state move unrecorded, nor silently.
+ */
+import { Pool } from 'pg';
+import { PostgresLedger } from '../../src/store/postgres-ledger';
+import { SqliteLedger } from '../../src/store/sqlite-ledger';
+import { openSqlite } from '../../src/store/sqlite-migrate';
+import { createMemoryLedger } from '../../src/store/memory-ledger';
+import { withLedgerRules } from '../../src/rewards/ledger-plans';
+import type { Ledger } from '../../src/rewards/ledger';
+import { describeService } from '../store/service-probe';
+import { grantInput } from './ledger-contract';
+import { runLedgerConsoleContract, type FreshLedger } from './ledger-console-contract';
+import { DATABASE_URL, pgSchemaPool, sqliteLedger, T0 } from './helpers';
+
+runLedgerConsoleContract('createMemoryLedger', async () => ({ ledger: withLedgerRules(createMemoryLedger()), close: async () => undefined }));
+runLedgerConsoleContract('SqliteLedger', async () => sqliteLedger());
+
+let pg: { pool: Pool; drop(): Promise<void>; ledger: Ledger } | undefined;
+/** One schema for the file, emptied before each test (the history too). */
+const freshPg: FreshLedger = async () => {
+  if (!pg) {
+    const p = await pgSchemaPool(4);
+    pg = { ...p, ledger: withLedgerRules(await PostgresLedger.create(p.pool)) };
+  }
+  await pg.pool.query('TRUNCATE ledger_outbox, ledger_grants, ledger_usage, ledger_bill_seq, ledger_campaign_pause, ledger_grant_events RESTART IDENTITY');
+  return { ledger: pg.ledger, close: async () => undefined };
+};
+
+describeService('PostgresLedger', [[DATABASE_URL, 5432]], () => {
+  afterAll(async () => pg?.drop());
+  runLedgerConsoleContract('PostgresLedger', freshPg);
+
+  it('should fail (and roll back) a settle whose history cannot be written', async () => {
+    const { ledger } = await freshPg();
+    const { grant } = await ledger.recordGrant(grantInput());
+    await pg!.pool.query('ALTER TABLE ledger_grant_events RENAME TO ledger_grant_events_gone');
+    try {
+      await expect(ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).rejects.toThrow(/ledger_grant_events/);
+    } finally {
+      await pg!.pool.query('ALTER TABLE ledger_grant_events_gone RENAME TO ledger_grant_events');
+    }
+    expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'PENDING', sentAt: null });
+    expect(await ledger.openCount()).toBe(1);
+  });
+});
+
+describe('SqliteLedger history writes', () => {
+  it('should fail (and roll back) a settle or an attempt whose history cannot be written', async () => {
+    const s = sqliteLedger();
+    const db = openSqlite(s.file);
+    try {
+      const { grant } = await s.ledger.recordGrant(grantInput());
+      await s.ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 60_000, limit: 1 });
+      db.exec("CREATE TRIGGER refuse_history BEFORE INSERT ON ledger_grant_events BEGIN SELECT RAISE(ABORT, 'history write refused'); END");
+      await expect(s.ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).rejects.toThrow(/history write refused/);
+      await expect(s.ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1 })).rejects.toThrow(/history write refused/);
+      await expect(s.ledger.recordGrant(grantInput())).rejects.toThrow(/history write refused/);
+      expect(await s.ledger.countGrants({})).toBe(1);
+      expect(await s.ledger.getGrant(grant.id)).toMatchObject({ status: 'PENDING', attempts: 0, sentAt: null });
+      expect(await s.ledger.openCount()).toBe(1);
+    } finally {
+      db.close();
+      await s.close();
+    }
+  });
+});
