@@ -2,11 +2,12 @@
  * The console's pages, in nav order. Each page module adds its own line here (and nothing else).
  */
 import type { ConsolePage } from './console-page';
+import { ledgerPage } from './ledger-page';
 import { overviewPage } from './overview-page';
 
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   overviewPage,
-  // console-ledger: ledgerPage
+  ledgerPage,
   // console-core: campaignsPage
   // console-pages: rulesPage, configPage, ordersPage, cardsPage, sandboxPage
 ];

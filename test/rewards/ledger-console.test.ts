@@ -5,7 +5,6 @@
  */
 import { Pool } from 'pg';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
-import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
 import { withLedgerRules } from '../../src/rewards/ledger-plans';
