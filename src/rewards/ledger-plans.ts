@@ -259,6 +259,7 @@ export function withLedgerRules(storage: LedgerStorage): Ledger {
     listAll: (opts) => s.listAll(opts),
     summary: () => s.summary(),
     openCount: () => s.openCount(),
+    activity: (window) => s.activity(window),
     findGrants: (filter, page) => s.findGrants(filter, page),
     countGrants: (filter) => s.countGrants(filter),
     grantEvents: (grantId) => s.grantEvents(grantId),

@@ -543,6 +543,30 @@ export interface LedgerReports {
   countGrants(filter: GrantFilter): Promise<number>;
   /** A grant's history, oldest first (empty for grants recorded before the history was kept). */
   grantEvents(grantId: number): Promise<GrantEvent[]>;
+  /**
+   * The console's chart: per `bucketMs` from `since` (inclusive) to `until` (exclusive), how many
+   * grants were recorded as granted (`createdAt`), sent (`sentAt`), claimed (RECEIVED, `settledAt`) and
+   * refunded (REFUND, `settledAt`); every bucket listed, oldest first, zeros included. At most 2000
+   * buckets (RangeError otherwise).
+   */
+  activity(window: ActivityWindow): Promise<ActivityBucket[]>;
+}
+
+/** The span and bucket size of {@link LedgerReports.activity}; `campaign` narrows it to one campaign. */
+export interface ActivityWindow {
+  since: number;
+  until: number;
+  bucketMs: number;
+  campaign?: string;
+}
+
+/** One bucket of {@link LedgerReports.activity}: its start (epoch ms) and counts. */
+export interface ActivityBucket {
+  start: number;
+  grants: number;
+  sends: number;
+  claims: number;
+  refunds: number;
 }
 
 /** A whole ledger, as every adapter implements it: both ports and `close()`. */

@@ -11,7 +11,7 @@
  */
 import { billNoPrefix } from './bill-no';
 import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
-import type { LedgerGrant, RecordGrantInput } from './ledger';
+import { type Ledger, type LedgerGrant, type OperatorInput, type RecordGrantInput, type ReissueResult, reissueRefusal } from './ledger';
 import { planGrant } from './limits';
 import { redpackPayload } from './red-packet-kind';
 
@@ -74,4 +74,43 @@ export function planReissue(original: LedgerGrant, opts: { config: RewardsConfig
       note,
     },
   };
+}
+
+/** A reissue ready to record (`input`), or why there can be none. */
+export type PreparedReissue = { ok: true; original: LedgerGrant; input: RecordGrantInput } | { ok: false; message: string };
+
+/**
+ * The checks of a reissue before anything is recorded: the bill is a failed red packet not yet
+ * reissued (`reissueRefusal`), and its new grant can be planned now (`planReissue`). The CLI's dry run
+ * stops here; a real run records `input` with `ledger.reissue` (see {@link reissueGrant}).
+ *
+ * @example const p = await prepareReissue({ ledger, config, mchId }, bill, { by: 'alice', reason: 'fixed', now });
+ */
+export async function prepareReissue(
+  deps: { ledger: Pick<Ledger, 'findByBillNo'>; config: RewardsConfig; mchId: string },
+  billNo: string,
+  who: OperatorInput,
+): Promise<PreparedReissue> {
+  const original = await deps.ledger.findByBillNo(billNo);
+  const refused = reissueRefusal(original, billNo);
+  if (refused || !original) return { ok: false, message: refused!.message };
+  const plan = planReissue(original, { config: deps.config, mchId: deps.mchId, ...who });
+  if ('refusal' in plan) return { ok: false, message: plan.refusal };
+  return { ok: true, original, input: plan.input };
+}
+
+/**
+ * Reissues a failed red packet as a new grant — the one operation behind `redpack reissue` and the
+ * console: {@link prepareReissue}, then `ledger.reissue` (atomic, exactly once).
+ *
+ * @example const r = await reissueGrant({ ledger, config, mchId }, bill, { by: 'console:a1b2c3', reason: 'openid fixed', now });
+ */
+export async function reissueGrant(
+  deps: { ledger: Pick<Ledger, 'findByBillNo' | 'reissue'>; config: RewardsConfig; mchId: string },
+  billNo: string,
+  who: OperatorInput,
+): Promise<ReissueResult | { ok: false; message: string }> {
+  const prepared = await prepareReissue(deps, billNo, who);
+  if (!prepared.ok) return prepared;
+  return deps.ledger.reissue(billNo, { ...who, grant: prepared.input });
 }

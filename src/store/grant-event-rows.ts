@@ -1,8 +1,8 @@
 /**
  * The grants' history in the SQL ledger adapters: the `ledger_grant_events` table (ledger schema
- * step 4, with the indexes the console's search uses), the insert of the plans' `appendEvents` step
+ * step 5, with the index the console's search by follower uses), the insert of the plans' `appendEvents` step
  * and the row mapping. The table is append-only: nothing updates or deletes its rows. Grants recorded
- * before step 4 keep reading as they did, with an empty history.
+ * before step 5 keep reading as they did, with an empty history.
  *
  * @example db.prepare(INSERT_EVENT_SQL_SQLITE).run(...eventValues(event))
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -10,8 +10,8 @@
 import type { GrantEvent, GrantEventType, GrantStatus, NewGrantEvent } from '../rewards/ledger';
 
 /**
- * Schema step 4 of the ledger (both SQL adapters): the grants' history, and indexes for searching by
- * follower and by date. `grant_id` has no foreign key: the rows are written in the grant's own
+ * Schema step 5 of the ledger (both SQL adapters): the grants' history, and an index for searching
+ * by follower (step 4's `ledger_grants_created_at` serves the date range). `grant_id` has no foreign key: the rows are written in the grant's own
  * transaction, and a key would only make tools that empty `ledger_grants` (TRUNCATE) refuse.
  */
 export function grantEventsMigration(dialect: 'sqlite' | 'pg'): string {
@@ -30,8 +30,7 @@ export function grantEventsMigration(dialect: 'sqlite' | 'pg'): string {
      pay_detail  TEXT
    );
    CREATE INDEX ledger_grant_events_grant ON ledger_grant_events (grant_id, id);
-   CREATE INDEX ledger_grants_open_id ON ledger_grants (open_id, id);
-   CREATE INDEX ledger_grants_created_at ON ledger_grants (created_at)`;
+   CREATE INDEX ledger_grants_open_id ON ledger_grants (open_id, id)`;
 }
 
 const COLUMNS = ['grant_id', 'at', 'type', 'status', 'detail', 'pay_call', 'pay_outcome', 'pay_code', 'pay_message', 'pay_detail'] as const;

@@ -1,11 +1,12 @@
 /**
- * Row mapping shared by the SQL ledger adapters (SQLite and PostgreSQL use the same column names).
+ * Row mapping shared by the SQL ledger adapters (SQLite and PostgreSQL use the same column names), and
+ * the activity buckets of the console's chart that all three adapters share.
  *
  * @example const grant = rowToGrant(db.prepare('SELECT * FROM ledger_grants WHERE id = ?').get(1));
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import type { GrantOutcome } from '../rewards/rewards-port';
-import type { CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { ActivityBucket, ActivityWindow, CampaignPause, GrantStatus, HeldReservation, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { GrantChange, NewGrant } from '../rewards/ledger-plans';
 
 /** A `ledger_grants` row as a driver returns it (PostgreSQL BIGINTs arrive as strings). */
@@ -241,4 +242,70 @@ export function rowToSummary(row: { campaign: string; status: string; count: num
  */
 export function rowToPause(row: { campaign: string; reason: string; paused_by: string; paused_at: number | string }): CampaignPause {
   return { campaign: row.campaign, reason: row.reason, by: row.paused_by as CampaignPause['by'], pausedAt: num(row.paused_at) };
+}
+
+// === Activity (the console's chart)
+
+/** What each adapter's activity query counts per bucket: g(rants), s(ends), c(laims), r(efunds). */
+export type ActivityWhat = 'g' | 's' | 'c' | 'r';
+export interface ActivityRow {
+  what: ActivityWhat;
+  /** The bucket index from `since` (0 = the first). */
+  bucket: number | string;
+  n: number | string;
+}
+
+/** The largest number of buckets one activity query may ask for (as `MAX_ACTIVITY_BUCKETS`). */
+const MAX_BUCKETS = 2000;
+
+/** The number of buckets of a window; throws RangeError on a bad window. */
+export function activityBucketCount(w: ActivityWindow): number {
+  const ok = [w.since, w.until, w.bucketMs].every(Number.isSafeInteger) && w.bucketMs > 0 && w.until > w.since;
+  const count = ok ? Math.ceil((w.until - w.since) / w.bucketMs) : 0;
+  if (!ok || count > MAX_BUCKETS) throw new RangeError(`ledger activity: since < until and 1–${MAX_BUCKETS} buckets of a whole number of ms are required`);
+  return count;
+}
+
+/** Every bucket of the window, the counted rows filled in. */
+export function activityBuckets(w: ActivityWindow, rows: readonly ActivityRow[]): ActivityBucket[] {
+  const out = Array.from({ length: activityBucketCount(w) }, (_, i) => ({ start: w.since + i * w.bucketMs, grants: 0, sends: 0, claims: 0, refunds: 0 }));
+  const field = { g: 'grants', s: 'sends', c: 'claims', r: 'refunds' } as const;
+  for (const row of rows) {
+    const b = out[Number(row.bucket)];
+    if (b) b[field[row.what]] += Number(row.n);
+  }
+  return out;
+}
+
+/**
+ * Schema step 4 of the ledger (both SQL adapters): the time columns the console's activity query
+ * ranges over, indexed, so a chart never scans the whole ledger (on SQLite that scan would hold the
+ * process, webhook included).
+ */
+export const ACTIVITY_INDEXES_MIGRATION = `CREATE INDEX ledger_grants_created_at ON ledger_grants (created_at);
+   CREATE INDEX ledger_grants_sent_at ON ledger_grants (sent_at);
+   CREATE INDEX ledger_grants_status_settled_at ON ledger_grants (status, settled_at)`;
+
+/**
+ * The activity query (one UNION ALL over the indexed time columns), in SQLite's (`@since`, `CAST`) or
+ * PostgreSQL's (`$1::bigint`) dialect. Parameters: since, until, bucket (ms), campaign (or null).
+ */
+export function activitySql(dialect: 'sqlite' | 'pg'): string {
+  const p =
+    dialect === 'sqlite'
+      ? { since: '@since', until: '@until', bucket: '@bucket', campaign: '@campaign' }
+      : { since: '$1::bigint', until: '$2::bigint', bucket: '$3::bigint', campaign: '$4::text' };
+  const index = (col: string) => (dialect === 'sqlite' ? `CAST((${col} - ${p.since}) / ${p.bucket} AS INTEGER)` : `(${col} - ${p.since}) / ${p.bucket}`);
+  return [
+    ['g', 'created_at', "outcome = 'granted'"],
+    ['s', 'sent_at', 'TRUE'],
+    ['c', 'settled_at', "status = 'RECEIVED'"],
+    ['r', 'settled_at', "status = 'REFUND'"],
+  ]
+    .map(
+      ([what, col, cond]) =>
+        `SELECT '${what}' AS what, ${index(col!)} AS bucket, COUNT(*) AS n FROM ledger_grants
+         WHERE ${col} >= ${p.since} AND ${col} < ${p.until} AND ${cond} AND (${p.campaign} IS NULL OR campaign = ${p.campaign}) GROUP BY 2`,
+    )
+    .join(' UNION ALL ');
 }

@@ -8,6 +8,7 @@
 import { newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
 import type { CampaignPause, GrantEvent, GrantFilter, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
+import { activityBucketCount, activityBuckets, type ActivityRow } from './ledger-rows';
 
 interface OutboxEntry {
   campaign: string;
@@ -196,6 +197,21 @@ export function createMemoryLedger(options: { billTag?: string } = {}): SyncLedg
     },
     async openCount() {
       return outbox.size;
+    },
+    async activity(window) {
+      activityBucketCount(window);
+      const rows: ActivityRow[] = [];
+      const count = (what: ActivityRow['what'], at: number | null) => {
+        if (at !== null && at >= window.since && at < window.until) rows.push({ what, bucket: Math.floor((at - window.since) / window.bucketMs), n: 1 });
+      };
+      for (const g of grants.values()) {
+        if (window.campaign !== undefined && g.campaign !== window.campaign) continue;
+        if (g.outcome === 'granted') count('g', g.createdAt);
+        count('s', g.sentAt);
+        if (g.status === 'RECEIVED') count('c', g.settledAt);
+        if (g.status === 'REFUND') count('r', g.settledAt);
+      }
+      return activityBuckets(window, rows);
     },
     async findGrants(filter, page) {
       const oldest = page.order === 'oldest';

@@ -13,10 +13,26 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { BillNoError, isLedgerTag, ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
-import type { CampaignPause, GrantEvent, GrantFilter, GrantPage, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type {
+  ActivityBucket,
+  ActivityWindow,
+  CampaignPause,
+  GrantEvent,
+  GrantFilter,
+  GrantPage,
+  GrantStatus,
+  LedgerGrant,
+  LedgerSummaryRow,
+  Usage,
+} from '../rewards/ledger';
 import type { AsyncLedgerStorage, AsyncLedgerTx } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
+  ACTIVITY_INDEXES_MIGRATION,
+  activityBucketCount,
+  activityBuckets,
+  type ActivityRow,
+  activitySql,
   changeValues,
   grantRow,
   grantValues,
@@ -92,6 +108,8 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
    )`,
   // Operator actions (redpack cancel / reissue) and the reissue link.
   operatorColumnsMigration('BIGINT'),
+  // The console's activity chart ranges over these.
+  ACTIVITY_INDEXES_MIGRATION,
   // The grants' history (append-only) and the search indexes of the console.
   grantEventsMigration('pg'),
 ];
@@ -381,6 +399,12 @@ export class PostgresLedger implements AsyncLedgerStorage {
   async openCount(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM ledger_outbox');
     return Number(rows[0].n);
+  }
+
+  async activity(window: ActivityWindow): Promise<ActivityBucket[]> {
+    activityBucketCount(window);
+    const { rows } = await this.pool.query<ActivityRow>(activitySql('pg'), [window.since, window.until, window.bucketMs, window.campaign ?? null]);
+    return activityBuckets(window, rows);
   }
 
   async usage(key: string): Promise<Usage> {

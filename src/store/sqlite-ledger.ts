@@ -12,10 +12,26 @@
  * @see https://www.sqlite.org/lang_transaction.html
  */
 import { ledgerTagFor, newLedgerTag, wantedLedgerTag } from '../rewards/bill-no';
-import type { CampaignPause, GrantEvent, GrantFilter, GrantPage, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type {
+  ActivityBucket,
+  ActivityWindow,
+  CampaignPause,
+  GrantEvent,
+  GrantFilter,
+  GrantPage,
+  GrantStatus,
+  LedgerGrant,
+  LedgerSummaryRow,
+  Usage,
+} from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
+  ACTIVITY_INDEXES_MIGRATION,
+  activityBucketCount,
+  activityBuckets,
+  type ActivityRow,
+  activitySql,
   changeValues,
   grantRow,
   grantValues,
@@ -93,6 +109,8 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
    )`,
   // Operator actions (redpack cancel / reissue) and the reissue link.
   operatorColumnsMigration('INTEGER'),
+  // The console's activity chart ranges over these.
+  ACTIVITY_INDEXES_MIGRATION,
   // The grants' history (append-only) and the search indexes of the console.
   grantEventsMigration('sqlite'),
 ];
@@ -161,6 +179,7 @@ export class SqliteLedger implements SyncLedgerStorage {
          FROM ledger_grants GROUP BY campaign, status ORDER BY campaign, status`,
       ),
       openCount: p<{ n: number }>('SELECT COUNT(*) AS n FROM ledger_outbox'),
+      activity: p<ActivityRow>(activitySql('sqlite')),
       pause: p(
         `INSERT INTO ledger_campaign_pause (campaign, reason, paused_by, paused_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (campaign) DO NOTHING`,
@@ -360,6 +379,12 @@ export class SqliteLedger implements SyncLedgerStorage {
 
   async openCount(): Promise<number> {
     return (await this.read(() => this.q.openCount.get()!)).n;
+  }
+
+  async activity(window: ActivityWindow): Promise<ActivityBucket[]> {
+    activityBucketCount(window);
+    const params = { since: window.since, until: window.until, bucket: window.bucketMs, campaign: window.campaign ?? null };
+    return activityBuckets(window, await this.read(() => this.q.activity.all(params)));
   }
 
   async usage(key: string): Promise<Usage> {

@@ -3,7 +3,9 @@
  * the SQL ones that a failing history write fails its change with it (rolled back, the caller told):
  * it can never let a payment's state move unrecorded, nor silently.
  */
+import path from 'node:path';
 import { Pool } from 'pg';
+import { SqliteLedger } from '../../src/store/sqlite-ledger';
 import { PostgresLedger } from '../../src/store/postgres-ledger';
 import { openSqlite } from '../../src/store/sqlite-migrate';
 import { createMemoryLedger } from '../../src/store/memory-ledger';
@@ -12,7 +14,7 @@ import type { Ledger } from '../../src/rewards/ledger';
 import { describeService } from '../store/service-probe';
 import { grantInput } from './ledger-contract';
 import { runLedgerConsoleContract, type FreshLedger } from './ledger-console-contract';
-import { DATABASE_URL, pgSchemaPool, sqliteLedger, T0 } from './helpers';
+import { DATABASE_URL, pgSchemaPool, sqliteLedger, T0, tempDir } from './helpers';
 
 runLedgerConsoleContract('createMemoryLedger', async () => ({ ledger: withLedgerRules(createMemoryLedger()), close: async () => undefined }));
 runLedgerConsoleContract('SqliteLedger', async () => sqliteLedger());
@@ -47,22 +49,24 @@ describeService('PostgresLedger', [[DATABASE_URL, 5432]], () => {
 });
 
 describe('SqliteLedger history writes', () => {
-  it('should fail (and roll back) a settle or an attempt whose history cannot be written', async () => {
-    const s = sqliteLedger();
-    const db = openSqlite(s.file);
+  it('should fail (and roll back) a settle, an attempt or a grant whose history cannot be written', async () => {
+    const tmp = tempDir('ledger-history-');
+    const db = openSqlite(path.join(tmp.dir, 'ledger.sqlite'));
+    const ledger = withLedgerRules(SqliteLedger.create(db));
     try {
-      const { grant } = await s.ledger.recordGrant(grantInput());
-      await s.ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 60_000, limit: 1 });
+      const { grant } = await ledger.recordGrant(grantInput());
+      await ledger.claimDue({ owner: 'w1', now: T0, leaseMs: 60_000, limit: 1 });
+      // On the ledger's own connection, so its statements see the trigger at once.
       db.exec("CREATE TRIGGER refuse_history BEFORE INSERT ON ledger_grant_events BEGIN SELECT RAISE(ABORT, 'history write refused'); END");
-      await expect(s.ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).rejects.toThrow(/history write refused/);
-      await expect(s.ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1 })).rejects.toThrow(/history write refused/);
-      await expect(s.ledger.recordGrant(grantInput())).rejects.toThrow(/history write refused/);
-      expect(await s.ledger.countGrants({})).toBe(1);
-      expect(await s.ledger.getGrant(grant.id)).toMatchObject({ status: 'PENDING', attempts: 0, sentAt: null });
-      expect(await s.ledger.openCount()).toBe(1);
+      await expect(ledger.settle(grant.id, { status: 'SENT', now: T0 + 1 })).rejects.toThrow(/history write refused/);
+      await expect(ledger.markSending(grant.id, { owner: 'w1', now: T0 + 1 })).rejects.toThrow(/history write refused/);
+      await expect(ledger.recordGrant(grantInput())).rejects.toThrow(/history write refused/);
+      expect(await ledger.countGrants({})).toBe(1);
+      expect(await ledger.getGrant(grant.id)).toMatchObject({ status: 'PENDING', attempts: 0, sentAt: null });
+      expect(await ledger.openCount()).toBe(1);
     } finally {
       db.close();
-      await s.close();
+      tmp.remove();
     }
   });
 });

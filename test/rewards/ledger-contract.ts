@@ -384,6 +384,40 @@ export function runLedgerContract(name: string, factory: LedgerFactory): void {
         expect(await ledger.findByKey(a.grant.dedupeKey, a.grant.ruleId)).toMatchObject({ id: a.grant.id, checkedAt: T0 + 5 });
         expect(await ledger.findByKey('nope', 'nope')).toBeUndefined();
       });
+
+      it('should count grants, sends, claims and refunds per bucket of the window (activity)', async () => {
+        const H = 3_600_000;
+        const at = (h: number, campaign = 'a') => ledger.recordGrant(grantInput({ campaign, now: T0 + h * H }));
+        const g0 = await at(0);
+        const g1 = await at(0.5);
+        const g2 = await at(1);
+        const g3 = await at(2, 'b');
+        await ledger.recordGrant(grantInput({ campaign: 'a', now: T0 + 1.5 * H, refusal: { outcome: 'limit_reached', reason: 'x' } }));
+        await at(-1); // before the window
+        await at(3); // at `until`: outside (exclusive)
+        await ledger.settle(g0.grant.id, { status: 'SENT', now: T0 + 0.1 * H });
+        await ledger.settle(g0.grant.id, { status: 'RECEIVED', now: T0 + 1.2 * H });
+        await ledger.settle(g1.grant.id, { status: 'SENT', now: T0 + 0.6 * H });
+        await ledger.settle(g1.grant.id, { status: 'REFUND', now: T0 + 2.5 * H });
+        await ledger.settle(g2.grant.id, { status: 'FAILED', now: T0 + 1.1 * H });
+        await ledger.settle(g3.grant.id, { status: 'SENT', now: T0 + 2.1 * H });
+        const window = { since: T0, until: T0 + 3 * H, bucketMs: H };
+        expect(await ledger.activity(window)).toEqual([
+          { start: T0, grants: 2, sends: 2, claims: 0, refunds: 0 },
+          { start: T0 + H, grants: 1, sends: 0, claims: 1, refunds: 0 },
+          { start: T0 + 2 * H, grants: 1, sends: 1, claims: 0, refunds: 1 },
+        ]);
+        expect((await ledger.activity({ ...window, campaign: 'b' })).map((b) => [b.grants, b.sends])).toEqual([
+          [0, 0],
+          [0, 0],
+          [1, 1],
+        ]);
+        expect(await ledger.activity({ since: T0 + 10 * H, until: T0 + 10 * H + 1, bucketMs: H })).toEqual([
+          { start: T0 + 10 * H, grants: 0, sends: 0, claims: 0, refunds: 0 },
+        ]);
+        await expect(ledger.activity({ since: T0, until: T0 + 3000 * H, bucketMs: H })).rejects.toThrow(RangeError);
+        await expect(ledger.activity({ since: T0, until: T0, bucketMs: H })).rejects.toThrow(RangeError);
+      });
     });
   });
 }

@@ -26,17 +26,17 @@ import pino from 'pino';
 import type { Command } from 'commander';
 import { loadSettings, SANDBOX_CREDENTIALS, type Settings } from '../../config/settings';
 import { systemClock, type Clock } from '../../lib/clock';
-import { closestName } from '../../lib/closest-name';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createPayClient, loadMerchantCert } from '../../pay/client';
 import { createRedpackApi } from '../../pay/redpack';
 import type { RedpackApi } from '../../pay/types';
 import { fenToYuan } from '../../lib/money';
 import { amountRangeFor, isRedPacketCampaign, type RewardsConfig } from '../../rewards/config-schema';
-import { cancelRefusal, reissueLimitRefusal, reissueRefusal, type Ledger, type LedgerGrant, type Usage } from '../../rewards/ledger';
+import { cancelRefusal, reissueLimitRefusal, type Ledger, type LedgerGrant, type Usage } from '../../rewards/ledger';
 import { loadRewardsConfig } from '../../config/load-rewards-config';
 import { REWARD_KINDS } from '../../config/reward-kinds';
-import { operatorInputProblem, planReissue } from '../../rewards/operator-actions';
+import { campaignStatuses, pauseCampaign, resumeCampaign, unknownCampaign } from '../../rewards/campaign-control';
+import { operatorInputProblem, prepareReissue, reissueGrant } from '../../rewards/operator-actions';
 import { reconcile } from '../../rewards/reconcile';
 import { createRewards } from '../../rewards/rewards';
 import { batchName, parseSendFile, sendFile, SendFileError } from '../../rewards/send-file';
@@ -51,13 +51,8 @@ import { noteToStderr, runningSandbox, targetLine } from '../context';
  * @example requireCampaign(config, 'welcom-packet') // throws: no campaign "welcom-packet" … did you mean "welcome-packet"?
  */
 export function requireCampaign(config: RewardsConfig, name: string): void {
-  const names = Object.keys(config.campaigns);
-  if (names.includes(name)) return;
-  const near = closestName(name, names);
-  throw new Error(
-    `no campaign "${name}" in campaigns.yaml${near ? ` — did you mean "${near}"?` : ''}; ` +
-      (names.length ? `campaigns: ${names.join(', ')}` : 'it defines no campaigns'),
-  );
+  const unknown = unknownCampaign(config, name);
+  if (unknown) throw new Error(unknown);
 }
 
 /**
@@ -442,11 +437,9 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         out(`${opts.dryRun ? 'would not reissue' : 'did not reissue'} ${billNo}: ${message}${opts.dryRun ? '. Nothing was changed (--dry-run).' : ''}`);
         process.exitCode = 1;
       };
-      const old = await ctx.ledger.findByBillNo(billNo);
-      const refused = reissueRefusal(old, billNo);
-      if (refused || !old) return refuse(refused!.message);
-      const plan = planReissue(old, { config: ctx.config(), mchId: ctx.mchId, ...who });
-      if ('refusal' in plan) return refuse(plan.refusal);
+      const plan = await prepareReissue({ ledger: ctx.ledger, config: ctx.config(), mchId: ctx.mchId }, billNo, who);
+      if (!plan.ok) return refuse(plan.message);
+      const old = plan.original;
       const paused = (await ctx.ledger.pausedCampaigns()).find((p) => p.campaign === old.campaign);
       const waits = paused ? `; campaign ${old.campaign} is paused (${paused.reason}): it waits until "campaign resume ${old.campaign}"` : '';
       if (opts.dryRun) {
@@ -462,7 +455,7 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
         );
         return;
       }
-      const r = await ctx.ledger.reissue(billNo, { ...who, grant: plan.input });
+      const r = await reissueGrant({ ledger: ctx.ledger, config: ctx.config(), mchId: ctx.mchId }, billNo, who);
       if (!r.ok) return refuse(r.message);
       out(
         `reissued ${billNo} as ${r.grant.billNo} by ${who.by}: ${fenToYuan(r.grant.amountFen)} yuan to ${r.grant.openId} (campaign ${r.grant.campaign}), ` +
@@ -572,9 +565,9 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .description('Stop a campaign: new grants answer campaign_over, queued packets wait with their bill numbers')
     .action(async function pauseCommand(name: string, opts: { reason: string }) {
       await withContext(async (ctx) => {
-        requireCampaign(ctx.config(), name);
-        await ctx.ledger.pauseCampaign(name, { reason: opts.reason, by: 'operator', now: ctx.clock.now() });
-        out(`campaign ${name} paused`);
+        const r = await pauseCampaign({ ledger: ctx.ledger, config: ctx.config() }, { name, reason: opts.reason, now: ctx.clock.now() });
+        if (!r.ok) throw new Error(r.message);
+        out(r.message);
       });
     });
   campaign
@@ -584,11 +577,10 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .action(async function resumeCommand(name: string) {
       await withContext(async (ctx) => {
         // A paused name no longer in campaigns.yaml can still be resumed (its queued packets wait on it).
-        const paused = (await ctx.ledger.pausedCampaigns()).some((p) => p.campaign === name);
-        if (!paused) requireCampaign(ctx.config(), name);
-        if (await ctx.ledger.resumeCampaign(name)) return out(`campaign ${name} resumed`);
-        out(`campaign ${name} was not paused: nothing changed`);
-        process.exitCode = 1;
+        const r = await resumeCampaign({ ledger: ctx.ledger, config: ctx.config() }, name);
+        if (!r.ok && r.code === 'unknown_campaign') throw new Error(r.message);
+        out(r.message);
+        if (!r.ok) process.exitCode = 1;
       });
     });
   campaign
@@ -596,19 +588,15 @@ export function register(program: Command, deps: RewardsCommandDeps = {}): void 
     .description('Campaigns with budget use and pause state')
     .action(async function listCommand() {
       await withContext(async (ctx) => {
-        const config = ctx.config();
-        const paused = new Map((await ctx.ledger.pausedCampaigns()).map((p) => [p.campaign, p]));
         const rows = [['CAMPAIGN', 'KIND', 'PACKETS', 'SPENT (yuan)', 'STATE']];
-        for (const c of Object.values(config.campaigns)) {
-          if (!isRedPacketCampaign(c)) continue;
-          const u = await ctx.ledger.usage(`budget:${c.name}`);
-          const p = paused.get(c.name);
+        for (const c of await campaignStatuses(ctx.ledger, ctx.config(), ctx.clock.now())) {
+          if (c.kind !== 'red_packet') continue;
           rows.push([
             c.name,
-            c.type,
-            `${u.count}/${c.maxPackets}`,
-            `${fenToYuan(u.amountFen)}/${fenToYuan(c.budgetFen)}`,
-            p ? `paused (${p.reason})` : c.enabled ? 'active' : 'off',
+            c.type ?? '',
+            `${c.used.count}/${c.maxCount}`,
+            `${fenToYuan(c.used.amountFen)}/${fenToYuan(c.budgetFen ?? 0)}`,
+            c.paused ? `paused (${c.paused.reason})` : c.enabled ? 'active' : 'off',
           ]);
         }
         out(table(rows));
