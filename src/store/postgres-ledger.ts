@@ -448,6 +448,18 @@ const TAG_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('wechat-bot:ledger_bi
  * schema and table it may use, with its bill tag (schemas it cannot read are not visible to it).
  */
 async function otherLedgerTags(client: PoolClient): Promise<Map<string, string>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOtherLedgerTags(client);
+    } catch (error) {
+      // A schema dropped between the listing and the read (42P01 undefined_table, 3F000 invalid_schema_name): list again.
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== '42P01' && code !== '3F000')) throw error;
+    }
+  }
+}
+
+async function readOtherLedgerTags(client: PoolClient): Promise<Map<string, string>> {
   const { rows: tables } = await client.query<{ schema: string }>(
     `SELECT table_schema AS schema FROM information_schema.tables
      WHERE table_name = 'ledger_meta' AND table_schema <> current_schema()
