@@ -40,15 +40,28 @@ function showLogin(ctx: ConsoleContext, o: LoginOptions, status: number, error?:
   ctx.status = status;
 }
 
+/** Runs a login step; the store failing answers 503 with the form (as the staff guard does), logged. */
+function unlessStoreFails(o: LoginOptions, step: Middleware<ConsoleState>): Middleware<ConsoleState> {
+  return async function loginStep(ctx, next) {
+    try {
+      await step(ctx, next);
+    } catch (err) {
+      if ((err as { status?: unknown }).status !== undefined) throw err; // a 400/413 of the body reader
+      o.log.error({ err: err instanceof Error ? err.message : String(err), path: ctx.path }, 'console login: the store is unreachable, refusing');
+      showLogin(ctx as ConsoleContext, o, 503, ctx.state.view!.t('login.unavailable'));
+    }
+  };
+}
+
 /** The login and logout handlers; `logout` runs behind the session guard (it needs the CSRF token). */
 export function loginRoutes(o: LoginOptions): { showForm: Middleware<ConsoleState>; login: Middleware<ConsoleState>; logout: Middleware<ConsoleState> } {
   return {
-    async showForm(ctx) {
+    showForm: unlessStoreFails(o, async function showForm(ctx) {
       if (await o.sessions.get(readCookie(ctx, SESSION_COOKIE))) return ctx.redirect('/console');
       showLogin(ctx as ConsoleContext, o, 200);
-    },
+    }),
 
-    async login(ctx) {
+    login: unlessStoreFails(o, async function login(ctx) {
       const c = ctx as ConsoleContext;
       const address = clientAddress(ctx.req, o.trustedProxies);
       const attempt = { address, method: ctx.method, path: ctx.path };
@@ -81,7 +94,7 @@ export function loginRoutes(o: LoginOptions): { showForm: Middleware<ConsoleStat
       setCookie(ctx, LOGIN_CSRF_COOKIE, '', { maxAgeSeconds: 0, secure: o.secure });
       await o.audit.record({ session: session.id, action: 'login', detail: { address } });
       ctx.redirect('/console');
-    },
+    }),
 
     async logout(ctx) {
       await o.sessions.revoke(readCookie(ctx, SESSION_COOKIE));

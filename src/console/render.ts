@@ -2,7 +2,8 @@
  * Renders a console page: `views/console/<view>.ejs` inside `views/console/layout.ejs` (the package's
  * views, not the operator's BOT_VIEWS_DIR), as HTML with the locals every page has — `t` (the
  * request's language), `lang`, `csrf` (the session's token, for forms), `nav`, `fmt` (yuan and Beijing
- * time, from lib/money and lib/clock) — plus the page's own. Templates are compiled once per file and
+ * time, from lib/money and lib/clock) — plus the page's own (`title` names the tab; `scripts`, a list of
+ * `/console/static/…` paths, are loaded with `defer` after the console's own script). Templates are compiled once per file and
  * escape every `<%= %>`; nothing inline runs (the CSP forbids inline scripts: pages load their scripts
  * from /console/static/).
  *

@@ -13,8 +13,11 @@ import { consoleViewsDir } from './render';
 
 export const STATIC_PREFIX = '/console/static/';
 
-/** The vendor files served, by the name in the URL → the module file. */
-const VENDOR: Record<string, string> = { 'chart.umd.min.js': 'chart.js/dist/chart.umd.min.js' };
+/**
+ * The vendor files served, by the name in the URL → the package and the file beside its main entry
+ * (packages' `exports` hide their dist files from `require.resolve`).
+ */
+const VENDOR: Record<string, { pkg: string; file: string }> = { 'chart.umd.min.js': { pkg: 'chart.js', file: 'chart.umd.min.js' } };
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -23,7 +26,8 @@ const cache = new Map<string, Buffer>();
 function fileOf(rest: string): string | undefined {
   if (rest.startsWith('vendor/')) {
     const name = rest.slice('vendor/'.length);
-    return Object.hasOwn(VENDOR, name) ? require.resolve(VENDOR[name]!) : undefined;
+    const v = Object.hasOwn(VENDOR, name) ? VENDOR[name]! : undefined;
+    return v && path.join(path.dirname(require.resolve(v.pkg)), v.file);
   }
   return NAME.test(rest) && !rest.includes('..') && TYPES[path.extname(rest)] ? path.join(consoleViewsDir(), 'static', rest) : undefined;
 }

@@ -30,6 +30,8 @@ export interface ReconcileDeps {
   minAgeMs?: number;
   /** Prometheus registry for the operator alerts (default: a private one). */
   metrics?: Metrics;
+  /** Told of every run of {@link startReconcileJob}: its report, or the error that stopped it. */
+  onRun?: (run: { report: ReconcileReport } | { error: unknown }) => Promise<void> | void;
 }
 
 /** Another kind's reconciler run on the same schedule (cards: `Cards.reconcile`). */
@@ -128,7 +130,14 @@ export function startReconcileJob(deps: ReconcileDeps, intervalMs = 10 * 60 * 10
   if (!(intervalMs > 0)) throw new TypeError('startReconcileJob: intervalMs must be positive');
   let running: Promise<unknown> | undefined;
   async function runAll(): Promise<void> {
-    await reconcile(deps).catch((error: unknown) => deps.log.error({ err: error }, 'reconcile run failed'));
+    const run = await reconcile(deps).then(
+      (report) => ({ report }),
+      (error: unknown) => {
+        deps.log.error({ err: error }, 'reconcile run failed');
+        return { error };
+      },
+    );
+    await Promise.resolve(deps.onRun?.(run)).catch((error: unknown) => deps.log.warn({ err: error }, 'could not record the reconcile run'));
     // The other reward kinds' reconcilers (e.g. cards through card data), each on its own: one failing never stops the next.
     for (const task of others) {
       await task.run().catch((error: unknown) => deps.log.error({ err: error, task: task.name }, 'reconcile run failed'));

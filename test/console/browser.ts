@@ -24,10 +24,16 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 export const hasChromium = (): boolean => fs.existsSync(CHROMIUM);
 
+/** What a browser suite does: run (chromium there), skip with a message, or fail (CI set, no chromium). */
+export function browserSuiteMode(chromium: boolean, ci: string | undefined): 'run' | 'skip' | 'fail' {
+  return chromium ? 'run' : ci ? 'fail' : 'skip';
+}
+
 /** `describe` when chromium is there; otherwise a skip with a message, or (CI set) a failing test. */
 export function describeBrowser(name: string, fn: () => void): void {
-  if (hasChromium()) return describe(name, fn);
-  if (process.env.CI) {
+  const mode = browserSuiteMode(hasChromium(), process.env.CI);
+  if (mode === 'run') return describe(name, fn);
+  if (mode === 'fail') {
     describe(name, () => {
       test('chromium is installed', () => {
         throw new Error(`${CHROMIUM} is missing: CI must run the browser e2e tests (.ci/run installs chromium)`);
