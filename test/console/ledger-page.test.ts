@@ -93,6 +93,9 @@ describe('GET /console/api/ledger/grants/:id', () => {
     const html = await api(`/console/ledger/grants/${seeded.failedId}`).expect(200);
     expect(html.text).toContain('err_code <code>SENDNUM_LIMIT</code>');
     expect(html.text).toContain('该用户今日领取红包个数超过限制');
+    const zh = await api(`/console/ledger/grants/${seeded.failedId}?lang=zh-CN`).expect(200);
+    expect(zh.text).toContain('<th>尝试次数</th>');
+    expect(zh.text).toContain('微信支付应答');
   });
 
   it('should answer 404 for an unknown grant and 400 for a bad id', async () => {
