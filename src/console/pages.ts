@@ -5,18 +5,10 @@ import type { ConsolePage } from './console-page';
 import { campaignsPage } from './campaigns-page';
 import { cardsPage } from './cards-page';
 import { configPage } from './config-page';
+import { ledgerPage } from './ledger-page';
 import { ordersPage } from './orders-page';
 import { overviewPage } from './overview-page';
 import { rulesPage } from './rules-page';
 import { sandboxPage } from './sandbox-page';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [
-  overviewPage,
-  // console-ledger: ledgerPage
-  campaignsPage,
-  rulesPage,
-  configPage,
-  ordersPage,
-  cardsPage,
-  sandboxPage,
-];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ledgerPage, campaignsPage, rulesPage, configPage, ordersPage, cardsPage, sandboxPage];

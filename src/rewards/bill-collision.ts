@@ -25,7 +25,7 @@
 import type { Logger } from '../lib/logger';
 import type { Counter } from '../lib/metrics';
 import type { RedpackQueryOutcome } from '../pay/types';
-import { BILLNO_COLLISION, type LedgerGrant, type LedgerWrites } from './ledger';
+import { BILLNO_COLLISION, type LedgerGrant, type LedgerWrites, type PayAnswer } from './ledger';
 
 type QueryInfo = Extract<RedpackQueryOutcome, { status: 'found' }>['info'];
 
@@ -72,8 +72,8 @@ export interface HoldDeps {
  * @example await holdAsCollision(deps, grant, 'sendredpack: the answer for this mch_billno says re_openid oX, not oY')
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
-export async function holdAsCollision(deps: HoldDeps, grant: LedgerGrant, detail: string): Promise<boolean> {
-  const changed = await deps.ledger.settle(grant.id, { status: 'HELD', now: deps.now, reason: `${BILLNO_COLLISION}: ${detail}` });
+export async function holdAsCollision(deps: HoldDeps, grant: LedgerGrant, detail: string, answer?: PayAnswer): Promise<boolean> {
+  const changed = await deps.ledger.settle(grant.id, { status: 'HELD', now: deps.now, reason: `${BILLNO_COLLISION}: ${detail}`, ...(answer ? { answer } : {}) });
   if (!changed) return false;
   deps.alerts.inc({ kind: BILLNO_COLLISION });
   deps.log.error(

@@ -18,6 +18,7 @@
  */
 import { clip } from '../lib/clip';
 import { BILL_NO_LENGTH, formatBillNo, withLedgerTag } from './bill-no';
+import { recordedEvents, withAnswer } from './grant-events';
 import {
   cancelRefusal,
   canMove,
@@ -30,7 +31,9 @@ import {
   type HeldReservation,
   type Ledger,
   type LedgerGrant,
+  type NewGrantEvent,
   type OperatorInput,
+  type PayAnswer,
   type RecordGrantInput,
   type RecordGrantResult,
   type ReissueResult,
@@ -127,6 +130,18 @@ export interface LedgerTx {
   dequeue(grantId: number): void;
   /** Adds each delta to its usage key (distinct keys, sorted). */
   addUsage(deltas: readonly UsageDelta[]): void;
+  /**
+   * Marks an attempt under the caller's live lease (status SENDING, attempts + 1, `updated_at`): the
+   * new attempt count, or undefined when the lease is gone or the grant is no longer open.
+   */
+  markAttempt(id: number, owner: string, now: number): number | undefined;
+  /**
+   * Gives the caller's lease back with the entry due at `dueAt` (and the grant's `next_attempt_at`,
+   * `last_error` when given, `updated_at`): the grant's status, or undefined when the caller holds no lease.
+   */
+  moveDue(id: number, opts: { owner: string; dueAt: number; now: number; lastError: string | null }): GrantStatus | undefined;
+  /** Appends events to grants' histories (append-only; see `grant-events.ts`). */
+  appendEvents(events: readonly NewGrantEvent[]): void;
 }
 
 /** {@link LedgerTx} for stores whose steps are asynchronous (PostgreSQL). */
@@ -189,7 +204,7 @@ export class GrantKeyTaken extends LedgerError {
  */
 export type LedgerStorage = SyncLedgerStorage | AsyncLedgerStorage;
 
-type StorageOnly = Omit<Ledger, 'recordGrant' | 'settle' | 'cancel' | 'reissue'>;
+type StorageOnly = Omit<Ledger, 'recordGrant' | 'settle' | 'cancel' | 'reissue' | 'markSending' | 'reschedule'>;
 
 /** A store whose steps are synchronous (memory; SQLite inside its group commit). */
 export interface SyncLedgerStorage extends StorageOnly {
@@ -207,8 +222,9 @@ export interface AsyncLedgerStorage extends StorageOnly {
 const KEY_TAKEN_ATTEMPTS = 5;
 
 /**
- * The ledger of an adapter's storage: its own operations, plus `recordGrant`, `settle`, `cancel`
- * and `reissue` run as plans in one of its transactions each.
+ * The ledger of an adapter's storage: its own operations, plus `recordGrant`, `settle`, `cancel`,
+ * `reissue`, `markSending` and `reschedule` run as plans in one of its transactions each (each
+ * writes its events to the grant's history in that transaction).
  *
  * @example const ledger = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules(billTag) }));
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
@@ -233,9 +249,9 @@ export function withLedgerRules(storage: LedgerStorage): Ledger {
     cancel: (billNo, input) => run(() => planCancel(billNo, input)),
     reissue: (billNo, input) => run(() => planReissue(billNo, input, s.billTag)),
     // The storage's own operations, bound (not wrapped): a call goes straight to the adapter.
+    markSending: (id, opts) => run(() => planMarkSending(id, opts)),
+    reschedule: (id, opts) => run(() => planReschedule(id, opts)),
     claimDue: s.claimDue.bind(s),
-    markSending: s.markSending.bind(s),
-    reschedule: s.reschedule.bind(s),
     markChecked: s.markChecked.bind(s),
     pauseCampaign: s.pauseCampaign.bind(s),
     resumeCampaign: s.resumeCampaign.bind(s),
@@ -249,6 +265,9 @@ export function withLedgerRules(storage: LedgerStorage): Ledger {
     summary: s.summary.bind(s),
     openCount: s.openCount.bind(s),
     activity: s.activity.bind(s),
+    findGrants: s.findGrants.bind(s),
+    countGrants: s.countGrants.bind(s),
+    grantEvents: s.grantEvents.bind(s),
     close: s.close.bind(s),
   };
 }
@@ -277,6 +296,7 @@ export function* planRecord(input: RecordGrantInput, billTag: string): LedgerPla
       settledAt: input.now,
     });
     if (!refused) throw new GrantKeyTaken();
+    yield* step('appendEvents', recordedEvents(refused, input.reservations, !input.refusal));
     return { duplicate: false, grant: refused };
   }
   return { duplicate: false, grant: yield* recordGranted(input, billTag, null) };
@@ -306,6 +326,7 @@ function* recordGranted(input: RecordGrantInput, billTag: string, reissueOf: str
   // A store that formats the number itself (PostgreSQL) must agree; this also throws (and so rolls
   // back) when the day's sequence is exhausted.
   if (formatBillNo(seqPrefix, done.seq) !== done.grant.billNo) throw new LedgerError('ledger: bill number mismatch');
+  yield* step('appendEvents', recordedEvents(done.grant, input.reservations, true));
   return done.grant;
 }
 
@@ -399,7 +420,49 @@ export function* planSettle(id: number, input: SettleInput): LedgerPlan<boolean>
   if (!(yield* step('update', id, g.status, change))) return false;
   if (SETTLED_STATUSES.includes(input.status)) yield* step('dequeue', id);
   if (input.release?.length) yield* step('addUsage', released(g, input.release));
+  yield* step('appendEvents', withAnswer(input.answer, { grantId: id, at: input.now, type: 'settled', status: input.status, detail: settledDetail(g, change, input) }));
   return true;
+}
+
+/** What a settlement changed, for its history event: "SENDING → FAILED; SENDNUM_LIMIT: …; released: budget". */
+function settledDetail(g: LedgerGrant, change: GrantChange, input: SettleInput): string {
+  const parts = [`${g.status} → ${input.status}`];
+  if (change.reason !== g.reason && change.reason) parts.push(change.reason);
+  if (change.sendListId !== g.sendListId && change.sendListId) parts.push(`send_listid ${change.sendListId}`);
+  if (input.release?.length) parts.push(`released: ${input.release.join(', ')}`);
+  return parts.join('; ');
+}
+
+// === Outbox attempts
+
+/**
+ * Plans `markSending`: the attempt is marked under the caller's live lease, and the history gets
+ * `sending` (after `queried` when a `gethbinfo` answer led to this resend).
+ *
+ * @example runPlan(planMarkSending(id, { owner, now }), steps) // → true
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function* planMarkSending(id: number, opts: { owner: string; now: number; answer?: PayAnswer }): LedgerPlan<boolean> {
+  const attempt = yield* step('markAttempt', id, opts.owner, opts.now);
+  if (attempt === undefined) return false;
+  yield* step('appendEvents', withAnswer(opts.answer, { grantId: id, at: opts.now, type: 'sending', status: 'SENDING', detail: `attempt ${attempt}` }));
+  return true;
+}
+
+/**
+ * Plans `reschedule`: the lease is given back with the new due time; the history gets `rescheduled`
+ * (after the Pay answer, when there is one) when there is an error or an answer to tell — a wait for
+ * quiet hours or the send rate alone is not history.
+ *
+ * @example runPlan(planReschedule(id, { owner, dueAt, now, lastError: 'SYSTEMERROR: …' }), steps)
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function* planReschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string; answer?: PayAnswer }): LedgerPlan<void> {
+  const lastError = clip(opts.lastError);
+  const status = yield* step('moveDue', id, { owner: opts.owner, dueAt: opts.dueAt, now: opts.now, lastError });
+  if (status === undefined || (lastError === null && !opts.answer)) return;
+  const detail = `due again ${new Date(opts.dueAt).toISOString()}${lastError ? `: ${lastError}` : ''}`;
+  yield* step('appendEvents', withAnswer(opts.answer, { grantId: id, at: opts.now, type: 'rescheduled', status, detail }));
 }
 
 // === Operator actions
@@ -426,6 +489,8 @@ export function* planCancel(billNo: string, input: OperatorInput): LedgerPlan<Ca
   if (!(yield* step('update', g.id, g.status, change))) throw new LedgerError('ledger: cancel lost its row');
   yield* step('dequeue', g.id);
   yield* step('addUsage', released(g, ALL_RESERVATION_KINDS));
+  const who = change.operatorAction!;
+  yield* step('appendEvents', withAnswer(undefined, { grantId: g.id, at: input.now, type: 'cancelled', status: 'CANCELLED', detail: `by ${who.by}: ${who.reason}` }));
   return { ok: true, grant: { ...g, ...change } };
 }
 
@@ -455,5 +520,8 @@ export function* planReissue(billNo: string, input: OperatorInput & { grant: Rec
     reissuedAs: grant.billNo,
   };
   if (!(yield* step('update', old.id, old.status, change))) throw new LedgerError(`ledger: ${billNo} was reissued meanwhile`);
+  const who = change.operatorAction!;
+  const detail = `as ${grant.billNo} by ${who.by}: ${who.reason}`;
+  yield* step('appendEvents', withAnswer(undefined, { grantId: old.id, at: input.now, type: 'reissued', status: old.status, detail }));
   return { ok: true, grant, original: { ...old, ...change } };
 }

@@ -275,6 +275,86 @@ export interface SettleInput {
    * Only with a final status (RECEIVED, REFUND, FAILED): any other settle with a release throws.
    */
   release?: readonly ReservationKind[];
+  /** The WeChat Pay answer that decided this settlement, kept in the grant's history. */
+  answer?: PayAnswer;
+}
+
+// === History (see `grant-events.ts`)
+
+/** What happened to a grant (see `grant-events.ts`, which builds the events). */
+export type GrantEventType = 'recorded' | 'limits_checked' | 'sending' | 'answered' | 'queried' | 'rescheduled' | 'settled' | 'cancelled' | 'reissued';
+
+export const GRANT_EVENT_TYPES = [
+  'recorded',
+  'limits_checked',
+  'sending',
+  'answered',
+  'queried',
+  'rescheduled',
+  'settled',
+  'cancelled',
+  'reissued',
+] as const satisfies readonly GrantEventType[];
+
+/**
+ * A WeChat Pay answer as the Pay client classified it (`RedpackSendOutcome` / `RedpackQueryOutcome`):
+ * the call, the outcome, the `err_code` (or the client's own code when WeChat did not answer one:
+ * `HTTP_502`, `CLIENT_ERROR`, `RESULT_FAIL`, …) and `err_code_des` / `return_msg` (or the client's
+ * message). A sent packet's `send_listid` and a query's `status` are kept in `detail`.
+ */
+export interface PayAnswer {
+  /** `sendredpack`, `sendgroupredpack` or `gethbinfo`. */
+  call: string;
+  /** `sent`, `uncertain`, `config`, `failed`, `collision` (sends); `found`, `not_found`, `error` (queries). */
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  /** `send_listid` of a sent packet, or the status `gethbinfo` answered. */
+  detail: string | null;
+}
+
+/** One event of a grant's history, as stored. */
+export interface GrantEvent {
+  id: number;
+  grantId: number;
+  /** Epoch ms. */
+  at: number;
+  type: GrantEventType;
+  /** The grant's status after the event. */
+  status: GrantStatus;
+  /** What a person reads: the reason, the limits checked, the attempt number, who acted. */
+  detail: string | null;
+  answer: PayAnswer | null;
+}
+
+/** An event about to be appended (the store assigns the id). */
+export type NewGrantEvent = Omit<GrantEvent, 'id'>;
+
+// === Search (the console's ledger page and its CSV export)
+
+/**
+ * Which grants a search returns: every given field must match (absent: any). `createdFrom` is
+ * inclusive and `createdBefore` exclusive (epoch ms; the console passes Beijing day bounds).
+ */
+export interface GrantFilter {
+  openId?: string;
+  billNo?: string;
+  campaign?: string;
+  /** Any of these statuses (absent or empty: any status). */
+  statuses?: readonly GrantStatus[];
+  createdFrom?: number;
+  createdBefore?: number;
+}
+
+/**
+ * One page of a search: `order` by id (`newest` first by default); `offset` skips rows (the console's
+ * pages), `afterId` continues after a row in that order (keyset paging: the CSV export streams with it).
+ */
+export interface GrantPage {
+  limit: number;
+  offset?: number;
+  afterId?: number;
+  order?: 'newest' | 'oldest';
 }
 
 // === Operator actions (`redpack cancel` / `redpack reissue`)
@@ -406,9 +486,12 @@ export interface LedgerWrites {
    * Marks an attempt (status SENDING, attempts + 1) just before calling WeChat Pay. Returns false when
    * the caller's lease is gone or the grant is no longer open — then it must not send.
    */
-  markSending(id: number, opts: { owner: string; now: number }): Promise<boolean>;
-  /** Gives the lease back and sets when to try again (same bill number), with the last error. */
-  reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void>;
+  markSending(id: number, opts: { owner: string; now: number; answer?: PayAnswer }): Promise<boolean>;
+  /**
+   * Gives the lease back and sets when to try again (same bill number), with the last error; with
+   * `lastError` or `answer` (the Pay answer that made it wait), the grant's history says so.
+   */
+  reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string; answer?: PayAnswer }): Promise<void>;
   /**
    * Moves a grant to a settled status when {@link canMove} allows it, removes its outbox entry (for
    * SENT and later, FAILED or HELD), and releases the named reservations (a final status only) — all in one transaction. Returns
@@ -459,6 +542,12 @@ export interface LedgerReports {
   summary(): Promise<LedgerSummaryRow[]>;
   /** Grants still in the outbox. */
   openCount(): Promise<number>;
+  /** One page of the grants matching `filter` (see {@link GrantFilter}, {@link GrantPage}). */
+  findGrants(filter: GrantFilter, page: GrantPage): Promise<LedgerGrant[]>;
+  /** How many grants match `filter`. */
+  countGrants(filter: GrantFilter): Promise<number>;
+  /** A grant's history, oldest first (empty for grants recorded before the history was kept). */
+  grantEvents(grantId: number): Promise<GrantEvent[]>;
   /**
    * The console's chart: per `bucketMs` from `since` (inclusive) to `until` (exclusive), how many
    * grants were recorded as granted (`createdAt`), sent (`sentAt`), claimed (RECEIVED, `settledAt`) and

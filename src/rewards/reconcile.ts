@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger';
 import type { RedpackApi } from '../pay/types';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { holdAsCollision, queryMismatch } from './bill-collision';
+import { queryAnswer } from './grant-events';
 import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
 import type { LedgerReports, LedgerWrites, ReservationKind } from './ledger';
 import { REWARDS_METRICS } from './rewards-metrics';
@@ -93,7 +94,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     }
     const mismatch = queryMismatch(g, q.info);
     if (mismatch !== undefined) {
-      if (await holdAsCollision({ ledger, log, alerts, now }, g, `gethbinfo: ${mismatch}`)) report.collisions += 1;
+      if (await holdAsCollision({ ledger, log, alerts, now }, g, `gethbinfo: ${mismatch}`, queryAnswer(q))) report.collisions += 1;
       else report.unchanged += 1;
       continue;
     }
@@ -102,7 +103,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       const c = config().campaigns[g.campaign];
       const restore = status === 'REFUND' && isRedPacketCampaign(c) && c.restoreBudgetOnRefund;
       const release: ReservationKind[] = restore ? ['budget'] : [];
-      const changed = await ledger.settle(g.id, { status, now, release });
+      const changed = await ledger.settle(g.id, { status, now, release, answer: queryAnswer(q) });
       if (!changed) report.unchanged += 1;
       else if (status === 'RECEIVED') report.received += 1;
       else if (status === 'REFUND') report.refunded += 1;

@@ -28,8 +28,9 @@ import type { Metrics } from '../lib/metrics';
 import type { RedpackApi, RedpackQueryOutcome, RedpackRequest } from '../pay/types';
 import type { CounterStore } from '../store/ports';
 import { holdAsCollision, queryMismatch } from './bill-collision';
+import { queryAnswer, sendAnswer } from './grant-events';
 import { isRedPacketCampaign, type RewardsConfig } from './config-schema';
-import type { LedgerGrant, LedgerWrites, ReservationKind } from './ledger';
+import type { LedgerGrant, LedgerWrites, PayAnswer, ReservationKind } from './ledger';
 import { quietHoursEnd, sendWindows } from './limits';
 import type { GrantSender, PassState, SendStep as Step } from './reward-kind';
 import { REWARDS_METRICS } from './rewards-metrics';
@@ -91,8 +92,8 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
     return isRedPacketCampaign(c) ? c : undefined;
   }
 
-  async function retryLater(g: LedgerGrant, owner: string, lastError: string | undefined, delayMs: number): Promise<Step> {
-    await ledger.reschedule(g.id, { owner, dueAt: clock.now() + Math.max(0, delayMs), now: clock.now(), lastError });
+  async function retryLater(g: LedgerGrant, owner: string, lastError: string | undefined, delayMs: number, answer?: PayAnswer): Promise<Step> {
+    await ledger.reschedule(g.id, { owner, dueAt: clock.now() + Math.max(0, delayMs), now: clock.now(), lastError, ...(answer ? { answer } : {}) });
     return 'retried';
   }
 
@@ -106,9 +107,9 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
     }
   }
 
-  async function settleFailed(g: LedgerGrant, reason: string): Promise<Step> {
+  async function settleFailed(g: LedgerGrant, reason: string, answer: PayAnswer): Promise<Step> {
     const all: ReservationKind[] = ['budget', 'per_user', 'follower_daily', 'merchant_daily'];
-    const changed = await ledger.settle(g.id, { status: 'FAILED', now: clock.now(), reason, release: all });
+    const changed = await ledger.settle(g.id, { status: 'FAILED', now: clock.now(), reason, release: all, answer });
     if (changed) {
       settledMetric.inc({ status: 'FAILED' });
       log.warn({ billNo: g.billNo, campaign: g.campaign, reason }, 'red packet failed');
@@ -117,28 +118,29 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
     return 'failed';
   }
 
-  async function holdCollision(g: LedgerGrant, detail: string): Promise<Step> {
-    if (await holdAsCollision({ ledger, log, alerts, now: clock.now() }, g, detail)) settledMetric.inc({ status: 'HELD' });
+  async function holdCollision(g: LedgerGrant, detail: string, answer: PayAnswer): Promise<Step> {
+    if (await holdAsCollision({ ledger, log, alerts, now: clock.now() }, g, detail, answer)) settledMetric.inc({ status: 'HELD' });
     return 'held';
   }
 
   /** Settles from a `gethbinfo` answer; undefined when the packet is still in flight (SENDING). */
   async function settleFromQuery(g: LedgerGrant, info: Extract<RedpackQueryOutcome, { status: 'found' }>['info']): Promise<Step | undefined> {
     const now = clock.now();
+    const answer = queryAnswer({ status: 'found', info });
     const mismatch = queryMismatch(g, info);
-    if (mismatch !== undefined) return holdCollision(g, `gethbinfo: ${mismatch}`);
+    if (mismatch !== undefined) return holdCollision(g, `gethbinfo: ${mismatch}`, answer);
     switch (info.status) {
       case 'SENDING':
         return undefined;
       case 'FAILED':
-        return settleFailed(g, `gethbinfo FAILED${info.reason ? `: ${info.reason}` : ''}`);
+        return settleFailed(g, `gethbinfo FAILED${info.reason ? `: ${info.reason}` : ''}`, answer);
       case 'SENT':
       case 'RECEIVED':
       case 'RFUND_ING':
       case 'REFUND': {
         const release: ReservationKind[] = info.status === 'REFUND' && campaignOf(g)?.restoreBudgetOnRefund ? ['budget'] : [];
         if (info.status !== 'SENT') await ledger.settle(g.id, { status: 'SENT', now, sendListId: info.detailId || undefined });
-        const changed = await ledger.settle(g.id, { status: info.status, now, sendListId: info.detailId || undefined, release });
+        const changed = await ledger.settle(g.id, { status: info.status, now, sendListId: info.detailId || undefined, release, answer });
         if (changed) settledMetric.inc({ status: info.status });
         log.info({ billNo: g.billNo, status: info.status }, 'red packet confirmed by gethbinfo');
         return 'settled';
@@ -152,6 +154,7 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
     const quietEnd = quietHoursEnd(clock.now(), limits.quietHours);
     if (quietEnd !== undefined) return retryLater(g, owner, undefined, quietEnd - clock.now());
 
+    let queried: PayAnswer | undefined;
     if (g.status === 'SENDING') {
       const subMchId = typeof g.payload.subMchId === 'string' ? g.payload.subMchId : undefined;
       let q: RedpackQueryOutcome;
@@ -161,11 +164,12 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
         q = { status: 'error', code: 'CLIENT_ERROR', message: error instanceof Error ? error.message : String(error) };
       }
       queries.inc({ result: q.status === 'found' ? q.info.status : q.status });
-      if (q.status === 'error') return retryLater(g, owner, `query ${q.code}: ${q.message}`, backoff(g.attempts));
+      queried = queryAnswer(q);
+      if (q.status === 'error') return retryLater(g, owner, `query ${q.code}: ${q.message}`, backoff(g.attempts), queried);
       if (q.status === 'found') {
         const step = await settleFromQuery(g, q.info);
         if (step) return step;
-        return retryLater(g, owner, 'gethbinfo SENDING: WeChat Pay is still processing', backoff(g.attempts));
+        return retryLater(g, owner, 'gethbinfo SENDING: WeChat Pay is still processing', backoff(g.attempts), queried);
       }
       // not_found: nothing landed under this bill number (yet) — sending again with it is safe.
     }
@@ -196,7 +200,7 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
       }
     }
 
-    if (!(await ledger.markSending(g.id, { owner, now: clock.now() }))) {
+    if (!(await ledger.markSending(g.id, { owner, now: clock.now(), ...(queried ? { answer: queried } : {}) }))) {
       log.warn({ billNo: g.billNo }, 'lease lost before sending; another worker has this grant');
       return 'skipped';
     }
@@ -208,18 +212,19 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
       outcome = { status: 'uncertain' as const, code: 'CLIENT_ERROR', message: error instanceof Error ? error.message : String(error) };
     }
     sends.inc({ result: outcome.status });
+    const answer = sendAnswer(requestOf(g).kind === 'fission' ? 'sendgroupredpack' : 'sendredpack', outcome);
     switch (outcome.status) {
       case 'sent': {
-        const changed = await ledger.settle(g.id, { status: 'SENT', now: clock.now(), sendListId: outcome.sendListId || undefined });
+        const changed = await ledger.settle(g.id, { status: 'SENT', now: clock.now(), sendListId: outcome.sendListId || undefined, answer });
         if (changed) settledMetric.inc({ status: 'SENT' });
         return 'sent';
       }
       case 'uncertain':
         log.warn({ billNo: g.billNo, code: outcome.code, attempts }, 'red packet outcome unknown; will query and retry with the same bill number');
-        return retryLater(g, owner, `${outcome.code}: ${outcome.message}`, backoff(attempts));
+        return retryLater(g, owner, `${outcome.code}: ${outcome.message}`, backoff(attempts), answer);
       case 'config': {
         const reason = `${outcome.code}: ${outcome.message}`;
-        if (state.paused.has(g.campaign)) return retryLater(g, owner, reason, 0); // alerted already in this pass
+        if (state.paused.has(g.campaign)) return retryLater(g, owner, reason, 0, answer); // alerted already in this pass
         state.paused.add(g.campaign);
         await ledger.pauseCampaign(g.campaign, { reason, by: 'worker', now: clock.now() });
         pausedMetric.inc({ campaign: g.campaign, code: outcome.code });
@@ -229,12 +234,12 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
           `OPERATOR ALERT: campaign ${g.campaign} paused by WeChat Pay ${outcome.code} (${outcome.message}); ` +
             `its grants wait with their bill numbers — fix the cause, then run "campaign resume ${g.campaign}"`,
         );
-        return retryLater(g, owner, reason, 0);
+        return retryLater(g, owner, reason, 0, answer);
       }
       case 'failed':
-        return settleFailed(g, `${outcome.code}: ${outcome.message}`);
+        return settleFailed(g, `${outcome.code}: ${outcome.message}`, answer);
       case 'collision':
-        return holdCollision(g, `${requestOf(g).kind === 'fission' ? 'sendgroupredpack' : 'sendredpack'}: ${outcome.message}`);
+        return holdCollision(g, `${answer.call}: ${outcome.message}`, answer);
     }
   }
 

@@ -8,7 +8,7 @@
 import { clip } from '../lib/clip';
 import { StoreError } from '../lib/store-error';
 import type { LedgerTagRules } from '../rewards/bill-no';
-import type { CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type { CampaignPause, GrantEvent, GrantFilter, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { activityBucketCount, activityBuckets, type ActivityRow } from './ledger-rows';
 
@@ -28,6 +28,18 @@ function copy(g: LedgerGrant): LedgerGrant {
   return structuredClone(g);
 }
 
+/** Whether a grant matches a search filter (the memory twin of `grant-search-sql.ts`). */
+function matches(g: LedgerGrant, f: GrantFilter): boolean {
+  return (
+    (f.openId === undefined || g.openId === f.openId) &&
+    (f.billNo === undefined || g.billNo === f.billNo) &&
+    (f.campaign === undefined || g.campaign === f.campaign) &&
+    (!f.statuses?.length || f.statuses.includes(g.status)) &&
+    (f.createdFrom === undefined || g.createdAt >= f.createdFrom) &&
+    (f.createdBefore === undefined || g.createdAt < f.createdBefore)
+  );
+}
+
 /**
  * Builds an empty in-memory ledger; `tags` (from `ledgerTagRules(BOT_BILLNO_TAG)`) gives it its bill tag.
  *
@@ -43,6 +55,7 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
   const usage = new Map<string, Usage>();
   const seq = new Map<string, number>();
   const paused = new Map<string, CampaignPause>();
+  const events: GrantEvent[] = [];
   let nextId = 1;
 
   const usageOf = (key: string): Usage => usage.get(key) ?? { count: 0, amountFen: 0 };
@@ -102,6 +115,31 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
       outbox.delete(id);
     },
     addUsage,
+    markAttempt(id, owner, now) {
+      const e = outbox.get(id);
+      const g = grants.get(id);
+      if (!e || !g || e.leaseOwner !== owner || e.leaseUntil === null || e.leaseUntil <= now) return undefined;
+      if (g.status !== 'PENDING' && g.status !== 'DEFERRED' && g.status !== 'SENDING') return undefined;
+      g.status = 'SENDING';
+      g.attempts += 1;
+      g.updatedAt = now;
+      return g.attempts;
+    },
+    moveDue(id, { owner, dueAt, now, lastError }) {
+      const e = outbox.get(id);
+      const g = grants.get(id);
+      if (!e || !g || e.leaseOwner !== owner) return undefined;
+      e.dueAt = dueAt;
+      e.leaseOwner = null;
+      e.leaseUntil = null;
+      g.nextAttemptAt = dueAt;
+      if (lastError !== null) g.lastError = lastError;
+      g.updatedAt = now;
+      return g.status;
+    },
+    appendEvents(added) {
+      for (const e of added) events.push({ id: events.length + 1, ...structuredClone(e) });
+    },
   };
 
   const ledger: SyncLedgerStorage = {
@@ -120,29 +158,6 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
         e.leaseUntil = now + leaseMs;
         return copy(grants.get(id)!);
       });
-    },
-
-    async markSending(id, { owner, now }) {
-      const e = outbox.get(id);
-      const g = grants.get(id);
-      if (!e || !g || e.leaseOwner !== owner || e.leaseUntil === null || e.leaseUntil <= now) return false;
-      if (g.status !== 'PENDING' && g.status !== 'DEFERRED' && g.status !== 'SENDING') return false;
-      g.status = 'SENDING';
-      g.attempts += 1;
-      g.updatedAt = now;
-      return true;
-    },
-
-    async reschedule(id, { owner, dueAt, now, lastError }) {
-      const e = outbox.get(id);
-      const g = grants.get(id);
-      if (!e || !g || e.leaseOwner !== owner) return;
-      e.dueAt = dueAt;
-      e.leaseOwner = null;
-      e.leaseUntil = null;
-      g.nextAttemptAt = dueAt;
-      if (lastError !== undefined) g.lastError = clip(lastError);
-      g.updatedAt = now;
     },
 
     async markChecked(id, now) {
@@ -206,6 +221,21 @@ export function createMemoryLedger(options: { tags: LedgerTagRules }): SyncLedge
         if (g.status === 'REFUND') count('r', g.settledAt);
       }
       return activityBuckets(window, rows);
+    },
+    async findGrants(filter, page) {
+      const oldest = page.order === 'oldest';
+      const after = page.afterId;
+      return [...grants.values()]
+        .filter((g) => matches(g, filter) && (after === undefined || (oldest ? g.id > after : g.id < after)))
+        .sort((a, b) => (oldest ? a.id - b.id : b.id - a.id))
+        .slice(page.offset ?? 0, (page.offset ?? 0) + page.limit)
+        .map(copy);
+    },
+    async countGrants(filter) {
+      return [...grants.values()].filter((g) => matches(g, filter)).length;
+    },
+    async grantEvents(grantId) {
+      return events.filter((e) => e.grantId === grantId).map((e) => structuredClone(e));
     },
     async usage(key) {
       return { ...usageOf(key) };

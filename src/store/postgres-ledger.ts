@@ -13,7 +13,18 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { LedgerTagRules, OtherLedgers } from '../rewards/bill-no';
-import type { ActivityBucket, ActivityWindow, CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type {
+  ActivityBucket,
+  ActivityWindow,
+  CampaignPause,
+  GrantEvent,
+  GrantFilter,
+  GrantPage,
+  GrantStatus,
+  LedgerGrant,
+  LedgerSummaryRow,
+  Usage,
+} from '../rewards/ledger';
 import type { AsyncLedgerStorage, AsyncLedgerTx } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
@@ -33,10 +44,16 @@ import {
   updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
+import { eventColumns, grantEventsMigration, PG_INSERT_EVENTS_SQL, rowToEvent, type GrantEventRow } from './grant-event-rows';
+import { grantCountSql, grantSearchSql } from './grant-search-sql';
 import { migratePg } from './pg-migrate';
 
 /** Schema steps of the `ledger` component on PostgreSQL (append-only), in its types. */
-export const PG_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'BIGINT', grantId: 'BIGSERIAL PRIMARY KEY' });
+export const PG_LEDGER_MIGRATIONS: readonly string[] = [
+  ...ledgerMigrations({ bigint: 'BIGINT', grantId: 'BIGSERIAL PRIMARY KEY' }),
+  // The grants' history (append-only) and the search indexes of the console.
+  grantEventsMigration('pg'),
+];
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNIQUE_VIOLATION = '23505';
@@ -132,6 +149,38 @@ function pgSteps(c: PoolClient): AsyncLedgerTx {
     dequeue: async (id) => void (await c.query('DELETE FROM ledger_outbox WHERE grant_id = $1', [id])),
     async addUsage(deltas) {
       for (const d of deltas) await c.query('UPDATE ledger_usage SET count = count + $2, amount_fen = amount_fen + $3 WHERE key = $1', [d.key, d.count, d.amountFen]);
+    },
+    async markAttempt(id, owner, now) {
+      // The lease is read under the outbox row's lock (grant row first: the lock order): a claim of
+      // this grant by another worker that is being committed is waited for, never read as it was.
+      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      await c.query('SELECT 1 FROM ledger_outbox WHERE grant_id = $1 FOR UPDATE', [id]);
+      const { rows } = await c.query<{ attempts: number }>(
+        `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
+         WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
+           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)
+         RETURNING attempts`,
+        [id, owner, now],
+      );
+      return rows[0] ? Number(rows[0].attempts) : undefined;
+    },
+    async moveDue(id, { owner, dueAt, now, lastError }) {
+      // The grant row first (the lock order), then the outbox row.
+      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
+      const moved = await c.query('UPDATE ledger_outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL WHERE grant_id = $1 AND lease_owner = $2', [
+        id,
+        owner,
+        dueAt,
+      ]);
+      if (moved.rowCount !== 1) return undefined;
+      const { rows } = await c.query<{ status: GrantStatus }>(
+        'UPDATE ledger_grants SET next_attempt_at = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1 RETURNING status',
+        [id, dueAt, lastError, now],
+      );
+      return rows[0]?.status;
+    },
+    async appendEvents(events) {
+      if (events.length > 0) await c.query(PG_INSERT_EVENTS_SQL, eventColumns(events));
     },
   };
 }
@@ -238,40 +287,6 @@ export class PostgresLedger implements AsyncLedgerStorage {
     return rows.map(rowToGrant);
   }
 
-  async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
-    // The lease is read under the outbox row's lock (grant row first: the lock order): a claim of
-    // this grant by another worker that is being committed is waited for, never read as it was.
-    return this.tx(async (c) => {
-      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
-      await c.query('SELECT 1 FROM ledger_outbox WHERE grant_id = $1 FOR UPDATE', [id]);
-      const { rowCount } = await c.query(
-        `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = $3
-         WHERE id = $1 AND status IN ('PENDING', 'DEFERRED', 'SENDING')
-           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = $1 AND lease_owner = $2 AND lease_until > $3)`,
-        [id, opts.owner, opts.now],
-      );
-      return rowCount === 1;
-    });
-  }
-
-  async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query('SELECT 1 FROM ledger_grants WHERE id = $1 FOR UPDATE', [id]);
-      const moved = await c.query('UPDATE ledger_outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL WHERE grant_id = $1 AND lease_owner = $2', [
-        id,
-        opts.owner,
-        opts.dueAt,
-      ]);
-      if (moved.rowCount === 1)
-        await c.query('UPDATE ledger_grants SET next_attempt_at = $2, last_error = COALESCE($3, last_error), updated_at = $4 WHERE id = $1', [
-          id,
-          opts.dueAt,
-          clip(opts.lastError),
-          opts.now,
-        ]);
-    });
-  }
-
   async markChecked(id: number, now: number): Promise<void> {
     await this.pool.query('UPDATE ledger_grants SET checked_at = $2 WHERE id = $1', [id, now]);
   }
@@ -306,6 +321,20 @@ export class PostgresLedger implements AsyncLedgerStorage {
       opts.limit ?? null,
     ]);
     return rows.map(rowToGrant);
+  }
+
+  async findGrants(filter: GrantFilter, page: GrantPage): Promise<LedgerGrant[]> {
+    const { sql, params } = grantSearchSql('pg', filter, page);
+    return (await this.pool.query<GrantRow>(sql, params)).rows.map(rowToGrant);
+  }
+
+  async countGrants(filter: GrantFilter): Promise<number> {
+    const { sql, params } = grantCountSql('pg', filter);
+    return Number((await this.pool.query<{ n: string }>(sql, params)).rows[0].n);
+  }
+
+  async grantEvents(grantId: number): Promise<GrantEvent[]> {
+    return (await this.pool.query<GrantEventRow>('SELECT * FROM ledger_grant_events WHERE grant_id = $1 ORDER BY id', [grantId])).rows.map(rowToEvent);
   }
 
   async summary(): Promise<LedgerSummaryRow[]> {
@@ -368,6 +397,18 @@ const TAG_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('wechat-bot:ledger_bi
  * schema and table it may use, with the bill tag it stores (schemas it cannot read are not visible to it).
  */
 async function otherLedgers(client: PoolClient): Promise<OtherLedgers> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOtherLedgers(client);
+    } catch (error) {
+      // A schema dropped between the listing and the read (42P01 undefined_table, 3F000 invalid_schema_name): list again.
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== '42P01' && code !== '3F000')) throw error;
+    }
+  }
+}
+
+async function readOtherLedgers(client: PoolClient): Promise<OtherLedgers> {
   const { rows: here } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
   const { rows: tables } = await client.query<{ schema: string }>(
     `SELECT table_schema AS schema FROM information_schema.tables

@@ -12,7 +12,18 @@
  * @see https://www.sqlite.org/lang_transaction.html
  */
 import type { LedgerTagRules } from '../rewards/bill-no';
-import type { ActivityBucket, ActivityWindow, CampaignPause, GrantStatus, LedgerGrant, LedgerSummaryRow, Usage } from '../rewards/ledger';
+import type {
+  ActivityBucket,
+  ActivityWindow,
+  CampaignPause,
+  GrantEvent,
+  GrantFilter,
+  GrantPage,
+  GrantStatus,
+  LedgerGrant,
+  LedgerSummaryRow,
+  Usage,
+} from '../rewards/ledger';
 import type { LedgerTx, SyncLedgerStorage } from '../rewards/ledger-plans';
 import { clip } from '../lib/clip';
 import {
@@ -32,12 +43,18 @@ import {
   updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
+import { eventValues, grantEventsMigration, insertEventSql, rowToEvent, type GrantEventRow } from './grant-event-rows';
+import { grantCountSql, grantSearchSql } from './grant-search-sql';
 import { GroupCommit, type WriteOutcome } from './group-commit';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
 import { migrate, MIGRATION_BUSY_TIMEOUT_MS, type Database } from './sqlite-migrate';
 
 /** Schema steps of the `ledger` component on SQLite (append-only), in its types. */
-export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' });
+export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
+  ...ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' }),
+  // The grants' history (append-only) and the search indexes of the console.
+  grantEventsMigration('sqlite'),
+];
 
 /**
  * Ledger adapter over a better-sqlite3 connection (share `SqliteStore.db`, or `openSqlite(file)`).
@@ -80,19 +97,22 @@ export class SqliteLedger implements SyncLedgerStorage {
          ORDER BY due_at, grant_id LIMIT @limit`,
       ),
       lease: p('UPDATE ledger_outbox SET lease_owner = ?, lease_until = ? WHERE grant_id = ?'),
-      markSending: p(
+      markSending: p<{ attempts: number }>(
         `UPDATE ledger_grants SET status = 'SENDING', attempts = attempts + 1, updated_at = @now
          WHERE id = @id AND status IN ('PENDING', 'DEFERRED', 'SENDING')
-           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = @id AND lease_owner = @owner AND lease_until > @now)`,
+           AND EXISTS (SELECT 1 FROM ledger_outbox WHERE grant_id = @id AND lease_owner = @owner AND lease_until > @now)
+         RETURNING attempts`,
       ),
       reschedule: p(
         `UPDATE ledger_outbox SET due_at = @dueAt, lease_owner = NULL, lease_until = NULL
          WHERE grant_id = @id AND lease_owner = @owner`,
       ),
-      rescheduleGrant: p(
+      rescheduleGrant: p<{ status: string }>(
         `UPDATE ledger_grants SET next_attempt_at = @dueAt, last_error = COALESCE(@lastError, last_error), updated_at = @now
-         WHERE id = @id`,
+         WHERE id = @id RETURNING status`,
       ),
+      insertEvent: p(insertEventSql(() => '?')),
+      events: p<GrantEventRow>('SELECT * FROM ledger_grant_events WHERE grant_id = ? ORDER BY id'),
       deleteOutbox: p('DELETE FROM ledger_outbox WHERE grant_id = ?'),
       checked: p('UPDATE ledger_grants SET checked_at = ? WHERE id = ?'),
       summary: p<{ campaign: string; status: string; count: number; amount_fen: number }>(
@@ -141,6 +161,14 @@ export class SqliteLedger implements SyncLedgerStorage {
       update: (id, from, change) => q.update.run(...changeValues(change), id, from).changes === 1,
       dequeue: (id) => void q.deleteOutbox.run(id),
       addUsage,
+      markAttempt: (id, owner, now) => q.markSending.get({ id, owner, now })?.attempts,
+      moveDue: (id, { owner, dueAt, now, lastError }) => {
+        if (q.reschedule.run({ id, owner, dueAt }).changes !== 1) return undefined;
+        return q.rescheduleGrant.get({ id, dueAt, now, lastError })?.status as GrantStatus | undefined;
+      },
+      appendEvents: (events) => {
+        for (const e of events) q.insertEvent.run(...eventValues(e));
+      },
     };
   }
 
@@ -224,17 +252,6 @@ export class SqliteLedger implements SyncLedgerStorage {
     });
   }
 
-  async markSending(id: number, opts: { owner: string; now: number }): Promise<boolean> {
-    return this.write(() => this.q.markSending.run({ id, owner: opts.owner, now: opts.now }).changes === 1);
-  }
-
-  async reschedule(id: number, opts: { owner: string; dueAt: number; now: number; lastError?: string }): Promise<void> {
-    await this.write(() => {
-      if (this.q.reschedule.run({ id, owner: opts.owner, dueAt: opts.dueAt }).changes === 1)
-        this.q.rescheduleGrant.run({ id, dueAt: opts.dueAt, now: opts.now, lastError: clip(opts.lastError) });
-    });
-  }
-
   async markChecked(id: number, now: number): Promise<void> {
     await this.write(() => this.q.checked.run(now, id));
   }
@@ -281,6 +298,20 @@ export class SqliteLedger implements SyncLedgerStorage {
         .all(opts.campaign ?? null, opts.campaign ?? null, opts.afterId ?? 0, opts.limit ?? -1),
     );
     return rows.map(rowToGrant);
+  }
+
+  async findGrants(filter: GrantFilter, page: GrantPage): Promise<LedgerGrant[]> {
+    const { sql, params } = grantSearchSql('sqlite', filter, page);
+    return (await this.read(() => this.db.prepare<unknown[], GrantRow>(sql).all(...params))).map(rowToGrant);
+  }
+
+  async countGrants(filter: GrantFilter): Promise<number> {
+    const { sql, params } = grantCountSql('sqlite', filter);
+    return (await this.read(() => this.db.prepare<unknown[], { n: number }>(sql).get(...params)!)).n;
+  }
+
+  async grantEvents(grantId: number): Promise<GrantEvent[]> {
+    return (await this.read(() => this.q.events.all(grantId))).map(rowToEvent);
   }
 
   async summary(): Promise<LedgerSummaryRow[]> {

@@ -61,7 +61,7 @@ describe('SqliteLedger schema step 3', () => {
       const id = Number(insert.run(PENDING_ROW).lastInsertRowid);
       db.prepare('INSERT INTO ledger_outbox (grant_id, campaign, due_at) VALUES (?, ?, ?)').run(id, 'c1', T0);
       const ledger = withLedgerRules(SqliteLedger.create(db, { tags: ledgerTagRules() }));
-      expect(schemaVersion(db, 'ledger')).toBe(SQLITE_LEDGER_MIGRATIONS.length); // 3 before the activity indexes (step 4)
+      expect(schemaVersion(db, 'ledger')).toBe(SQLITE_LEDGER_MIGRATIONS.length);
       await expectUpgraded(ledger);
     } finally {
       db.close();
