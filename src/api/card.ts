@@ -18,11 +18,11 @@ import { createSubMerchantApi, type SubMerchantApi } from './submerchant';
 
 // === Values
 
-/** The five general coupon types this bot makes. */
-export type CardType = 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON';
+/** The five general coupon types and the member card this bot makes. */
+export type CardType = 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON' | 'MEMBER_CARD';
 
 /** Every card type, in WeChat's spelling. */
-export const CARD_TYPES: readonly CardType[] = ['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON'];
+export const CARD_TYPES: readonly CardType[] = ['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON', 'MEMBER_CARD'];
 
 /** Review/lifecycle status of a card (`base_info.status` of `card/get`). */
 export type CardStatus = 'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE' | 'CARD_STATUS_DISPATCH';
