@@ -139,7 +139,14 @@ const cardEntrySchema = z.preprocess(
   z
     .object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON', 'MEMBER_CARD']) })
     .passthrough()
-    .pipe(cardDefSchema),
+    .pipe(cardDefSchema)
+    .superRefine((c, ctx) => {
+      // WeChat sets quick pay and self redemption only on cards with stores (paycell/set, selfconsumecell/set).
+      if (c.base_info.location_id_list?.length) return;
+      if (c.pay_cell === true) ctx.addIssue({ code: 'custom', path: ['pay_cell'], message: 'quick pay needs the stores it applies in: add base_info.location_id_list' });
+      if (c.self_consume_cell === true || (typeof c.self_consume_cell === 'object' && c.self_consume_cell))
+        ctx.addIssue({ code: 'custom', path: ['self_consume_cell'], message: 'self redemption needs the stores it applies in: add base_info.location_id_list' });
+    }),
 );
 
 /** A card of cards.yaml, parsed. `baseInfo` and `special` are WeChat-shaped (ready for card/create). */
@@ -254,6 +261,7 @@ export function cardUpdateOf(before: CardDefinition, after: CardDefinition): { f
   return { fields: changed ? { ...(Object.keys(base).length > 0 ? { base_info: base } : {}), ...special } : undefined, fixed };
 }
 
-function same(a: unknown, b: unknown): boolean {
+/** Deep equality of two config values (JSON-shaped). */
+export function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

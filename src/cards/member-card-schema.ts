@@ -270,7 +270,7 @@ export function toMemberCardSpecial(f: MemberCardFields): Record<string, unknown
  *
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Manage_Member_Card.html
  */
-export function toActivateUserFormBody(cardId: string, cfg: MemberCardConfig): Record<string, unknown> | undefined {
+export function toActivateUserFormBody(cardId: string, cfg: MemberCardConfig): (Record<string, unknown> & { card_id: string }) | undefined {
   if (cfg.activation.mode !== 'wx_activate') return undefined;
   const { required, optional, canModify } = cfg.activation.form;
   const part = (p: MemberFormPart) => ({ can_modify: canModify, common_field_id_list: p.commonFields, custom_field_list: p.customFields });
