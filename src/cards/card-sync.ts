@@ -174,8 +174,10 @@ export async function syncCards(ctx: CardsContext, opts: { only?: readonly strin
 
 /** A definition as recorded before its activation form and quick-pay cells are set. */
 function withoutCells(def: CardDefinition): CardDefinition {
-  const { payCell: _p, selfConsumeCell: _s, member: _m, ...rest } = def;
-  (void _p, void _s, void _m);
+  const rest = { ...def };
+  delete rest.payCell;
+  delete rest.selfConsumeCell;
+  delete rest.member;
   return rest;
 }
 

@@ -132,7 +132,7 @@ const activationFormSchema = z
       ctx.addIssue({ code: 'custom', path: ['required'], message: 'the activation form asks nothing; name at least one field (e.g. USER_FORM_INFO_FLAG_MOBILE)' });
   });
 
-const activationSchema = z.discriminatedUnion('mode', [
+const activationModes = z.discriminatedUnion('mode', [
   z
     .object({
       mode: z.literal('wx_activate'),
@@ -145,6 +145,12 @@ const activationSchema = z.discriminatedUnion('mode', [
     .strict(),
   z.object({ mode: z.literal('url'), url: httpsUrl, initial_bonus: points.default(0), initial_balance: yuan({ min: 0 }).default(0) }).strict(),
 ]);
+
+/** The mode is checked first, so a wrong one is named with the allowed values. */
+const activationSchema = z
+  .object({ mode: z.enum(['wx_activate', 'url']) })
+  .passthrough()
+  .pipe(activationModes);
 
 /** The quick-pay cells, for member cards and coupons (`card/paycell/set`, `card/selfconsumecell/set`). */
 export const quickPaySchema = {
@@ -257,8 +263,8 @@ export function toMemberCardConfig(name: string, f: MemberCardFields): MemberCar
  * `wx_activate: true` or `activate_url`.
  */
 export function toMemberCardSpecial(f: MemberCardFields): Record<string, unknown> {
-  const { activation, record_bonus: _recordBonus, ...rest } = f;
-  void _recordBonus;
+  const { activation, ...rest } = f;
+  delete (rest as Partial<MemberCardFields>).record_bonus;
   const out: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   if (activation.mode === 'wx_activate') out.wx_activate = true;
   else out.activate_url = activation.url;
