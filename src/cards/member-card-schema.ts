@@ -14,7 +14,8 @@
  * `name` (≤ 15 bytes → 5 Chinese characters), `tips` (≤ 6 Chinese characters) and `url`;
  * `discount` 0–100 percent off (10 = 10 % off); `bonus_rule` amounts in fen and points as integers;
  * the activation form's `common_field_id_list` values are the USER_FORM_INFO_FLAG_* names, custom
- * field names at most 10 per form.
+ * field names at most 10 per form; `record_bonus` (membercard/updateuser) ≤ 14 Chinese characters
+ * (string(42)).
  *
  * @example memberCardSchema.parse({ supply_bonus: true, supply_balance: false, prerogative: '…', activation: { mode: 'url', url: 'https://…' } })
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Create_a_membership_card.html
@@ -196,7 +197,7 @@ export const memberCardFields = {
   custom_cell1: customCellSchema.optional(),
   activation: activationSchema,
   /** The points-change message (`record_bonus` of membercard/updateuser). */
-  record_bonus: cjkText(20).default(DEFAULT_RECORD_BONUS),
+  record_bonus: cjkText(14).default(DEFAULT_RECORD_BONUS),
 };
 
 /** The parsed member-card fields (`z.output` of {@link memberCardFields}). */

@@ -164,6 +164,11 @@ describe('MEMBER_CARD in cards.yaml', () => {
       ['      location_id_list: [101]\n', ''],
       'config/cards.yaml:34 cards.cafe-member.pay_cell: quick pay needs the stores it applies in: add base_info.location_id_list',
     ],
+    [
+      'a long points message',
+      ['record_bonus: 消费积分到账', 'record_bonus: 您本次消费获得的积分已经到账了哦'],
+      'config/cards.yaml:34 cards.cafe-member.record_bonus: is 16 Chinese characters long; at most 14 allowed',
+    ],
     ['an unknown member field', ['    discount: 10\n', '    discount: 10\n    bonus: 5\n'], 'config/cards.yaml:25 cards.cafe-member.bonus: unknown key "bonus"'],
   ] as const)('should refuse %s with file, line, path and a fix', (_name, [from, to], expected) => {
     const issues = issuesOf(GOOD.replace(from, to));
