@@ -64,7 +64,7 @@ export function loginRoutes(o: LoginOptions): { showForm: Middleware<ConsoleStat
     login: unlessStoreFails(o, async function login(ctx) {
       const c = ctx as ConsoleContext;
       const address = clientAddress(ctx.req, o.trustedProxies);
-      const attempt = { address, method: ctx.method, path: ctx.path };
+      const attempt = { address, method: ctx.method, path: ctx.path, reqId: (ctx.state as { requestId?: string }).requestId };
       const body = await readConsoleBody(ctx);
       const formCsrf = readCookie(ctx, LOGIN_CSRF_COOKIE);
       if (typeof body._csrf !== 'string' || formCsrf === undefined || !secretMatches(body._csrf, formCsrf)) {
