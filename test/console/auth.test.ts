@@ -112,6 +112,23 @@ describe('console sessions', () => {
     await request(cb.app).post('/console/campaigns/resume').set('cookie', s.cookie).type('form').send({ campaign: 'welcome-packet', _csrf: s.csrf }).expect(409);
   });
 
+  test('a login always starts a new session and ends the one the browser presented (no session fixation)', async () => {
+    const old = await cb.login();
+    const form = await loginForm(cb.app);
+    const res = await request(cb.app)
+      .post('/console/login')
+      .set('cookie', `${form.cookie}; ${old.cookie}`)
+      .type('form')
+      .send({ token: ADMIN_TOKEN, _csrf: form.csrf })
+      .expect(302);
+    const fresh = cookieOf(res, 'console_session')!;
+    expect(fresh).toMatch(/^console_session=.{20,}/);
+    expect(fresh).not.toBe(old.cookie);
+    await request(cb.app).get('/console').set('cookie', fresh).expect(200);
+    await request(cb.app).get('/console').set('cookie', old.cookie).expect(302);
+    await request(cb.app).get('/console/api/overview').set('cookie', old.cookie).expect(401);
+  });
+
   test('logout revokes the session on the server: the old cookie no longer works', async () => {
     const s = await cb.login();
     const res = await request(cb.app).post('/console/logout').set('cookie', s.cookie).type('form').send({ _csrf: s.csrf }).expect(302);
