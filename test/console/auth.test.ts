@@ -7,7 +7,7 @@
 import request from 'supertest';
 import { fixedClock } from '../../src/lib/clock';
 import { consoleAudit } from '../../src/console/audit';
-import { silentLogger } from '../../src/lib/logger';
+import { createLogger, silentLogger } from '../../src/lib/logger';
 import { ADMIN_TOKEN, type ConsoleTestBot, cookieOf, loginForm, startConsoleTestBot } from './console-bot';
 import { startSampleBot } from '../helpers/sample-bot';
 
@@ -18,6 +18,20 @@ const CSP = "default-src 'self'; script-src 'self'; object-src 'none'; frame-anc
 function postLogin(cb: ConsoleTestBot, form: { cookie: string; csrf: string }, token: string) {
   return request(cb.app).post('/console/login').set('cookie', form.cookie).type('form').send({ token, _csrf: form.csrf });
 }
+
+describe('console login audit line', () => {
+  test("a failed login's staff_auth line names the access log's reqId (the response's X-Request-Id)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cb = await startConsoleTestBot({ clock: fixedClock(T0), log });
+    try {
+      const res = await postLogin(cb, await loginForm(cb.app), 'wrong-token-0000000000').expect(401);
+      expect(lines.filter((l) => l.audit === 'staff_auth')).toEqual([expect.objectContaining({ guard: 'console', reason: 'wrong', reqId: res.headers['x-request-id'] })]);
+    } finally {
+      await cb.close();
+    }
+  });
+});
 
 describe('console off', () => {
   test('without BOT_ADMIN_TOKEN every /console path is 404', async () => {
