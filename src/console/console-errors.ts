@@ -9,7 +9,7 @@
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Error_Handling_Cheat_Sheet.html
  */
 import type { Middleware } from 'koa';
-import type { ConsoleState } from './console-page';
+import type { ConsoleContext, ConsoleState } from './console-page';
 import { renderWithChrome } from './render';
 import { isApiPath } from './session-guard';
 
@@ -34,7 +34,13 @@ export function consoleErrors(): Middleware<ConsoleState> {
       if (status < 500 && e.headers && typeof e.headers === 'object') ctx.set(e.headers as Record<string, string>);
       ctx.status = status;
       if (isApiPath(ctx.path) || !ctx.state.view) ctx.body = { ok: false, message };
-      else renderWithChrome(ctx as never, 'error', { t, lang: ctx.state.lang, csrf: '', nav: [], current: ctx.path }, { title: t('error.title'), message });
+      else
+        renderWithChrome(
+          ctx as unknown as ConsoleContext,
+          'error',
+          { t, lang: ctx.state.lang, csrf: '', nav: [], current: ctx.path },
+          { title: t('error.title'), message },
+        );
     }
   };
 }
