@@ -26,7 +26,7 @@ import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { createReplyRenderer } from '../reply/render-reply';
 import { createOutboxWorker } from '../rewards/outbox-worker';
-import { type ReconcileReport, startReconcileJob } from '../rewards/reconcile';
+import { type ReconcileDeps, type ReconcileReport, type ReconcileTask, runReconcilePass, startReconcileJob } from '../rewards/reconcile';
 import { recordReconcileRun } from '../rewards/reconcile-status';
 import { createRewards } from '../rewards/rewards';
 import { createMessageHandler, createMessageRouter } from '../rules/handle-message';
@@ -110,6 +110,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       leaseMs: settings.outboxLeaseMs,
     });
 
+    // === The reconciliation job's pass (started by listen(); the sandbox panel runs it on demand)
+    const onRun = (run: { report: ReconcileReport } | { error: unknown }) =>
+      recordReconcileRun(
+        store.kv,
+        'report' in run
+          ? { at: clock.now(), report: run.report }
+          : { at: clock.now(), error: clip(run.error instanceof Error ? run.error.message : String(run.error), 300) ?? '' },
+      );
+    const reconcileDeps: ReconcileDeps = { ledger, redpack, clock, log, config: rewardsConfig, metrics, onRun };
+    const reconcileOthers: ReconcileTask[] = [{ name: 'cards', run: () => cards.reconcile() }];
+
     // === The webhook: the router (card events, then rules) behind the Koa edge
     const handler = createMessageRouter({ followers: sandbox?.api, cards, rules: createMessageHandler({ config, rewards, clock, log }) });
     const payNotify = createSpendEndpoint({ settings, orders, rewards, spend: spendConfigView(config), clock, log });
@@ -134,7 +145,18 @@ export async function createBot(options: BotOptions): Promise<Bot> {
             clock,
             log,
             sandbox: Boolean(sandbox),
-            ...(stand ? { sandboxPanel: createSandboxPanel({ settings, pay: stand.pay, origin: () => webhookOrigin, clock }) } : {}),
+            ...(stand
+              ? {
+                  sandboxPanel: createSandboxPanel({
+                    settings,
+                    pay: stand.pay,
+                    origin: () => webhookOrigin,
+                    clock,
+                    sendDue: () => worker.runOnce(),
+                    reconcile: () => runReconcilePass(reconcileDeps, reconcileOthers),
+                  }),
+                }
+              : {}),
           })
         : undefined,
       metricsToken: settings.metricsToken,
@@ -192,16 +214,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         if (adminApp) adminServer = await startServer(adminApp, settings.adminPort ?? 0, settings.adminHost);
         if (workers) {
           worker.start();
-          const onRun = (run: { report: ReconcileReport } | { error: unknown }) =>
-            recordReconcileRun(
-              store.kv,
-              'report' in run
-                ? { at: clock.now(), report: run.report }
-                : { at: clock.now(), error: clip(run.error instanceof Error ? run.error.message : String(run.error), 300) ?? '' },
-            );
-          reconcileJob = startReconcileJob({ ledger, redpack, clock, log, config: rewardsConfig, metrics, onRun }, undefined, [
-            { name: 'cards', run: () => cards.reconcile() },
-          ]);
+          reconcileJob = startReconcileJob(reconcileDeps, undefined, reconcileOthers);
         }
         const bound = server.address() as AddressInfo;
         if (sandbox) {

@@ -3,13 +3,14 @@
  * bot: a follower is played through the bot's own webhook with `simulate` (the request signed, and in
  * safe mode encrypted, as WeChat does), an order is paid with one signed v2 payment notification to
  * the bot's notify endpoint, and the packets are the Pay stand-in's (received / refunded there, as
- * `wechat-bot sandbox receive | refund-unclaimed` do through the control server).
+ * `wechat-bot sandbox receive | refund-unclaimed` do through the control server); "send due grants
+ * now" and "reconcile now" run the bot's own outbox worker pass and reconciliation pass once.
  *
- * @example const panel = createSandboxPanel({ settings, pay: sandbox.pay, origin: () => 'http://127.0.0.1:3000', clock });
+ * @example const panel = createSandboxPanel({ settings, pay: sandbox.pay, origin: () => 'http://127.0.0.1:3000', clock, sendDue: () => worker.runOnce(), reconcile: () => runReconcilePass(deps) });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
 import type { Settings } from '../config/settings';
-import type { ConsoleSandbox, SandboxPacket } from '../console/console-sandbox';
+import type { ConsoleSandbox, SandboxPacket, SandboxSendPass } from '../console/console-sandbox';
 import type { Clock } from '../lib/clock';
 import { simulate } from '../sandbox/play-follower';
 import { buildV2Notification, sandboxTransactionId, sendPayNotification } from '../sandbox/pay-notifier';
@@ -22,6 +23,10 @@ export interface SandboxPanelDeps {
   /** The bot's own origin (`http://127.0.0.1:PORT`) once it listens. */
   origin: () => string | undefined;
   clock: Clock;
+  /** One pass of the bot's outbox worker (`worker.runOnce`). */
+  sendDue: () => Promise<SandboxSendPass>;
+  /** One pass of the bot's reconciliation job (`runReconcilePass` with the job's own deps). */
+  reconcile: ConsoleSandbox['reconcile'];
 }
 
 function packetOf(p: SandboxPayment): SandboxPacket {
@@ -79,5 +84,10 @@ export function createSandboxPanel(deps: SandboxPanelDeps): ConsoleSandbox {
       return packetOf(p);
     },
     refundUnclaimed: () => pay.refundUnclaimed(0).length,
+    async sendDue() {
+      const { processed, sent, failed, held, retried } = await deps.sendDue();
+      return { processed, sent, failed, held, retried };
+    },
+    reconcile: () => deps.reconcile(),
   };
 }

@@ -2,7 +2,8 @@
  * What the sandbox panel can do, given by the composition root in sandbox mode only (the console
  * never imports the stand-ins): play a follower through the real webhook (a request signed as WeChat
  * signs it), pay an order (a signed sandbox payment notification to the bot's notify endpoint), list
- * the stand-in's red packets and mark one received, or refund the unclaimed ones.
+ * the stand-in's red packets and mark one received, or refund the unclaimed ones; and run the bot's
+ * own outbox worker or reconciliation job once, so the loop shows at once instead of on their timers.
  *
  * @example const r = await sandbox.play({ kind: 'follow', scene: 'store-1' }, 'o-newcomer'); r.lines;
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
@@ -30,4 +31,29 @@ export interface ConsoleSandbox {
   receive(billNo: string): SandboxPacket;
   /** Refunds every SENT packet now; how many. */
   refundUnclaimed(): number;
+  /** One pass of the bot's own outbox worker over the due grants (what it did: processed, sent, failed, …). */
+  sendDue(): Promise<SandboxSendPass>;
+  /** One pass of the bot's own reconciliation job (gethbinfo per SENT packet); its report, or why it failed. */
+  reconcile(): Promise<{ report: SandboxReconcileReport } | { error: unknown }>;
+}
+
+/** What one outbox pass did (the worker's `OutboxPass`, as counts). */
+export interface SandboxSendPass {
+  processed: number;
+  sent: number;
+  failed: number;
+  held: number;
+  retried: number;
+}
+
+/** What one reconciliation run found (the job's `ReconcileReport`). */
+export interface SandboxReconcileReport {
+  checked: number;
+  received: number;
+  refunded: number;
+  refunding: number;
+  unchanged: number;
+  anomalies: number;
+  collisions: number;
+  errors: number;
 }

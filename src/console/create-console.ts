@@ -21,6 +21,7 @@ import { loginRoutes } from './login-routes';
 import { COMMON_MESSAGES } from './messages';
 import { CONSOLE_PAGES } from './pages';
 import { renderPage } from './render';
+import { consoleErrors } from './console-errors';
 import { securityHeaders } from './security-headers';
 import { isApiPath, LOGIN_PATH, sessionGuard } from './session-guard';
 import { type SessionPolicy, sessionStore } from './session-store';
@@ -70,6 +71,7 @@ export function createConsole(o: ConsoleOptions): Middleware {
       ctx.state.view = { t: translator(messages, lang), nav: nav(lang) };
       await next();
     },
+    consoleErrors(),
     async function consoleStatic(ctx, next) {
       if (!(await serveStatic(ctx))) await next();
     },

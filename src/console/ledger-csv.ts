@@ -2,8 +2,9 @@
  * The ledger's CSV export: UTF-8 with a byte-order mark (so Excel opens Chinese text right), a header
  * row, one row per grant of the search, oldest first, streamed page by page from the ledger (keyset
  * paging: a large export never sits in memory). Every cell is quoted, and a cell a spreadsheet would
- * read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`
- * (OWASP's CSV-injection advice). Amounts are yuan with two decimals, times Beijing time with the zone.
+ * read as a formula (starting with `=`, `+`, `-`, `@`, a tab, a carriage return or a line feed — also
+ * after leading spaces, and in their full-width forms `＝＋－＠`, which spreadsheets in Chinese and
+ * Japanese locales read as the ASCII ones) gets a leading `'` (OWASP's CSV-injection advice). Amounts are yuan with two decimals, times Beijing time with the zone.
  *
  * @example ctx.body = Readable.from(ledgerCsv(ledger, filter));
  * @see https://owasp.org/www-community/attacks/CSV_Injection
@@ -35,6 +36,9 @@ const COLUMNS: readonly [string, (g: LedgerGrant) => string | number | null][] =
   ['last_error', (g) => g.lastError],
 ];
 
+/** A start a spreadsheet may run as a formula (see the file's comment). */
+const FORMULA_START = /^[\t\r\n]|^[ \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/;
+
 /**
  * One CSV cell: quoted, inner quotes doubled, a formula-looking start defused with `'`.
  *
@@ -42,7 +46,7 @@ const COLUMNS: readonly [string, (g: LedgerGrant) => string | number | null][] =
  */
 export function csvCell(value: string | number | null): string {
   const text = value === null ? '' : String(value);
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
   return `"${safe.replace(/"/g, '""')}"`;
 }
 

@@ -64,7 +64,7 @@ export function loginRoutes(o: LoginOptions): { showForm: Middleware<ConsoleStat
     login: unlessStoreFails(o, async function login(ctx) {
       const c = ctx as ConsoleContext;
       const address = clientAddress(ctx.req, o.trustedProxies);
-      const attempt = { address, method: ctx.method, path: ctx.path };
+      const attempt = { address, method: ctx.method, path: ctx.path, reqId: (ctx.state as { requestId?: string }).requestId };
       const body = await readConsoleBody(ctx);
       const formCsrf = readCookie(ctx, LOGIN_CSRF_COOKIE);
       if (typeof body._csrf !== 'string' || formCsrf === undefined || !secretMatches(body._csrf, formCsrf)) {
@@ -89,6 +89,9 @@ export function loginRoutes(o: LoginOptions): { showForm: Middleware<ConsoleStat
         }
         return showLogin(c, o, 401, c.state.view!.t('login.wrong'));
       }
+      // Always a new session (its id and secret made here, never taken from the request), and the
+      // session this browser presented before, if any, ends: a planted or stale cookie never survives a login.
+      await o.sessions.revoke(readCookie(ctx, SESSION_COOKIE));
       const { secret, session } = await o.sessions.create();
       setCookie(ctx, SESSION_COOKIE, secret, { maxAgeSeconds: o.sessions.policy.absoluteSeconds, secure: o.secure });
       setCookie(ctx, LOGIN_CSRF_COOKIE, '', { maxAgeSeconds: 0, secure: o.secure });

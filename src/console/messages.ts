@@ -18,6 +18,9 @@ export const COMMON_MESSAGES: Messages = {
     'login.unavailable': 'The console is unavailable: the store does not answer.',
     'error.csrf': 'The request was refused: its CSRF token is missing or wrong. Reload the page.',
     'error.notFound': 'Not found.',
+    'error.title': 'Something went wrong',
+    'error.internal': "The console could not answer this request. The error is in the bot's log under request id {reqId}.",
+    'error.back': 'Back to the overview',
     'time.zone': 'Times are Beijing time (UTC+8).',
   },
   'zh-CN': {
@@ -33,6 +36,9 @@ export const COMMON_MESSAGES: Messages = {
     'login.unavailable': '控制台暂不可用：存储无响应。',
     'error.csrf': '请求被拒绝：CSRF 令牌缺失或错误，请刷新页面。',
     'error.notFound': '未找到。',
+    'error.title': '出错了',
+    'error.internal': '控制台无法处理此请求。错误已记录在机器人的日志中，请求编号 {reqId}。',
+    'error.back': '返回概览',
     'time.zone': '时间均为北京时间（UTC+8）。',
   },
 };

@@ -11,6 +11,8 @@ import { rewardsConfigOf } from '../config/config-views';
 import { type CampaignStatus, campaignStatuses } from '../rewards/campaign-control';
 import { BILLNO_COLLISION, type ActivityBucket, type CampaignPause, type Usage } from '../rewards/ledger';
 import { lastReconcileRun, reconcileNeedsAttention, type ReconcileRun } from '../rewards/reconcile-status';
+import { isCardCampaign } from '../cards/card-campaign-schema';
+import type { RewardsConfig } from '../rewards/config-schema';
 import type { ConsoleDeps } from './console-page';
 
 type Deps = Pick<ConsoleDeps, 'ledger' | 'config' | 'clock' | 'kv'>;
@@ -22,6 +24,7 @@ export type OverviewAlert =
 
 export interface OverviewData {
   now: number;
+  /** `maxCount`: the total of the campaign's limits (packets or cards), null when it has none. */
   campaigns: (CampaignStatus & { sendsToday: number })[];
   today: {
     /** Beijing date, yyyy-mm-dd. */
@@ -50,6 +53,15 @@ async function sendsSince(deps: Deps, since: number, until: number, campaign?: s
   return bucket?.sends ?? 0;
 }
 
+/**
+ * A campaign's total from its limits: a red packet's `max_packets`, a card campaign's `max_cards`;
+ * null when its kind has none (the page says "no limit").
+ */
+function totalOf(c: CampaignStatus, config: RewardsConfig): number | null {
+  const campaign = config.campaigns[c.name];
+  return isCardCampaign(campaign) ? campaign.maxCards : c.maxCount;
+}
+
 export async function overviewData(deps: Deps): Promise<OverviewData> {
   const now = deps.clock.now();
   const config = rewardsConfigOf(deps.config.current());
@@ -57,7 +69,7 @@ export async function overviewData(deps: Deps): Promise<OverviewData> {
   const until = now + 1;
   const statuses = await campaignStatuses(deps.ledger, config, now);
   const campaigns = [];
-  for (const c of statuses) campaigns.push({ ...c, sendsToday: await sendsSince(deps, dayStart, until, c.name) });
+  for (const c of statuses) campaigns.push({ ...c, maxCount: totalOf(c, config), sendsToday: await sendsSince(deps, dayStart, until, c.name) });
   const { merchantDaily, sendRatePerDay } = config.limits;
   const alerts: OverviewAlert[] = (await deps.ledger.pausedCampaigns()).map((pause) => ({ kind: 'paused', campaign: pause.campaign, pause }));
   const held = await deps.ledger.listByStatus(['HELD']);

@@ -1,7 +1,8 @@
 /**
  * The sandbox panel's actions, each checked, carried out through the panel's powers and audited (who
  * = the session id): `play` a follower through the webhook, `pay` an order, `receive` a packet,
- * `refund` the unclaimed ones. Every action answers a status and a result, or a message saying
+ * `refund` the unclaimed ones, `send-due` (one pass of the bot's outbox worker) and `reconcile` (one
+ * run of its reconciliation job), so a grant and a claim reach the ledger at once. Every action answers a status and a result, or a message saying
  * what was wrong (400 bad input, 404 unknown packet, 409 a packet not SENT, 502 the bot did not
  * answer its own webhook).
  *
@@ -14,7 +15,7 @@ import type { ConsoleSandbox, SandboxPacket } from './console-sandbox';
 import type { PageError } from './page-answers';
 import { parseBillNo, parseSandboxPay, parseSandboxPlay } from './sandbox-input';
 
-export const SANDBOX_ACTIONS = ['play', 'pay', 'receive', 'refund'] as const;
+export const SANDBOX_ACTIONS = ['play', 'pay', 'receive', 'refund', 'send-due', 'reconcile'] as const;
 export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
 
 export interface SandboxActionOutcome {
@@ -88,7 +89,35 @@ async function refund(_body: Record<string, unknown>, d: ActionDeps): Promise<Sa
   return { action: 'refund', status: 200, result: { refunded } };
 }
 
-const RUN: Record<SandboxAction, (body: Record<string, unknown>, d: ActionDeps) => Promise<SandboxActionOutcome>> = { play, pay, receive, refund };
+async function sendDue(_body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  try {
+    const pass = await d.panel.sendDue();
+    await d.audit.record({ session: d.session, action: 'sandbox.send-due', detail: { ...pass } });
+    return { action: 'send-due', status: 200, result: { pass } };
+  } catch (err) {
+    await d.audit.record({ session: d.session, action: 'sandbox.send-due', detail: { failed: true } });
+    return failed('send-due', 500, err);
+  }
+}
+
+async function reconcileNow(_body: Record<string, unknown>, d: ActionDeps): Promise<SandboxActionOutcome> {
+  const run = await d.panel.reconcile();
+  if ('error' in run) {
+    await d.audit.record({ session: d.session, action: 'sandbox.reconcile', detail: { failed: true } });
+    return failed('reconcile', 500, run.error);
+  }
+  await d.audit.record({ session: d.session, action: 'sandbox.reconcile', detail: { ...run.report } });
+  return { action: 'reconcile', status: 200, result: { report: run.report } };
+}
+
+const RUN: Record<SandboxAction, (body: Record<string, unknown>, d: ActionDeps) => Promise<SandboxActionOutcome>> = {
+  play,
+  pay,
+  receive,
+  refund,
+  'send-due': sendDue,
+  reconcile: reconcileNow,
+};
 
 /**
  * Runs one action.

@@ -33,6 +33,14 @@ export const SANDBOX_MESSAGES: Messages = {
     'sandbox.notDelivered': 'The bot did not answer success: {message}',
     'sandbox.received': 'Packet {billNo} is now {status}.',
     'sandbox.refunded': '{count} packet(s) refunded.',
+    'sandbox.jobs': 'The outbox and the reconciliation, now',
+    'sandbox.jobsIntro':
+      "A grant is sent by the outbox worker, and a packet reaches the ledger as RECEIVED or REFUND at the reconciliation job's next run. Run either once now to see the whole loop at once. A grant recorded in quiet hours (00:00–08:00 Beijing time) is DEFERRED: it is due only at their end.",
+    'sandbox.sendDue': 'Send due grants now',
+    'sandbox.reconcile': 'Reconcile now',
+    'sandbox.sentDue': 'Outbox pass: {processed} grant(s) handled, {sent} sent, {failed} failed, {held} held, {retried} put back for later.',
+    'sandbox.reconciled':
+      'Reconciliation: {checked} packet(s) checked, {received} received, {refunded} refunded, {refunding} refunding, {unchanged} unchanged, {anomalies} anomalies, {errors} errors.',
     'sandbox.error': 'Refused: {message}',
     'sandbox.failed': '{message}',
     'sandbox.error.openid': 'openid must be letters, digits, - and _ (at most 64)',
@@ -75,6 +83,14 @@ export const SANDBOX_MESSAGES: Messages = {
     'sandbox.notDelivered': '机器人未回复 success：{message}',
     'sandbox.received': '红包 {billNo} 现为 {status}。',
     'sandbox.refunded': '已退回 {count} 个红包。',
+    'sandbox.jobs': '立即运行发放队列与对账',
+    'sandbox.jobsIntro':
+      '奖励由发放队列（outbox）发出；红包在对账任务下一次运行时才在台账中显示为 RECEIVED 或 REFUND。在这里立即各运行一次，即可一次看到完整流程。静默时段（北京时间 00:00–08:00）记录的奖励为 DEFERRED，到时段结束才到期。',
+    'sandbox.sendDue': '立即发放到期的奖励',
+    'sandbox.reconcile': '立即对账',
+    'sandbox.sentDue': '发放队列：处理 {processed} 笔，发出 {sent} 笔，失败 {failed} 笔，挂起 {held} 笔，稍后重试 {retried} 笔。',
+    'sandbox.reconciled':
+      '对账：检查 {checked} 个红包，已领取 {received} 个，已退回 {refunded} 个，退回中 {refunding} 个，未变 {unchanged} 个，异常 {anomalies} 个，错误 {errors} 个。',
     'sandbox.error': '被拒绝：{message}',
     'sandbox.failed': '{message}',
     'sandbox.error.openid': 'openid 只能包含字母、数字、- 和 _（最多 64 个）',

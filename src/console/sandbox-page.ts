@@ -5,8 +5,8 @@
  * newcomer sees the whole loop in the browser. Every action is a POST with the CSRF token and is
  * audited (`sandbox-actions.ts`).
  *
- * Routes: `GET /console/sandbox`; `POST /console/sandbox/{play,pay,receive,refund}` (forms, the page
- * with the result); `GET /console/api/sandbox/packets`, `POST /console/api/sandbox/{play,pay,receive,refund}` (JSON).
+ * Routes: `GET /console/sandbox`; `POST /console/sandbox/{play,pay,receive,refund,send-due,reconcile}` (forms, the page
+ * with the result); `GET /console/api/sandbox/packets`, `POST /console/api/sandbox/{play,pay,receive,refund,send-due,reconcile}` (JSON).
  *
  * @example CONSOLE_PAGES = [..., sandboxPage]
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html

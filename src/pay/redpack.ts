@@ -11,7 +11,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import type { Logger } from '../lib/logger';
-import type { RedpackApi, RedpackQueryOutcome, RedpackRequest, RedpackSendOutcome, RedpackStatus } from './types';
+import type { PayWireCodes, RedpackApi, RedpackQueryOutcome, RedpackRequest, RedpackSendOutcome, RedpackStatus } from './types';
 import type { PayClient, PayResponseFields } from './client';
 import { PayConfigError, PayHttpError } from './errors';
 import { classifyRedpackError } from './classify';
@@ -89,7 +89,7 @@ export function createRedpackApi(client: PayClient, options: RedpackApiOptions =
       } catch (err) {
         return uncertainFromError(err);
       }
-      return classifySendAnswer(answer, request);
+      return { ...classifySendAnswer(answer, request), ...wireCodes(answer) };
     },
 
     query: async function queryRedpack(billNo: string, opts: { subMchId?: string } = {}): Promise<RedpackQueryOutcome> {
@@ -103,7 +103,7 @@ export function createRedpackApi(client: PayClient, options: RedpackApiOptions =
         const u = uncertainFromError(err);
         return { status: 'error', code: u.code, message: u.message };
       }
-      return parseQueryAnswer(answer, billNo);
+      return { ...parseQueryAnswer(answer, billNo), ...wireCodes(answer) };
     },
   };
 }
@@ -184,6 +184,18 @@ export function encodeRiskInfo(pairs: Record<string, string> | undefined): strin
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * WeChat Pay's `return_code` / `result_code` as answered (each only when present), for the history.
+ *
+ * @example wireCodes({ return_code: 'SUCCESS', result_code: 'FAIL' }) // { returnCode: 'SUCCESS', resultCode: 'FAIL' }
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
+ */
+export function wireCodes(answer: PayResponseFields): PayWireCodes {
+  const returnCode = str(answer.return_code);
+  const resultCode = str(answer.result_code);
+  return { ...(returnCode !== undefined ? { returnCode } : {}), ...(resultCode !== undefined ? { resultCode } : {}) };
 }
 
 function uncertainFromError(err: unknown): { status: 'uncertain'; code: string; message: string } {

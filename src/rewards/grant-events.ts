@@ -20,7 +20,7 @@
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 import { clip } from '../lib/clip';
-import type { RedpackQueryOutcome, RedpackSendOutcome } from '../pay/types';
+import type { PayWireCodes, RedpackQueryOutcome, RedpackSendOutcome } from '../pay/types';
 import type { GrantEventType, LedgerGrant, NewGrantEvent, PayAnswer, Reservation } from './ledger';
 
 // === The events of each change (pure; the plans append them)
@@ -63,7 +63,21 @@ export function withAnswer(answer: PayAnswer | undefined, event: Omit<NewGrantEv
 }
 
 function clipAnswer(a: PayAnswer): PayAnswer {
-  return { call: clip(a.call, 40) ?? '', outcome: clip(a.outcome, 40) ?? '', code: clip(a.code, 80), message: clip(a.message), detail: clip(a.detail, 80) };
+  const clipped: PayAnswer = {
+    call: clip(a.call, 40) ?? '',
+    outcome: clip(a.outcome, 40) ?? '',
+    code: clip(a.code, 80),
+    message: clip(a.message),
+    detail: clip(a.detail, 80),
+  };
+  return { ...clipped, ...wire(a) };
+}
+
+/** WeChat Pay's raw `return_code` / `result_code` of an outcome or answer (each only when present, clipped). */
+function wire(o: PayWireCodes): PayWireCodes {
+  const returnCode = clip(o.returnCode, 40);
+  const resultCode = clip(o.resultCode, 40);
+  return { ...(returnCode ? { returnCode } : {}), ...(resultCode ? { resultCode } : {}) };
 }
 
 // === Pay answers as history
@@ -75,8 +89,8 @@ function clipAnswer(a: PayAnswer): PayAnswer {
  * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_4&index=3
  */
 export function sendAnswer(call: string, o: RedpackSendOutcome): PayAnswer {
-  if (o.status === 'sent') return { call, outcome: 'sent', code: null, message: null, detail: o.sendListId || null };
-  return { call, outcome: o.status, code: o.code, message: o.message, detail: null };
+  if (o.status === 'sent') return { call, outcome: 'sent', code: null, message: null, detail: o.sendListId || null, ...wire(o) };
+  return { call, outcome: o.status, code: o.code, message: o.message, detail: null, ...wire(o) };
 }
 
 /**
@@ -87,7 +101,7 @@ export function sendAnswer(call: string, o: RedpackSendOutcome): PayAnswer {
  */
 export function queryAnswer(q: RedpackQueryOutcome): PayAnswer {
   const call = 'gethbinfo';
-  if (q.status === 'found') return { call, outcome: 'found', code: null, message: q.info.reason ?? null, detail: q.info.status };
-  if (q.status === 'not_found') return { call, outcome: 'not_found', code: 'NOT_FOUND', message: null, detail: null };
-  return { call, outcome: 'error', code: q.code, message: q.message, detail: null };
+  if (q.status === 'found') return { call, outcome: 'found', code: null, message: q.info.reason ?? null, detail: q.info.status, ...wire(q) };
+  if (q.status === 'not_found') return { call, outcome: 'not_found', code: 'NOT_FOUND', message: null, detail: null, ...wire(q) };
+  return { call, outcome: 'error', code: q.code, message: q.message, detail: null, ...wire(q) };
 }

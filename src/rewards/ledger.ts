@@ -300,7 +300,8 @@ export const GRANT_EVENT_TYPES = [
  * A WeChat Pay answer as the Pay client classified it (`RedpackSendOutcome` / `RedpackQueryOutcome`):
  * the call, the outcome, the `err_code` (or the client's own code when WeChat did not answer one:
  * `HTTP_502`, `CLIENT_ERROR`, `RESULT_FAIL`, …) and `err_code_des` / `return_msg` (or the client's
- * message). A sent packet's `send_listid` and a query's `status` are kept in `detail`.
+ * message). A sent packet's `send_listid` and a query's `status` are kept in `detail`; WeChat's own
+ * `return_code` / `result_code` beside them when it answered.
  */
 export interface PayAnswer {
   /** `sendredpack`, `sendgroupredpack` or `gethbinfo`. */
@@ -311,6 +312,9 @@ export interface PayAnswer {
   message: string | null;
   /** `send_listid` of a sent packet, or the status `gethbinfo` answered. */
   detail: string | null;
+  /** WeChat Pay's raw `return_code` / `result_code`, when it answered them (none for a network error or a local refusal). */
+  returnCode?: string;
+  resultCode?: string;
 }
 
 /** One event of a grant's history, as stored. */

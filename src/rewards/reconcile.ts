@@ -120,7 +120,30 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 }
 
 /**
- * Runs {@link reconcile}, then each of `others` (the other kinds' reconcilers), every `intervalMs` (default 10
+ * One run of the job: {@link reconcile}, told to `onRun` (its report or its error), then each of
+ * `others` (the other kinds' reconcilers), each on its own — one failing never stops the next. The job
+ * runs it on its timer; the console's sandbox panel runs it once on demand ("reconcile now").
+ *
+ * @example const run = await runReconcilePass(deps, [{ name: 'cards', run: () => cards.reconcile() }]);
+ * @see https://pay.weixin.qq.com/wiki/doc/api/tools/cash_coupon.php?chapter=13_6&index=5
+ */
+export async function runReconcilePass(deps: ReconcileDeps, others: readonly ReconcileTask[] = []): Promise<{ report: ReconcileReport } | { error: unknown }> {
+  const run = await reconcile(deps).then(
+    (report) => ({ report }),
+    (error: unknown) => {
+      deps.log.error({ err: error }, 'reconcile run failed');
+      return { error };
+    },
+  );
+  await Promise.resolve(deps.onRun?.(run)).catch((error: unknown) => deps.log.warn({ err: error }, 'could not record the reconcile run'));
+  for (const task of others) {
+    await task.run().catch((error: unknown) => deps.log.error({ err: error, task: task.name }, 'reconcile run failed'));
+  }
+  return run;
+}
+
+/**
+ * Runs {@link runReconcilePass} every `intervalMs` (default 10
  * minutes) until stopped.
  *
  * @example const job = startReconcileJob(deps, 600_000); … await job.stop();
@@ -129,23 +152,9 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 export function startReconcileJob(deps: ReconcileDeps, intervalMs = 10 * 60 * 1000, others: readonly ReconcileTask[] = []): { stop(): Promise<void> } {
   if (!(intervalMs > 0)) throw new TypeError('startReconcileJob: intervalMs must be positive');
   let running: Promise<unknown> | undefined;
-  async function runAll(): Promise<void> {
-    const run = await reconcile(deps).then(
-      (report) => ({ report }),
-      (error: unknown) => {
-        deps.log.error({ err: error }, 'reconcile run failed');
-        return { error };
-      },
-    );
-    await Promise.resolve(deps.onRun?.(run)).catch((error: unknown) => deps.log.warn({ err: error }, 'could not record the reconcile run'));
-    // The other reward kinds' reconcilers (e.g. cards through card data), each on its own: one failing never stops the next.
-    for (const task of others) {
-      await task.run().catch((error: unknown) => deps.log.error({ err: error, task: task.name }, 'reconcile run failed'));
-    }
-  }
   const timer = setInterval(function reconcileTick() {
     if (running) return;
-    running = runAll().finally(() => {
+    running = runReconcilePass(deps, others).finally(() => {
       running = undefined;
     });
   }, intervalMs);

@@ -124,9 +124,10 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
   }
 
   /** Settles from a `gethbinfo` answer; undefined when the packet is still in flight (SENDING). */
-  async function settleFromQuery(g: LedgerGrant, info: Extract<RedpackQueryOutcome, { status: 'found' }>['info']): Promise<Step | undefined> {
+  async function settleFromQuery(g: LedgerGrant, found: Extract<RedpackQueryOutcome, { status: 'found' }>): Promise<Step | undefined> {
     const now = clock.now();
-    const answer = queryAnswer({ status: 'found', info });
+    const { info } = found;
+    const answer = queryAnswer(found);
     const mismatch = queryMismatch(g, info);
     if (mismatch !== undefined) return holdCollision(g, `gethbinfo: ${mismatch}`, answer);
     switch (info.status) {
@@ -167,7 +168,7 @@ export function createRedPacketSender(deps: RedPacketSenderDeps): GrantSender {
       queried = queryAnswer(q);
       if (q.status === 'error') return retryLater(g, owner, `query ${q.code}: ${q.message}`, backoff(g.attempts), queried);
       if (q.status === 'found') {
-        const step = await settleFromQuery(g, q.info);
+        const step = await settleFromQuery(g, q);
         if (step) return step;
         return retryLater(g, owner, 'gethbinfo SENDING: WeChat Pay is still processing', backoff(g.attempts), queried);
       }

@@ -73,15 +73,17 @@ export function createPayNotifyRouter(options: PayNotifyRouterOptions): Router {
 
   router.post(path, async function payNotify(ctx) {
     const v3 = isV3(ctx);
+    // The access log's request id (set by createWebhook's access-log middleware), so these lines join it.
+    const reqId = (ctx.state as { requestId?: string }).requestId;
     try {
       const body = await readNotifyBody(ctx.req, ctx.get('content-length'), limit, timeoutMs);
       const parsed = parse(v3, ctx, body);
       if (parsed.kind === 'ignored') {
-        log.info({ protocol: v3 ? 'v3' : 'v2', reason: parsed.reason }, 'notification carries no order: acknowledged');
+        log.info({ reqId, protocol: v3 ? 'v3' : 'v2', reason: parsed.reason }, 'notification carries no order: acknowledged');
       } else {
         const outcome = await options.handle(parsed.order);
         log.info(
-          { protocol: parsed.order.protocol, transactionId: parsed.order.transactionId, duplicate: outcome.duplicate, grant: outcome.grant?.outcome },
+          { reqId, protocol: parsed.order.protocol, transactionId: parsed.order.transactionId, duplicate: outcome.duplicate, grant: outcome.grant?.outcome },
           'payment notification acknowledged',
         );
       }
@@ -89,8 +91,8 @@ export function createPayNotifyRouter(options: PayNotifyRouterOptions): Router {
     } catch (err) {
       const e = err instanceof PayNotifyError ? err : new PayNotifyError('unavailable', 'the notification could not be handled; send it again');
       if (!(err instanceof PayNotifyError))
-        log.error({ err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'payment notification failed');
-      else log.warn({ protocol: v3 ? 'v3' : 'v2', code: e.code, reason: e.message }, 'payment notification rejected');
+        log.error({ reqId, err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'payment notification failed');
+      else log.warn({ reqId, protocol: v3 ? 'v3' : 'v2', code: e.code, reason: e.message }, 'payment notification rejected');
       if (e.code === 'too_large') ctx.set('Connection', 'close');
       answer(ctx, v3, e);
     }

@@ -44,7 +44,7 @@ import {
   updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
-import { eventColumns, grantEventsMigration, PG_INSERT_EVENTS_SQL, rowToEvent, type GrantEventRow } from './grant-event-rows';
+import { eventColumns, GRANT_EVENTS_WIRE_CODES_MIGRATION, grantEventsMigration, PG_INSERT_EVENTS_SQL, rowToEvent, type GrantEventRow } from './grant-event-rows';
 import { grantCountSql, grantSearchSql } from './grant-search-sql';
 import { migratePg } from './pg-migrate';
 
@@ -53,6 +53,7 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
   ...ledgerMigrations({ bigint: 'BIGINT', grantId: 'BIGSERIAL PRIMARY KEY' }),
   // The grants' history (append-only) and the search indexes of the console.
   grantEventsMigration('pg'),
+  GRANT_EVENTS_WIRE_CODES_MIGRATION,
 ];
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected

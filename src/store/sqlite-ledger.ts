@@ -43,7 +43,7 @@ import {
   updateGrantSql,
   type GrantRow,
 } from './ledger-rows';
-import { eventValues, grantEventsMigration, insertEventSql, rowToEvent, type GrantEventRow } from './grant-event-rows';
+import { eventValues, GRANT_EVENTS_WIRE_CODES_MIGRATION, grantEventsMigration, insertEventSql, rowToEvent, type GrantEventRow } from './grant-event-rows';
 import { grantCountSql, grantSearchSql } from './grant-search-sql';
 import { GroupCommit, type WriteOutcome } from './group-commit';
 import { isSqliteBusy, runWhenUnlocked, withBusyTimeout } from './run-when-unlocked';
@@ -54,6 +54,7 @@ export const SQLITE_LEDGER_MIGRATIONS: readonly string[] = [
   ...ledgerMigrations({ bigint: 'INTEGER', grantId: 'INTEGER PRIMARY KEY AUTOINCREMENT' }),
   // The grants' history (append-only) and the search indexes of the console.
   grantEventsMigration('sqlite'),
+  GRANT_EVENTS_WIRE_CODES_MIGRATION,
 ];
 
 /**

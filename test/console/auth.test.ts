@@ -7,7 +7,7 @@
 import request from 'supertest';
 import { fixedClock } from '../../src/lib/clock';
 import { consoleAudit } from '../../src/console/audit';
-import { silentLogger } from '../../src/lib/logger';
+import { createLogger, silentLogger } from '../../src/lib/logger';
 import { ADMIN_TOKEN, type ConsoleTestBot, cookieOf, loginForm, startConsoleTestBot } from './console-bot';
 import { startSampleBot } from '../helpers/sample-bot';
 
@@ -18,6 +18,20 @@ const CSP = "default-src 'self'; script-src 'self'; object-src 'none'; frame-anc
 function postLogin(cb: ConsoleTestBot, form: { cookie: string; csrf: string }, token: string) {
   return request(cb.app).post('/console/login').set('cookie', form.cookie).type('form').send({ token, _csrf: form.csrf });
 }
+
+describe('console login audit line', () => {
+  test("a failed login's staff_auth line names the access log's reqId (the response's X-Request-Id)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cb = await startConsoleTestBot({ clock: fixedClock(T0), log });
+    try {
+      const res = await postLogin(cb, await loginForm(cb.app), 'wrong-token-0000000000').expect(401);
+      expect(lines.filter((l) => l.audit === 'staff_auth')).toEqual([expect.objectContaining({ guard: 'console', reason: 'wrong', reqId: res.headers['x-request-id'] })]);
+    } finally {
+      await cb.close();
+    }
+  });
+});
 
 describe('console off', () => {
   test('without BOT_ADMIN_TOKEN every /console path is 404', async () => {
@@ -110,6 +124,23 @@ describe('console sessions', () => {
     const ok = await request(cb.app).post('/console/api/campaigns/resume').set('cookie', s.cookie).set('x-csrf-token', s.csrf).send({ campaign: 'welcome-packet' });
     expect(ok.status).toBe(409); // passed the CSRF check: the campaign was not paused
     await request(cb.app).post('/console/campaigns/resume').set('cookie', s.cookie).type('form').send({ campaign: 'welcome-packet', _csrf: s.csrf }).expect(409);
+  });
+
+  test('a login always starts a new session and ends the one the browser presented (no session fixation)', async () => {
+    const old = await cb.login();
+    const form = await loginForm(cb.app);
+    const res = await request(cb.app)
+      .post('/console/login')
+      .set('cookie', `${form.cookie}; ${old.cookie}`)
+      .type('form')
+      .send({ token: ADMIN_TOKEN, _csrf: form.csrf })
+      .expect(302);
+    const fresh = cookieOf(res, 'console_session')!;
+    expect(fresh).toMatch(/^console_session=.{20,}/);
+    expect(fresh).not.toBe(old.cookie);
+    await request(cb.app).get('/console').set('cookie', fresh).expect(200);
+    await request(cb.app).get('/console').set('cookie', old.cookie).expect(302);
+    await request(cb.app).get('/console/api/overview').set('cookie', old.cookie).expect(401);
   });
 
   test('logout revokes the session on the server: the old cookie no longer works', async () => {

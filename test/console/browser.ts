@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { systemClock } from '../../src/lib/clock';
+import { type Clock, shanghaiParts, shanghaiToEpoch, systemClock } from '../../src/lib/clock';
 import { ADMIN_TOKEN } from './console-bot';
 import { seedLedger } from './seed-ledger';
 import { type SampleBot, startSampleBot } from '../helpers/sample-bot';
@@ -55,11 +55,22 @@ export interface ConsoleBrowserBot extends SampleBot {
   token: string;
 }
 
-/** The sandbox bot with BOT_ADMIN_TOKEN on 127.0.0.1:0 (real clock) and a seeded ledger. */
-export async function startConsoleBot(o: { env?: Record<string, string>; seed?: boolean } = {}): Promise<ConsoleBrowserBot> {
-  const sample = await startSampleBot({ clock: systemClock, env: { BOT_ADMIN_TOKEN: ADMIN_TOKEN, ...o.env } });
+/**
+ * A clock that runs at real speed, but in the daytime of Beijing (12:00 today when created): a grant
+ * it records is never deferred to the end of quiet hours (00:00–08:00), whenever the test runs.
+ */
+export function beijingNoonClock(): Clock {
+  const p = shanghaiParts(Date.now());
+  const shift = shanghaiToEpoch(p.year, p.month, p.day, 12, 0, 0) - Date.now();
+  return { now: () => Date.now() + shift };
+}
+
+/** The sandbox bot with BOT_ADMIN_TOKEN on 127.0.0.1:0 (the real clock unless given) and a seeded ledger. */
+export async function startConsoleBot(o: { env?: Record<string, string>; seed?: boolean; clock?: Clock } = {}): Promise<ConsoleBrowserBot> {
+  const clock = o.clock ?? systemClock;
+  const sample = await startSampleBot({ clock, env: { BOT_ADMIN_TOKEN: ADMIN_TOKEN, ...o.env } });
   try {
-    if (o.seed !== false) await seedLedger(sample.bot, systemClock.now());
+    if (o.seed !== false) await seedLedger(sample.bot, clock.now());
     const server = await sample.bot.listen(0, '127.0.0.1');
     const { port } = server.address() as AddressInfo;
     return { ...sample, url: `http://127.0.0.1:${port}`, token: ADMIN_TOKEN };

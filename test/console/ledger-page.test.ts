@@ -89,9 +89,12 @@ describe('GET /console/api/ledger/grants/:id', () => {
       code: 'SENDNUM_LIMIT',
       message: '该用户今日领取红包个数超过限制',
       detail: null,
+      returnCode: 'SUCCESS',
+      resultCode: 'FAIL',
     });
     const html = await api(`/console/ledger/grants/${seeded.failedId}`).expect(200);
     expect(html.text).toContain('err_code <code>SENDNUM_LIMIT</code>');
+    expect(html.text).toContain('return_code <code>SUCCESS</code> · result_code <code>FAIL</code>');
     expect(html.text).toContain('该用户今日领取红包个数超过限制');
     const zh = await api(`/console/ledger/grants/${seeded.failedId}?lang=zh-CN`).expect(200);
     expect(zh.text).toContain('<th>尝试次数</th>');

@@ -37,7 +37,10 @@ export async function seedLedgerPage(bot: Pick<Bot, 'rewards' | 'ledger'>): Prom
     if (d.outcome !== 'granted') throw new Error(`seed ${i}: ${d.outcome} ${d.reason ?? ''}`);
     ids.push((await bot.ledger.findByKey(`ledger-page-${i}`, 'seed'))!.id);
   }
-  const answer = { call: 'sendredpack', outcome: 'failed', code: 'SENDNUM_LIMIT', message: '该用户今日领取红包个数超过限制', detail: null };
+  const answer = {
+    ...{ call: 'sendredpack', outcome: 'failed', code: 'SENDNUM_LIMIT', message: '该用户今日领取红包个数超过限制', detail: null },
+    ...{ returnCode: 'SUCCESS', resultCode: 'FAIL' },
+  };
   await bot.ledger.settle(ids[1]!, { status: 'FAILED', now: DAY1 + 90_000, reason: CHINESE_REASON, release: ['budget'], answer });
   await bot.ledger.settle(ids[0]!, { status: 'SENT', now: DAY1 + 30_000, sendListId: '1000041701201412170000000001' });
   await bot.ledger.settle(ids[4]!, { status: 'FAILED', now: DAY2 + 90_000, reason: FORMULA_REASON });

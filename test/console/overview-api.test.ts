@@ -3,7 +3,13 @@
  * the merchant's daily limits, the hourly activity (24 h and 7 days), and the open alerts (a paused
  * campaign, a bill-number collision, a held grant, a failing reconciliation).
  */
+import path from 'node:path';
+import ejs from 'ejs';
 import request from 'supertest';
+import { mergeMessages, translator } from '../../src/console/i18n';
+import { COMMON_MESSAGES } from '../../src/console/messages';
+import { OVERVIEW_MESSAGES } from '../../src/console/overview-messages';
+import { consoleViewsDir, fmt } from '../../src/console/render';
 import { fixedClock } from '../../src/lib/clock';
 import { recordReconcileRun } from '../../src/rewards/reconcile-status';
 import { type ConsoleSessionCookies, type ConsoleTestBot, startConsoleTestBot } from './console-bot';
@@ -53,6 +59,33 @@ describe('console overview', () => {
     });
     expect(res.body.today).toMatchObject({ day: '2026-12-04', sends: SEEDED.sends, merchant: { used: { count: SEEDED.grants }, maxAmountFen: 100_000_000 } });
     expect(res.body.alerts).toEqual([]);
+  });
+
+  test('a card campaign shows its count used against the total of its limits (max_cards), the page says when there is none', async () => {
+    const res = await get('/console/api/overview').expect(200);
+    expect(res.body.campaigns.find((c: { name: string }) => c.name === 'coffee-coupon')).toMatchObject({ kind: 'card', maxCount: 500, budgetFen: null });
+    const page = await get('/console').expect(200);
+    expect(page.text).toMatch(/<tr data-campaign="coffee-coupon"[\s\S]*?<td class="num">0 \/ 500<\/td>/);
+    const noTotal = { name: 'x', kind: 'points', state: 'active', enabled: true, used: { count: 3, amountFen: 0 }, maxCount: null, budgetFen: null, sendsToday: 0 };
+    const data = {
+      now: T0,
+      campaigns: [noTotal],
+      alerts: [],
+      today: { day: '2026-12-04', merchant: { used: { count: 0, amountFen: 0 }, maxCount: null, maxAmountFen: 0 }, sends: 0, maxSendsPerDay: null },
+    };
+    for (const [lang, words] of [
+      ['en', 'no limit'],
+      ['zh-CN', '不限'],
+    ] as const) {
+      const html = await ejs.renderFile(path.join(consoleViewsDir(), 'overview.ejs'), {
+        title: 'x',
+        range: '24h',
+        data,
+        fmt,
+        t: translator(mergeMessages(COMMON_MESSAGES, OVERVIEW_MESSAGES), lang),
+      });
+      expect(html).toContain(`<td class="num">3 / ${words}</td>`);
+    }
   });
 
   test('the page renders the campaigns with yuan amounts, Beijing times and the chart canvas', async () => {

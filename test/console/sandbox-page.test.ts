@@ -27,7 +27,7 @@ describe('sandbox panel', () => {
     await request(cb.app).get('/console/api/sandbox/packets').expect(401);
   });
 
-  it.each(['play', 'pay', 'receive', 'refund'])('should refuse POST %s without the CSRF token (403) and change nothing', async (action) => {
+  it.each(['play', 'pay', 'receive', 'refund', 'send-due', 'reconcile'])('should refuse POST %s without the CSRF token (403) and change nothing', async (action) => {
     const before = cb.bot.sandbox!.pay.payments.size;
     const res = await post(`/console/api/sandbox/${action}`, { kind: 'follow', amount: '120.00', billNo: 'x' }, null).expect(403);
     expect(res.body.ok).toBe(false);
@@ -84,5 +84,27 @@ describe('sandbox panel', () => {
     const page = await request(cb.app).post('/console/sandbox/refund').set('cookie', s.cookie).type('form').send({ _csrf: s.csrf }).expect(200);
     expect(page.text).toMatch(/\d+ packet\(s\) refunded\./);
     expect(await audit()).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'sandbox.refund-unclaimed' })]));
+  });
+
+  it("should run the bot's own outbox pass and reconciliation pass on demand: a follow's packet reaches the ledger as RECEIVED, audited", async () => {
+    await post('/console/api/sandbox/play', { kind: 'follow', openid: 'o-whole-loop' }).expect(200);
+    const grant = async () => (await cb.bot.ledger.listAll({ campaign: 'welcome-packet' })).find((g) => g.openId === 'o-whole-loop')!;
+    expect(await grant()).toMatchObject({ status: 'PENDING' });
+    const sent = await request(cb.app).post('/console/sandbox/send-due').set('cookie', s.cookie).type('form').send({ _csrf: s.csrf }).expect(200);
+    expect(sent.text).toMatch(/Outbox pass: \d+ grant\(s\) handled, [1-9]\d* sent/);
+    expect(await grant()).toMatchObject({ status: 'SENT' });
+    await post('/console/api/sandbox/receive', { billNo: (await grant()).billNo }).expect(200);
+    expect(await grant()).toMatchObject({ status: 'SENT' }); // the stand-in knows; the ledger learns at the next reconciliation
+    const r = await post('/console/api/sandbox/reconcile', {}).expect(200);
+    expect(r.body.result.report).toMatchObject({ errors: 0 });
+    expect(r.body.result.report.received).toBeGreaterThanOrEqual(1); // this one (and the earlier test's)
+    expect(await grant()).toMatchObject({ status: 'RECEIVED' });
+    const page = await request(cb.app).post('/console/sandbox/reconcile').set('cookie', s.cookie).type('form').send({ _csrf: s.csrf }).expect(200);
+    expect(page.text).toMatch(/Reconciliation: \d+ packet\(s\) checked, 0 received/);
+    const actions = (await audit()).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(['sandbox.send-due', 'sandbox.reconcile']));
+    expect(await audit()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'sandbox.reconcile', detail: expect.objectContaining({ received: r.body.result.report.received }) })]),
+    );
   });
 });

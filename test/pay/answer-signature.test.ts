@@ -77,7 +77,7 @@ describe('unsigned answers, as the real server sends them (sandbox answerSign: n
     const r = redpackRequest();
     await h.redpacks.send(r);
     expect(await h.redpacks.query(r.billNo)).toMatchObject({ status: 'found' });
-    expect(await h.redpacks.query(redpackRequest().billNo)).toEqual({ status: 'not_found' });
+    expect(await h.redpacks.query(redpackRequest().billNo)).toEqual({ status: 'not_found', returnCode: 'SUCCESS', resultCode: 'FAIL' });
   });
 
   it('should still refuse a badly signed answer: outcome unknown, never sent', async () => {

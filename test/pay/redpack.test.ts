@@ -66,7 +66,7 @@ describe('RedpackApi.send', () => {
   it('should send a normal red packet with exactly the documented fields', async () => {
     const r = redpackRequest();
     const outcome = await h.redpacks.send(r);
-    expect(outcome).toEqual({ status: 'sent', sendListId: expect.stringMatching(/^\d{30}$/) });
+    expect(outcome).toEqual({ status: 'sent', sendListId: expect.stringMatching(/^\d{30}$/), returnCode: 'SUCCESS', resultCode: 'SUCCESS' });
     const [call] = h.sandbox.callsTo('sendredpack');
     expect(keys(call.fields)).toEqual([...SENDREDPACK_FIELDS.required].sort());
     expect(call.fields).toMatchObject({
@@ -212,7 +212,7 @@ describe('RedpackApi.send', () => {
     expect(h.sandbox.payments.has(r.billNo)).toBe(true); // it was paid: only the answer is untrusted
     h.sandbox.faults.clear();
     const retry = await h.redpacks.send(r);
-    expect(retry).toEqual({ status: 'sent', sendListId: h.sandbox.payments.get(r.billNo)!.sendListId });
+    expect(retry).toEqual({ status: 'sent', sendListId: h.sandbox.payments.get(r.billNo)!.sendListId, returnCode: 'SUCCESS', resultCode: 'SUCCESS' });
     expect(h.sandbox.payments.get(r.billNo)!.timesPaid).toBe(1);
     expect(h.sandbox.timesPaidTo(h.sandbox.payments.get(r.billNo)!.openId)).toBe(1); // money left once for the follower, whatever the bill
   });
@@ -368,7 +368,7 @@ describe('RedpackApi.query', () => {
     try {
       const a = redpackRequest();
       const b = redpackRequest({ openId: 'oSecondFollower01' });
-      expect(await h.redpacks.query(a.billNo)).toEqual({ status: 'not_found' });
+      expect(await h.redpacks.query(a.billNo)).toEqual({ status: 'not_found', returnCode: 'SUCCESS', resultCode: 'FAIL' });
       await h.redpacks.send(a);
       await h.redpacks.send(b);
       const sent = await h.redpacks.query(a.billNo);

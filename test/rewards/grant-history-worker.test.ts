@@ -45,7 +45,8 @@ describe('the outbox and the grant history', () => {
     const events = await r.ledger.grantEvents(r.grant.id);
     expect(events.map((e) => e.type)).toEqual(['recorded', 'limits_checked', 'sending', 'answered', 'rescheduled', 'queried', 'settled']);
     expect(events[3]!.answer).toMatchObject({ call: 'sendredpack', outcome: 'uncertain', code: 'SYSTEMERROR', message: expect.any(String) });
-    expect(events[5]!.answer).toMatchObject({ call: 'gethbinfo', outcome: 'found', detail: 'SENT' });
+    expect(events[3]!.answer).toMatchObject({ returnCode: 'SUCCESS', resultCode: 'FAIL' }); // WeChat Pay's own codes, as answered
+    expect(events[5]!.answer).toMatchObject({ call: 'gethbinfo', outcome: 'found', detail: 'SENT', returnCode: 'SUCCESS', resultCode: 'SUCCESS' });
     expect(events[6]).toMatchObject({ status: 'SENT', detail: expect.stringMatching(/^SENDING → SENT/) });
     await r.close();
   });
@@ -57,6 +58,7 @@ describe('the outbox and the grant history', () => {
     const events = await r.ledger.grantEvents(r.grant.id);
     expect(events.map((e) => e.type)).toEqual(['recorded', 'limits_checked', 'sending', 'answered', 'settled']);
     expect(events[3]).toMatchObject({ status: 'FAILED', answer: { call: 'sendredpack', outcome: 'failed', code: 'SENDNUM_LIMIT', message: expect.any(String) } });
+    expect(events[3]!.answer).toMatchObject({ returnCode: 'SUCCESS', resultCode: 'FAIL' });
     expect(events[4]!.detail).toContain('released: budget, per_user, follower_daily, merchant_daily');
     await r.close();
   });
@@ -67,7 +69,15 @@ describe('the outbox and the grant history', () => {
     const [, , sending, answered, settled] = await r.ledger.grantEvents(r.grant.id);
     const g = (await r.ledger.getGrant(r.grant.id))!;
     expect(sending).toMatchObject({ type: 'sending', detail: 'attempt 1', at: T0 });
-    expect(answered!.answer).toEqual({ call: 'sendredpack', outcome: 'sent', code: null, message: null, detail: g.sendListId });
+    expect(answered!.answer).toEqual({
+      call: 'sendredpack',
+      outcome: 'sent',
+      code: null,
+      message: null,
+      detail: g.sendListId,
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+    });
     expect(settled).toMatchObject({ type: 'settled', status: 'SENT' });
     await r.close();
   });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import request from 'supertest';
-import { silentLogger } from '../../src/lib/logger';
+import { createLogger, silentLogger } from '../../src/lib/logger';
+import { createTestWebhook } from '../helpers/test-webhook';
 import { createRewards } from '../../src/rewards/rewards';
 import type { Ledger } from '../../src/rewards/ledger';
 import type { OrderStore } from '../../src/spend/order-store';
@@ -222,5 +223,22 @@ describe('createPayNotifyRouter after a crash (SQLite, stores reopened)', () => 
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('createPayNotifyRouter log lines', () => {
+  it("should carry the access log's reqId (the response's X-Request-Id) on every line", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const s = payStack({ log });
+    const t = createTestWebhook({ routers: [s.router] });
+    const post = (body: string) => request(t.callback).post(PATH).set('content-type', 'text/xml').send(body);
+    const ids = [(await post(v2())).headers['x-request-id'], (await post(v2({}, 'MD5', 'not-the-key'))).headers['x-request-id']];
+    expect(ids.every((id) => typeof id === 'string' && id !== '')).toBe(true);
+    const notify = lines.filter((l) => l.module === 'pay-notify');
+    expect(notify.map((l) => [l.msg, l.reqId])).toEqual([
+      ['payment notification acknowledged', ids[0]],
+      ['payment notification rejected', ids[1]],
+    ]);
   });
 });

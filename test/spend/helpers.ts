@@ -9,7 +9,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { fixedClock, type ManualClock } from '../../src/lib/clock';
-import { silentLogger } from '../../src/lib/logger';
+import { type Logger, silentLogger } from '../../src/lib/logger';
 import type { RewardsConfig } from '../../src/rewards/config-schema';
 import { rewardsConfigSchema } from '../../src/config/reward-kinds';
 import type { Ledger } from '../../src/rewards/ledger';
@@ -106,13 +106,23 @@ export interface PayStack {
   ledger: Ledger;
   rewards: Rewards;
   clock: ManualClock;
+  /** The notify router alone (to mount it elsewhere, e.g. on createWebhook's `routers`). */
+  router: ReturnType<typeof createPayNotifyRouter>;
 }
 
 export function payStack(
-  o: { orders?: OrderStore; ledger?: Ledger; rewards?: Rewards; spend?: SpendConfig | (() => SpendConfig); config?: RewardsConfig; maxBodyBytes?: number } = {},
+  o: {
+    orders?: OrderStore;
+    ledger?: Ledger;
+    rewards?: Rewards;
+    spend?: SpendConfig | (() => SpendConfig);
+    config?: RewardsConfig;
+    maxBodyBytes?: number;
+    log?: Logger;
+  } = {},
 ): PayStack {
   const clock = fixedClock(T0);
-  const log = silentLogger();
+  const log = o.log ?? silentLogger();
   const ledger = o.ledger ?? withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
   const config = o.config ?? rewardsConfig();
   const rewards = o.rewards ?? createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log });
@@ -133,7 +143,7 @@ export function payStack(
   const app = new Koa();
   app.silent = true;
   app.use(router.routes());
-  return { app, orders, ledger, rewards, clock };
+  return { app, router, orders, ledger, rewards, clock };
 }
 
 export function tempDir(prefix = 'spend-'): { dir: string; remove(): void } {

@@ -28,6 +28,7 @@ import { type Clock, systemClock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { CounterStore, KeyValueStore } from '../../store/ports';
 import { addressBucket, clientAddress, type TrustedProxies } from '../../lib/client-address';
+import type { WebhookState } from './state';
 
 // === Types
 
@@ -153,7 +154,8 @@ export function staffAuth(options: StaffAuthOptions): Middleware {
       return next();
     }
     const address = clientAddress(ctx.req, options.trustedProxies);
-    const attempt = { address, method: ctx.method, path: ctx.path };
+    // reqId: the access log's request id (access-log.ts), so the audit line joins the request's line.
+    const attempt = { address, method: ctx.method, path: ctx.path, reqId: (ctx.state as WebhookState).requestId };
     let refusal: Refusal | undefined;
     try {
       refusal = await limiter.lockedOut(address);
@@ -270,8 +272,8 @@ async function lockOut(limiter: Limiter, bucket: string): Promise<number> {
 
 // === Audit
 
-/** The audit line (warn) of a refused attempt: address, method, path, reason, failures; never the token. */
-export function auditRefusal(log: Logger, label: string, attempt: { address: string; method: string; path: string }, refusal: Refusal): void {
+/** The audit line (warn) of a refused attempt: address, method, path, reqId, reason, failures; never the token. */
+export function auditRefusal(log: Logger, label: string, attempt: { address: string; method: string; path: string; reqId?: string }, refusal: Refusal): void {
   const { reason, failures, retryAfter } = refusal;
   log.warn(
     { audit: 'staff_auth', guard: label, ...attempt, reason, failures, ...(retryAfter !== undefined ? { lockedForSeconds: retryAfter } : {}) },

@@ -64,6 +64,13 @@ describe('bearerVerdict', () => {
 });
 
 describe('staffAuth through createWebhook', () => {
+  it("should name the access log's reqId (the response's X-Request-Id) on its audit line", async () => {
+    const t = staffApp();
+    const res = await ping(t, WRONG).expect(401);
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    expect(auditLines(t)).toEqual([expect.objectContaining({ reqId: res.headers['x-request-id'], reason: 'wrong' })]);
+  });
+
   it('should let the right token through and answer 401 with WWW-Authenticate to a wrong one', async () => {
     const t = staffApp();
     await ping(t, ADMIN).expect(200, { ok: true, ran: true });
@@ -103,6 +110,7 @@ describe('staffAuth through createWebhook', () => {
       expect(l).toMatchObject({ level: 40, address: '127.0.0.1', method: 'POST', path: '/admin/test/ping' });
     }
     expect(lines[9]).toMatchObject({ lockedForSeconds: 300 });
+    expect(new Set(lines.map((l) => l.reqId)).size).toBe(lines.length); // each names its own request
     expect(lines[10]).toMatchObject({ lockedForSeconds: 300 });
     const all = t.logLines.join('\n');
     // Neither token, nor any 6-character piece of either, reaches the log.
