@@ -12,7 +12,7 @@
  *
  * This file only composes: one state object (`api-state.ts`), the route table of each WeChat area
  * (`api-token-routes.ts`, `api-custom-message-routes.ts`, `api-menu-routes.ts`, `api-qrcode-routes.ts`,
- * `api-ticket-routes.ts`, `api-user-routes.ts`, `api-card-routes.ts`, `api-card-code-routes.ts`,
+ * `api-ticket-routes.ts`, `api-user-routes.ts`, `api-card-routes.ts`, `api-card-code-routes.ts`, `api-member-routes.ts`,
  * `api-submerchant-routes.ts`), the HTTP server (`api-http.ts`) and the card controls (`api-cards.ts`).
  *
  * @example
@@ -34,6 +34,7 @@ import { customMessageRoutes } from './api-custom-message-routes';
 import { Faults, type FaultControl } from './api-faults';
 import { follow, touch, unfollow } from './api-followers';
 import { listenApiSandbox, routeKey, type RouteMap } from './api-http';
+import { addSandboxMember, memberRoutes, sandboxMembers, type SandboxMember } from './api-member-routes';
 import { menuRoutes } from './api-menu-routes';
 import { qrcodeRoutes } from './api-qrcode-routes';
 import type { ApiRouteTable, SandboxRequest } from './api-route';
@@ -121,6 +122,8 @@ export interface ApiSandbox {
   now(): number;
   /** Card and sub-merchant endpoints, review flows and the follower's side of cards (`api-cards.ts`). */
   readonly cards: CardSandbox;
+  /** Member cards followers hold (`api-member-routes.ts`): add one, read its points. */
+  readonly members: { add(m: Pick<SandboxMember, 'cardId' | 'code' | 'openId'> & Partial<SandboxMember>): SandboxMember; get(code: string): SandboxMember | undefined };
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ const AREAS: readonly ApiRouteTable[] = [
   userRoutes,
   cardRoutes,
   cardCodeRoutes,
+  memberRoutes,
   subMerchantRoutes,
 ];
 
@@ -172,6 +176,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
 
   const sandbox: ApiSandbox = {
     cards,
+    members: { add: (m) => addSandboxMember(state, m), get: (code) => sandboxMembers(state).get(code) },
     url: server.url,
     credentials: { appId: state.config.appId, appSecret: state.config.appSecret },
     faults,
