@@ -56,3 +56,6 @@ export interface MembershipNumbers {
   /** The next number of `cardId` (1, 2, …), never handed out twice, across processes. */
   nextNumber(cardId: string): Promise<number>;
 }
+
+/** What every member adapter gives: the members and their number sequence. */
+export type MemberStoreWithNumbers = MemberStore & MembershipNumbers;

@@ -6,10 +6,9 @@
  * @example const members = createMemoryMemberStore();
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Create_a_membership_card.html
  */
-import type { Member, MemberStore, MembershipNumbers } from '../cards/member-store';
+import type { Member, MemberStoreWithNumbers } from '../cards/member-store';
 
-/** A member store that also hands out membership numbers. */
-export type MemberStoreWithNumbers = MemberStore & MembershipNumbers;
+export type { MemberStoreWithNumbers };
 
 /**
  * Builds an empty in-memory member store.
