@@ -9,6 +9,8 @@
  * const bot = await createBot({ settings: loadSettings(process.env) });
  * await bot.listen(3000);
  */
+import { memberCardBonusApi } from '../api/member-card-bonus';
+import { createPointsSender } from '../cards/points-sender';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenProvider } from '../api/access-token';
@@ -106,7 +108,18 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       config: rewardsConfig,
       notify: api.customMessage.text,
       metrics,
-      senders: { card: cards.sendGrant },
+      senders: {
+        card: cards.sendGrant,
+        points: createPointsSender({
+          ledger,
+          members: store.members,
+          cardIdOf: async (name) => (await cards.registry.getCard(name)).cardId,
+          bonusApi: memberCardBonusApi(api.card),
+          locks: store.kv,
+          clock,
+          log: log.child({ module: 'points' }),
+        }),
+      },
       leaseMs: settings.outboxLeaseMs,
     });
 

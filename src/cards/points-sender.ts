@@ -26,17 +26,12 @@ import type { Logger } from '../lib/logger';
 import type { KeyValueStore } from '../store/ports';
 import { OPEN_STATUSES, type GrantStatus, type Ledger, type LedgerGrant, type ReservationKind } from '../rewards/ledger';
 import type { GrantSender, SendStep } from '../rewards/reward-kind';
+import type { Member } from './member-store';
 
 /** What the points sender needs of a member (a subset of the member port's `Member`). */
-export interface PointsMember {
-  cardId: string;
-  code: string;
-  openId: string;
-  initialBonus: number;
-  activatedAt?: number;
-}
+export type PointsMember = Pick<Member, 'cardId' | 'code' | 'openId' | 'initialBonus' | 'activatedAt'>;
 
-/** The member look-ups the points sender and the CLI use (the member port's `MemberStore` has them). */
+/** The member look-ups the points sender and the CLI use. */
 export interface PointsMembers {
   findByCode(cardId: string, code: string): Promise<PointsMember | undefined>;
   findByOpenId(openId: string, cardId?: string): Promise<PointsMember[]>;
@@ -59,6 +54,8 @@ export interface PointsSenderDeps {
   /** How long a grant without an activated member card waits before it is tried again (default 1 h), and how often (default 24). */
   noMemberRetryMs?: number;
   noMemberAttempts?: number;
+  /** The wait before a retry, from its base delay (default: the base; tests shorten it). */
+  backoff?: (baseMs: number) => number;
 }
 
 /** Statuses whose points the member has. */
@@ -123,7 +120,7 @@ export function createPointsSender(deps: PointsSenderDeps): GrantSender {
   return async function sendPoints(g, ctx): Promise<SendStep> {
     const now = () => clock.now();
     const retry = async (reason: string, delayMs: number): Promise<SendStep> => {
-      await ledger.reschedule(g.id, { owner: ctx.owner, dueAt: now() + delayMs, now: now(), lastError: reason });
+      await ledger.reschedule(g.id, { owner: ctx.owner, dueAt: now() + (deps.backoff ? deps.backoff(delayMs) : delayMs), now: now(), lastError: reason });
       return 'retried';
     };
     const fail = async (reason: string, release: readonly ReservationKind[] = RELEASE_ALL): Promise<SendStep> => {
