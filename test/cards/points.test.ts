@@ -7,7 +7,9 @@
 import { createTokenProvider } from '../../src/api/access-token';
 import { createApiClient } from '../../src/api/client';
 import { memberCardBonusApi } from '../../src/api/member-card-bonus';
-import { createPointsSender, pointsTotal, type PointsMember } from '../../src/cards/points-sender';
+import { changeMemberPoints, pointsHistory } from '../../src/cards/member-points';
+import type { Member } from '../../src/cards/member-store';
+import { createPointsSender, memberPointsGrants, pointsTotal } from '../../src/cards/points-sender';
 import { campaignsFileSchema, REWARD_KINDS } from '../../src/config/reward-kinds';
 import { fixedClock, type ManualClock } from '../../src/lib/clock';
 import { silentLogger } from '../../src/lib/logger';
@@ -25,6 +27,7 @@ const UPDATE = '/card/membercard/updateuser';
 
 interface Rig {
   clock: ManualClock;
+  members: { findByCode(cardId: string, code: string): Promise<Member | undefined>; findByOpenId(openId: string): Promise<Member[]> };
   sandbox: ApiSandbox;
   ledger: Ledger;
   rewards: Rewards;
@@ -41,7 +44,7 @@ async function startRig(factory: LedgerFactory, campaign: Record<string, unknown
   const kv = new MemoryKeyValueStore(clock);
   const tokens = createTokenProvider({ ...sandbox.credentials, baseUrl: sandbox.url, store: kv, clock });
   const api = createApiClient({ baseUrl: sandbox.url, tokens, store: kv, clock, timeoutMs: 2000 });
-  const member: PointsMember = { cardId: CARD_ID, code: CODE, openId: 'oUser1', initialBonus: 10, activatedAt: T0 };
+  const member: Member = { cardId: CARD_ID, code: CODE, openId: 'oUser1', initialBonus: 10, activatedAt: T0, membershipNumber: '1', fields: {}, initialBalance: 0 };
   sandbox.members.add({ cardId: CARD_ID, code: CODE, openId: 'oUser1', bonus: 10 });
   const members = {
     findByCode: async (cardId: string, code: string) => (cardId === CARD_ID && code === CODE ? member : undefined),
@@ -85,6 +88,7 @@ async function startRig(factory: LedgerFactory, campaign: Record<string, unknown
     ledger,
     rewards,
     worker,
+    members,
     another: made.another,
     grant: (i) => rewards.grant({ campaign: 'follow-points', openId: 'oUser1', dedupeKey: `evt:${i}`, ruleId: '#welcome', now: clock.now() }),
     close: async () => {
@@ -175,6 +179,44 @@ describe.each(FACTORIES)('member-card points on the %s ledger', (_name, factory)
     rig = await startRig(factory, { per_user: 1 });
     await rig.grant(1);
     expect(await rig.grant(2)).toMatchObject({ outcome: 'already_claimed' });
+  });
+
+  it("should change a member's points as an operator through the ledger, a dry run applying the same checks", async () => {
+    rig = await startRig(factory);
+    await rig.grant(1);
+    await drain(rig, [rig.worker('w1')]);
+    const deps = { ledger: rig.ledger, members: rig.members, cardIdOf: async (n: string) => (n === 'gold' ? CARD_ID : undefined) };
+    const base = { cardName: 'gold', code: CODE, by: 'alice', reason: 'goodwill', now: rig.clock.now() };
+    for (const dryRun of [true, false]) {
+      expect(await changeMemberPoints(deps, { ...base, mode: 'set', n: 500, reason: ' ', dryRun })).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('reason'),
+      });
+      expect(await changeMemberPoints(deps, { ...base, mode: 'add', n: -111, dryRun })).toMatchObject({ ok: false, message: expect.stringContaining('below 0') });
+      expect(await changeMemberPoints(deps, { ...base, code: '999', mode: 'add', n: 5, dryRun })).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('no member'),
+      });
+    }
+    expect(await changeMemberPoints(deps, { ...base, mode: 'set', n: 500, dryRun: true })).toMatchObject({ ok: true, recorded: false, before: 110, after: 500 });
+    expect(await rig.ledger.listAll()).toHaveLength(1);
+    const set = await changeMemberPoints(deps, { ...base, mode: 'set', n: 500, dryRun: false });
+    expect(set).toMatchObject({ ok: true, recorded: true, before: 110, after: 500 });
+    await rig.grant(2);
+    await drain(rig, [rig.worker('w1')]);
+    const m = rig.sandbox.members.get(CODE)!;
+    expect(m.bonus).toBe(600);
+    expect(m.bonusRecords.map((r) => [r.bonus, r.record])).toEqual([
+      [110, '关注送积分'],
+      [500, 'goodwill'],
+      [600, '关注送积分'],
+    ]);
+    const history = pointsHistory(await memberPointsGrants(rig.ledger, 'gold', 'oUser1'));
+    expect(history.map((h) => [h.status, h.change, h.source])).toEqual([
+      ['SENT', '+100', 'follow-points (#welcome)'],
+      ['SENT', '= 500', 'alice: goodwill'],
+      ['SENT', '+100', 'follow-points (#welcome)'],
+    ]);
   });
 });
 
