@@ -47,6 +47,19 @@ export interface SandboxCard extends SandboxReview<'CARD_STATUS_NOT_VERIFY' | 'C
   quantity: number;
   totalQuantity: number;
   merchantId?: number;
+  /** MEMBER_CARD: the one-click activation form as `card/membercard/activateuserform/set` gave it. */
+  activateForm?: { required_form?: SandboxFormPart; optional_form?: SandboxFormPart };
+  /** Quick pay (`card/paycell/set`). */
+  payCell?: boolean;
+  /** Self redemption (`card/selfconsumecell/set`). */
+  selfConsumeCell?: { isOpen: boolean; needVerifyCod: boolean; needRemarkAmount: boolean };
+}
+
+/** One part of a member card's activation form, WeChat-shaped. */
+export interface SandboxFormPart {
+  can_modify?: boolean;
+  common_field_id_list: string[];
+  custom_field_list: string[];
 }
 
 /** One code a follower holds (or held). */

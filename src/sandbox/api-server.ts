@@ -34,6 +34,7 @@ import { customMessageRoutes } from './api-custom-message-routes';
 import { Faults, type FaultControl } from './api-faults';
 import { follow, touch, unfollow } from './api-followers';
 import { listenApiSandbox, routeKey, type RouteMap } from './api-http';
+import { memberCardRoutes } from './api-member-card-routes';
 import { menuRoutes } from './api-menu-routes';
 import { qrcodeRoutes } from './api-qrcode-routes';
 import type { ApiRouteTable, SandboxRequest } from './api-route';
@@ -135,6 +136,7 @@ const AREAS: readonly ApiRouteTable[] = [
   ticketRoutes,
   userRoutes,
   cardRoutes,
+  memberCardRoutes,
   cardCodeRoutes,
   subMerchantRoutes,
 ];
