@@ -80,7 +80,9 @@ export function createMemberCardApi(post: <T = ApiResult>(path: string, body: un
   return {
     async activateTempInfo(activateTicket) {
       need('activate_ticket', activateTicket);
-      const res = await post<{ info?: { common_field_list?: unknown; custom_field_list?: unknown } }>('membercard/activatetempinfo/get', { activate_ticket: activateTicket });
+      const res = await post<{ info?: { common_field_list?: unknown; custom_field_list?: unknown } }>('membercard/activatetempinfo/get', {
+        activate_ticket: activateTicket,
+      });
       return { commonFields: answers(res.info?.common_field_list), customFields: answers(res.info?.custom_field_list) };
     },
     async userInfo(cardId, code) {

@@ -69,7 +69,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ? await withDurable(options.store, { sqlitePath: settings.store.sqlitePath, billNoTag: settings.store.billNoTag, ownsStore: false })
       : await openStores({ ...settings.store, clock });
     closers.push(() => store.close());
-    const { ledger, orders } = store;
+    const { ledger, orders, members } = store;
 
     // === Operator config, views, crypto
     const config = createConfigHolder({ dir: settings.configDir, viewsDir: settings.viewsDir, log, watch: options.watchConfig ?? true, clock });
@@ -96,7 +96,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Rewards, card coupons, the outbox worker
     const { rewardsConfig } = config;
     const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
-    const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
+    const cards = createCards({ api, kv: store.kv, ledger, members, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({
       ledger,
       redpack,

@@ -54,8 +54,11 @@ export interface CardsDeps {
   apiFor?: (authorizerAppId: string) => CardsApi;
   /** Member cards (issue 17): where members live; without it `submit_membercard_user_info` is not acted on. */
   members?: MemberStoreWithNumbers;
-  /** The one-click activation settings of a member card by card_id (cards.yaml `activation`). */
-  memberActivation?: (cardId: string) => MemberActivationSettings | undefined;
+  /**
+   * The one-click activation settings of a member card by card_id; by default those of its cards.yaml
+   * entry (`activation: { mode: wx_activate, … }`), found through the card registry.
+   */
+  memberActivation?: (cardId: string) => Promise<MemberActivationSettings | undefined>;
 }
 
 // === Errors

@@ -14,7 +14,7 @@ import type { CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
 import { codeState, grantIdOfOuterStr } from './card-tracker';
-import { activateMember, type ActivationResult } from './member-activation';
+import { activateMember, activationSettingsOf, type ActivationResult, type MemberActivationSettings } from './member-activation';
 import { createMemberCardApi } from '../api/member-card';
 
 /** What {@link handleCardEvent} did. */
@@ -52,10 +52,17 @@ async function settleReceived(ctx: CardsContext, grantId: number): Promise<void>
   if (await ledger.settle(grantId, { status: 'RECEIVED', now: clock.now() })) log.info({ grant: grantId, campaign: g.campaign }, 'card grant received');
 }
 
+async function configuredActivation(ctx: CardsContext, cardId: string): Promise<MemberActivationSettings | undefined> {
+  const name = await ctx.registry.nameOfCardId(cardId);
+  const member = name ? ctx.config().cards[name]?.member : undefined;
+  return member ? activationSettingsOf(member) : undefined;
+}
+
 function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent): CardEventResult {
   const { members, memberActivation, api } = ctx.deps;
-  if (!members || !memberActivation) return { handled: false, note: 'member cards are not set up' };
-  const deps = { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf: memberActivation };
+  if (!members) return { handled: false, note: 'member cards are not set up (no member store)' };
+  const settingsOf = memberActivation ?? ((cardId: string) => configuredActivation(ctx, cardId));
+  const deps = { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf };
   const req = { cardId: event.CardId, code: event.UserCardCode, openId: event.FromUserName };
   // After the webhook has answered (never inside WeChat's 5 s): started on the next turn of the loop.
   const activation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => activateMember(deps, req));

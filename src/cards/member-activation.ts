@@ -24,6 +24,7 @@ import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { KeyValueStore } from '../store/ports';
 import { withKvLock } from './card-registry';
+import type { MemberCardConfig } from './member-card-schema';
 import type { Member, MemberStoreWithNumbers } from './member-store';
 
 /** What activating a member card needs from the card's config (cards.yaml `activation`). */
@@ -46,7 +47,7 @@ export interface MemberActivationDeps {
   clock: Clock;
   log: Logger;
   /** The activation settings of a member card by card_id (undefined: not a one-click member card of ours). */
-  settingsOf(cardId: string): MemberActivationSettings | undefined;
+  settingsOf(cardId: string): Promise<MemberActivationSettings | undefined>;
 }
 
 /** One activation request. */
@@ -65,6 +66,23 @@ export type ActivationResult =
   | { outcome: 'missing-fields'; missing: string[] }
   | { outcome: 'not-a-member-card' }
   | { outcome: 'failed'; reason: string };
+
+/**
+ * The activation settings of a member card of cards.yaml (`MemberCardConfig`); undefined unless its
+ * activation is one-click (`wx_activate`): with `mode: url` the merchant's own page activates.
+ *
+ * @example activationSettingsOf(definition.member!) // { requiredFields: ['USER_FORM_INFO_FLAG_MOBILE'], initialBonus: 100, … }
+ */
+export function activationSettingsOf(m: MemberCardConfig): MemberActivationSettings | undefined {
+  if (m.activation.mode !== 'wx_activate') return undefined;
+  const { required } = m.activation.form;
+  return {
+    requiredFields: [...required.commonFields, ...required.customFields],
+    initialBonus: m.initialBonus,
+    initialBalanceFen: m.initialBalance,
+    initBonusRecord: m.recordBonus,
+  };
+}
 
 /** Digits of a membership number (zero-padded; WeChat allows digits, letters and ASCII punctuation). */
 export const MEMBERSHIP_NUMBER_DIGITS = 8;
@@ -125,7 +143,7 @@ async function activateLocked(deps: MemberActivationDeps, req: ActivationRequest
   const { members, api } = deps;
   const have = await members.findByCode(req.cardId, req.code);
   if (have?.activatedAt !== undefined) return { outcome: 'already-active', member: have };
-  const settings = deps.settingsOf(req.cardId);
+  const settings = await deps.settingsOf(req.cardId);
   if (!settings) return { outcome: 'not-a-member-card' };
   const answers = req.activateTicket ? await api.activateTempInfo(req.activateTicket) : await api.userInfo(req.cardId, req.code);
   const fields = formFields(answers);
