@@ -35,6 +35,7 @@ import { Faults, type FaultControl } from './api-faults';
 import { follow, touch, unfollow } from './api-followers';
 import { listenApiSandbox, routeKey, type RouteMap } from './api-http';
 import { memberCardRoutes } from './api-member-card-routes';
+import { memberRoutes } from './api-member-routes';
 import { menuRoutes } from './api-menu-routes';
 import { qrcodeRoutes } from './api-qrcode-routes';
 import type { ApiRouteTable, SandboxRequest } from './api-route';
@@ -137,6 +138,7 @@ const AREAS: readonly ApiRouteTable[] = [
   userRoutes,
   cardRoutes,
   memberCardRoutes,
+  memberRoutes,
   cardCodeRoutes,
   subMerchantRoutes,
 ];
