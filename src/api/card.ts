@@ -18,11 +18,11 @@ import { createSubMerchantApi, type SubMerchantApi } from './submerchant';
 
 // === Values
 
-/** The five general coupon types this bot makes. */
-export type CardType = 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON';
+/** The five general coupon types and the member card this bot makes. */
+export type CardType = 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON' | 'MEMBER_CARD';
 
 /** Every card type, in WeChat's spelling. */
-export const CARD_TYPES: readonly CardType[] = ['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON'];
+export const CARD_TYPES: readonly CardType[] = ['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON', 'MEMBER_CARD'];
 
 /** Review/lifecycle status of a card (`base_info.status` of `card/get`). */
 export type CardStatus = 'CARD_STATUS_NOT_VERIFY' | 'CARD_STATUS_VERIFY_FAIL' | 'CARD_STATUS_VERIFY_OK' | 'CARD_STATUS_DELETE' | 'CARD_STATUS_DISPATCH';
@@ -107,6 +107,16 @@ export interface CardApi {
   codeDecrypt(encryptCode: string): Promise<string>;
   /** `card/user/getcardlist`: the codes a follower holds (of one card when `cardId` is given). */
   userCardList(openId: string, cardId?: string): Promise<{ code: string; cardId: string }[]>;
+  /**
+   * `card/membercard/activateuserform/set`: the one-click activation form of a member card
+   * (`required_form` / `optional_form` with `common_field_id_list`, `custom_field_list`).
+   * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Manage_Member_Card.html
+   */
+  setActivateUserForm(form: Record<string, unknown> & { card_id: string }): Promise<void>;
+  /** `card/paycell/set`: quick pay (快速买单) from the card on or off. */
+  setPayCell(cardId: string, isOpen: boolean): Promise<void>;
+  /** `card/selfconsumecell/set`: self redemption (自助核销) on or off, with its two prompts. */
+  setSelfConsumeCell(cardId: string, cell: { isOpen: boolean; needVerifyCod?: boolean; needRemarkAmount?: boolean }): Promise<void>;
   /**
    * `datacube/getcardcardinfo`: per-card, per-day statistics (dates `YYYY-MM-DD`, Beijing time;
    * `condSource` 0 = cards made on the MP platform, 1 = made through the API).
@@ -234,6 +244,23 @@ export function createCardApi(request: ApiRequest): CardApi {
         cardId ? { openid: openId, card_id: cardId } : { openid: openId },
       );
       return (res.card_list ?? []).map((c) => ({ code: String(c.code ?? ''), cardId: String(c.card_id ?? '') }));
+    },
+    async setActivateUserForm(form) {
+      requireText('card_id', form.card_id);
+      await post('membercard/activateuserform/set', form);
+    },
+    async setPayCell(cardId, isOpen) {
+      requireText('cardId', cardId);
+      await post('paycell/set', { card_id: cardId, is_open: isOpen });
+    },
+    async setSelfConsumeCell(cardId, cell) {
+      requireText('cardId', cardId);
+      await post('selfconsumecell/set', {
+        card_id: cardId,
+        is_open: cell.isOpen,
+        need_verify_cod: cell.needVerifyCod ?? false,
+        need_remark_amount: cell.needRemarkAmount ?? false,
+      });
     },
     async stats(o) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(o.beginDate) || !/^\d{4}-\d{2}-\d{2}$/.test(o.endDate)) throw new TypeError('card.stats: dates must be YYYY-MM-DD');

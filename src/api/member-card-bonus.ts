@@ -13,6 +13,7 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Manage_Member_Card.html
  */
 import type { CardApi } from './card';
+import { createMemberCardApi, type MemberUserInfo } from './member-card';
 
 /** What `setBonus` sends. */
 export interface SetBonusInput {
@@ -26,24 +27,12 @@ export interface SetBonusInput {
   notify?: boolean;
 }
 
-/** `membercard/userinfo/get`, camelCase (the fields this bot reads). */
-export interface MemberCardUserInfo {
-  openId: string;
-  membershipNumber: string;
-  bonus: number;
-  /** Balance in fen. */
-  balance: number;
-  /** NORMAL, EXPIRE, GIFTING, GIFT_SUCC, GIFT_TIMEOUT, DELETE, UNAVAILABLE. */
-  userCardStatus: string;
-  hasActive: boolean;
-}
-
 /** The points calls of the member-card API. */
 export interface MemberCardBonusApi {
   /** `membercard/updateuser` with the absolute `bonus` → WeChat's `result_bonus`. */
   setBonus(input: SetBonusInput): Promise<{ resultBonus: number; openId: string }>;
-  /** `membercard/userinfo/get`. */
-  userInfo(cardId: string, code: string): Promise<MemberCardUserInfo>;
+  /** `membercard/userinfo/get` (the member API's own call). */
+  userInfo(cardId: string, code: string): Promise<MemberUserInfo>;
 }
 
 /**
@@ -67,18 +56,6 @@ export function memberCardBonusApi(card: Pick<CardApi, 'post'>): MemberCardBonus
       const res = await card.post<{ result_bonus?: number; openid?: string }>('membercard/updateuser', body);
       return { resultBonus: Number(res.result_bonus ?? bonus), openId: String(res.openid ?? '') };
     },
-    async userInfo(cardId, code) {
-      if (!cardId || !code) throw new TypeError('membercard.userInfo: cardId and code are required');
-      const res = await card.post<Record<string, unknown>>('membercard/userinfo/get', { card_id: cardId, code });
-      if (typeof res.bonus !== 'number') throw new TypeError('membercard.userInfo: WeChat answered without bonus');
-      return {
-        openId: String(res.openid ?? ''),
-        membershipNumber: String(res.membership_number ?? ''),
-        bonus: res.bonus,
-        balance: Number(res.balance ?? 0),
-        userCardStatus: String(res.user_card_status ?? ''),
-        hasActive: res.has_active === true,
-      };
-    },
+    userInfo: (cardId, code) => createMemberCardApi((path, body) => card.post(path, body)).userInfo(cardId, code),
   };
 }

@@ -71,7 +71,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ? await withDurable(options.store, { sqlitePath: settings.store.sqlitePath, billNoTag: settings.store.billNoTag, ownsStore: false })
       : await openStores({ ...settings.store, clock });
     closers.push(() => store.close());
-    const { ledger, orders } = store;
+    const { ledger, orders, members } = store;
 
     // === Operator config, views, crypto
     const config = createConfigHolder({ dir: settings.configDir, viewsDir: settings.viewsDir, log, watch: options.watchConfig ?? true, clock });
@@ -98,7 +98,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Rewards, card coupons, the outbox worker
     const { rewardsConfig } = config;
     const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
-    const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
+    const cardsConfig = cardsConfigView(config);
+    const cards = createCards({ api, kv: store.kv, ledger, members, config: cardsConfig, clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({
       ledger,
       redpack,
@@ -115,6 +116,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           members: store.members,
           cardIdOf: async (name) => (await cards.registry.getCard(name)).cardId,
           bonusApi: memberCardBonusApi(api.card),
+          recordBonusOf: (name) => cardsConfig().cards[name]?.member?.recordBonus,
           locks: store.kv,
           clock,
           log: log.child({ module: 'points' }),

@@ -17,9 +17,9 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { z } from 'zod';
-import { yuanToFen } from '../lib/money';
 import { namedEntriesFile } from '../lib/schema-helpers';
-import { cjkLength } from './cjk-length';
+import { cjkText, httpsUrl, timestamp, yuan } from './card-fields';
+import { memberCardFields, quickPaySchema, toMemberCardConfig, toMemberCardSpecial, type MemberCardConfig, type MemberCardFields } from './member-card-schema';
 
 // === Field rules
 
@@ -31,44 +31,6 @@ export const CODE_TYPES = ['CODE_TYPE_TEXT', 'CODE_TYPE_BARCODE', 'CODE_TYPE_QRC
 
 /** Fields `card/update` cannot change: a change needs a new card. */
 export const FIXED_BASE_FIELDS = ['brand_name', 'code_type', 'use_custom_code', 'bind_openid', 'sub_merchant_info'] as const;
-
-/** Text measured in Chinese characters (see {@link cjkLength}). */
-function cjkText(max: number) {
-  return z.string().superRefine((v, ctx) => {
-    if (v.trim() === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
-    const n = cjkLength(v);
-    if (n > max)
-      ctx.addIssue({
-        code: 'custom',
-        message: `is ${n} Chinese characters long; at most ${max} allowed (a Latin letter or digit counts as half)`,
-      });
-  });
-}
-
-const httpsUrl = z.string().regex(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' });
-
-/** Epoch seconds from a number, or a `YYYY-MM-DD` / ISO date (Beijing midnight for plain dates). */
-const timestamp = z.union([z.number(), z.string(), z.date()]).transform((v, ctx) => {
-  if (typeof v === 'number') {
-    if (Number.isInteger(v) && v > 0) return v;
-  } else {
-    const s = v instanceof Date ? v.toISOString() : v.trim();
-    const ms = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00+08:00`) : Date.parse(s);
-    if (Number.isFinite(ms)) return Math.floor(ms / 1000);
-  }
-  ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a date (YYYY-MM-DD, Beijing time) nor epoch seconds` });
-  return z.NEVER;
-});
-
-const yuan = (opts: { min: number }) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
-    const fen = yuanToFen(v);
-    if (fen === undefined || fen < opts.min) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not an amount in yuan with at most 2 decimals${opts.min > 0 ? ' above 0' : ''}` });
-      return z.NEVER;
-    }
-    return fen;
-  });
 
 const dateInfoSchema = z.discriminatedUnion('type', [
   z
@@ -137,7 +99,11 @@ const common = {
     .string()
     .regex(/^wx[0-9a-zA-Z]{14,18}$/, { message: 'must be an AppID (wx…)' })
     .optional(),
+  ...quickPaySchema,
 };
+
+/** Member-card fields `card/update` cannot change. */
+export const FIXED_MEMBER_FIELDS = ['supply_bonus', 'supply_balance'] as const;
 
 const cardDefSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('GROUPON'), ...common, deal_detail: cjkText(2048) }).strict(),
@@ -158,6 +124,7 @@ const cardDefSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('GIFT'), ...common, gift: cjkText(3072) }).strict(),
   z.object({ type: z.literal('GENERAL_COUPON'), ...common, default_detail: cjkText(3072) }).strict(),
+  z.object({ type: z.literal('MEMBER_CARD'), ...common, ...memberCardFields }).strict(),
 ]);
 
 /** `subMerchant` is accepted as another spelling of `sub_merchant`. */
@@ -170,15 +137,22 @@ const cardEntrySchema = z.preprocess(
     return v;
   },
   z
-    .object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON']) })
+    .object({ type: z.enum(['GROUPON', 'CASH', 'DISCOUNT', 'GIFT', 'GENERAL_COUPON', 'MEMBER_CARD']) })
     .passthrough()
-    .pipe(cardDefSchema),
+    .pipe(cardDefSchema)
+    .superRefine((c, ctx) => {
+      // WeChat sets quick pay and self redemption only on cards with stores (paycell/set, selfconsumecell/set).
+      if (c.base_info.location_id_list?.length) return;
+      if (c.pay_cell === true) ctx.addIssue({ code: 'custom', path: ['pay_cell'], message: 'quick pay needs the stores it applies in: add base_info.location_id_list' });
+      if (c.self_consume_cell === true || (typeof c.self_consume_cell === 'object' && c.self_consume_cell))
+        ctx.addIssue({ code: 'custom', path: ['self_consume_cell'], message: 'self redemption needs the stores it applies in: add base_info.location_id_list' });
+    }),
 );
 
 /** A card of cards.yaml, parsed. `baseInfo` and `special` are WeChat-shaped (ready for card/create). */
 export interface CardDefinition {
   name: string;
-  type: 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON';
+  type: 'GROUPON' | 'CASH' | 'DISCOUNT' | 'GIFT' | 'GENERAL_COUPON' | 'MEMBER_CARD';
   subMerchant?: string;
   landingBanner?: string;
   /** Third-party platform mode: the authorizer account whose token makes and sends this card. */
@@ -189,6 +163,12 @@ export interface CardDefinition {
   special: Record<string, unknown>;
   stock: number;
   getLimit?: number;
+  /** Quick pay from the card (`card/paycell/set`); undefined: left as it is on WeChat. */
+  payCell?: boolean;
+  /** Self redemption (`card/selfconsumecell/set`); undefined: left as it is on WeChat. */
+  selfConsumeCell?: { isOpen: boolean; needVerifyCod: boolean; needRemarkAmount: boolean };
+  /** MEMBER_CARD only: the member card's typed view (activation, initial points and balance …). */
+  member?: MemberCardConfig;
 }
 
 /**
@@ -198,15 +178,31 @@ export interface CardDefinition {
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 export const cardsFileSchema = namedEntriesFile('cards', cardEntrySchema, 'card', (name, c): CardDefinition => {
-  const { type, base_info, sub_merchant, landing_banner, authorizer_appid, ...special } = c as Record<string, unknown> & {
+  const { type, base_info, sub_merchant, landing_banner, authorizer_appid, pay_cell, self_consume_cell, ...special } = c as Record<string, unknown> & {
     type: CardDefinition['type'];
     base_info: z.output<typeof baseInfoSchema>;
     sub_merchant?: string;
     landing_banner?: string;
     authorizer_appid?: string;
+    pay_cell?: boolean;
+    self_consume_cell?: boolean | { need_verify_cod: boolean; need_remark_amount: boolean };
   };
   const { sku, ...base } = base_info;
-  const def: CardDefinition = { name, type, baseInfo: stripUndefined(base), special: stripUndefined(special), stock: sku.quantity };
+  const member = type === 'MEMBER_CARD' ? (special as unknown as MemberCardFields) : undefined;
+  const def: CardDefinition = {
+    name,
+    type,
+    baseInfo: stripUndefined(base),
+    special: member ? toMemberCardSpecial(member) : stripUndefined(special),
+    stock: sku.quantity,
+  };
+  if (member) def.member = toMemberCardConfig(name, member);
+  if (pay_cell !== undefined) def.payCell = pay_cell;
+  if (self_consume_cell !== undefined)
+    def.selfConsumeCell =
+      typeof self_consume_cell === 'boolean'
+        ? { isOpen: self_consume_cell, needVerifyCod: false, needRemarkAmount: false }
+        : { isOpen: true, needVerifyCod: self_consume_cell.need_verify_cod, needRemarkAmount: self_consume_cell.need_remark_amount };
   if (sub_merchant) def.subMerchant = sub_merchant;
   if (landing_banner) def.landingBanner = landing_banner;
   if (authorizer_appid) def.authorizerAppId = authorizer_appid;
@@ -255,12 +251,17 @@ export function cardUpdateOf(before: CardDefinition, after: CardDefinition): { f
     else if (after.baseInfo[k] !== undefined) base[k] = after.baseInfo[k];
   }
   const special: Record<string, unknown> = {};
-  for (const k of new Set([...Object.keys(before.special), ...Object.keys(after.special)]))
-    if (!same(before.special[k], after.special[k]) && after.special[k] !== undefined) special[k] = after.special[k];
+  for (const k of new Set([...Object.keys(before.special), ...Object.keys(after.special)])) {
+    if (same(before.special[k], after.special[k])) continue;
+    if (after.type === 'MEMBER_CARD' && (FIXED_MEMBER_FIELDS as readonly string[]).includes(k)) fixed.push(k);
+    else if (after.special[k] !== undefined) special[k] = after.special[k];
+    else if (k === 'wx_activate') special[k] = false; // from one-click activation to the merchant's URL
+  }
   const changed = Object.keys(base).length > 0 || Object.keys(special).length > 0;
   return { fields: changed ? { ...(Object.keys(base).length > 0 ? { base_info: base } : {}), ...special } : undefined, fixed };
 }
 
-function same(a: unknown, b: unknown): boolean {
+/** Deep equality of two config values (JSON-shaped). */
+export function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -3,13 +3,17 @@
  * against the config name) under a store lock, updates changed fields (`card/update`), changes stock
  * (`card/modifystock`) and reads the review status; a sub-merchant's card waits — and says exactly
  * why — until that sub-merchant is APPROVED, then is created with `sub_merchant_info.merchant_id`.
+ * After create or update it sets what card/create does not carry, when the config changed it: a
+ * member card's one-click activation form (`card/membercard/activateuserform/set`) and the quick-pay
+ * cells of member cards and coupons (`card/paycell/set`, `card/selfconsumecell/set`).
  *
  * @example for (const r of await syncCards(ctx)) console.log(r.name, r.action, r.message);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Create_a_Coupon_Voucher_or_Card.html
  */
 import { withKvLock, type CardRecord } from './card-registry';
-import { cardUpdateOf, toCardCreateBody, type CardDefinition } from './card-schema';
+import { cardUpdateOf, same, toCardCreateBody, type CardDefinition } from './card-schema';
 import { describeApiError, type CardsContext } from './card-context';
+import { toActivateUserFormBody } from './member-card-schema';
 
 /** How long the lock around one card's `card/create` lives (a crashed holder frees it after this). */
 const CREATE_LOCK_SECONDS = 60;
@@ -71,7 +75,8 @@ async function createMissing(ctx: CardsContext, def: CardDefinition): Promise<Ca
         merchantId = m.merchantId;
       }
       const cardId = await ctx.apiOf(def).card.create(toCardCreateBody(def, { merchantId }));
-      const saved = await registry.updateCard(def.name, (r) => ({ ...r, cardId, status: 'CARD_STATUS_NOT_VERIFY', refuseReason: undefined, synced: def }));
+      // The form and the cells are not set yet: recorded without them, so a failure below is retried by the next sync.
+      const saved = await registry.updateCard(def.name, (r) => ({ ...r, cardId, status: 'CARD_STATUS_NOT_VERIFY', refuseReason: undefined, synced: withoutCells(def) }));
       log.info({ card: def.name, cardId }, 'card created');
       return { name: def.name, action: 'created', cardId, status: saved.status, message: `created as ${cardId}; WeChat is reviewing it` };
     },
@@ -92,7 +97,12 @@ export async function syncCard(ctx: CardsContext, def: CardDefinition): Promise<
   let rec = await registry.getCard(def.name);
   if (!rec.cardId) {
     const created = await createMissing(ctx, def);
-    if (created) return created;
+    if (created) {
+      if (!created.cardId) return created;
+      const cells = await syncCells(ctx, def, created.cardId, withoutCells(def));
+      await registry.updateCard(def.name, (r) => ({ ...r, synced: def }));
+      return cells.length > 0 ? { ...created, message: `${created.message}; ${cells.join('; ')}` } : created;
+    }
     rec = await registry.getCard(def.name);
   }
   const cardId = rec.cardId!;
@@ -127,6 +137,7 @@ export async function syncCard(ctx: CardsContext, def: CardDefinition): Promise<
     await api.modifyStock(cardId, stockDelta);
     notes.push(`stock ${stockDelta > 0 ? '+' : ''}${stockDelta}`);
   }
+  notes.push(...(await syncCells(ctx, def, cardId, synced)));
   rec = await registry.updateCard(def.name, (r) => ({ ...r, synced: def, status: sendCheck ? 'CARD_STATUS_NOT_VERIFY' : r.status }));
   const changed = notes.length > 0;
   return {
@@ -159,6 +170,41 @@ export async function syncCards(ctx: CardsContext, opts: { only?: readonly strin
     }
   }
   return results;
+}
+
+/** A definition as recorded before its activation form and quick-pay cells are set. */
+function withoutCells(def: CardDefinition): CardDefinition {
+  const rest = { ...def };
+  delete rest.payCell;
+  delete rest.selfConsumeCell;
+  delete rest.member;
+  return rest;
+}
+
+/**
+ * Sets the activation form and the quick-pay cells that differ between `synced` (what WeChat was
+ * last given) and `def`; returns what it did, for the operator. A cell absent from the config is
+ * left as it is on WeChat.
+ *
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Manage_Member_Card.html
+ */
+async function syncCells(ctx: CardsContext, def: CardDefinition, cardId: string, synced: CardDefinition): Promise<string[]> {
+  const api = ctx.apiOf(def).card;
+  const notes: string[] = [];
+  const form = def.member && toActivateUserFormBody(cardId, def.member);
+  if (form && !same(synced.member?.activation, def.member!.activation)) {
+    await api.setActivateUserForm(form);
+    notes.push('activation form set');
+  }
+  if (def.payCell !== undefined && def.payCell !== synced.payCell) {
+    await api.setPayCell(cardId, def.payCell);
+    notes.push(`quick pay ${def.payCell ? 'on' : 'off'}`);
+  }
+  if (def.selfConsumeCell && !same(def.selfConsumeCell, synced.selfConsumeCell)) {
+    await api.setSelfConsumeCell(cardId, def.selfConsumeCell);
+    notes.push(`self redemption ${def.selfConsumeCell.isOpen ? 'on' : 'off'}`);
+  }
+  return notes;
 }
 
 /** The review state in words. */

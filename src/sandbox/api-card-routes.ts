@@ -12,6 +12,7 @@ import { reviewCard } from './api-card-events';
 import { cardOf, checkBaseText, checkDateInfo, payloadOf, REVIEW_FIELDS, SPECIAL } from './api-card-rules';
 import type { SandboxCard } from './api-card-state';
 import { batchPage, fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
+import { checkMemberCard } from './api-member-card-routes';
 
 export const cardRoutes: ApiRouteTable = [
   {
@@ -30,6 +31,7 @@ export const cardRoutes: ApiRouteTable = [
       for (const f of SPECIAL[type] ?? []) if (payload[f] === undefined || payload[f] === '') fail(41011, `missing required fields: ${f}`);
       if (type === 'DISCOUNT' && (!Number.isInteger(payload.discount) || (payload.discount as number) < 1 || (payload.discount as number) > 99))
         fail(47001, 'data format error: discount');
+      if (type === 'MEMBER_CARD') checkMemberCard(payload, false);
       if (type === 'CASH' && (!Number.isInteger(payload.reduce_cost) || (payload.reduce_cost as number) <= 0)) fail(47001, 'data format error: reduce_cost');
       let merchantId: number | undefined;
       const sub = base.sub_merchant_info as { merchant_id?: unknown } | undefined;
@@ -66,6 +68,7 @@ export const cardRoutes: ApiRouteTable = [
       for (const f of ['brand_name', 'code_type', 'sub_merchant_info']) if (base[f] !== undefined) fail(47001, `data format error: ${f} cannot be updated`);
       checkBaseText(base, true);
       if (base.date_info !== undefined) checkDateInfo(state, base.date_info);
+      if (card.type === 'MEMBER_CARD') checkMemberCard(fields!, true);
       const current = card.card[card.type.toLowerCase()] as Record<string, unknown>;
       const merged = { ...current, ...fields, base_info: { ...(current.base_info as object), ...base } };
       card.card = { ...card.card, [card.type.toLowerCase()]: merged };

@@ -34,7 +34,9 @@ import { customMessageRoutes } from './api-custom-message-routes';
 import { Faults, type FaultControl } from './api-faults';
 import { follow, touch, unfollow } from './api-followers';
 import { listenApiSandbox, routeKey, type RouteMap } from './api-http';
-import { addSandboxMember, memberRoutes, sandboxMembers, type SandboxMember } from './api-member-routes';
+import type { SandboxMember } from './api-card-state';
+import { memberCardRoutes } from './api-member-card-routes';
+import { addSandboxMember, memberRoutes } from './api-member-routes';
 import { menuRoutes } from './api-menu-routes';
 import { qrcodeRoutes } from './api-qrcode-routes';
 import type { ApiRouteTable, SandboxRequest } from './api-route';
@@ -123,7 +125,7 @@ export interface ApiSandbox {
   /** Card and sub-merchant endpoints, review flows and the follower's side of cards (`api-cards.ts`). */
   readonly cards: CardSandbox;
   /** Member cards followers hold (`api-member-routes.ts`): add one, read its points. */
-  readonly members: { add(m: Pick<SandboxMember, 'cardId' | 'code' | 'openId'> & Partial<SandboxMember>): SandboxMember; get(code: string): SandboxMember | undefined };
+  readonly members: { add(m: Parameters<typeof addSandboxMember>[1]): SandboxMember; get(code: string): SandboxMember | undefined };
   close(): Promise<void>;
 }
 
@@ -138,8 +140,9 @@ const AREAS: readonly ApiRouteTable[] = [
   ticketRoutes,
   userRoutes,
   cardRoutes,
-  cardCodeRoutes,
+  memberCardRoutes,
   memberRoutes,
+  cardCodeRoutes,
   subMerchantRoutes,
 ];
 
@@ -176,7 +179,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
 
   const sandbox: ApiSandbox = {
     cards,
-    members: { add: (m) => addSandboxMember(state, m), get: (code) => sandboxMembers(state).get(code) },
+    members: { add: (m) => addSandboxMember(state, m), get: (code) => state.cards.members.get(code) },
     url: server.url,
     credentials: { appId: state.config.appId, appSecret: state.config.appSecret },
     faults,

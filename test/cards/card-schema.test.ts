@@ -64,8 +64,8 @@ describe('cardsFileSchema', () => {
     ['a field of another type', ['    gift: 拿铁一杯', '    discount: 30'], 'unknown key "discount"'],
     [
       'an unknown type',
-      ['type: GIFT', 'type: MEMBER_CARD'],
-      'config/cards.yaml:18 cards.cafe-gift.type: "MEMBER_CARD" is not one of GROUPON, CASH, DISCOUNT, GIFT, GENERAL_COUPON',
+      ['type: GIFT', 'type: BOARDING_PASS'],
+      'config/cards.yaml:18 cards.cafe-gift.type: "BOARDING_PASS" is not one of GROUPON, CASH, DISCOUNT, GIFT, GENERAL_COUPON, MEMBER_CARD',
     ],
   ])('should refuse %s with file, line, path and the allowed values', (_name, [from, to], expected) => {
     const issues = issuesOf(GOOD.replace(from!, to!));

@@ -70,7 +70,7 @@ describeService('PostgresMemberStore', [[DATABASE_URL, 5432]], () => {
   it('should give two instances (pools) distinct numbers and one member', async () => {
     const { pools, done } = await schemaPools(`${run}_two`, 2);
     try {
-      const stores = [];
+      const stores: PostgresMemberStore[] = [];
       for (const p of pools) stores.push(await PostgresMemberStore.create(p));
       const numbers = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % 2]!.nextNumber('A')));
       expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));

@@ -93,8 +93,8 @@ describe('invariant: member-card points are added exactly once', () => {
     const member = sandbox.members.get(CODE)!;
     expect(member.bonus).toBe(10 + GRANTS * POINTS);
     // Every change WeChat recorded was one grant's points: none applied twice, none lost.
-    expect(member.bonusRecords.every((r) => r.change === POINTS)).toBe(true);
-    expect(member.bonusRecords).toHaveLength(GRANTS);
+    expect((member.bonusRecords ?? []).every((r) => r.change === POINTS)).toBe(true);
+    expect(member.bonusRecords ?? []).toHaveLength(GRANTS);
     const ledger = withLedgerRules(SqliteLedger.create(openSqlite(ledgerFile), { ownsDb: true, tags: ledgerTagRules() }));
     try {
       const rows = await ledger.listAll();
