@@ -43,12 +43,23 @@ export function checkCardsConfig(files: {
   }
   const cardNames = Object.keys(cards);
   for (const [name, c] of Object.entries(files.campaigns?.campaigns ?? {})) {
-    if (!(isCardCampaign(c) || isPointsCampaign(c)) || cardNames.includes(c.card)) continue;
-    issues.push({
-      file: 'campaigns',
-      path: ['campaigns', name, 'card'],
-      message: `card "${c.card}" is not defined in cards.yaml (${cardNames.length > 0 ? `defined: ${cardNames.join(', ')}` : 'no cards are defined'})`,
-    });
+    if (!(isCardCampaign(c) || isPointsCampaign(c))) continue;
+    const path = ['campaigns', name, 'card'];
+    if (!cardNames.includes(c.card)) {
+      issues.push({
+        file: 'campaigns',
+        path,
+        message: `card "${c.card}" is not defined in cards.yaml (${cardNames.length > 0 ? `defined: ${cardNames.join(', ')}` : 'no cards are defined'})`,
+      });
+      continue;
+    }
+    const def = cards[c.card]!;
+    if (isPointsCampaign(c) && !def.member?.supplyBonus)
+      issues.push({
+        file: 'campaigns',
+        path,
+        message: `card "${c.card}" ${def.member ? 'does not keep points (supply_bonus: false)' : `is a ${def.type}, not a MEMBER_CARD`}: points can only go to a member card with supply_bonus: true`,
+      });
   }
   return issues;
 }
