@@ -23,7 +23,7 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
       // The optional drivers (PostgreSQL, Redis) load lazily, only when configured: `require('./postgres') as typeof import('./postgres')`.
-      '@typescript-eslint/no-require-imports': ['error', { allow: ['^pg$', '^\\./(postgres|redis)$', '/postgres-(ledger|orders)$'] }],
+      '@typescript-eslint/no-require-imports': ['error', { allow: ['^pg$', '^\\./(postgres|redis)$', '/postgres-(ledger|orders|members)$'] }],
       // Matching control characters is deliberate wherever a regex does it here: the XML codec (XML 1.0
       // forbids them) and the checks that refuse them in operator and hostile input.
       'no-control-regex': 'off',

@@ -15,3 +15,4 @@ export * from './qrcode';
 export * from './request';
 export * from './ticket';
 export * from './user';
+export * from './member-card-bonus';

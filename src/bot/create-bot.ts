@@ -9,6 +9,8 @@
  * const bot = await createBot({ settings: loadSettings(process.env) });
  * await bot.listen(3000);
  */
+import { memberCardBonusApi } from '../api/member-card-bonus';
+import { createPointsSender } from '../cards/points-sender';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenProvider } from '../api/access-token';
@@ -69,7 +71,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ? await withDurable(options.store, { sqlitePath: settings.store.sqlitePath, billNoTag: settings.store.billNoTag, ownsStore: false })
       : await openStores({ ...settings.store, clock });
     closers.push(() => store.close());
-    const { ledger, orders } = store;
+    const { ledger, orders, members } = store;
 
     // === Operator config, views, crypto
     const config = createConfigHolder({ dir: settings.configDir, viewsDir: settings.viewsDir, log, watch: options.watchConfig ?? true, clock });
@@ -96,7 +98,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // === Rewards, card coupons, the outbox worker
     const { rewardsConfig } = config;
     const rewards = createRewards({ ledger, config: rewardsConfig, clock, mchId: settings.pay.mchId ?? '0000000000', log, kinds: REWARD_KINDS });
-    const cards = createCards({ api, kv: store.kv, ledger, config: cardsConfigView(config), clock, log: log.child({ module: 'cards' }) });
+    const cardsConfig = cardsConfigView(config);
+    const cards = createCards({ api, kv: store.kv, ledger, members, config: cardsConfig, clock, log: log.child({ module: 'cards' }) });
     const worker = createOutboxWorker({
       ledger,
       redpack,
@@ -106,7 +109,19 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       config: rewardsConfig,
       notify: api.customMessage.text,
       metrics,
-      senders: { card: cards.sendGrant },
+      senders: {
+        card: cards.sendGrant,
+        points: createPointsSender({
+          ledger,
+          members: store.members,
+          cardIdOf: async (name) => (await cards.registry.getCard(name)).cardId,
+          bonusApi: memberCardBonusApi(api.card),
+          recordBonusOf: (name) => cardsConfig().cards[name]?.member?.recordBonus,
+          locks: store.kv,
+          clock,
+          log: log.child({ module: 'points' }),
+        }),
+      },
       leaseMs: settings.outboxLeaseMs,
     });
 

@@ -20,6 +20,8 @@ import { isCardCampaign, type CardCampaign } from './card-campaign-schema';
 import { createCardRegistry, type CardRegistry } from './card-registry';
 import type { CardDefinition } from './card-schema';
 import { createCardTracker, type CardTracker } from './card-tracker';
+import type { MemberActivationSettings } from './member-activation';
+import type { MemberStoreWithNumbers } from './member-store';
 import type { SubMerchantDefinition } from './submerchant-schema';
 
 // === Dependencies
@@ -50,6 +52,13 @@ export interface CardsDeps {
   log: Logger;
   /** Third-party platform mode: the API client of an authorizer account (see the module doc). */
   apiFor?: (authorizerAppId: string) => CardsApi;
+  /** Member cards (issue 17): where members live; without it `submit_membercard_user_info` is not acted on. */
+  members?: MemberStoreWithNumbers;
+  /**
+   * The one-click activation settings of a member card by card_id; by default those of its cards.yaml
+   * entry (`activation: { mode: wx_activate, … }`), found through the card registry.
+   */
+  memberActivation?: (cardId: string) => Promise<MemberActivationSettings | undefined>;
 }
 
 // === Errors

@@ -8,12 +8,14 @@
  * @example const r = await handleCardEventIn(ctx, event);
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
  */
-import type { CardEvent } from '../wechat/inbound';
+import type { CardEvent, SubmitMemberCardUserInfoEvent } from '../wechat/inbound';
 import { dedupeKey } from '../wechat/inbound';
 import type { CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
 import { codeState, grantIdOfOuterStr } from './card-tracker';
+import { activateMember, activationSettingsOf, type ActivationResult, type MemberActivationSettings } from './member-activation';
+import { createMemberCardApi } from '../api/member-card';
 
 /** What {@link handleCardEvent} did. */
 export interface CardEventResult {
@@ -26,6 +28,11 @@ export interface CardEventResult {
    * waiting cards). Never rejects; callers don't await it — tests may.
    */
   followUp?: Promise<CardSyncResult[]>;
+  /**
+   * The member card's one-click activation a `submit_membercard_user_info` started; it runs after the
+   * webhook answers. Never rejects; callers don't await it — tests may.
+   */
+  activation?: Promise<ActivationResult>;
 }
 
 async function resolveOuterStr(ctx: CardsContext, outerStr: string, at: { openId: string; cardId: string }): Promise<number | undefined> {
@@ -43,6 +50,23 @@ async function settleReceived(ctx: CardsContext, grantId: number): Promise<void>
   const g = await ledger.getGrant(grantId);
   if (!g) return;
   if (await ledger.settle(grantId, { status: 'RECEIVED', now: clock.now() })) log.info({ grant: grantId, campaign: g.campaign }, 'card grant received');
+}
+
+async function configuredActivation(ctx: CardsContext, cardId: string): Promise<MemberActivationSettings | undefined> {
+  const name = await ctx.registry.nameOfCardId(cardId);
+  const member = name ? ctx.config().cards[name]?.member : undefined;
+  return member ? activationSettingsOf(member) : undefined;
+}
+
+function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent): CardEventResult {
+  const { members, memberActivation, api } = ctx.deps;
+  if (!members) return { handled: false, note: 'member cards are not set up (no member store)' };
+  const settingsOf = memberActivation ?? ((cardId: string) => configuredActivation(ctx, cardId));
+  const deps = { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf };
+  const req = { cardId: event.CardId, code: event.UserCardCode, openId: event.FromUserName };
+  // After the webhook has answered (never inside WeChat's 5 s): started on the next turn of the loop.
+  const activation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => activateMember(deps, req));
+  return { handled: true, note: `activation of ${event.UserCardCode} started`, activation };
 }
 
 /**
@@ -94,6 +118,8 @@ export async function applyCardEvent(ctx: CardsContext, event: CardEvent): Promi
       if (r.record.grantId !== undefined) await settleReceived(ctx, r.record.grantId);
       return { handled: true, note: `${event.Event} ${event.UserCardCode}: ${codeState(r.record)}${r.linkedGrantId !== undefined ? ` (grant ${r.linkedGrantId})` : ''}` };
     }
+    case 'submit_membercard_user_info':
+      return startActivation(ctx, event);
     case 'card_sku_remind':
       log.warn({ alert: true, cardId: event.CardId, detail: event.Detail }, 'OPERATOR ALERT: card stock is running low (card_sku_remind)');
       return { handled: true, note: `stock low for ${event.CardId}` };

@@ -31,3 +31,8 @@ export class LedgerError extends StoreError {
 export class OrderStoreError extends StoreError {
   override readonly name: string = 'OrderStoreError';
 }
+
+/** The member store (member cards) could not be read or written. */
+export class MemberStoreError extends StoreError {
+  override readonly name: string = 'MemberStoreError';
+}

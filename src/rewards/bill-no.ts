@@ -55,6 +55,19 @@ export function cardGrantRefPrefix(nowMs: number): string {
 /** The letters that open every card grant reference (see {@link cardGrantRefPrefix}). */
 export const CARD_REF_MARK = 'CARD';
 
+/**
+ * The reference prefix of a member-card points grant: `PNTS` + the Beijing day, its own sequence (a
+ * points grant never takes a red-packet bill number or a coupon reference).
+ *
+ * @example pointsGrantRefPrefix(Date.parse('2026-01-02T10:00:00+08:00')) // → 'PNTS20260102'
+ */
+export function pointsGrantRefPrefix(nowMs: number): string {
+  return `${POINTS_REF_MARK}${shanghaiParts(nowMs).ymd}`;
+}
+
+/** The letters that open every points grant reference (see {@link pointsGrantRefPrefix}). */
+export const POINTS_REF_MARK = 'PNTS';
+
 /** How many sequence numbers one prefix allows per day (10^10 − 1 for a 10-digit mch_id). */
 export function billNoCapacity(prefix: string): number {
   return 10 ** (BILL_NO_LENGTH - prefix.length) - 1;

@@ -80,6 +80,29 @@ export interface SandboxMerchant extends SandboxReview<'CHECKING' | 'APPROVED' |
   updateTime: number;
 }
 
+/** One answer of a member card's activation form, WeChat-shaped. */
+export interface SandboxFormAnswer {
+  name: string;
+  value?: string;
+  value_list?: string[];
+}
+
+/** A member card code as WeChat keeps it: the submitted form and, once activated, the member's figures. */
+export interface SandboxMember {
+  code: string;
+  cardId: string;
+  commonFields: SandboxFormAnswer[];
+  customFields: SandboxFormAnswer[];
+  membershipNumber?: string;
+  /** How many times membercard/activate succeeded for the code. */
+  activations: number;
+  bonus: number;
+  /** Fen. */
+  balance: number;
+  /** Every points change `membercard/updateuser` made, as WeChat's points history would show it. */
+  bonusRecords?: { at: number; bonus: number; change: number; record: string }[];
+}
+
 /** An event the sandbox pushed (or tried to push) to the webhook. */
 export interface EmittedEvent {
   fields: Record<string, string | number>;
@@ -117,6 +140,10 @@ export interface CardState {
   readonly encrypted: Map<string, string>;
   /** By `cardId|yyyy-mm-dd` (Beijing). */
   readonly stats: Map<string, CardDayStats>;
+  /** Member cards: what each code's holder submitted and WeChat's member record, by code (`api-member-routes.ts`). */
+  readonly members: Map<string, SandboxMember>;
+  /** activate_ticket → the code whose form it reads (`membercard/activatetempinfo/get`). */
+  readonly activateTickets: Map<string, string>;
   nextMerchantId: number;
   /** The last CreateTime pushed (they never repeat). */
   lastCreateTime: number;
@@ -141,6 +168,8 @@ export function createCardState(options: CardSandboxOptions = {}): CardState {
     landingPages: new Map(),
     encrypted: new Map(),
     stats: new Map(),
+    members: new Map(),
+    activateTickets: new Map(),
     nextMerchantId: 100001,
     lastCreateTime: 0,
   };

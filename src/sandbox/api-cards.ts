@@ -32,7 +32,8 @@
 import { randomBytes } from 'node:crypto';
 import { bump, emit, post, reviewCard, reviewMerchant } from './api-card-events';
 import { baseOf, requireCode } from './api-card-rules';
-import type { EmittedEvent, SandboxCard, SandboxCode, SandboxMerchant, SandboxWebhook } from './api-card-state';
+import type { EmittedEvent, SandboxCard, SandboxCode, SandboxFormAnswer, SandboxMember, SandboxMerchant, SandboxWebhook } from './api-card-state';
+import { submitMemberForm } from './api-member-routes';
 import { SandboxApiError } from './api-route';
 import type { ApiState } from './api-state';
 
@@ -67,6 +68,10 @@ export interface CardSandbox {
   encryptCode(code: string): string;
   /** Pushes an already emitted event again, byte for byte (a WeChat retry). */
   redeliver(event: EmittedEvent): Promise<EmittedEvent>;
+  /** The holder of a member card fills the activation form: submit_membercard_user_info (see `api-member-routes.ts`). */
+  submitMemberForm(code: string, form: { commonFields: SandboxFormAnswer[]; customFields: SandboxFormAnswer[] }): Promise<{ ticket: string; event: EmittedEvent }>;
+  /** Member cards as WeChat keeps them, by code. */
+  readonly members: ReadonlyMap<string, SandboxMember>;
 }
 
 // === Follower actions
@@ -132,6 +137,8 @@ export function createCardControls(state: ApiState): CardSandbox {
     merchants: state.cards.merchants,
     whitelist: state.cards.whitelist,
     emitted: state.cards.emitted,
+    members: state.cards.members,
+    submitMemberForm: (code, form) => submitMemberForm(state, code, form),
     approveCard: async (cardId) => reviewCard(state, requireCard(state, cardId)),
     rejectCard: async (cardId, reason) => reviewCard(state, requireCard(state, cardId), reason),
     approveMerchant: async (id) => reviewMerchant(state, requireMerchant(state, id)),

@@ -9,8 +9,11 @@
  * @see https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
  */
 
-/** What may go wrong with one request. */
-export type FaultKind = 'timeout' | 'reset' | 'error' | 'http5xx';
+/**
+ * What may go wrong with one request. `lost` (queued with `failNext` only): the request IS handled —
+ * its change is applied — and then the connection is destroyed, so the caller never learns it worked.
+ */
+export type FaultKind = 'timeout' | 'reset' | 'error' | 'http5xx' | 'lost';
 
 export interface FaultSettings {
   /** Delay before every answer (ms). */
@@ -67,7 +70,7 @@ export class Faults implements FaultControl {
   private current: FaultSettings = {};
   private rand = seededRandom(1);
   private queue: { kind: FaultKind; path?: string }[] = [];
-  private readonly counts: Record<FaultKind, number> = { timeout: 0, reset: 0, error: 0, http5xx: 0 };
+  private readonly counts: Record<FaultKind, number> = { timeout: 0, reset: 0, error: 0, http5xx: 0, lost: 0 };
 
   get settings(): Readonly<FaultSettings> {
     return this.current;

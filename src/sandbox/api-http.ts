@@ -12,7 +12,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { Faults } from './api-faults';
+import type { FaultKind, Faults } from './api-faults';
 import { fail, SandboxApiError, type ApiMethod, type SandboxRequest } from './api-route';
 import { remember, type ApiState } from './api-state';
 import { requireToken } from './api-token-routes';
@@ -96,9 +96,8 @@ export async function listenApiSandbox(options: ApiHttpOptions): Promise<ApiHttp
   }
 
   /** Applies a fault to the request, if one was drawn; true when the request is dealt with. */
-  function applyFault(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, delayMs: number): boolean {
-    const fault = faults.pick(path);
-    if (fault === undefined) return false;
+  function applyFault(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, delayMs: number, fault: FaultKind | undefined): boolean {
+    if (fault === undefined || fault === 'lost') return false;
     remember(state, state.calls, { method, path, fault, ...(fault === 'error' ? { errcode: -1 } : {}) });
     if (fault === 'reset') {
       later(delayMs, () => req.socket.destroy());
@@ -119,7 +118,8 @@ export async function listenApiSandbox(options: ApiHttpOptions): Promise<ApiHttp
     const path = parsed.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
     const delayMs = faults.latency(path);
-    if (applyFault(req, res, method, path, delayMs)) return;
+    const fault = faults.pick(path);
+    if (applyFault(req, res, method, path, delayMs, fault)) return;
 
     let body: Record<string, unknown>;
     let errcode = 0;
@@ -152,6 +152,12 @@ export async function listenApiSandbox(options: ApiHttpOptions): Promise<ApiHttp
       }
       errcode = err.errcode;
       body = { errcode: err.errcode, errmsg: `${err.errmsg} rid: ${rid()}` };
+    }
+    if (fault === 'lost') {
+      // Applied, then the answer is lost: the caller sees a reset connection.
+      remember(state, state.calls, { method, path, errcode, fault });
+      later(delayMs, () => req.socket.destroy());
+      return;
     }
     remember(state, state.calls, { method, path, errcode });
     later(delayMs, () => answer(res, 200, body));

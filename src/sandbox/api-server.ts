@@ -12,7 +12,7 @@
  *
  * This file only composes: one state object (`api-state.ts`), the route table of each WeChat area
  * (`api-token-routes.ts`, `api-custom-message-routes.ts`, `api-menu-routes.ts`, `api-qrcode-routes.ts`,
- * `api-ticket-routes.ts`, `api-user-routes.ts`, `api-card-routes.ts`, `api-card-code-routes.ts`,
+ * `api-ticket-routes.ts`, `api-user-routes.ts`, `api-card-routes.ts`, `api-card-code-routes.ts`, `api-member-routes.ts`,
  * `api-submerchant-routes.ts`), the HTTP server (`api-http.ts`) and the card controls (`api-cards.ts`).
  *
  * @example
@@ -34,7 +34,9 @@ import { customMessageRoutes } from './api-custom-message-routes';
 import { Faults, type FaultControl } from './api-faults';
 import { follow, touch, unfollow } from './api-followers';
 import { listenApiSandbox, routeKey, type RouteMap } from './api-http';
+import type { SandboxMember } from './api-card-state';
 import { memberCardRoutes } from './api-member-card-routes';
+import { addSandboxMember, memberRoutes } from './api-member-routes';
 import { menuRoutes } from './api-menu-routes';
 import { qrcodeRoutes } from './api-qrcode-routes';
 import type { ApiRouteTable, SandboxRequest } from './api-route';
@@ -122,6 +124,8 @@ export interface ApiSandbox {
   now(): number;
   /** Card and sub-merchant endpoints, review flows and the follower's side of cards (`api-cards.ts`). */
   readonly cards: CardSandbox;
+  /** Member cards followers hold (`api-member-routes.ts`): add one, read its points. */
+  readonly members: { add(m: Parameters<typeof addSandboxMember>[1]): SandboxMember; get(code: string): SandboxMember | undefined };
   close(): Promise<void>;
 }
 
@@ -137,6 +141,7 @@ const AREAS: readonly ApiRouteTable[] = [
   userRoutes,
   cardRoutes,
   memberCardRoutes,
+  memberRoutes,
   cardCodeRoutes,
   subMerchantRoutes,
 ];
@@ -174,6 +179,7 @@ export async function startApiSandbox(options: ApiSandboxOptions = {}): Promise<
 
   const sandbox: ApiSandbox = {
     cards,
+    members: { add: (m) => addSandboxMember(state, m), get: (code) => state.cards.members.get(code) },
     url: server.url,
     credentials: { appId: state.config.appId, appSecret: state.config.appSecret },
     faults,

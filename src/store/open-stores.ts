@@ -4,7 +4,7 @@
  * backend. The bot and every CLI command open their stores here, so where the ledger lives is decided
  * once ({@link durableHomeOf}):
  *
- * | backends of the store | ledger and orders                                               |
+ * | backends of the store | ledger, orders and card members                                 |
  * |-----------------------|-----------------------------------------------------------------|
  * | `postgres`            | the store's PostgreSQL pool                                     |
  * | `sqlite`              | the SQLite file, on ONE connection of their own, `synchronous=FULL` |
@@ -27,12 +27,15 @@ import type { Pool } from 'pg';
 import type { Ledger } from '../rewards/ledger';
 import { ledgerTagRules } from '../rewards/bill-no';
 import { withLedgerRules } from '../rewards/ledger-plans';
+import type { MemberStoreWithNumbers } from '../cards/member-store';
 import type { OrderStore } from '../spend/order-store';
 import { createStore, type CompositeStore, type CreateStoreOptions } from './create-store';
 import { createMemoryLedger } from './memory-ledger';
+import { createMemoryMemberStore } from './memory-members';
 import { createMemoryOrderStore } from './memory-orders';
 import { openPgPool } from './pg-migrate';
 import { SqliteLedger } from './sqlite-ledger';
+import { SqliteMemberStore } from './sqlite-members';
 import { openSqlite } from './sqlite-migrate';
 import { SqliteOrderStore } from './sqlite-orders';
 
@@ -41,6 +44,8 @@ export interface DurableStores {
   readonly ledger: Ledger;
   /** Orders recorded from WeChat Pay payment notifications (spend-and-get). */
   readonly orders: OrderStore;
+  /** Member-card members (issue 17) and their membership numbers. */
+  readonly members: MemberStoreWithNumbers;
   /** Closes both and what was opened for them (never a pool or connection the store owns). */
   close(): Promise<void>;
 }
@@ -49,6 +54,7 @@ export interface DurableStores {
 export interface Stores extends CompositeStore {
   readonly ledger: Ledger;
   readonly orders: OrderStore;
+  readonly members: MemberStoreWithNumbers;
 }
 
 /** Options of {@link openStores}; `settings.store` from `loadSettings()` fits as is. */
@@ -84,7 +90,13 @@ export async function openDurable(home: DurableHome, options: { billNoTag?: stri
   // The tag rules of BOT_BILLNO_TAG, built where a malformed tag is refused before a ledger is touched
   // (and what was opened for it closed).
   const tags = () => ledgerTagRules(options.billNoTag);
-  if (home.kind === 'memory') return { ledger: withLedgerRules(createMemoryLedger({ tags: tags() })), orders: createMemoryOrderStore(), close: async () => undefined };
+  if (home.kind === 'memory')
+    return {
+      ledger: withLedgerRules(createMemoryLedger({ tags: tags() })),
+      orders: createMemoryOrderStore(),
+      members: createMemoryMemberStore(),
+      close: async () => undefined,
+    };
   if (home.kind === 'postgres') {
     const { pool, ownsPool } = home;
     const release = async () => {
@@ -94,8 +106,10 @@ export async function openDurable(home: DurableHome, options: { billNoTag?: stri
       const { PostgresLedger } = require('./postgres-ledger') as typeof import('./postgres-ledger');
       const { PostgresOrderStore } = require('./postgres-orders') as typeof import('./postgres-orders');
       const ledger = withLedgerRules(await PostgresLedger.create(pool, { tags: tags() }));
+      const { PostgresMemberStore } = require('./postgres-members') as typeof import('./postgres-members');
       const orders = await PostgresOrderStore.create(pool);
-      return { ledger, orders, close: release };
+      const members = await PostgresMemberStore.create(pool);
+      return { ledger, orders, members, close: release };
     } catch (error) {
       await release();
       throw error;
@@ -106,6 +120,7 @@ export async function openDurable(home: DurableHome, options: { billNoTag?: stri
     return {
       ledger: withLedgerRules(SqliteLedger.create(db, { tags: tags() })),
       orders: SqliteOrderStore.create(db),
+      members: SqliteMemberStore.create(db),
       close: async () => {
         if (db.open) db.close();
       },
@@ -133,6 +148,7 @@ export async function withDurable(store: CompositeStore, options: { sqlitePath: 
     counters: store.counters,
     ledger: durable.ledger,
     orders: durable.orders,
+    members: durable.members,
     ping: () => store.ping(),
     close: async function close() {
       try {

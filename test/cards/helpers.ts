@@ -25,6 +25,7 @@ import { parseInboundXml } from '../../src/wechat/parse-inbound';
 import { checkSignature } from '../../src/wechat/signature';
 import { isCardEvent } from '../../src/wechat/inbound';
 import type { CardEventResult } from '../../src/cards/cards';
+import type { MemberStoreWithNumbers } from '../../src/cards/member-store';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
 import { sqliteLedger, tempDir } from '../rewards/helpers';
 
@@ -60,7 +61,10 @@ export interface CardRig {
   close(): Promise<void>;
 }
 
-export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = (c) => c, opts: { log?: Logger } = {}): Promise<CardRig> {
+export async function startCardRig(
+  configure: (c: CardsConfig) => CardsConfig = (c) => c,
+  opts: { log?: Logger; members?: MemberStoreWithNumbers } = {},
+): Promise<CardRig> {
   const clock = fixedClock(T0);
   const tmp = tempDir('cards-');
   const store = SqliteStore.open(path.join(tmp.dir, 'kv.sqlite'));
@@ -102,7 +106,7 @@ export async function startCardRig(configure: (c: CardsConfig) => CardsConfig = 
   const sandbox = await startApiSandbox({ clock, cards: { webhook: { url: webhookUrl, token: WEBHOOK_TOKEN } } });
   const tokens = createTokenProvider({ ...sandbox.credentials, baseUrl: sandbox.url, store: store.kv, clock });
   const api = createApiClient({ baseUrl: sandbox.url, tokens, store: store.kv, clock, timeoutMs: 2000 });
-  cards = createCards({ api, kv: store.kv, ledger: led.ledger, config: () => config, clock, log });
+  cards = createCards({ api, kv: store.kv, ledger: led.ledger, members: opts.members, config: () => config, clock, log });
   const rewards = createRewards({
     ledger: led.ledger,
     config: () => ({ campaigns: config.campaigns as never, limits: defaultLimits() }),

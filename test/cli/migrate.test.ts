@@ -29,7 +29,7 @@ describe('runMigrate', () => {
       const c = captureIo();
       expect(await runMigrate({ BOT_DATA_DIR: dir }, c.io, dir)).toBe(0);
       expect(c.err).toEqual([]);
-      expect(c.out).toEqual([`migrated SQLite ${path.join(dir, 'wechat-bot.sqlite')}: store v3, ledger v6, spend-orders v1`]);
+      expect(c.out).toEqual([`migrated SQLite ${path.join(dir, 'wechat-bot.sqlite')}: store v3, ledger v6, spend-orders v1, card-members v1`]);
     }
   });
 
@@ -66,9 +66,10 @@ describeService('runMigrate on PostgreSQL', [[DATABASE_URL, 5432]], () => {
     const runs = Array.from({ length: 3 }, () => captureIo());
     const codes = await Promise.all(runs.map((c) => runMigrate({ BOT_DATA_DIR: dir, DATABASE_URL, BOT_PG_SCHEMA: schema }, c.io, dir)));
     expect(codes).toEqual([0, 0, 0]);
-    for (const c of runs) expect(c.out).toEqual([`migrated PostgreSQL 127.0.0.1:5432/test (schema ${schema}): store v2, ledger v6, spend-orders v1`]);
+    for (const c of runs) expect(c.out).toEqual([`migrated PostgreSQL 127.0.0.1:5432/test (schema ${schema}): store v2, ledger v6, spend-orders v1, card-members v1`]);
     const { rows } = await admin.query(`SELECT component, version FROM ${schema}.schema_migrations ORDER BY 1`);
     expect(rows).toEqual([
+      { component: 'card-members', version: 1 },
       { component: 'ledger', version: 1 },
       { component: 'ledger', version: 2 },
       { component: 'ledger', version: 3 },

@@ -1,6 +1,6 @@
 /**
- * Issue 15 item 3: reward kinds are equals in a registry. A third kind (member-card points, as issue 17
- * will add) is granted by `createRewards` and sent by the outbox worker with nothing but its own
+ * Issue 15 item 3: reward kinds are equals in a registry. A toy kind ("stamps"; the real member-card points kind of issue 17
+ * is src/cards/points-reward-kind.ts) is granted by `createRewards` and sent by the outbox worker with nothing but its own
  * `RewardKind` and `GrantSender` — rewards.ts and outbox-worker.ts know no kind by name.
  */
 import { z } from 'zod';
@@ -18,20 +18,20 @@ import { withLedgerRules } from '../../src/rewards/ledger-plans';
 import { MCH_ID, T0 } from './helpers';
 import { ledgerTagRules } from '../../src/rewards/bill-no';
 
-interface PointsCampaign extends KindCampaign {
-  kind: 'points';
+interface StampsCampaign extends KindCampaign {
+  kind: 'stamps';
   points: number;
   perUser: number;
 }
 
-const pointsSchema = z
-  .object({ kind: z.literal('points'), points: z.number().int().min(1), per_user: z.number().int().min(1).default(1), enabled: z.boolean().default(true) })
+const stampsSchema = z
+  .object({ kind: z.literal('stamps'), points: z.number().int().min(1), per_user: z.number().int().min(1).default(1), enabled: z.boolean().default(true) })
   .strict()
-  .transform((c) => ({ kind: 'points' as const, points: c.points, perUser: c.per_user, enabled: c.enabled, requireSafeMode: false, replies: {} }));
+  .transform((c) => ({ kind: 'stamps' as const, points: c.points, perUser: c.per_user, enabled: c.enabled, requireSafeMode: false, replies: {} }));
 
-const pointsKind: RewardKind<PointsCampaign> = {
-  kind: 'points',
-  campaignSchema: pointsSchema as unknown as RewardKind<PointsCampaign>['campaignSchema'],
+const stampsKind: RewardKind<StampsCampaign> = {
+  kind: 'stamps',
+  campaignSchema: stampsSchema as unknown as RewardKind<StampsCampaign>['campaignSchema'],
   plan: ({ campaign, openId, now }) => ({
     billNoPrefix: `PNTS${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}`,
     amountFen: 0,
@@ -54,7 +54,7 @@ const pointsKind: RewardKind<PointsCampaign> = {
   }),
 };
 
-const schema = campaignsFileSchemaFor([redPacketCampaignSchema, pointsSchema]);
+const schema = campaignsFileSchemaFor([redPacketCampaignSchema, stampsSchema]);
 
 function configOf(campaigns: Record<string, unknown>): RewardsConfig {
   return { campaigns: schema.parse({ campaigns }).campaigns, limits: defaultLimits() };
@@ -64,14 +64,14 @@ const req = (i: number) => ({ campaign: 'bonus', openId: `oUser${i}`, dedupeKey:
 
 describe('reward-kind registry', () => {
   it('should parse a campaign of a registered kind and refuse a kind no schema lists', () => {
-    expect(configOf({ bonus: { kind: 'points', points: 50 } }).campaigns.bonus).toMatchObject({ kind: 'points', name: 'bonus', points: 50, perUser: 1 });
+    expect(configOf({ bonus: { kind: 'stamps', points: 50 } }).campaigns.bonus).toMatchObject({ kind: 'stamps', name: 'bonus', points: 50, perUser: 1 });
     expect(schema.safeParse({ campaigns: { x: { kind: 'card', card: 'c', max_cards: 1 } } }).success).toBe(false);
   });
 
   it('should grant a third kind through its own plan, with the ledger enforcing its reservations', async () => {
     const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
-    const config = configOf({ bonus: { kind: 'points', points: 50 } });
-    const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: [...REWARD_KINDS, pointsKind] });
+    const config = configOf({ bonus: { kind: 'stamps', points: 50 } });
+    const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: [...REWARD_KINDS, stampsKind] });
     const first = await rewards.grant(req(1));
     expect(first).toMatchObject({ outcome: 'granted', status: 'PENDING' });
     expect(first.billNo).toMatch(/^PNTS20260302/);
@@ -79,23 +79,23 @@ describe('reward-kind registry', () => {
     expect(await rewards.grant({ ...req(1), dedupeKey: 'evt:1b' })).toMatchObject({ outcome: 'already_claimed' });
     const rows = await ledger.listAll();
     expect(rows.map((g) => [g.kind, g.status, g.payload.points])).toEqual([
-      ['points', 'PENDING', 50],
-      ['points', 'REFUSED', 50],
+      ['stamps', 'PENDING', 50],
+      ['stamps', 'REFUSED', 50],
     ]);
   });
 
   it('should refuse a campaign whose kind is not registered, recording why', async () => {
     const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
-    const config = configOf({ bonus: { kind: 'points', points: 50 } });
+    const config = configOf({ bonus: { kind: 'stamps', points: 50 } });
     const rewards = createRewards({ ledger, config: () => config, clock: fixedClock(T0), mchId: MCH_ID, log: silentLogger(), kinds: REWARD_KINDS });
-    expect(await rewards.grant(req(1))).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('kind points') });
+    expect(await rewards.grant(req(1))).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('kind stamps') });
   });
 
   it('should send a third kind through its registered sender, and leave it waiting without one', async () => {
     const ledger = withLedgerRules(createMemoryLedger({ tags: ledgerTagRules() }));
     const clock = fixedClock(T0);
-    const config = configOf({ bonus: { kind: 'points', points: 50 } });
-    const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), kinds: [pointsKind] });
+    const config = configOf({ bonus: { kind: 'stamps', points: 50 } });
+    const rewards = createRewards({ ledger, config: () => config, clock, mchId: MCH_ID, log: silentLogger(), kinds: [stampsKind] });
     await rewards.grant(req(1));
     await rewards.grant(req(2));
     const refuse = () => Promise.reject(new Error('no red packets here'));
@@ -112,8 +112,8 @@ describe('reward-kind registry', () => {
     const idle = createOutboxWorker(base);
     expect(await idle.runOnce()).toMatchObject({ processed: 2, retried: 2, sent: 0 });
     expect((await ledger.listAll()).map((g) => [g.status, g.lastError])).toEqual([
-      ['PENDING', 'no sender for points grants'],
-      ['PENDING', 'no sender for points grants'],
+      ['PENDING', 'no sender for stamps grants'],
+      ['PENDING', 'no sender for stamps grants'],
     ]);
 
     const credited: LedgerGrant[] = [];
@@ -123,7 +123,7 @@ describe('reward-kind registry', () => {
       return 'sent';
     };
     clock.advance(60_000);
-    const worker = createOutboxWorker({ ...base, senders: { points: sendPoints } });
+    const worker = createOutboxWorker({ ...base, senders: { stamps: sendPoints } });
     expect(await worker.runOnce()).toMatchObject({ processed: 2, sent: 2 });
     expect(credited.map((g) => g.openId).sort()).toEqual(['oUser1', 'oUser2']);
     expect((await ledger.listAll()).map((g) => g.status)).toEqual(['SENT', 'SENT']);

@@ -7,6 +7,7 @@
  *   cards whitelist OPENID…            let these followers receive cards still in review (test whitelist)
  *   cards consume CODE [--card NAME] [--encrypted]   check a code and redeem it
  *   cards report [--from D] [--to D] [--json]        issued / received / redeemed / deleted per card + WeChat's statistics
+ *   cards members | member | points add|set           member cards: see cards-members.ts
  *   submerchant categories             the categories a sub-merchant may choose (card/getapplyprotocol)
  *   submerchant submit NAME | update NAME             register or update a sub-merchant of submerchants.yaml
  *   submerchant status [NAME] [--json] review state (get, or batchget for all)
@@ -22,6 +23,7 @@ import { checkCardsConfig } from '../../cards/check-cards-config';
 import { systemClock } from '../../lib/clock';
 import { withClosing } from '../../lib/with-closing';
 import { createCliContext, type CliContext } from '../context';
+import { registerMemberCommands } from './cards-members';
 import { loadConfigOrFail } from '../load-config-or-fail';
 
 /** Injection points for tests. */
@@ -75,6 +77,17 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
   }
 
   const cardsCmd = program.command('cards').description('Make, maintain, redeem and report card coupons (config/cards.yaml)');
+  registerMemberCommands(
+    cardsCmd,
+    (fn) =>
+      withClosing(makeContext, (ctx) =>
+        withClosing(
+          () => cardsForContext(ctx),
+          ({ cards }) => fn(ctx, cards),
+        ),
+      ),
+    out,
+  );
   cardsCmd
     .command('sync [names...]')
     .description('Create missing cards, update changed fields and stock, show review status')

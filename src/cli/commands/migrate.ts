@@ -21,7 +21,7 @@ import { processIo, type CliIo } from './config';
 type Env = Record<string, string | undefined>;
 
 /** The components whose tables a bot creates, in the order it opens them. */
-export const MIGRATED_COMPONENTS = ['store', 'ledger', 'spend-orders'] as const;
+export const MIGRATED_COMPONENTS = ['store', 'ledger', 'spend-orders', 'card-members'] as const;
 
 /** Where the durable tables live, for the report line (never the URL: it may hold a password). */
 function describeDatabase(settings: Settings): string {

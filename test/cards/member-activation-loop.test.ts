@@ -1,0 +1,93 @@
+/**
+ * One-click activation end to end over real loopback: cards.yaml's member card synced to the API
+ * sandbox, a follower adds it and submits the form, the sandbox pushes submit_membercard_user_info to
+ * the webhook, and the card service activates it after the answer (membercard/userinfo/get, then
+ * membercard/activate) and records the member.
+ */
+import { cardsFileSchema } from '../../src/cards/card-schema';
+import { createMemoryMemberStore } from '../../src/store/memory-members';
+import { fixture, startCardRig, type CardRig } from './helpers';
+
+const FORM = {
+  commonFields: [
+    { name: 'USER_FORM_INFO_FLAG_MOBILE', value: '13800000000' },
+    { name: 'USER_FORM_INFO_FLAG_NAME', value: '王小明' },
+  ],
+  customFields: [{ name: '常去门店', value: '人民路店' }],
+};
+
+describe('member card activation (sandbox loop)', () => {
+  let rig: CardRig;
+  afterEach(async () => {
+    await rig?.close();
+  });
+
+  async function memberRig() {
+    const members = createMemoryMemberStore();
+    const memberCards = cardsFileSchema.parse(fixture('member-cards.yaml')).cards;
+    rig = await startCardRig((c) => ({ ...c, cards: { 'cafe-member': memberCards['cafe-member']! } }), { members });
+    const [synced] = await rig.cards.sync({ only: ['cafe-member'] });
+    expect(synced).toMatchObject({ name: 'cafe-member', action: 'created' });
+    await rig.sandbox.cards.approveCard(synced!.cardId!);
+    return { members, cardId: synced!.cardId! };
+  }
+
+  it('should activate once with a membership number and the initial points, also when WeChat delivers the event again', async () => {
+    const { members, cardId } = await memberRig();
+    const code = await rig.sandbox.cards.claim('oMember0001', cardId);
+    const { event } = await rig.sandbox.cards.submitMemberForm(code, FORM);
+    expect(event.status).toBe(200);
+    const r = await rig.handled.at(-1)!.activation;
+    expect(r).toMatchObject({ outcome: 'activated', member: { membershipNumber: '00000001', initialBonus: 100 } });
+    expect(rig.sandbox.cards.members.get(code)).toMatchObject({ membershipNumber: '00000001', activations: 1, bonus: 100 });
+    expect(await members.findByCode(cardId, code)).toMatchObject({ openId: 'oMember0001', fields: { 常去门店: '人民路店' }, activatedAt: expect.any(Number) });
+
+    await rig.sandbox.cards.redeliver(event);
+    const again = await rig.handled.at(-1)!.activation;
+    expect(again).toMatchObject({ outcome: 'already-active', member: { membershipNumber: '00000001' } });
+    expect(rig.sandbox.cards.members.get(code)!.activations).toBe(1);
+  });
+
+  it('should not activate a form without a required field', async () => {
+    const { members, cardId } = await memberRig();
+    const code = await rig.sandbox.cards.claim('oMember0002', cardId);
+    await rig.sandbox.cards.submitMemberForm(code, { commonFields: FORM.commonFields, customFields: [] });
+    expect(await rig.handled.at(-1)!.activation).toEqual({ outcome: 'missing-fields', missing: ['常去门店'] });
+    expect(rig.sandbox.cards.members.get(code)!.activations).toBe(0);
+    expect(await members.findByCode(cardId, code)).toBeUndefined();
+  });
+
+  it("should answer the member endpoints with WeChat's validation errors", async () => {
+    const { cardId } = await memberRig();
+    const code = await rig.sandbox.cards.claim('oMember0003', cardId);
+    const { ticket } = await rig.sandbox.cards.submitMemberForm(code, FORM);
+    const post = (path: string, body: Record<string, unknown>) =>
+      rig.api.card.post(path, body).then(
+        () => 0,
+        (e: { errcode?: number }) => e.errcode,
+      );
+    expect(await post('membercard/activatetempinfo/get', {})).toBe(41011);
+    expect(await post('membercard/activatetempinfo/get', { activate_ticket: 'nope' })).toBe(40097);
+    await expect(rig.api.card.post('membercard/activatetempinfo/get', { activate_ticket: ticket })).resolves.toMatchObject({
+      info: { common_field_list: FORM.commonFields, custom_field_list: FORM.customFields },
+    });
+    const good = { card_id: cardId, code, membership_number: '00000009' };
+    expect(await post('membercard/activate', { card_id: cardId, code })).toBe(41011);
+    expect(await post('membercard/activate', { ...good, membership_number: '会员 1' })).toBe(47001);
+    expect(await post('membercard/activate', { ...good, init_bonus: -1 })).toBe(47001);
+    expect(await post('membercard/activate', { ...good, card_id: 'pNoSuchCard' })).toBe(40073);
+    expect(await post('membercard/activate', { ...good, code: '999999999999' })).toBe(40056);
+    expect(await post('membercard/userinfo/get', { card_id: cardId, code })).toBe(0);
+    expect(await post('membercard/activate', { ...good, init_bonus: 5, init_balance: 100 })).toBe(0);
+    await expect(rig.api.card.post('membercard/userinfo/get', { card_id: cardId, code })).resolves.toMatchObject({
+      openid: 'oMember0003',
+      membership_number: '00000009',
+      bonus: 5,
+      balance: 100,
+      has_active: true,
+      user_card_status: 'NORMAL',
+    });
+    await rig.sandbox.cards.deleteByUser(code);
+    expect(await post('membercard/activate', good)).toBe(40127);
+  });
+});
