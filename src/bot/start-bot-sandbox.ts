@@ -45,7 +45,7 @@ export async function startBotSandbox(
     const stateFile = o.keepBills ? sandboxStateFile(settings.dataDir) : undefined;
     const pay = await startPaySandbox({ mchId: settings.pay.mchId, key: settings.pay.key, appIds: [settings.wechat.appId], clock: o.clock, log: o.log, stateFile });
     started.push(pay);
-    const control = await startSandboxControl({ pay });
+    const control = await startSandboxControl({ pay, cards: api.cards });
     started.push(control);
     o.log.info({ api: api.url, pay: pay.url }, 'sandbox mode: no WeChat credentials set, using the built-in stand-in servers');
     return { api, pay, control, close };

@@ -9,6 +9,9 @@
  * - `POST /payments/BILLNO/receive` — the follower opens the packet (SENT → RECEIVED); 404 unknown, 409 not SENT
  * - `POST /refund-unclaimed` `{ "olderThanMs": 0 }` — refunds SENT / RFUND_ING packets at once
  * - `GET /faults`, `POST /faults` (merged into the current faults), `DELETE /faults` (all cleared)
+ * - `POST /members/activate` `{ "openid", "cardId", "fields": { NAME: VALUE } }` — the follower adds the
+ *   member card (or uses `code`) and submits its activation form (`submit_membercard_user_info`
+ *   reaches the bot); 404 without the API sandbox, 409 when WeChat's sandbox refuses
  *
  * @example
  * const control = await startSandboxControl({ pay });
@@ -17,6 +20,8 @@
 import crypto from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CardSandbox } from './api-cards';
+import { SandboxApiError } from './api-route';
 import type { PaySandbox, PaySandboxFaults, SandboxPayment } from './pay-server';
 import { PAY_SANDBOX_FIELDS, type PaySandboxEndpoint } from './pay-validate';
 
@@ -24,6 +29,8 @@ const PAY_SANDBOX_ENDPOINTS = Object.keys(PAY_SANDBOX_FIELDS) as PaySandboxEndpo
 
 export interface SandboxControlOptions {
   pay: PaySandbox;
+  /** The API sandbox's follower side of cards (member-card activation). */
+  cards?: Pick<CardSandbox, 'claim' | 'submitMemberForm'>;
   /** Default: 32 random bytes, base64url. */
   token?: string;
   port?: number;
@@ -123,6 +130,28 @@ export async function startSandboxControl(options: SandboxControlOptions): Promi
     handle(req, res).catch((err: unknown) => reply(res, 500, { error: `sandbox control failed: ${err instanceof Error ? err.message : String(err)}` }));
   });
 
+  async function activateMember(res: ServerResponse, body: unknown): Promise<void> {
+    const cards = options.cards;
+    if (!cards) return reply(res, 404, { error: 'this sandbox has no API sandbox (member cards)' });
+    const b = (body ?? {}) as { openid?: unknown; cardId?: unknown; code?: unknown; fields?: unknown };
+    const fields = (b.fields ?? {}) as Record<string, unknown>;
+    if (typeof b.openid !== 'string' || typeof b.cardId !== 'string' || typeof fields !== 'object' || Array.isArray(fields))
+      return reply(res, 400, { error: 'give { "openid": "…", "cardId": "…", "fields": { "NAME": "VALUE" } }' });
+    const answers = Object.entries(fields).map(([name, value]) => ({ name, value: String(value) }));
+    try {
+      const code = typeof b.code === 'string' ? b.code : await cards.claim(b.openid, b.cardId);
+      const form = {
+        commonFields: answers.filter((a) => a.name.startsWith('USER_FORM_INFO_FLAG_')),
+        customFields: answers.filter((a) => !a.name.startsWith('USER_FORM_INFO_FLAG_')),
+      };
+      const { event } = await cards.submitMemberForm(code, form);
+      return reply(res, 200, { code, webhookStatus: event.status ?? null });
+    } catch (err) {
+      if (err instanceof SandboxApiError) return reply(res, 409, { error: `${err.errcode} ${err.errmsg}` });
+      throw err;
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!authorized(req.headers.authorization, tokenDigest)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="wechat-bot sandbox"');
@@ -146,6 +175,7 @@ export async function startSandboxControl(options: SandboxControlOptions): Promi
       }
       return reply(res, 200, { payment: viewOf(p) });
     }
+    if (route === 'POST /members/activate') return activateMember(res, body);
     if (route === 'POST /refund-unclaimed') {
       const olderThanMs = (body as { olderThanMs?: unknown } | undefined)?.olderThanMs ?? 0;
       if (typeof olderThanMs !== 'number' || !Number.isSafeInteger(olderThanMs) || olderThanMs < 0)

@@ -4,7 +4,14 @@
  * the webhook, and the card service activates it after the answer (membercard/userinfo/get, then
  * membercard/activate) and records the member.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runSandboxActivate } from '../../src/cli/commands/sandbox-control';
 import { cardsFileSchema } from '../../src/cards/card-schema';
+import { startSandboxControl } from '../../src/sandbox/control-server';
+import { startPaySandbox } from '../../src/sandbox/pay-server';
+import { sandboxInfoFile, writeSandboxInfo } from '../../src/sandbox/sandbox-info';
 import { createMemoryMemberStore } from '../../src/store/memory-members';
 import { fixture, startCardRig, type CardRig } from './helpers';
 
@@ -89,5 +96,28 @@ describe('member card activation (sandbox loop)', () => {
     });
     await rig.sandbox.cards.deleteByUser(code);
     expect(await post('membercard/activate', good)).toBe(40127);
+  });
+
+  it('should play a follower who activates the card through the control endpoint (simulate --activate)', async () => {
+    const { members, cardId } = await memberRig();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-bot-activate-'));
+    const pay = await startPaySandbox({});
+    const control = await startSandboxControl({ pay, cards: rig.sandbox.cards });
+    try {
+      writeSandboxInfo(sandboxInfoFile(dataDir), { pid: process.pid, api: rig.sandbox.url, pay: pay.url, control: control.url, token: control.token });
+      const out: string[] = [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(`ERR ${l}`) };
+      const fields = { USER_FORM_INFO_FLAG_MOBILE: '13800000000', USER_FORM_INFO_FLAG_NAME: '王小明', 常去门店: '人民路店' };
+      expect(await runSandboxActivate({ openid: 'oMember0004', cardId, fields }, io, { dataDir })).toBe(0);
+      expect(out[0]).toMatch(/^oMember0004 added p\S+ \(code …\d{4}\) and submitted the activation form \(3 fields\)$/);
+      expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'activated', member: { openId: 'oMember0004', membershipNumber: '00000001' } });
+      expect(await members.findByOpenId('oMember0004')).toHaveLength(1);
+      expect(await runSandboxActivate({ openid: 'oMember0005', cardId: 'pNoSuchCard', fields }, io, { dataDir })).toBe(1);
+      expect(out.at(-1)).toBe('ERR sandbox refused (HTTP 409): 40073 invalid card id');
+    } finally {
+      await control.close();
+      await pay.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -151,3 +151,45 @@ export async function runSandboxFaults(opts: { faults: PaySandboxFaults; clear?:
     return 0;
   });
 }
+
+/**
+ * `simulate --activate CARD_ID [--field NAME=VALUE …]`: the sandbox's follower adds the member card
+ * (or uses `--code`) and submits its one-click activation form; WeChat's sandbox pushes
+ * `submit_membercard_user_info` to the bot, which activates the card after answering. The code is
+ * shown by its last four characters only.
+ *
+ * @example await runSandboxActivate({ openid: 'o-1', cardId: 'pMember', fields: { USER_FORM_INFO_FLAG_MOBILE: '13800000000' } }, processIo, { dataDir: 'data' })
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Create_a_membership_card.html
+ */
+export async function runSandboxActivate(
+  o: { openid: string; cardId: string; code?: string; fields: Record<string, string> },
+  io: CliIo,
+  deps: SandboxControlDeps,
+): Promise<number> {
+  return run(io, async () => {
+    const { status, json } = await call<{ code: string; webhookStatus: number | null }>(deps, 'POST', '/members/activate', o);
+    if (status !== 200) return failed(io, status, json);
+    io.out(`${o.openid} added ${o.cardId} (code …${json.code.slice(-4)}) and submitted the activation form (${Object.keys(o.fields).length} fields)`);
+    io.out(
+      json.webhookStatus === 200
+        ? 'the bot answered the event; it activates the card now (see `cards members`)'
+        : `the bot's webhook answered ${json.webhookStatus ?? 'nothing'}`,
+    );
+    return 0;
+  });
+}
+
+/**
+ * `--field NAME=VALUE` (repeatable) into the form's answers.
+ *
+ * @example formFieldsOf(['USER_FORM_INFO_FLAG_MOBILE=13800000000']) // { USER_FORM_INFO_FLAG_MOBILE: '13800000000' }
+ */
+export function formFieldsOf(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const at = p.indexOf('=');
+    if (at <= 0) throw new Error(`--field "${p}" must be NAME=VALUE (e.g. USER_FORM_INFO_FLAG_MOBILE=13800000000)`);
+    out[p.slice(0, at)] = p.slice(at + 1);
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import type { FollowerInput } from '../../wechat/follower-message';
 import { simulate } from '../../sandbox/play-follower';
 import { processIo, type CliIo } from './config';
 import { runningSandbox } from '../context';
+import { formFieldsOf, runSandboxActivate } from './sandbox-control';
 
 // === What the follower does
 
@@ -74,18 +75,33 @@ export function register(program: Command, io: CliIo = processIo): void {
     .option('--url <url>', 'the webhook URL (default: the bot started by `npm start` here, else http://127.0.0.1:$PORT/wechat)')
     .option('--safe', 'safe mode: encrypt with WECHAT_ENCODING_AES_KEY / WECHAT_APPID (the default when WECHAT_SAFE_MODE_ONLY is on)')
     .option('--openid <openid>', 'the follower openid', 'o-simulated-follower')
-    .action(async (textArg: string | undefined, opts: FollowerOptions & { url?: string; safe?: boolean; openid: string }) => {
-      const input = followerInput(textArg, opts);
-      const settings = loadSettings(process.env);
-      if (opts.safe && !settings.wechat.encodingAESKey) throw new Error('--safe needs WECHAT_ENCODING_AES_KEY (43 characters)');
-      // A bot that requires safe mode refuses plain requests: play WeChat in the account's mode.
-      const safe = opts.safe === true || settings.wechat.safeModeOnly;
-      const r = await simulate(input, {
-        url: opts.url ?? runningSandbox(settings)?.webhook ?? `http://127.0.0.1:${settings.port}/wechat`,
-        token: settings.wechat.token,
-        openid: opts.openid,
-        ...(safe ? { safe: { encodingAESKey: settings.wechat.encodingAESKey!, appId: settings.wechat.appId } } : {}),
-      });
-      for (const line of r.lines) io.out(line);
-    });
+    .option('--activate <cardId>', "the sandbox's follower adds this member card and submits its activation form (with --field)")
+    .option('--code <code>', 'with --activate: a code the follower already holds')
+    .option('--field <name=value>', 'with --activate: one answer of the form (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(
+      async (
+        textArg: string | undefined,
+        opts: FollowerOptions & { url?: string; safe?: boolean; openid: string; activate?: string; code?: string; field: string[] },
+      ) => {
+        const settings = loadSettings(process.env);
+        if (opts.activate !== undefined) {
+          const fields = formFieldsOf(opts.field);
+          process.exitCode = await runSandboxActivate({ openid: opts.openid, cardId: opts.activate, ...(opts.code ? { code: opts.code } : {}), fields }, io, {
+            dataDir: settings.dataDir,
+          });
+          return;
+        }
+        const input = followerInput(textArg, opts);
+        if (opts.safe && !settings.wechat.encodingAESKey) throw new Error('--safe needs WECHAT_ENCODING_AES_KEY (43 characters)');
+        // A bot that requires safe mode refuses plain requests: play WeChat in the account's mode.
+        const safe = opts.safe === true || settings.wechat.safeModeOnly;
+        const r = await simulate(input, {
+          url: opts.url ?? runningSandbox(settings)?.webhook ?? `http://127.0.0.1:${settings.port}/wechat`,
+          token: settings.wechat.token,
+          openid: opts.openid,
+          ...(safe ? { safe: { encodingAESKey: settings.wechat.encodingAESKey!, appId: settings.wechat.appId } } : {}),
+        });
+        for (const line of r.lines) io.out(line);
+      },
+    );
 }
