@@ -1,6 +1,8 @@
 /**
  * Card job "report": per card, issued / received / gifted / redeemed / deleted from the ledger and the
- * code facts, and WeChat's own statistics (`datacube/getcardcardinfo`).
+ * code facts, and WeChat's own statistics (`datacube/getcardcardinfo`). A member card (issue 17) also
+ * gets its member figures: members (activated / not) from the member store, and the points grants of
+ * its `kind: points` campaigns and operators' `cards points add|set` (sent / open / failed).
  *
  * @example const rows = await cardReport(ctx, { beginDate: '2026-03-01', endDate: '2026-03-31' });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Managing_Coupons_Vouchers_and_Cards.html
@@ -8,9 +10,26 @@
 import type { CardStatsRow } from '../api/card';
 import { shanghaiParts } from '../lib/clock';
 import { isCardCampaign } from './card-campaign-schema';
+import { OPEN_STATUSES, type GrantStatus } from '../rewards/ledger';
 import type { CardsContext } from './card-context';
 import type { CardRecord } from './card-registry';
 import type { CodeRecord, CodeState } from './card-tracker';
+import { isPointsCampaign } from './points-campaign-schema';
+import { pointsChange } from './points-sender';
+
+/** Points grants of one state: how many, and the points their `add`s carry (an operator's `set` counts as a grant only). */
+export interface PointsFigure {
+  grants: number;
+  points: number;
+}
+
+/** The member figures of a member card (`type: MEMBER_CARD`). */
+export interface MemberFigures {
+  /** Members in the member store (absent when the service has no member store). */
+  members?: { activated: number; notActivated: number };
+  /** Points grants: sent (SENT/RECEIVED), open (still in the outbox), failed (FAILED/REFUSED). */
+  points: { sent: PointsFigure; open: PointsFigure; failed: PointsFigure };
+}
 
 /** One line of `report`. */
 export interface CardReportRow {
@@ -29,6 +48,8 @@ export interface CardReportRow {
   failed: number;
   /** WeChat's statistics for the period (absent when the API gave none). */
   wechat?: { receive: number; verify: number; given: number };
+  /** Member cards only: members and points granted. */
+  member?: MemberFigures;
 }
 
 /**
@@ -72,6 +93,7 @@ export async function cardReport(ctx: CardsContext, opts: { beginDate?: string; 
         }
       }
     }
+    if (cfg.cards[name]?.type === 'MEMBER_CARD') row.member = await memberFigures(ctx, name, rec.cardId);
     if (rec.cardId) {
       try {
         const stats: CardStatsRow[] = await ctx.apiOf(cfg.cards[name]).card.stats({ beginDate, endDate, cardId: rec.cardId });
@@ -87,6 +109,47 @@ export async function cardReport(ctx: CardsContext, opts: { beginDate?: string; 
     rows.push(row);
   }
   return rows;
+}
+
+const SENT: readonly GrantStatus[] = ['SENT', 'RECEIVED'];
+const FAILED: readonly GrantStatus[] = ['FAILED', 'REFUSED'];
+
+/** Members of the card (paged through the member store) and the points grants of its campaigns and operators. */
+async function memberFigures(ctx: CardsContext, name: string, cardId: string | undefined): Promise<MemberFigures> {
+  const figures: MemberFigures = { points: { sent: { grants: 0, points: 0 }, open: { grants: 0, points: 0 }, failed: { grants: 0, points: 0 } } };
+  const store = ctx.deps.members;
+  if (store) {
+    const counts = { activated: 0, notActivated: 0 };
+    if (cardId)
+      for (let offset = 0; ; offset += 500) {
+        const page = await store.list({ cardId, limit: 500, offset });
+        for (const m of page) counts[m.activatedAt !== undefined ? 'activated' : 'notActivated'] += 1;
+        if (page.length < 500) break;
+      }
+    figures.members = counts;
+  }
+  const campaigns = Object.values(ctx.config().campaigns).filter((c) => isPointsCampaign(c) && c.card === name);
+  for (const campaign of [...campaigns.map((c) => c.name), `@operator:${name}`])
+    for (let afterId: number | undefined; ;) {
+      const page = await ctx.ledger.listAll({ campaign, limit: 500, ...(afterId !== undefined ? { afterId } : {}) });
+      for (const g of page) {
+        if (g.kind !== 'points' || g.payload.card !== name) continue;
+        const bucket = SENT.includes(g.status)
+          ? 'sent'
+          : OPEN_STATUSES.includes(g.status) || g.status === 'HELD'
+            ? 'open'
+            : FAILED.includes(g.status)
+              ? 'failed'
+              : undefined;
+        if (!bucket) continue;
+        const c = pointsChange(g);
+        figures.points[bucket].grants += 1;
+        if ('add' in c) figures.points[bucket].points += c.add;
+      }
+      if (page.length < 500) break;
+      afterId = page[page.length - 1]!.id;
+    }
+  return figures;
 }
 
 async function followGift(ctx: CardsContext, code: CodeRecord): Promise<CodeRecord | undefined> {

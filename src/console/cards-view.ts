@@ -1,7 +1,8 @@
 /**
  * The cards page's figures: per card of cards.yaml its card_id, review state and sub-merchant (as
  * `wechat-bot cards list`), the `wechat-bot cards report` counts (issued, received, gifted, redeemed,
- * deleted, pending, failed, and WeChat's own statistics), and each sub-merchant's review state as the
+ * deleted, pending, failed, and WeChat's own statistics; for a member card its members and points
+ * granted, from the same `cardReport`), and each sub-merchant's review state as the
  * bot last heard it (an event or `submerchant status`). No card code is ever part of it: the page
  * shows counts, never codes.
  *
@@ -64,6 +65,7 @@ export async function cardsView(deps: { cards: Pick<Cards, 'list' | 'report' | '
               pending: r.pending,
               failed: r.failed,
               ...(r.wechat ? { wechat: r.wechat } : {}),
+              ...(r.member ? { member: r.member } : {}),
             },
           }
         : {}),

@@ -62,7 +62,13 @@ describe('config, orders and cards pages', () => {
       expect.arrayContaining([expect.objectContaining({ name: 'coffee-cash', status: expect.any(String), report: expect.objectContaining({ issued: 0 }) })]),
     );
     expect(res.body.submerchants.length).toBeGreaterThan(0);
+    // A member card also carries the member figures of `cards report` (members, points granted).
+    expect(res.body.cards.find((c: { name: string }) => c.name === 'corner-member').report.member).toEqual({
+      members: { activated: 0, notActivated: 0 },
+      points: { sent: { grants: 0, points: 0 }, open: { grants: 0, points: 0 }, failed: { grants: 0, points: 0 } },
+    });
     const page = await request(cb.app).get('/console/cards').set('cookie', s.cookie).expect(200);
     expect(page.text).toContain('data-card="coffee-cash"');
+    expect(page.text).toContain('data-member-card="corner-member"');
   });
 });

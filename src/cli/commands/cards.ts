@@ -6,7 +6,8 @@
  *   cards show NAME [--json]           one card: config, stored state, and WeChat's card/get
  *   cards whitelist OPENID…            let these followers receive cards still in review (test whitelist)
  *   cards consume CODE [--card NAME] [--encrypted]   check a code and redeem it
- *   cards report [--from D] [--to D] [--json]        issued / received / redeemed / deleted per card + WeChat's statistics
+ *   cards report [--from D] [--to D] [--json]        issued / received / redeemed / deleted per card + WeChat's statistics;
+ *                                                    member cards also: members (activated / not), points sent / open / failed
  *   cards members | member | points add|set           member cards: see cards-members.ts
  *   submerchant categories             the categories a sub-merchant may choose (card/getapplyprotocol)
  *   submerchant submit NAME | update NAME             register or update a sub-merchant of submerchants.yaml
@@ -38,8 +39,8 @@ export async function cardsForContext(ctx: CliContext): Promise<{ cards: Cards; 
   const cross = checkCardsConfig(files);
   if (cross.length > 0) throw new Error(`the card config is inconsistent:\n${cross.map((i) => `  ${i.file}.yaml ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const config = cardsConfigOf(files);
-  const { ledger } = await ctx.durable();
-  const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, config: () => config, clock: systemClock, log: ctx.log });
+  const { ledger, members } = await ctx.durable();
+  const cards = createCards({ api: ctx.api, kv: ctx.store.kv, ledger, members, config: () => config, clock: systemClock, log: ctx.log });
   // The ledger closes with the context.
   return { cards, close: async () => undefined };
 }
@@ -194,6 +195,19 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
             ]),
           ]),
         );
+        const memberRows = rows.filter((r) => r.member);
+        if (memberRows.length > 0)
+          out(
+            table([
+              ['MEMBER CARD', 'ACTIVATED', 'NOT ACTIVATED', 'POINTS SENT', 'POINTS OPEN', 'POINTS FAILED'],
+              ...memberRows.map(({ name, member: m }) => [
+                name,
+                m!.members ? String(m!.members.activated) : '-',
+                m!.members ? String(m!.members.notActivated) : '-',
+                ...(['sent', 'open', 'failed'] as const).map((k) => `${m!.points[k].points} (${m!.points[k].grants} grant${m!.points[k].grants === 1 ? '' : 's'})`),
+              ]),
+            ]),
+          );
       }),
     );
 
