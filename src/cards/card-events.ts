@@ -10,7 +10,7 @@
  */
 import type { CardEvent, SubmitMemberCardUserInfoEvent } from '../wechat/inbound';
 import { dedupeKey } from '../wechat/inbound';
-import type { CardsContext } from './card-context';
+import { describeApiError, type CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
 import { codeState, grantIdOfOuterStr } from './card-tracker';
