@@ -70,10 +70,7 @@ async function tellFollower(
     const text = activationNotice(r, (await settingsOf(req.cardId))?.messages);
     if (text !== undefined) await ctx.deps.api.customMessage.send(req.openId, { type: 'text', content: text });
   } catch (error) {
-    ctx.log.warn(
-      { outcome: r.outcome, reason: error instanceof Error ? error.message : String(error) },
-      'could not tell the follower the member card activation outcome',
-    );
+    ctx.log.warn({ outcome: r.outcome, reason: describeApiError(error) }, 'could not tell the follower the member card activation outcome');
   }
 }
 
