@@ -10,11 +10,11 @@
  */
 import type { CardEvent, SubmitMemberCardUserInfoEvent } from '../wechat/inbound';
 import { dedupeKey } from '../wechat/inbound';
-import type { CardsContext } from './card-context';
+import { describeApiError, type CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
 import { codeState, grantIdOfOuterStr } from './card-tracker';
-import { activateMember, activationSettingsOf, type ActivationResult, type MemberActivationSettings } from './member-activation';
+import { activateMember, activationNotice, activationSettingsOf, type ActivationResult, type MemberActivationSettings } from './member-activation';
 import { createMemberCardApi } from '../api/member-card';
 
 /** What {@link handleCardEvent} did. */
@@ -58,6 +58,22 @@ async function configuredActivation(ctx: CardsContext, cardId: string): Promise<
   return member ? activationSettingsOf(member) : undefined;
 }
 
+/** Sends the follower the activation's outcome as a customer-service text (a failed send is logged, never thrown). */
+async function tellFollower(
+  ctx: CardsContext,
+  req: { cardId: string; openId: string },
+  r: ActivationResult,
+  settingsOf: (cardId: string) => Promise<MemberActivationSettings | undefined>,
+): Promise<void> {
+  try {
+    if (activationNotice(r) === undefined) return;
+    const text = activationNotice(r, (await settingsOf(req.cardId))?.messages);
+    if (text !== undefined) await ctx.deps.api.customMessage.send(req.openId, { type: 'text', content: text });
+  } catch (error) {
+    ctx.log.warn({ outcome: r.outcome, reason: describeApiError(error) }, 'could not tell the follower the member card activation outcome');
+  }
+}
+
 function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent): CardEventResult {
   const { members, memberActivation, api } = ctx.deps;
   if (!members) return { handled: false, note: 'member cards are not set up (no member store)' };
@@ -65,7 +81,12 @@ function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent
   const deps = { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf };
   const req = { cardId: event.CardId, code: event.UserCardCode, openId: event.FromUserName };
   // After the webhook has answered (never inside WeChat's 5 s): started on the next turn of the loop.
-  const activation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => activateMember(deps, req));
+  const activation = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() => activateMember(deps, req))
+    .then(async (r) => {
+      await tellFollower(ctx, req, r, settingsOf);
+      return r;
+    });
   return { handled: true, note: `activation of ${event.UserCardCode} started`, activation };
 }
 

@@ -24,7 +24,7 @@ import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { KeyValueStore } from '../store/ports';
 import { withKvLock } from './card-registry';
-import type { MemberCardConfig } from './member-card-schema';
+import { DEFAULT_ACTIVATION_MESSAGES, MEMBER_FORM_FIELD_LABELS, type ActivationMessages, type MemberCardConfig } from './member-card-schema';
 import type { Member, MemberStoreWithNumbers } from './member-store';
 
 /** What activating a member card needs from the card's config (cards.yaml `activation`). */
@@ -37,6 +37,8 @@ export interface MemberActivationSettings {
   initialBalanceFen: number;
   /** The points record text shown with the initial points (`init_bonus_record`). */
   initBonusRecord?: string;
+  /** What the follower is told afterwards (cards.yaml `activation.messages`); WeChat-side defaults when absent. */
+  messages?: ActivationMessages;
 }
 
 /** What {@link activateMember} needs. */
@@ -81,7 +83,50 @@ export function activationSettingsOf(m: MemberCardConfig): MemberActivationSetti
     initialBonus: m.initialBonus,
     initialBalanceFen: m.initialBalance,
     initBonusRecord: m.recordBonus,
+    messages: m.activation.messages,
   };
+}
+
+const DEFAULT_MESSAGES: ActivationMessages = {
+  activated: DEFAULT_ACTIVATION_MESSAGES.activated,
+  missingFields: DEFAULT_ACTIVATION_MESSAGES.missing_fields,
+  failed: DEFAULT_ACTIVATION_MESSAGES.failed,
+};
+
+/**
+ * The label a follower sees for a form field: WeChat's name of a common field, a custom field's own name.
+ *
+ * @example fieldLabel('USER_FORM_INFO_FLAG_MOBILE') // '手机号'
+ */
+export function fieldLabel(name: string): string {
+  return (MEMBER_FORM_FIELD_LABELS as Readonly<Record<string, string>>)[name] ?? name;
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/**
+ * The text the follower is sent after an activation, or undefined when nothing is to be said
+ * (already active: they were told the first time; not a member card of ours).
+ *
+ * @example activationNotice({ outcome: 'missing-fields', missing: ['USER_FORM_INFO_FLAG_MOBILE'] }, settings) // '会员卡未激活：请填写手机号后重新提交'
+ */
+export function activationNotice(r: ActivationResult, messages: ActivationMessages = DEFAULT_MESSAGES): string | undefined {
+  switch (r.outcome) {
+    case 'activated':
+      return fill(messages.activated, {
+        membership_number: r.member.membershipNumber,
+        bonus: String(r.member.initialBonus),
+        balance: (r.member.initialBalance / 100).toFixed(2),
+      });
+    case 'missing-fields':
+      return fill(messages.missingFields, { fields: r.missing.map(fieldLabel).join('、') });
+    case 'failed':
+      return messages.failed;
+    default:
+      return undefined;
+  }
 }
 
 /** Digits of a membership number (zero-padded; WeChat allows digits, letters and ASCII punctuation). */

@@ -60,6 +60,49 @@ export const MAX_FORM_CUSTOM_FIELDS = 10;
 /** The points-change message when the config gives none (`record_bonus` of membercard/updateuser). */
 export const DEFAULT_RECORD_BONUS = '积分变动';
 
+/**
+ * What the follower is told after a one-click activation (a customer-service text), when the config gives
+ * nothing. `{membership_number}`, `{bonus}` and `{balance}` (yuan) fill `activated`; `{fields}` (the
+ * labels of the missing required fields, joined with 、) fills `missing_fields`.
+ */
+export const DEFAULT_ACTIVATION_MESSAGES = {
+  activated: '会员卡已激活，会员号 {membership_number}，积分 {bonus}，余额 {balance} 元',
+  missing_fields: '会员卡未激活：请填写{fields}后重新提交',
+  failed: '会员卡暂未激活成功，请稍后重新提交',
+} as const;
+
+/** The label a follower sees for a common field of the activation form (a custom field's label is its name). */
+export const MEMBER_FORM_FIELD_LABELS: Readonly<Record<MemberFormCommonField, string>> = {
+  USER_FORM_INFO_FLAG_MOBILE: '手机号',
+  USER_FORM_INFO_FLAG_SEX: '性别',
+  USER_FORM_INFO_FLAG_NAME: '姓名',
+  USER_FORM_INFO_FLAG_BIRTHDAY: '生日',
+  USER_FORM_INFO_FLAG_IDCARD: '身份证',
+  USER_FORM_INFO_FLAG_EMAIL: '邮箱',
+  USER_FORM_INFO_FLAG_LOCATION: '详细地址',
+  USER_FORM_INFO_FLAG_EDUCATION_BACKGRO: '教育背景',
+  USER_FORM_INFO_FLAG_INDUSTRY: '行业',
+  USER_FORM_INFO_FLAG_INCOME: '收入',
+  USER_FORM_INFO_FLAG_HABIT: '兴趣爱好',
+};
+
+/** The activation messages (cards.yaml `activation.messages`), each defaulted. */
+export interface ActivationMessages {
+  activated: string;
+  missingFields: string;
+  failed: string;
+}
+
+/** A customer-service text: WeChat takes up to 2048 bytes; 600 characters stay under it in any script. */
+const messageText = z.string().trim().min(1).max(600);
+const activationMessagesSchema = z
+  .object({
+    activated: messageText.default(DEFAULT_ACTIVATION_MESSAGES.activated),
+    missing_fields: messageText.default(DEFAULT_ACTIVATION_MESSAGES.missing_fields),
+    failed: messageText.default(DEFAULT_ACTIVATION_MESSAGES.failed),
+  })
+  .strict();
+
 const points = z.number().int().min(0).max(100_000_000);
 
 const customFieldSchema = z
@@ -142,6 +185,8 @@ const activationModes = z.discriminatedUnion('mode', [
       initial_bonus: points.default(0),
       /** Balance (yuan) given at activation. */
       initial_balance: yuan({ min: 0 }).default(0),
+      /** What the follower is told after the activation (see {@link DEFAULT_ACTIVATION_MESSAGES}). */
+      messages: activationMessagesSchema.default({ ...DEFAULT_ACTIVATION_MESSAGES }),
     })
     .strict(),
   z.object({ mode: z.literal('url'), url: httpsUrl, initial_bonus: points.default(0), initial_balance: yuan({ min: 0 }).default(0) }).strict(),
@@ -212,7 +257,8 @@ export interface MemberFormPart {
 }
 
 /** How a follower activates the card. */
-export type MemberActivation = { mode: 'wx_activate'; form: { required: MemberFormPart; optional: MemberFormPart; canModify: boolean } } | { mode: 'url'; url: string };
+export type MemberActivation =
+  { mode: 'wx_activate'; form: { required: MemberFormPart; optional: MemberFormPart; canModify: boolean }; messages: ActivationMessages } | { mode: 'url'; url: string };
 
 /**
  * A member card of cards.yaml as the activation and points code sees it. `name` is the cards.yaml
@@ -243,7 +289,11 @@ export function toMemberCardConfig(name: string, f: MemberCardFields): MemberCar
   const activation: MemberActivation =
     a.mode === 'url'
       ? { mode: 'url', url: a.url }
-      : { mode: 'wx_activate', form: { required: part(a.form.required), optional: part(a.form.optional), canModify: a.form.can_modify } };
+      : {
+          mode: 'wx_activate',
+          form: { required: part(a.form.required), optional: part(a.form.optional), canModify: a.form.can_modify },
+          messages: { activated: a.messages.activated, missingFields: a.messages.missing_fields, failed: a.messages.failed },
+        };
   const cfg: MemberCardConfig = {
     name,
     supplyBonus: f.supply_bonus,

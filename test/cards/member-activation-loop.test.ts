@@ -29,6 +29,9 @@ describe('member card activation (sandbox loop)', () => {
     await rig?.close();
   });
 
+  /** The customer-service texts the follower received. */
+  const texts = (openId: string) => (rig.sandbox.sent.get(openId) ?? []).map((m) => (m.body.text as { content: string }).content);
+
   async function memberRig() {
     const members = createMemoryMemberStore();
     const memberCards = cardsFileSchema.parse(fixture('member-cards.yaml')).cards;
@@ -53,6 +56,42 @@ describe('member card activation (sandbox loop)', () => {
     const again = await rig.handled.at(-1)!.activation;
     expect(again).toMatchObject({ outcome: 'already-active', member: { membershipNumber: '00000001' } });
     expect(rig.sandbox.cards.members.get(code)!.activations).toBe(1);
+  });
+
+  it('should tell the follower the outcome with the texts of the card config, naming a missing field by its label', async () => {
+    const { cardId } = await memberRig();
+    rig.sandbox.touch('oMember0010');
+    const code = await rig.sandbox.cards.claim('oMember0010', cardId);
+    await rig.sandbox.cards.submitMemberForm(code, { commonFields: [FORM.commonFields[1]!], customFields: FORM.customFields });
+    expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'missing-fields' });
+    expect(texts('oMember0010')).toEqual(['会员卡未激活：请填写手机号后重新提交']);
+
+    const { event } = await rig.sandbox.cards.submitMemberForm(code, FORM);
+    expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'activated' });
+    await rig.sandbox.cards.redeliver(event);
+    expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'already-active' });
+    expect(texts('oMember0010')).toEqual(['会员卡未激活：请填写手机号后重新提交', '会员卡已激活，会员号 00000001，积分 100，余额 0.00 元']);
+  });
+
+  it('should send the messages cards.yaml gives, and the failure text when WeChat refuses the activation', async () => {
+    const members = createMemoryMemberStore();
+    const card = cardsFileSchema.parse(fixture('member-cards.yaml')).cards['cafe-member']!;
+    const form = card.member!.activation as Extract<NonNullable<typeof card.member>['activation'], { mode: 'wx_activate' }>;
+    const messages = { activated: '欢迎入会，{membership_number}号会员', missingFields: '还差：{fields}', failed: '开卡失败了，稍后再试' };
+    const custom = { ...card, member: { ...card.member!, activation: { ...form, messages } } };
+    rig = await startCardRig((c) => ({ ...c, cards: { 'cafe-member': custom } }), { members });
+    const [synced] = await rig.cards.sync({ only: ['cafe-member'] });
+    await rig.sandbox.cards.approveCard(synced!.cardId!);
+    rig.sandbox.touch('oMember0011');
+    const code = await rig.sandbox.cards.claim('oMember0011', synced!.cardId!);
+    await rig.sandbox.cards.submitMemberForm(code, { commonFields: [], customFields: [] });
+    await rig.handled.at(-1)!.activation;
+    rig.sandbox.faults.failNext('error', { path: '/card/membercard/activate', count: 2 }); // -1 twice: the client's one busy-retry fails too
+    await rig.sandbox.cards.submitMemberForm(code, FORM);
+    expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'failed' });
+    await rig.sandbox.cards.submitMemberForm(code, FORM);
+    expect(await rig.handled.at(-1)!.activation).toMatchObject({ outcome: 'activated' });
+    expect(texts('oMember0011')).toEqual(['还差：手机号、姓名、常去门店', '开卡失败了，稍后再试', '欢迎入会，00000001号会员']);
   });
 
   it('should not activate a form without a required field', async () => {

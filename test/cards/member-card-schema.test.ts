@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cardsFileSchema, cardUpdateOf, toCardCreateBody } from '../../src/cards/card-schema';
-import { DEFAULT_RECORD_BONUS, toActivateUserFormBody } from '../../src/cards/member-card-schema';
+import { DEFAULT_ACTIVATION_MESSAGES, DEFAULT_RECORD_BONUS, toActivateUserFormBody } from '../../src/cards/member-card-schema';
 import { formatIssue } from '../../src/lib/config-issue';
 import { readYamlFile } from '../../src/config/read-yaml-file';
 import { configErrorMap, zodToIssues } from '../../src/lib/schema-helpers';
@@ -53,6 +53,11 @@ describe('MEMBER_CARD in cards.yaml', () => {
           optional: { commonFields: ['USER_FORM_INFO_FLAG_BIRTHDAY'], customFields: [] },
           canModify: true,
         },
+        messages: {
+          activated: DEFAULT_ACTIVATION_MESSAGES.activated,
+          missingFields: DEFAULT_ACTIVATION_MESSAGES.missing_fields,
+          failed: DEFAULT_ACTIVATION_MESSAGES.failed,
+        },
       },
       initialBonus: 100,
       initialBalance: 0,
@@ -82,6 +87,19 @@ describe('MEMBER_CARD in cards.yaml', () => {
       required_form: { can_modify: true, common_field_id_list: ['USER_FORM_INFO_FLAG_MOBILE', 'USER_FORM_INFO_FLAG_NAME'], custom_field_list: ['常去门店'] },
       optional_form: { can_modify: true, common_field_id_list: ['USER_FORM_INFO_FLAG_BIRTHDAY'], custom_field_list: [] },
     });
+  });
+
+  it('should take the activation messages of cards.yaml', () => {
+    const def = parseGood(
+      GOOD.replace('      initial_balance: 0\n', '      initial_balance: 0\n      messages: { activated: "欢迎入会 {membership_number}", failed: 开卡失败 }\n'),
+    );
+    expect(def.member!.activation).toMatchObject({
+      messages: { activated: '欢迎入会 {membership_number}', missingFields: DEFAULT_ACTIVATION_MESSAGES.missing_fields, failed: '开卡失败' },
+    });
+    expect((toCardCreateBody(def) as { member_card: object }).member_card).not.toHaveProperty('messages');
+    expect(issuesOf(GOOD.replace('      initial_balance: 0\n', "      initial_balance: 0\n      messages: { failed: '' }\n")).join('\n')).toContain(
+      'cards.cafe-member.activation.messages.failed',
+    );
   });
 
   it('should take the merchant URL activation, the default points message and yuan balances', () => {
