@@ -3,6 +3,8 @@
  * `card_merchant_check_result`) update the registry — an approved sub-merchant then has its waiting
  * cards created in the background; `user_get_card`, `user_gifting_card`, `user_del_card`,
  * `user_consume_card` are applied to the code's facts and settle the matching grant;
+ * `user_pay_from_pay_cell`, `update_member_card`, `user_view_card`, `user_enter_session_from_card` are
+ * counted in the card's activity (`card-activity.ts`: quick-pay payments, member updates, views, sessions);
  * `card_sku_remind` raises an operator alert; others are ignored.
  *
  * @example const r = await handleCardEventIn(ctx, event);
@@ -10,6 +12,7 @@
  */
 import type { CardEvent, SubmitMemberCardUserInfoEvent } from '../wechat/inbound';
 import { dedupeKey } from '../wechat/inbound';
+import { recordCardActivity } from './card-activity';
 import { describeApiError, type CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
@@ -138,6 +141,14 @@ export async function applyCardEvent(ctx: CardsContext, event: CardEvent): Promi
       if (r.duplicate) return { handled: true, duplicate: true, note: `${event.Event} ${event.UserCardCode} already applied` };
       if (r.record.grantId !== undefined) await settleReceived(ctx, r.record.grantId);
       return { handled: true, note: `${event.Event} ${event.UserCardCode}: ${codeState(r.record)}${r.linkedGrantId !== undefined ? ` (grant ${r.linkedGrantId})` : ''}` };
+    }
+    case 'user_pay_from_pay_cell':
+    case 'update_member_card':
+    case 'user_view_card':
+    case 'user_enter_session_from_card': {
+      const r = await recordCardActivity(ctx.kv, event, dedupeKey(event));
+      if (r.duplicate) return { handled: true, duplicate: true, note: `${event.Event} ${event.UserCardCode} already counted` };
+      return { handled: true, note: `${event.Event} ${event.UserCardCode} counted for ${event.CardId}` };
     }
     case 'submit_membercard_user_info':
       return startActivation(ctx, event);

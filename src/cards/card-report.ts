@@ -2,12 +2,15 @@
  * Card job "report": per card, issued / received / gifted / redeemed / deleted from the ledger and the
  * code facts, and WeChat's own statistics (`datacube/getcardcardinfo`). A member card (issue 17) also
  * gets its member figures: members (activated / not) from the member store, and the points grants of
- * its `kind: points` campaigns and operators' `cards points add|set` (sent / open / failed).
+ * its `kind: points` campaigns and operators' `cards points add|set` (sent / open / failed). Any card
+ * with activity events gets its `activity`: quick-pay payments, member updates, views and sessions
+ * (`card-activity.ts`).
  *
  * @example const rows = await cardReport(ctx, { beginDate: '2026-03-01', endDate: '2026-03-31' });
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Managing_Coupons_Vouchers_and_Cards.html
  */
 import type { CardStatsRow } from '../api/card';
+import { cardActivity, type CardActivityFigures } from './card-activity';
 import { shanghaiParts } from '../lib/clock';
 import { isCardCampaign } from './card-campaign-schema';
 import { OPEN_STATUSES, type GrantStatus } from '../rewards/ledger';
@@ -50,6 +53,8 @@ export interface CardReportRow {
   wechat?: { receive: number; verify: number; given: number };
   /** Member cards only: members and points granted. */
   member?: MemberFigures;
+  /** Quick-pay payments (fen), member updates, views and sessions from the card (absent until one came in). */
+  activity?: CardActivityFigures;
 }
 
 /**
@@ -94,6 +99,8 @@ export async function cardReport(ctx: CardsContext, opts: { beginDate?: string; 
       }
     }
     if (cfg.cards[name]?.type === 'MEMBER_CARD') row.member = await memberFigures(ctx, name, rec.cardId);
+    const activity = rec.cardId ? await cardActivity(ctx.kv, rec.cardId) : undefined;
+    if (activity) row.activity = activity;
     if (rec.cardId) {
       try {
         const stats: CardStatsRow[] = await ctx.apiOf(cfg.cards[name]).card.stats({ beginDate, endDate, cardId: rec.cardId });

@@ -2,7 +2,7 @@
  * The cards page's figures: per card of cards.yaml its card_id, review state and sub-merchant (as
  * `wechat-bot cards list`), the `wechat-bot cards report` counts (issued, received, gifted, redeemed,
  * deleted, pending, failed, and WeChat's own statistics; for a member card its members and points
- * granted, from the same `cardReport`), and each sub-merchant's review state as the
+ * granted, and its quick-pay / member-update / view / session activity, from the same `cardReport`), and each sub-merchant's review state as the
  * bot last heard it (an event or `submerchant status`). No card code is ever part of it: the page
  * shows counts, never codes.
  *
@@ -66,6 +66,7 @@ export async function cardsView(deps: { cards: Pick<Cards, 'list' | 'report' | '
               failed: r.failed,
               ...(r.wechat ? { wechat: r.wechat } : {}),
               ...(r.member ? { member: r.member } : {}),
+              ...(r.activity ? { activity: r.activity } : {}),
             },
           }
         : {}),

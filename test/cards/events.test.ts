@@ -1,9 +1,4 @@
-import type { CardEvent } from '../../src/wechat/inbound';
-import { startCardRig, type CardRig } from './helpers';
-
-function ev(openId: string, createTime: number, fields: Record<string, string>): CardEvent {
-  return { ToUserName: 'gh_x', FromUserName: openId, CreateTime: createTime, MsgType: 'event', ...fields } as unknown as CardEvent;
-}
+import { cardEvent as ev, startCardRig, type CardRig } from './helpers';
 
 describe('handleCardEvent', () => {
   let rig: CardRig;

@@ -23,7 +23,7 @@ import { startApiSandbox, type ApiSandbox } from '../../src/sandbox/api-server';
 import { SqliteStore } from '../../src/store/sqlite';
 import { parseInboundXml } from '../../src/wechat/parse-inbound';
 import { checkSignature } from '../../src/wechat/signature';
-import { isCardEvent } from '../../src/wechat/inbound';
+import { isCardEvent, type CardEvent } from '../../src/wechat/inbound';
 import type { CardEventResult } from '../../src/cards/cards';
 import type { MemberStoreWithNumbers } from '../../src/cards/member-store';
 import { SANDBOX_CREDENTIALS } from '../../src/config/settings';
@@ -32,6 +32,11 @@ import { sqliteLedger, tempDir } from '../rewards/helpers';
 /** 2026-03-02 10:00 Beijing time. */
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
 export const WEBHOOK_TOKEN = 'cardtesttoken';
+
+/** A card event as WeChat pushes it (to the bot's account `gh_x`), from its fields. */
+export function cardEvent(openId: string, createTime: number, fields: Record<string, string>): CardEvent {
+  return { ToUserName: 'gh_x', FromUserName: openId, CreateTime: createTime, MsgType: 'event', ...fields } as unknown as CardEvent;
+}
 
 export function fixture(name: string): unknown {
   return YAML.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { recordCardActivity, type CardActivityEvent } from '../../src/cards/card-activity';
 import { register } from '../../src/cli/commands/cards';
 import { createCliContext } from '../../src/cli/context';
 import { silentLogger } from '../../src/lib/logger';
@@ -133,5 +134,29 @@ describe('cards member commands', () => {
     const text = (await run('cards', 'report')).text;
     expect(text).toMatch(/MEMBER CARD\s+ACTIVATED\s+NOT ACTIVATED\s+POINTS SENT\s+POINTS OPEN\s+POINTS FAILED/);
     expect(text).toMatch(/corner-member\s+1\s+1\s+3 \(1 grant\)\s+57 \(2 grants\)\s+2 \(1 grant\)/);
+  });
+
+  it('should show the quick pays, member updates, views and sessions of a card in `cards report`', async () => {
+    const ev = (CreateTime: number, fields: Record<string, string>) =>
+      ({ ToUserName: 'gh_x', FromUserName: 'oMember1', CreateTime, MsgType: 'event', CardId: cardId, UserCardCode: CODE, ...fields }) as unknown as CardActivityEvent;
+    const ctx = await context();
+    try {
+      const pay = ev(1772420000, { Event: 'user_pay_from_pay_cell', TransId: '4200000001', Fee: '1800', OriginalFee: '2000' });
+      for (const e of [pay, pay, ev(1772420100, { Event: 'update_member_card', ModifyBonus: '18', ModifyBalance: '0' }), ev(1772420200, { Event: 'user_view_card' })])
+        await recordCardActivity(ctx.store.kv, e, `k${e.CreateTime}`);
+    } finally {
+      await ctx.close();
+    }
+    const json = JSON.parse((await run('cards', 'report', '--json')).text) as { name: string; activity?: unknown }[];
+    expect(json.find((r) => r.name === 'corner-member')!.activity).toEqual({
+      payments: { count: 1, fee: 1800, originalFee: 2000 },
+      memberUpdates: { count: 1, bonus: 18, balance: 0 },
+      views: 1,
+      sessions: 0,
+    });
+    expect(json.find((r) => r.name === 'coffee-cash')!.activity).toBeUndefined();
+    const text = (await run('cards', 'report')).text;
+    expect(text).toMatch(/CARD\s+QUICK PAYS\s+FEE \(fen\)\s+ORIGINAL FEE \(fen\)\s+MEMBER UPDATES\s+BONUS \+\/-\s+BALANCE \+\/-\s+VIEWS\s+SESSIONS/);
+    expect(text).toMatch(/corner-member\s+1\s+1800\s+2000\s+1\s+18\s+0\s+1\s+0/);
   });
 });

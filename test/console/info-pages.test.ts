@@ -71,4 +71,24 @@ describe('config, orders and cards pages', () => {
     expect(page.text).toContain('data-card="coffee-cash"');
     expect(page.text).toContain('data-member-card="corner-member"');
   });
+
+  it("should show a card's quick pays, member updates, views and sessions on the cards page", async () => {
+    const s = await cb.login();
+    const cardId = (await cb.bot.cards.sync({ only: ['corner-member'] })).find((r) => r.name === 'corner-member')!.cardId!;
+    const ev = (CreateTime: number, fields: Record<string, string>) =>
+      ({ ToUserName: 'gh_x', FromUserName: 'oMember1', CreateTime, MsgType: 'event', CardId: cardId, UserCardCode: '100000000001', ...fields }) as never;
+    const pay = ev(1772420000, { Event: 'user_pay_from_pay_cell', TransId: '4200000001', Fee: '1800', OriginalFee: '2000' });
+    for (const e of [pay, pay, ev(1772420100, { Event: 'user_enter_session_from_card' })]) await cb.bot.cards.handleEvent(e);
+    const res = await request(cb.app).get('/console/api/cards').set('cookie', s.cookie).expect(200);
+    expect(res.body.cards.find((c: { name: string }) => c.name === 'corner-member').report.activity).toEqual({
+      payments: { count: 1, fee: 1800, originalFee: 2000 },
+      memberUpdates: { count: 0, bonus: 0, balance: 0 },
+      views: 0,
+      sessions: 1,
+    });
+    const page = await request(cb.app).get('/console/cards').set('cookie', s.cookie).expect(200);
+    expect(page.text).toMatch(
+      /data-activity-card="corner-member">\s*<td>corner-member<\/td>\s*<td class="num">1<\/td><td class="num">1800<\/td><td class="num">2000<\/td>/,
+    );
+  });
 });

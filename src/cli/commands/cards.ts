@@ -7,6 +7,7 @@
  *   cards whitelist OPENID…            let these followers receive cards still in review (test whitelist)
  *   cards consume CODE [--card NAME] [--encrypted]   check a code and redeem it
  *   cards report [--from D] [--to D] [--json]        issued / received / redeemed / deleted per card + WeChat's statistics;
+ *                                                    quick pays (fee / original fee), member updates, views, sessions;
  *                                                    member cards also: members (activated / not), points sent / open / failed
  *   cards members | member | points add|set           member cards: see cards-members.ts
  *   submerchant categories             the categories a sub-merchant may choose (card/getapplyprotocol)
@@ -205,6 +206,26 @@ export function register(program: Command, deps: CardsCommandDeps = {}): void {
                 m!.members ? String(m!.members.activated) : '-',
                 m!.members ? String(m!.members.notActivated) : '-',
                 ...(['sent', 'open', 'failed'] as const).map((k) => `${m!.points[k].points} (${m!.points[k].grants} grant${m!.points[k].grants === 1 ? '' : 's'})`),
+              ]),
+            ]),
+          );
+        const activityRows = rows.filter((r) => r.activity);
+        if (activityRows.length > 0)
+          out(
+            table([
+              ['CARD', 'QUICK PAYS', 'FEE (fen)', 'ORIGINAL FEE (fen)', 'MEMBER UPDATES', 'BONUS +/-', 'BALANCE +/-', 'VIEWS', 'SESSIONS'],
+              ...activityRows.map(({ name, activity: a }) => [
+                name,
+                ...[
+                  a!.payments.count,
+                  a!.payments.fee,
+                  a!.payments.originalFee,
+                  a!.memberUpdates.count,
+                  a!.memberUpdates.bonus,
+                  a!.memberUpdates.balance,
+                  a!.views,
+                  a!.sessions,
+                ].map(String),
               ]),
             ]),
           );
