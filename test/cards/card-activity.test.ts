@@ -3,7 +3,10 @@
  * (`update_member_card`), card views and sessions entered from a card — are tracked once per event, even
  * when WeChat delivers one twice, and their figures are in `cards report`.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CardEvent } from '../../src/wechat/inbound';
+import { parseInboundXml } from '../../src/wechat/parse-inbound';
 import { cardEvent as ev, startCardRig, type CardRig } from './helpers';
 
 describe('card activity events', () => {
@@ -59,5 +62,21 @@ describe('card activity events', () => {
       sessions: 0,
     });
     expect(rows.filter((r) => r.name !== name).every((r) => r.activity === undefined)).toBe(true);
+  });
+
+  it("should read WeChat's pushed XML of a quick pay and a member update (field names as WeChat sends them)", async () => {
+    rig = await startCardRig();
+    const { name, cardId } = await syncedCard();
+    const vectors = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'vectors', 'inbound-xml.json'), 'utf8')) as { id: string; xml: string }[];
+    for (const id of ['card-user_pay_from_pay_cell', 'card-update_member_card']) {
+      const xml = vectors.find((v) => v.id === id)!.xml.replace(/<CardId>.*?<\/CardId>/s, `<CardId><![CDATA[${cardId}]]></CardId>`);
+      const event = parseInboundXml(xml) as CardEvent;
+      expect((await rig.cards.handleEvent(event)).duplicate).toBeUndefined();
+      expect((await rig.cards.handleEvent(event)).duplicate).toBe(true);
+    }
+    expect((await rig.cards.report()).find((r) => r.name === name)!.activity).toMatchObject({
+      payments: { count: 1, fee: 10000, originalFee: 10000 },
+      memberUpdates: { count: 1, bonus: 3, balance: 0 },
+    });
   });
 });
