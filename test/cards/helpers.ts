@@ -33,6 +33,15 @@ import { sqliteLedger, tempDir } from '../rewards/helpers';
 export const T0 = Date.parse('2026-03-02T10:00:00+08:00');
 export const WEBHOOK_TOKEN = 'cardtesttoken';
 
+/** A complete one-click activation form of the fixture's `cafe-member` (mobile, name, favourite shop). */
+export const MEMBER_FORM = {
+  commonFields: [
+    { name: 'USER_FORM_INFO_FLAG_MOBILE', value: '13800000000' },
+    { name: 'USER_FORM_INFO_FLAG_NAME', value: '王小明' },
+  ],
+  customFields: [{ name: '常去门店', value: '人民路店' }],
+};
+
 export function fixture(name: string): unknown {
   return YAML.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
 }
