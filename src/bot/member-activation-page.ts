@@ -100,7 +100,12 @@ function answer(ctx: Context, r: JumpActivationResult): void {
     case 'invalid-link':
       return page(ctx, 404, '无法激活 · Cannot activate', '这不是可激活的会员卡链接 This is not a valid activation link of our member card.');
     default:
-      return page(ctx, 502, '请稍后重试 · Try again', '暂时无法激活，请稍后刷新本页 The card could not be activated now: reload this page later.');
+      return page(
+        ctx,
+        502,
+        '请稍后重试 · Try again',
+        '暂时无法激活：请稍后刷新本页，或在微信中重新提交开卡资料 The card could not be activated now: reload this page later, or submit the form again in WeChat.',
+      );
   }
 }
 
