@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { createTokenProvider } from '../api/access-token';
 import { createApiClient } from '../api/client';
 import { createCardAdminRouter } from './card-admin-router';
+import { createMemberActivationPage } from './member-activation-page';
 import { createCards } from '../cards/cards';
 import { createConsole } from '../console/create-console';
 import { createSandboxPanel } from './sandbox-panel';
@@ -142,7 +143,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     // The bot's own webhook origin once it listens: where the console's sandbox panel plays a follower.
     let webhookOrigin: string | undefined;
     const appOptions: AppOptions = {
-      routers: payNotify ? [payNotify] : [],
+      routers: [...(payNotify ? [payNotify] : []), createMemberActivationPage({ cards, counters: store.counters, trustedProxies: settings.trustedProxies })],
       adminToken: settings.adminToken,
       staffRouters: settings.adminToken ? [createCardAdminRouter({ cards })] : [],
       console: settings.adminToken

@@ -17,7 +17,15 @@ import { describeApiError, type CardsContext } from './card-context';
 import { createWaitingCards } from './card-merchant-approval';
 import type { CardSyncResult } from './card-sync';
 import { codeState, grantIdOfOuterStr } from './card-tracker';
-import { activateMember, activationNotice, activationSettingsOf, type ActivationResult, type MemberActivationSettings } from './member-activation';
+import {
+  activateMember,
+  activationNotice,
+  activationSettingsOf,
+  type ActivationResult,
+  type MemberActivationDeps,
+  type MemberActivationSettings,
+} from './member-activation';
+import { WeChatApiError } from '../api/errors';
 import { createMemberCardApi } from '../api/member-card';
 
 /** What {@link handleCardEvent} did. */
@@ -77,11 +85,53 @@ async function tellFollower(
   }
 }
 
-function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent): CardEventResult {
+function activationDeps(ctx: CardsContext): MemberActivationDeps | undefined {
   const { members, memberActivation, api } = ctx.deps;
-  if (!members) return { handled: false, note: 'member cards are not set up (no member store)' };
+  if (!members) return undefined;
   const settingsOf = memberActivation ?? ((cardId: string) => configuredActivation(ctx, cardId));
-  const deps = { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf };
+  return { api: createMemberCardApi(api.card.post), members, kv: ctx.kv, clock: ctx.clock, log: ctx.log, settingsOf };
+}
+
+/** The query of the jump-style activation page (跳转型一键激活) WeChat sends the follower to after the form. */
+export interface JumpActivationRequest {
+  cardId: string;
+  encryptCode: string;
+  openId: string;
+  activateTicket: string;
+}
+
+/** What {@link activateFromJump} did: an activation outcome, or the link's code/owner did not check out. */
+export type JumpActivationResult = ActivationResult | { outcome: 'invalid-link' };
+
+/**
+ * The jump-style activation: decrypts `encrypt_code` (`card/code/decrypt`), checks with `card/code/get`
+ * that the code is of `card_id` and held by `openid` (the query is the follower's browser's: never
+ * believed), then {@link activateMember} with the ticket (`membercard/activatetempinfo/get`) — under
+ * the same per-code lock as the event, so a reload (or the event as well) never activates twice.
+ * Never throws: WeChat refusing the code is `invalid-link`, anything else `failed`.
+ *
+ * @example await activateFromJump(ctx, { cardId, encryptCode, openId, activateTicket })
+ * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Membership_Cards/Create_a_membership_card.html
+ */
+export async function activateFromJump(ctx: CardsContext, req: JumpActivationRequest): Promise<JumpActivationResult> {
+  const deps = activationDeps(ctx);
+  if (!deps) return { outcome: 'not-a-member-card' };
+  let code: string;
+  try {
+    code = await ctx.deps.api.card.codeDecrypt(req.encryptCode);
+    const info = code === '' ? undefined : await ctx.deps.api.card.codeGet(code, { cardId: req.cardId });
+    if (!info || info.cardId !== req.cardId || info.openId !== req.openId) return { outcome: 'invalid-link' };
+  } catch (error) {
+    if (error instanceof WeChatApiError) return { outcome: 'invalid-link' };
+    return { outcome: 'failed', reason: describeApiError(error) };
+  }
+  return activateMember(deps, { cardId: req.cardId, code, openId: req.openId, activateTicket: req.activateTicket });
+}
+
+function startActivation(ctx: CardsContext, event: SubmitMemberCardUserInfoEvent): CardEventResult {
+  const deps = activationDeps(ctx);
+  if (!deps) return { handled: false, note: 'member cards are not set up (no member store)' };
+  const { settingsOf } = deps;
   const req = { cardId: event.CardId, code: event.UserCardCode, openId: event.FromUserName };
   // After the webhook has answered (never inside WeChat's 5 s): started on the next turn of the loop.
   const activation = new Promise<void>((resolve) => setImmediate(resolve))

@@ -41,7 +41,7 @@ import type { CardEvent } from '../wechat/inbound';
 import type { Campaign } from '../rewards/config-schema';
 import { consumeCode, type ConsumeResult } from './card-consume';
 import { CardsError, createCardsContext, type CardsDeps, type CardsConfig } from './card-context';
-import { handleCardEventIn, type CardEventResult } from './card-events';
+import { activateFromJump, handleCardEventIn, type CardEventResult, type JumpActivationRequest, type JumpActivationResult } from './card-events';
 import { reconcileCardGrants, type CardReconcileReport } from './card-reconcile';
 import type { CardRecord, CardRegistry, SubMerchantRecord } from './card-registry';
 import { cardReport, type CardReportRow } from './card-report';
@@ -57,7 +57,7 @@ export type { CardSyncResult } from './card-sync';
 export type { ConsumeResult } from './card-consume';
 export type { CardReportRow } from './card-report';
 export type { CardReconcileReport } from './card-reconcile';
-export type { CardEventResult } from './card-events';
+export type { CardEventResult, JumpActivationRequest, JumpActivationResult } from './card-events';
 export type { SendStep } from './card-sender';
 export type { SendContext } from '../rewards/reward-kind';
 
@@ -82,6 +82,8 @@ export interface Cards {
   /** The landing-page / QR link of a link-delivered grant, made once and remembered. */
   linkFor(grant: LedgerGrant): Promise<string>;
   consume(code: string, opts?: { card?: string; encrypted?: boolean }): Promise<ConsumeResult>;
+  /** The jump-style member-card activation (the follower's browser lands on the bot's activation page). */
+  activateFromJump(req: JumpActivationRequest): Promise<JumpActivationResult>;
   /**
    * Reconciles SENT card grants through card data: asks `card/user/getcardlist` which codes of the
    * card the follower holds, and applies a code the bot has no record of as its missed
@@ -143,6 +145,7 @@ export function createCards(deps: CardsDeps): Cards {
     sendGrant: (grant, send) => sendCardGrant(ctx, grant, send),
     linkFor: (grant) => linkFor(ctx, grant),
     consume: (code, opts) => consumeCode(ctx, code, opts),
+    activateFromJump: (req) => activateFromJump(ctx, req),
     report: (opts) => cardReport(ctx, opts),
     reconcile: (opts) => reconcileCardGrants(ctx, opts),
   };

@@ -1,14 +1,14 @@
 /**
  * Card codes and what is reported about them: `card/code/get` (can it be consumed, its dates),
  * `card/code/consume` (once: 40099 afterwards; emits `user_consume_card`), `card/code/decrypt`
- * (a card page's `encrypt_code`), `card/user/getcardlist` and `datacube/getcardcardinfo` (per card
+ * (a card page's `encrypt_code`: 41011 when absent, 40056 when unknown), `card/user/getcardlist` and `datacube/getcardcardinfo` (per card
  * and Beijing day).
  *
  * @example const code = await api.card.codeGet('110201201245'); if (code.canConsume) await api.card.codeConsume('110201201245');
  * @see https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Redeeming_a_coupon_voucher_or_card.html
  */
 import { bump, emit } from './api-card-events';
-import { nowS, requireCode, validity } from './api-card-rules';
+import { nowS, requireCode, requiredText, validity } from './api-card-rules';
 import { fail, SANDBOX_OK, type ApiRouteTable } from './api-route';
 
 export const cardCodeRoutes: ApiRouteTable = [
@@ -56,8 +56,8 @@ export const cardCodeRoutes: ApiRouteTable = [
     path: '/card/code/decrypt',
     handle(req, state) {
       const body = req.json();
-      const code = state.cards.encrypted.get(String(body.encrypt_code ?? ''));
-      if (!code) fail(40056, 'invalid encrypt code');
+      const code = state.cards.encrypted.get(requiredText(body, 'encrypt_code'));
+      if (!code) fail(40056, 'invalid serial code: unknown encrypt_code');
       return { ...SANDBOX_OK, code };
     },
   },

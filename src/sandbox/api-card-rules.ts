@@ -28,6 +28,18 @@ export const SPECIAL: Record<string, string[]> = {
 export const REVIEW_FIELDS = ['title', 'sub_title', 'brand_name', 'logo_url', 'description', 'notice', 'color'];
 const DAY_S = 86400;
 
+/**
+ * A required string field of a request body: 41011 when absent or empty, 47001 when not a string.
+ *
+ * @example const ticket = requiredText(req.json(), 'activate_ticket');
+ */
+export function requiredText(body: Record<string, unknown>, field: string): string {
+  const v = body[field];
+  if (v === undefined || v === '') fail(41011, `missing required fields: ${field}`);
+  if (typeof v !== 'string') fail(47001, `data format error: ${field}`);
+  return v as string;
+}
+
 /** The sandbox clock in epoch seconds. */
 export function nowS(state: ApiState): number {
   return Math.floor(state.config.clock.now() / 1000);

@@ -23,20 +23,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { emit } from './api-card-events';
-import { requireCode } from './api-card-rules';
+import { requireCode, requiredText as text } from './api-card-rules';
 import type { EmittedEvent, SandboxCode, SandboxFormAnswer, SandboxMember } from './api-card-state';
 import { fail, SANDBOX_OK, type ApiRouteTable, type SandboxRequest } from './api-route';
 import type { ApiState } from './api-state';
 
 /** membership_number: digits, letters, ASCII punctuation, at most 32. */
 const MEMBERSHIP_NUMBER = /^[\x21-\x7e]{1,32}$/;
-
-function text(body: Record<string, unknown>, field: string): string {
-  const v = body[field];
-  if (v === undefined || v === '') fail(41011, `missing required fields: ${field}`);
-  if (typeof v !== 'string') fail(47001, `data format error: ${field}`);
-  return v as string;
-}
 
 function amount(body: Record<string, unknown>, field: string): number {
   const v = body[field];

@@ -38,6 +38,15 @@ export function cardEvent(openId: string, createTime: number, fields: Record<str
   return { ToUserName: 'gh_x', FromUserName: openId, CreateTime: createTime, MsgType: 'event', ...fields } as unknown as CardEvent;
 }
 
+/** A complete one-click activation form of the fixture's `cafe-member` (mobile, name, favourite shop). */
+export const MEMBER_FORM = {
+  commonFields: [
+    { name: 'USER_FORM_INFO_FLAG_MOBILE', value: '13800000000' },
+    { name: 'USER_FORM_INFO_FLAG_NAME', value: '王小明' },
+  ],
+  customFields: [{ name: '常去门店', value: '人民路店' }],
+};
+
 export function fixture(name: string): unknown {
   return YAML.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
 }

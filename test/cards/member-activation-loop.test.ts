@@ -13,15 +13,7 @@ import { startSandboxControl } from '../../src/sandbox/control-server';
 import { startPaySandbox } from '../../src/sandbox/pay-server';
 import { sandboxInfoFile, writeSandboxInfo } from '../../src/sandbox/sandbox-info';
 import { createMemoryMemberStore } from '../../src/store/memory-members';
-import { fixture, startCardRig, type CardRig } from './helpers';
-
-const FORM = {
-  commonFields: [
-    { name: 'USER_FORM_INFO_FLAG_MOBILE', value: '13800000000' },
-    { name: 'USER_FORM_INFO_FLAG_NAME', value: '王小明' },
-  ],
-  customFields: [{ name: '常去门店', value: '人民路店' }],
-};
+import { fixture, MEMBER_FORM as FORM, startCardRig, type CardRig } from './helpers';
 
 describe('member card activation (sandbox loop)', () => {
   let rig: CardRig;
