@@ -8,6 +8,8 @@
  * @example const r = await sandbox.play({ kind: 'follow', scene: 'store-1' }, 'o-newcomer'); r.lines;
  * @see https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
  */
+import type { OutboxPass } from '../rewards/outbox-worker';
+import type { ReconcileReport } from '../rewards/reconcile';
 import type { FollowerInput } from '../wechat/follower-message';
 
 /** One red packet of the Pay stand-in. */
@@ -37,23 +39,8 @@ export interface ConsoleSandbox {
   reconcile(): Promise<{ report: SandboxReconcileReport } | { error: unknown }>;
 }
 
-/** What one outbox pass did (the worker's `OutboxPass`, as counts). */
-export interface SandboxSendPass {
-  processed: number;
-  sent: number;
-  failed: number;
-  held: number;
-  retried: number;
-}
+/** What one outbox pass did (the worker's own `OutboxPass`). */
+export type SandboxSendPass = Omit<OutboxPass, 'rateLimited'>;
 
-/** What one reconciliation run found (the job's `ReconcileReport`). */
-export interface SandboxReconcileReport {
-  checked: number;
-  received: number;
-  refunded: number;
-  refunding: number;
-  unchanged: number;
-  anomalies: number;
-  collisions: number;
-  errors: number;
-}
+/** What one reconciliation run found (the job's own `ReconcileReport`). */
+export type SandboxReconcileReport = ReconcileReport;
